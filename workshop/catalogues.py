@@ -1,0 +1,15 @@
+"""Finding the questionnaires a workspace can use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .questionnaire import Catalogue, discover
+from .workspace import questionnaire_dirs
+
+
+def load_questionnaires(workspace: Path | None = None) -> Catalogue:
+    return discover(questionnaire_dirs(workspace))
+
+
+DEFAULT_QUESTIONNAIRE = "in-house-application"

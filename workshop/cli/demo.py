@@ -1,0 +1,33 @@
+"""``workshop demo``: a realistic application with a completed interview."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import open_store, print_json, workspace_arg
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("demo", parents=[common], help="create the demo application (payroll portal)")
+    p.add_argument("--reset", action="store_true", help="delete and recreate the demo application")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..catalogues import load_questionnaires
+    from ..demo import create_demo
+
+    with open_store(args) as store:
+        catalogue = load_questionnaires(store.workspace)
+        app, created = create_demo(store, catalogue, reset=args.reset)
+        interview = store.latest_interview(app.slug)
+        answered = len(store.answers(interview.id)) if interview else 0
+    if args.json:
+        print_json({"slug": app.slug, "name": app.name, "created": created, "answers": answered})
+    else:
+        state = "created" if created else "already there (use --reset to recreate)"
+        print(f"Demo application '{app.name}' ({app.slug}) {state}: {answered} answers.")
+        ws = workspace_arg(args)
+        print("Open it with: workshop ui" + (f" --workspace {ws}" if ws else ""))
+    return 0

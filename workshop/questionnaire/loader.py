@@ -1,0 +1,386 @@
+"""Load questionnaire YAML and report every problem with its file and line.
+
+The loader validates the whole file before building anything and keeps going after
+each problem, so ``workshop questionnaire validate`` lists all of them at once
+(``questionnaires/x.yaml:41: question 'auth.mfa': unknown type 'choice'``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import yamlsource
+from ..conditions import Condition
+from ..errors import ConditionError, LoadError, Problems, ValidationErrors, WorkshopError
+from ..yamlsource import YList, YMap, line_of
+from .model import (
+    CHOICE_TYPES,
+    COLUMN_TYPES,
+    QUESTION_TYPES,
+    TAG_FORMATS,
+    Column,
+    Option,
+    Question,
+    Questionnaire,
+    Section,
+)
+
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+TOP_KEYS = {"id", "title", "version", "description", "sections"}
+SECTION_KEYS = {"id", "title", "intro", "when", "questions"}
+QUESTION_KEYS = {
+    "id", "prompt", "type", "required", "help", "probes", "example", "unit",
+    "options", "columns", "when", "min", "max", "format",
+}  # fmt: skip
+COLUMN_KEYS = {"id", "label", "type", "options", "required", "help"}
+OPTION_KEYS = {"value", "label", "help"}
+
+
+def load_questionnaire(path: str | Path) -> Questionnaire:
+    """Load and validate one questionnaire file; raise ValidationErrors listing every problem."""
+    text = yamlsource.read_text(path)
+    return load_questionnaire_text(text, str(path))
+
+
+def load_questionnaire_text(text: str, filename: str = "<questionnaire>") -> Questionnaire:
+    data = yamlsource.load(text, filename)
+    return _Validator(filename).run(data)
+
+
+class _Validator:
+    def __init__(self, filename: str) -> None:
+        self.file = filename
+        self.p = Problems(filename)
+        self.seen: dict[str, int | None] = {}  # question id -> line, in order of appearance
+        self.lines: dict[str, int | None] = {}
+
+    # -- helpers ------------------------------------------------------------
+    def _unknown_keys(self, obj: YMap, allowed: set[str], what: str) -> None:
+        for key in obj:
+            if isinstance(key, str) and key.startswith("x-"):
+                continue  # extension keys are the author's own
+            if key not in allowed:
+                hint = _closest(str(key), allowed)
+                self.p.add(f"{what}: unknown key '{key}'{hint}", obj.line_of(key))
+
+    def _str(self, obj: YMap, key: str, what: str, required: bool = False) -> str:
+        value = obj.get(key)
+        if value is None:
+            if required:
+                self.p.add(f"{what}: '{key}' is required", obj.line)
+            return ""
+        if isinstance(value, (dict, list)):
+            self.p.add(f"{what}: '{key}' must be text", obj.line_of(key))
+            return ""
+        return str(value)
+
+    def _condition(self, obj: YMap, what: str, position: str | None) -> Condition | None:
+        text = obj.get("when")
+        if text is None:
+            return None
+        line = obj.line_of("when")
+        try:
+            cond = Condition.parse(text if isinstance(text, str) else str(text))
+        except ConditionError as exc:
+            self.p.add(f"{what}: {exc.message}", line)
+            return None
+        for name in sorted(cond.names):
+            if name == position:
+                self.p.add(f"{what}: condition refers to the question itself ('{name}')", line)
+            elif name in self.seen:
+                continue
+            elif name in self.all_ids:
+                self.p.add(
+                    f"{what}: condition uses '{name}', which comes later (line {self.all_ids[name]}); "
+                    "a condition may only use answers to earlier questions",
+                    line,
+                )
+            else:
+                hint = _closest(name, set(self.all_ids))
+                self.p.add(
+                    f"{what}: condition uses '{name}', which is not a question in this file{hint}", line
+                )
+        return cond
+
+    # -- structure ----------------------------------------------------------
+    def run(self, data: Any) -> Questionnaire:
+        if not isinstance(data, YMap):
+            self.p.add(
+                "a questionnaire must be a mapping with id, title, version and sections", line_of(data) or 1
+            )
+            self.p.raise_if_any()
+        self._unknown_keys(data, TOP_KEYS, "questionnaire")
+        qid = self._str(data, "id", "questionnaire", required=True)
+        if qid and not SLUG_RE.match(qid):
+            self.p.add(
+                f"questionnaire id '{qid}' must be lower-case letters, digits, '-' or '_'", data.line_of("id")
+            )
+        title = self._str(data, "title", "questionnaire", required=True)
+        version = self._str(data, "version", "questionnaire", required=True)
+        description = self._str(data, "description", "questionnaire")
+        sections_raw = data.get("sections")
+        if not isinstance(sections_raw, YList) or not sections_raw:
+            self.p.add("questionnaire: 'sections' must be a non-empty list", data.line_of("sections"))
+            self.p.raise_if_any()
+        self.all_ids = self._collect_ids(sections_raw)
+        section_ids: dict[str, int | None] = {}
+        sections: list[Section] = []
+        for i, sec in enumerate(sections_raw):
+            built = self._section(sec, sections_raw.line_of(i), section_ids)
+            if built is not None:
+                sections.append(built)
+        if not self.seen:
+            self.p.add("questionnaire has no questions", data.line)
+        self.p.raise_if_any()
+        return Questionnaire(qid, title, version, description, tuple(sections), source=self.file)
+
+    def _collect_ids(self, sections: YList) -> dict[str, int | None]:
+        ids: dict[str, int | None] = {}
+        for sec in sections:
+            if isinstance(sec, YMap) and isinstance(sec.get("questions"), YList):
+                for q in sec["questions"]:
+                    if isinstance(q, YMap) and isinstance(q.get("id"), str):
+                        ids.setdefault(q["id"], q.line_of("id"))
+        return ids
+
+    def _section(self, sec: Any, line: int | None, section_ids: dict[str, int | None]) -> Section | None:
+        if not isinstance(sec, YMap):
+            self.p.add("a section must be a mapping with id, title and questions", line)
+            return None
+        self._unknown_keys(sec, SECTION_KEYS, "section")
+        sid = self._str(sec, "id", "section", required=True)
+        what = f"section '{sid}'" if sid else "section"
+        if sid:
+            if not ID_RE.match(sid):
+                self.p.add(f"{what}: id must be lower-case letters, digits and '_'", sec.line_of("id"))
+            if sid in section_ids:
+                self.p.add(
+                    f"duplicate section id '{sid}' (first at line {section_ids[sid]})", sec.line_of("id")
+                )
+            section_ids[sid] = sec.line_of("id")
+        title = self._str(sec, "title", what, required=True)
+        intro = self._str(sec, "intro", what)
+        when = self._condition(sec, what, None)
+        qs_raw = sec.get("questions")
+        if not isinstance(qs_raw, YList) or not qs_raw:
+            self.p.add(f"{what}: 'questions' must be a non-empty list", sec.line_of("questions"))
+            return None
+        questions = []
+        for i, q in enumerate(qs_raw):
+            built = self._question(q, qs_raw.line_of(i), sid)
+            if built is not None:
+                questions.append(built)
+        return Section(sid, title, intro, tuple(questions), when)
+
+    def _question(self, q: Any, line: int | None, section: str) -> Question | None:
+        if not isinstance(q, YMap):
+            self.p.add("a question must be a mapping with id, prompt and type", line)
+            return None
+        before = len(self.p.errors)
+        qid = self._str(q, "id", "question", required=True)
+        what = f"question '{qid}'" if qid else "question"
+        self._unknown_keys(q, QUESTION_KEYS, what)
+        if qid:
+            if not ID_RE.match(qid):
+                self.p.add(
+                    f"{what}: id must be dotted lower-case words such as 'access.business_hours'",
+                    q.line_of("id"),
+                )
+            if qid in self.seen:
+                self.p.add(f"duplicate question id '{qid}' (first at line {self.seen[qid]})", q.line_of("id"))
+        prompt = self._str(q, "prompt", what, required=True)
+        qtype = self._str(q, "type", what, required=True)
+        if qtype and qtype not in QUESTION_TYPES:
+            self.p.add(
+                f"{what}: unknown type '{qtype}'{_closest(qtype, set(QUESTION_TYPES))} "
+                f"(known: {', '.join(QUESTION_TYPES)})",
+                q.line_of("type"),
+            )
+        required = q.get("required", False)
+        if not isinstance(required, bool):
+            self.p.add(f"{what}: 'required' must be true or false", q.line_of("required"))
+            required = False
+        probes_raw = q.get("probes") or []
+        if not isinstance(probes_raw, list) or any(isinstance(p, (dict, list)) for p in probes_raw):
+            self.p.add(f"{what}: 'probes' must be a list of follow-up prompts", q.line_of("probes"))
+            probes_raw = []
+        options = self._options(q, qtype, what)
+        columns = self._columns(q, qtype, what)
+        fmt = self._str(q, "format", what)
+        if fmt and (qtype not in ("tags", "text") or fmt not in TAG_FORMATS):
+            self.p.add(
+                f"{what}: format '{fmt}' is not allowed here (tags and text take: {', '.join(sorted(TAG_FORMATS))})",
+                q.line_of("format"),
+            )
+        bounds = {}
+        for key in ("min", "max"):
+            if key in q:
+                v = q[key]
+                if qtype not in ("integer", "number", "scale"):
+                    self.p.add(f"{what}: '{key}' only applies to integer, number and scale", q.line_of(key))
+                elif isinstance(v, bool) or not isinstance(v, (int, float)):
+                    self.p.add(f"{what}: '{key}' must be a number", q.line_of(key))
+                else:
+                    bounds[key] = v
+        if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
+            self.p.add(f"{what}: min is greater than max", q.line_of("min"))
+        when = self._condition(q, what, qid or None)
+        if qid and qid not in self.seen:
+            self.seen[qid] = q.line_of("id")
+        if len(self.p.errors) > before:
+            return None
+        return Question(
+            id=qid,
+            prompt=prompt,
+            type=qtype,
+            section=section,
+            required=required,
+            help=self._str(q, "help", what),
+            probes=tuple(str(p) for p in probes_raw),
+            example=self._str(q, "example", what),
+            unit=self._str(q, "unit", what),
+            options=options,
+            columns=columns,
+            when=when,
+            min=bounds.get("min"),
+            max=bounds.get("max"),
+            format=fmt,
+            line=q.line,
+        )
+
+    def _option_list(self, raw: Any, line: int | None, what: str) -> tuple[Option, ...]:
+        if not isinstance(raw, YList) or not raw:
+            self.p.add(f"{what}: 'options' must be a non-empty list", line)
+            return ()
+        out: list[Option] = []
+        seen: set[str] = set()
+        for i, item in enumerate(raw):
+            item_line = raw.line_of(i)
+            if isinstance(item, YMap):
+                self._unknown_keys(item, OPTION_KEYS, f"{what} option")
+                if item.get("value") is None:
+                    self.p.add(f"{what}: an option needs a 'value'", item_line)
+                    continue
+                opt = Option.from_dict(item)
+            elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+                opt = Option.from_dict(str(item))
+            else:
+                self.p.add(f"{what}: an option must be text or a mapping with value and label", item_line)
+                continue
+            if opt.value in seen:
+                self.p.add(f"{what}: duplicate option '{opt.value}'", item_line)
+            seen.add(opt.value)
+            out.append(opt)
+        return tuple(out)
+
+    def _options(self, q: YMap, qtype: str, what: str) -> tuple[Option, ...]:
+        if qtype in CHOICE_TYPES:
+            if "options" not in q:
+                self.p.add(f"{what}: a {qtype} question needs 'options'", q.line)
+                return ()
+            return self._option_list(q["options"], q.line_of("options"), what)
+        if "options" in q:
+            self.p.add(
+                f"{what}: 'options' only applies to single_choice and multi_choice", q.line_of("options")
+            )
+        return ()
+
+    def _columns(self, q: YMap, qtype: str, what: str) -> tuple[Column, ...]:
+        raw = q.get("columns")
+        if qtype != "list":
+            if raw is not None:
+                self.p.add(f"{what}: 'columns' only applies to list questions", q.line_of("columns"))
+            return ()
+        if not isinstance(raw, YList) or not raw:
+            self.p.add(f"{what}: a list question needs 'columns' (a non-empty list)", q.line_of("columns"))
+            return ()
+        cols: list[Column] = []
+        seen: set[str] = set()
+        for i, c in enumerate(raw):
+            line = raw.line_of(i)
+            if not isinstance(c, YMap):
+                self.p.add(f"{what}: a column must be a mapping with id, label and type", line)
+                continue
+            self._unknown_keys(c, COLUMN_KEYS, f"{what} column")
+            cid = self._str(c, "id", f"{what} column", required=True)
+            if not cid:
+                continue
+            if not re.match(r"^[a-z][a-z0-9_]*$", cid):
+                self.p.add(f"{what}: column id '{cid}' must be lower-case letters, digits and '_'", line)
+            if cid in seen:
+                self.p.add(f"{what}: duplicate column '{cid}'", line)
+            seen.add(cid)
+            ctype = self._str(c, "type", f"{what} column '{cid}'") or "text"
+            if ctype not in COLUMN_TYPES:
+                self.p.add(
+                    f"{what}: column '{cid}' has unknown type '{ctype}' (known: {', '.join(sorted(COLUMN_TYPES))})",
+                    c.line_of("type"),
+                )
+            options: tuple[Option, ...] = ()
+            if ctype == "choice":
+                options = self._option_list(c.get("options"), c.line_of("options"), f"{what} column '{cid}'")
+            elif "options" in c:
+                self.p.add(
+                    f"{what}: column '{cid}': 'options' only applies to choice columns", c.line_of("options")
+                )
+            cols.append(
+                Column(
+                    cid,
+                    self._str(c, "label", "column") or cid,
+                    ctype,
+                    options,
+                    bool(c.get("required", False)),
+                    self._str(c, "help", "column"),
+                )
+            )
+        return tuple(cols)
+
+
+def _closest(word: str, choices: Iterable[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+@dataclass
+class Catalogue:
+    """Every questionnaire found in the search folders, and the files that failed."""
+
+    questionnaires: dict[str, Questionnaire] = field(default_factory=dict)
+    errors: dict[str, list[WorkshopError]] = field(default_factory=dict)
+
+    def get(self, qid: str) -> Questionnaire:
+        try:
+            return self.questionnaires[qid]
+        except KeyError:
+            known = ", ".join(sorted(self.questionnaires)) or "none"
+            raise LoadError(f"no questionnaire with id '{qid}' (available: {known})") from None
+
+
+def discover(dirs: Iterable[Path]) -> Catalogue:
+    """Load every ``*.yaml`` questionnaire under ``dirs``; a broken file does not hide the others."""
+    cat = Catalogue()
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for path in sorted(d.glob("*.yaml")):
+            try:
+                q = load_questionnaire(path)
+            except ValidationErrors as exc:
+                cat.errors[str(path)] = list(exc.errors)
+                continue
+            except WorkshopError as exc:
+                cat.errors[str(path)] = [exc]
+                continue
+            if q.id in cat.questionnaires:
+                first = cat.questionnaires[q.id].source
+                cat.errors[str(path)] = [LoadError(f"questionnaire id '{q.id}' is already used by {first}")]
+                continue
+            cat.questionnaires[q.id] = q
+    return cat

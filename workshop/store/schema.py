@@ -1,0 +1,118 @@
+"""The workspace database schema (SQLAlchemy Core).
+
+The tables here are the current shape; every change to them ships with an Alembic
+migration in ``migrations/versions`` so that an old workspace upgrades in place when
+it is opened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, whatever the database keeps (SQLite keeps none)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC)
+
+
+applications = Table(
+    "applications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("owner", String(200), nullable=False, default=""),
+    Column("criticality", String(16), nullable=False, default="medium"),
+    Column("description", Text, nullable=False, default=""),
+    Column("platforms", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+interviews = Table(
+    "interviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("questionnaire_id", String(100), nullable=False),
+    Column("questionnaire_version", String(50), nullable=False),
+    Column("held_on", String(10), nullable=False, default=""),
+    Column("facilitator", String(200), nullable=False, default=""),
+    Column("participants", JSON, nullable=False, default=list),
+    Column("status", String(16), nullable=False, default="open"),
+    Column("current_section", String(100), nullable=False, default=""),
+    Column("previous_id", Integer, ForeignKey("interviews.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_interviews_application", "application_id"),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("interview_id", Integer, ForeignKey("interviews.id", ondelete="CASCADE"), nullable=False),
+    Column("question_id", String(200), nullable=False),
+    Column("value", JSON(none_as_null=True), nullable=True),
+    Column("unknown", Boolean, nullable=False, default=False),
+    Column("follow_up", Boolean, nullable=False, default=False),
+    Column("follow_up_owner", String(200), nullable=False, default=""),
+    Column("follow_up_note", Text, nullable=False, default=""),
+    Column("revision", Integer, nullable=False, default=1),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False, default=""),
+    UniqueConstraint("interview_id", "question_id", name="uq_answers_interview_question"),
+)
+
+answer_history = Table(
+    "answer_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("interview_id", Integer, ForeignKey("interviews.id", ondelete="CASCADE"), nullable=False),
+    Column("question_id", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("who", String(200), nullable=False, default=""),
+    Column("old", JSON(none_as_null=True), nullable=True),
+    Column("new", JSON, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Index("ix_answer_history_interview", "interview_id", "question_id"),
+)

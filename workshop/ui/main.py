@@ -1,0 +1,86 @@
+"""The app shell: page setup, navigation, sidebar, presenter mode and the error boundary."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ..errors import WorkshopError
+from . import state
+from .pages import applications, review, workshop
+
+BASE_CSS = """
+<style>
+.block-container { padding-top: 2.2rem; }
+div[data-testid="stVerticalBlockBorderWrapper"] { border-radius: 10px; }
+.uw-prompt { font-size: 1.08rem; font-weight: 600; margin-bottom: .2rem; }
+.uw-required { color: #b3261e; font-weight: 700; }
+.uw-saved { color: #1b7f3b; font-size: .9rem; }
+div[class*="st-key-notes_"] { background: #f4f7fc; border-left: 3px solid #1f5fbf; border-radius: 6px;
+  padding: .55rem .8rem; font-size: .92rem; color: #34405a; }
+div[class*="st-key-notes_"] p, div[class*="st-key-notes_"] li { font-size: .92rem; }
+</style>
+"""
+
+PRESENTER_CSS = """
+<style>
+html, body, [class*="st-"], .stMarkdown p, label, input, textarea, button { font-size: 1.22rem !important; }
+.uw-prompt { font-size: 1.5rem !important; }
+h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; } h3 { font-size: 1.7rem !important; }
+</style>
+"""
+
+
+def _sidebar() -> None:
+    s = state.store()
+    apps = s.list_applications()
+    with st.sidebar:
+        st.markdown("### Use-Case Workshop")
+        if apps:
+            slugs = [a.slug for a in apps]
+            names = {a.slug: a.name for a in apps}
+            current = state.selected_slug()
+            index = slugs.index(current) if current in slugs else None
+            choice = st.selectbox(
+                "Application",
+                slugs,
+                index=index,
+                format_func=lambda slug: names.get(slug, slug),
+                placeholder="Choose an application",
+                key="sidebar_app",
+            )
+            if choice != current:
+                state.select_app(choice)
+        presenter = st.toggle(
+            "Presenter mode",
+            value=state.presenter_mode(),
+            help="For screen sharing: hides facilitator notes and enlarges the text.",
+        )
+        if presenter != state.presenter_mode():
+            state.set_presenter_mode(presenter)
+        st.caption(f"Workspace: `{s.workspace}`")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Use-Case Workshop", page_icon=":material/shield:", layout="wide")
+    pages = {
+        "applications": st.Page(applications.render, title="Applications", icon=":material/apps:",
+                                url_path="applications", default=True),
+        "workshop": st.Page(workshop.render, title="Workshop", icon=":material/forum:", url_path="workshop"),
+        "review": st.Page(review.render, title="Review", icon=":material/checklist:", url_path="review"),
+    }  # fmt: skip
+    state.PAGES.clear()
+    state.PAGES.update(pages)
+    nav = st.navigation(list(pages.values()))
+    st.html(BASE_CSS)
+    try:
+        _sidebar()
+        if state.presenter_mode():
+            st.html(PRESENTER_CSS)
+        nav.run()
+    except WorkshopError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        if type(exc).__module__.startswith("streamlit"):
+            raise  # Streamlit's own control flow (rerun, stop, switch_page)
+        state.report_error(exc, "drawing the page")
+        state.show_pending_error()

@@ -1,0 +1,153 @@
+"""Applications: list, create, edit and select; the demo is one click away."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ...catalogues import DEFAULT_QUESTIONNAIRE
+from ...demo import create_demo
+from ...models import CRITICALITIES, PLATFORMS, Application, slugify
+from .. import state
+
+
+def _load_demo() -> None:
+    s = state.store()
+    with st.spinner("Loading the demo application..."):
+        app, _ = create_demo(s, state.catalogue())
+    state.select_app(app.slug)
+    st.toast(f"Loaded {app.name}", icon=":material/check_circle:")
+
+
+def _profile_form(key: str, app: Application | None) -> dict | None:
+    """The profile fields; returns them when the form is submitted."""
+    with st.form(key, border=True):
+        name = st.text_input("Name", value=app.name if app else "", placeholder="e.g. Claims Portal")
+        owner = st.text_input("Business owner", value=app.owner if app else "")
+        crit = st.selectbox(
+            "Criticality", CRITICALITIES, index=CRITICALITIES.index(app.criticality if app else "medium")
+        )
+        description = st.text_area("What it is for", value=app.description if app else "", height=90)
+        platforms = st.multiselect(
+            "Platforms",
+            PLATFORMS,
+            default=[p for p in (app.platforms if app else ()) if p in PLATFORMS],
+            help="ATT&CK platforms the application runs on or relies on; they steer technique suggestions.",
+        )
+        submitted = st.form_submit_button("Save" if app else "Create application", type="primary")
+    if not submitted:
+        return None
+    return {
+        "name": name,
+        "owner": owner,
+        "criticality": crit,
+        "description": description,
+        "platforms": platforms,
+    }
+
+
+def _create(fields: dict) -> None:
+    s = state.store()
+    slug = slugify(fields["name"])
+    base, n = slug, 2
+    while s.has_application(slug):
+        slug, n = f"{base}-{n}", n + 1
+    app = s.create_application(Application.from_dict({"slug": slug, **fields}))
+    state.select_app(app.slug)
+    st.session_state["show_new_form"] = False
+    st.toast(f"Created {app.name}", icon=":material/check_circle:")
+    st.rerun()
+
+
+def _start_workshop(app: Application) -> None:
+    s = state.store()
+    cat = state.catalogue()
+    if s.latest_interview(app.slug) is None:
+        q = (
+            cat.get(DEFAULT_QUESTIONNAIRE)
+            if DEFAULT_QUESTIONNAIRE in cat.questionnaires
+            else next(iter(cat.questionnaires.values()))
+        )
+        s.create_interview(app.slug, q.id, q.version)
+    state.select_app(app.slug)
+    state.go("workshop")
+
+
+def render() -> None:
+    st.title("Applications")
+    state.show_pending_error()
+    s = state.store()
+    apps = s.list_applications()
+
+    if not apps:
+        st.markdown(
+            "Monitor the applications no vendor writes rules for: interview the team that owns one, "
+            "then turn the answers into detection use cases, baselines and rule drafts."
+        )
+        c1, c2 = st.columns(2)
+        with c1.container(border=True):
+            st.markdown("#### See a finished workshop")
+            st.caption("A payroll portal with a completed interview, to explore every page.")
+            if st.button("Load the demo application", type="primary", icon=":material/play_circle:"):
+                _load_demo()
+                st.rerun()
+        with c2.container(border=True):
+            st.markdown("#### Start your own")
+            st.caption("Create an application profile, then run the interview.")
+            if st.button("New application", icon=":material/add:"):
+                st.session_state["show_new_form"] = True
+        if st.session_state.get("show_new_form"):
+            fields = _profile_form("new_app", None)
+            if fields:
+                _create(fields)
+        return
+
+    selected = state.selected_slug()
+    rows = []
+    for a in apps:
+        last = s.latest_interview(a.slug)
+        rows.append({
+            "Application": a.name,
+            "Slug": a.slug,
+            "Criticality": a.criticality,
+            "Owner": a.owner,
+            "Last workshop": last.held_on if last else "",
+            "Selected": "●" if a.slug == selected else "",
+        })  # fmt: skip
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+    left, right = st.columns([3, 2])
+    with left:
+        names = {a.slug: a.name for a in apps}
+        slugs = list(names)
+        choice = st.selectbox(
+            "Work on",
+            slugs,
+            index=slugs.index(selected) if selected in slugs else None,
+            format_func=lambda x: f"{names[x]} ({x})",
+            placeholder="Choose an application",
+            key="apps_page_select",
+        )
+        if choice and choice != selected:
+            state.select_app(choice)
+            st.rerun()
+        app = state.selected_app()
+        if app is not None:
+            b1, b2 = st.columns(2)
+            if b1.button("Open the workshop", type="primary", icon=":material/forum:"):
+                _start_workshop(app)
+            if b2.button("Review answers", icon=":material/checklist:"):
+                state.go("review")
+            with st.expander(f"Edit {app.name}'s profile"):
+                fields = _profile_form(f"edit_{app.slug}", app)
+                if fields:
+                    s.update_application(app.slug, **fields)
+                    st.toast("Profile saved", icon=":material/check_circle:")
+                    st.rerun()
+    with right:
+        with st.expander("New application", expanded=bool(st.session_state.get("show_new_form"))):
+            fields = _profile_form("new_app", None)
+            if fields:
+                _create(fields)
+        if not s.has_application("payroll-portal") and st.button("Load the demo application"):
+            _load_demo()
+            st.rerun()

@@ -1,0 +1,170 @@
+"""Workshop: the guided interview, one section at a time, saved as it is typed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+import streamlit as st
+
+from ...catalogues import DEFAULT_QUESTIONNAIRE
+from ...interview import context_for, progress
+from ...models import Application, Interview
+from ...questionnaire import Questionnaire
+from .. import state, widgets
+
+
+def _start_form(app: Application) -> None:
+    cat = state.catalogue()
+    st.subheader(f"Start the workshop for {app.name}")
+    if not cat.questionnaires:
+        st.error("No usable questionnaire was found; fix the files listed below.")
+        _catalogue_errors()
+        return
+    ids = list(cat.questionnaires)
+    default = ids.index(DEFAULT_QUESTIONNAIRE) if DEFAULT_QUESTIONNAIRE in ids else 0
+    with st.form("start_interview"):
+        qid = st.selectbox("Questionnaire", ids, index=default,
+                           format_func=lambda i: f"{cat.questionnaires[i].title} (v{cat.questionnaires[i].version})")  # fmt: skip
+        held_on = st.date_input("Date", value=dt.date.today(), format="YYYY-MM-DD")
+        facilitator = st.text_input("Facilitator", value=state.current_user())
+        participants = st.text_input("Participants", placeholder="Names and roles, separated by commas")
+        go = st.form_submit_button("Start", type="primary")
+    if go:
+        q = cat.questionnaires[qid]
+        state.store().create_interview(
+            app.slug, q.id, q.version, held_on=held_on.isoformat(), facilitator=facilitator,
+            participants=[p.strip() for p in participants.split(",")],
+        )  # fmt: skip
+        st.rerun()
+    _catalogue_errors()
+
+
+def _catalogue_errors() -> None:
+    errors = state.catalogue().errors
+    if errors:
+        with st.expander(
+            f"{len(errors)} questionnaire file(s) could not be loaded", icon=":material/warning:"
+        ):
+            for path, errs in errors.items():
+                st.markdown(f"**{path}**")
+                st.code("\n".join(str(e) for e in errs), language=None)
+
+
+def _set_section(iid: int, section_id: str) -> None:
+    st.session_state[f"section:{iid}"] = section_id
+    state.store().set_current_section(iid, section_id)
+
+
+def _on_nav(iid: int) -> None:
+    state.store().set_current_section(iid, st.session_state[f"section:{iid}"])
+
+
+def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> None:
+    st.title(app.name)
+    meta = f"{q.title} v{q.version} · {interview.held_on}"
+    if interview.facilitator:
+        meta += f" · facilitated by {interview.facilitator}"
+    st.caption(meta)
+    c1, c2 = st.columns([4, 1])
+    c1.progress(prog.ratio, text=f"{prog.answered} of {prog.shown} questions answered")
+    saved = st.session_state.get("saved_at")
+    if saved:
+        c2.markdown(f'<div class="uw-saved">✓ All changes saved · {saved}</div>', unsafe_allow_html=True)
+    else:
+        c2.caption("Answers save as you type.")
+
+
+def render() -> None:
+    app = state.require_app()
+    if app is None:
+        return
+    s = state.store()
+    interview = s.latest_interview(app.slug)
+    if interview is None:
+        _start_form(app)
+        return
+    cat = state.catalogue()
+    q = cat.questionnaires.get(interview.questionnaire_id)
+    if q is None:
+        st.error(
+            f"This interview uses questionnaire '{interview.questionnaire_id}', which could not be loaded. "
+            "Its answers are safe; fix the file (problems below) and reload."
+        )
+        _catalogue_errors()
+        return
+    if q.version != interview.questionnaire_version:
+        st.warning(
+            f"This interview was started with version {interview.questionnaire_version} of the questionnaire; "
+            f"the file is now version {q.version}. Answers to questions that still exist are shown."
+        )
+    iid = interview.id
+    answers = s.answers(iid)
+    prog = progress(q, answers)
+    _header(app, interview, q, prog)
+    state.show_pending_error()
+
+    nav_key = f"section:{iid}"
+    section_ids = [sec.id for sec in q.sections]
+    if st.session_state.get(nav_key) not in section_ids:
+        st.session_state[nav_key] = (
+            interview.current_section if interview.current_section in section_ids else section_ids[0]
+        )
+    counts = {sp.section_id: sp for sp in prog.sections}
+
+    def label(sid: str) -> str:
+        sp = counts[sid]
+        mark = "✓ " if sp.complete else ""
+        return (
+            f"{mark}{sp.title}  ({sp.answered}/{sp.shown})" if sp.shown else f"{sp.title}  (not applicable)"
+        )
+
+    presenter = state.presenter_mode()
+    nav_col, body = st.columns([1, 3.2] if not presenter else [1, 4], gap="large")
+    with nav_col:
+        st.radio("Sections", section_ids, key=nav_key, format_func=label, on_change=_on_nav, args=(iid,))
+    section = q.section(st.session_state[nav_key])
+    ctx = context_for(answers)
+    who = interview.facilitator
+    with body:
+        st.header(section.title)
+        if section.intro:
+            st.markdown(section.intro)
+        shown = q.visible_questions(ctx, section)
+        if not shown:
+            st.info("Nothing to ask here: earlier answers made this section not applicable.")
+        for question in shown:
+            with st.container(border=True, key=f"qbox_{question.id.replace('.', '_')}"):
+                _question(q, iid, question, answers.get(question.id), who, presenter)
+        idx = section_ids.index(section.id)
+        b1, _, b2 = st.columns([1, 2, 1])
+        if idx > 0:
+            b1.button("← " + q.sections[idx - 1].title, on_click=_set_section, args=(iid, section_ids[idx - 1]),
+                      key="prev_section")  # fmt: skip
+        if idx < len(section_ids) - 1:
+            b2.button(q.sections[idx + 1].title + " →", on_click=_set_section, args=(iid, section_ids[idx + 1]),
+                      key="next_section", type="primary")  # fmt: skip
+        else:
+            b2.page_link(state.PAGES["review"], label="Review the answers", icon=":material/checklist:")
+
+
+def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter: bool) -> None:
+    req = ' <span class="uw-required" title="required">*</span>' if question.required else ""
+    prompt = html.escape(question.prompt)
+    if presenter:
+        st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
+        widgets.draw(q, iid, question, answer, who)
+        return
+    main, notes = st.columns([3, 2], gap="medium")
+    with main:
+        st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
+        if question.unit:
+            st.caption(question.unit)
+        widgets.draw(q, iid, question, answer, who)
+    with notes, st.container(key=f"notes_{question.id.replace('.', '_')}"):
+        if question.help:
+            st.markdown(f"**Why we ask** · {question.help}")
+        if question.probes:
+            st.markdown("**Probe**\n" + "\n".join(f"- {p}" for p in question.probes))
+        if question.example:
+            st.markdown(f"**Example** · _{question.example}_")

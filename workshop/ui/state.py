@@ -1,0 +1,177 @@
+"""What every page shares: the store, the questionnaires, the selected application.
+
+State that must survive reruns and page switches lives in the store or in plain
+session keys (never only in widget keys, which Streamlit drops when a widget is not
+drawn). The selected application and presenter mode are mirrored in the URL's query
+parameters, so a reload keeps them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from ..catalogues import load_questionnaires
+from ..errors import StaleEditError, ValidationErrors, WorkshopError
+from ..models import Application
+from ..questionnaire import Catalogue
+from ..store import Store
+from ..workspace import questionnaire_dirs, resolve_workspace
+
+log = logging.getLogger("workshop.ui")
+
+APP_KEY = "selected_app"
+PRESENTER_KEY = "presenter_mode"
+
+
+@st.cache_resource(show_spinner=False)
+def _store(workspace: str, db_url: str | None) -> Store:
+    return Store.open(workspace, db_url)
+
+
+def store() -> Store:
+    import os
+
+    return _store(str(resolve_workspace()), os.environ.get("WORKSHOP_DB_URL"))
+
+
+def _mtimes(workspace: Path) -> tuple:
+    stamps = []
+    for d in questionnaire_dirs(workspace):
+        if d.is_dir():
+            stamps += [(str(p), p.stat().st_mtime_ns) for p in sorted(d.glob("*.yaml"))]
+    return tuple(stamps)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _catalogue(workspace: str, stamps: tuple) -> Catalogue:
+    return load_questionnaires(Path(workspace))
+
+
+def catalogue() -> Catalogue:
+    """Questionnaires, reloaded when a file in the folders changes."""
+    ws = resolve_workspace()
+    return _catalogue(str(ws), _mtimes(ws))
+
+
+def selected_slug() -> str | None:
+    slug = st.session_state.get(APP_KEY)
+    if slug is None:
+        slug = st.query_params.get("app")
+        if slug:
+            st.session_state[APP_KEY] = slug
+    return slug
+
+
+def select_app(slug: str | None) -> None:
+    st.session_state[APP_KEY] = slug
+    if slug:
+        st.query_params["app"] = slug
+    elif "app" in st.query_params:
+        del st.query_params["app"]
+
+
+def selected_app() -> Application | None:
+    slug = selected_slug()
+    if not slug:
+        return None
+    s = store()
+    if not s.has_application(slug):
+        select_app(None)
+        return None
+    return s.get_application(slug)
+
+
+def presenter_mode() -> bool:
+    if PRESENTER_KEY not in st.session_state:
+        st.session_state[PRESENTER_KEY] = st.query_params.get("presenter") == "1"
+    return bool(st.session_state[PRESENTER_KEY])
+
+
+def set_presenter_mode(on: bool) -> None:
+    st.session_state[PRESENTER_KEY] = on
+    if on:
+        st.query_params["presenter"] = "1"
+    elif "presenter" in st.query_params:
+        del st.query_params["presenter"]
+
+
+def mark_saved() -> None:
+    st.session_state["saved_at"] = dt.datetime.now().strftime("%H:%M:%S")
+    st.session_state.pop("save_error", None)
+
+
+def report_error(exc: BaseException, where: str = "") -> None:
+    """Keep an error to show on the next draw; never a traceback in the page."""
+    if isinstance(exc, ValidationErrors):
+        message = "\n".join(str(e) for e in exc.errors)
+    elif isinstance(exc, WorkshopError):
+        message = str(exc)
+    else:
+        log.error("unexpected error %s\n%s", where, "".join(traceback.format_exception(exc)))
+        message = (
+            f"Something went wrong{' while ' + where if where else ''}: {type(exc).__name__}. "
+            "Your saved answers are safe; the details are in the server log."
+        )
+    st.session_state["save_error"] = message
+
+
+def safe_callback(where: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a widget callback so a failure becomes a message, not a traceback."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except StaleEditError as exc:
+                report_error(exc, where)
+                st.session_state["stale"] = True
+            except Exception as exc:
+                report_error(exc, where)
+            return None
+
+        return wrapper
+
+    return deco
+
+
+def show_pending_error() -> None:
+    message = st.session_state.get("save_error")
+    if message:
+        st.error(message, icon=":material/error:")
+
+
+def require_app() -> Application | None:
+    """The selected application, or a prompt to choose one (and None)."""
+    app = selected_app()
+    if app is None:
+        st.info("Choose or create an application first.", icon=":material/apps:")
+        st.page_link(PAGES["applications"], label="Go to Applications", icon=":material/apps:")
+    return app
+
+
+#: st.Page objects by name, filled in by main() so pages can link to each other.
+PAGES: dict[str, Any] = {}
+
+
+def go(page: str) -> None:
+    st.switch_page(PAGES[page])
+
+
+def current_user() -> str:
+    """The signed-in person (when the app runs behind Streamlit's OIDC login), else ''."""
+    try:
+        user = st.user
+        if user.get("is_logged_in"):
+            return str(user.get("email") or user.get("name") or "")
+    except Exception:  # noqa: S110 - no login configured: there is no signed-in identity
+        pass
+    return ""

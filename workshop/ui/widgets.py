@@ -1,0 +1,328 @@
+"""One widget per question type, each saving through the store as soon as it changes.
+
+Widget keys are derived from the interview and question ids. A widget's value is
+seeded from the store whenever Streamlit has dropped its key (first draw, or the
+section was left and re-entered), together with the answer's revision in a plain
+session key; every save sends that revision back, so an edit made over someone
+else's newer answer is refused and shown instead of silently overwriting it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ..errors import AnswerError, StaleEditError, WorkshopError
+from ..interview import answer_question
+from ..models import Answer
+from ..questionnaire import Question, Questionnaire
+from ..questionnaire.model import WEEKDAYS
+from ..questionnaire.values import common_timezones
+from . import state
+
+PILL_LIMIT_SINGLE = 8
+PILL_LIMIT_MULTI = 14
+
+
+def key(iid: int, qid: str, part: str = "v") -> str:
+    return f"{part}:{iid}:{qid}"
+
+
+def _errors() -> dict[str, str]:
+    return st.session_state.setdefault("question_errors", {})
+
+
+# --- value conversion between the store and widgets ------------------------------------
+
+
+def _to_time(text: str | None) -> dt.time | None:
+    if not text:
+        return None
+    if text == "24:00":
+        return dt.time(23, 59)
+    h, m = text.split(":")
+    return dt.time(int(h), int(m))
+
+
+def _seed(iid: int, q: Question, answer: Answer | None) -> None:
+    """Put the stored value into the widget keys Streamlit has dropped."""
+    value = answer.value if answer else None
+    rev_key = key(iid, q.id, "rev")
+    main = key(iid, q.id)
+    if q.type == "time_window":
+        parts = {k: key(iid, q.id, k) for k in ("days", "start", "end", "tz")}
+        if parts["days"] not in st.session_state:
+            v = value or {}
+            st.session_state[parts["days"]] = list(v.get("days") or [])
+            st.session_state[parts["start"]] = _to_time(v.get("start"))
+            st.session_state[parts["end"]] = _to_time(v.get("end"))
+            st.session_state[parts["tz"]] = v.get("timezone") or st.session_state.get("last_timezone", "UTC")
+            st.session_state[rev_key] = answer.revision if answer else 0
+    elif q.type == "list":
+        base = key(iid, q.id, "base")
+        if main not in st.session_state or base not in st.session_state:
+            st.session_state[base] = value or []
+            st.session_state[rev_key] = answer.revision if answer else 0
+    elif main not in st.session_state:
+        if q.type == "date" and value:
+            value = dt.date.fromisoformat(value)
+        elif q.type in ("multi_choice", "tags"):
+            value = list(value or [])
+        elif q.type in ("text", "long_text"):
+            value = value or ""
+        st.session_state[main] = value
+        st.session_state[rev_key] = answer.revision if answer else 0
+    for part, attr, default in (("unk", "unknown", False), ("fu", "follow_up", False),
+                                ("fuo", "follow_up_owner", ""), ("fun", "follow_up_note", "")):  # fmt: skip
+        k = key(iid, q.id, part)
+        if k not in st.session_state:
+            st.session_state[k] = getattr(answer, attr) if answer else default
+
+
+def _widget_value(iid: int, q: Question) -> Any:
+    """Read the current widget value(s) back into the answer's shape (before checking)."""
+    ss = st.session_state
+    if q.type == "time_window":
+        days = ss.get(key(iid, q.id, "days")) or []
+        start, end = ss.get(key(iid, q.id, "start")), ss.get(key(iid, q.id, "end"))
+        tz = ss.get(key(iid, q.id, "tz")) or "UTC"
+        if not days and start is None and end is None:
+            return None
+        if not days or start is None or end is None:
+            raise AnswerError("pick the days, a start and an end time (nothing saved yet)")
+        ss["last_timezone"] = tz
+        return {"days": days, "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M"), "timezone": tz}
+    value = ss.get(key(iid, q.id))
+    if q.type == "date" and isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and q.type == "integer" and value.is_integer():
+        return int(value)
+    return value
+
+
+# --- saving ---------------------------------------------------------------------------
+
+
+def _who(interview_facilitator: str) -> str:
+    return state.current_user() or interview_facilitator or "facilitator"
+
+
+def save(q: Questionnaire, iid: int, qid: str, who: str, value: Any = ..., **flags: Any) -> Answer | None:
+    """Save through the store; keep the revision; turn every failure into a message."""
+    errors = _errors()
+    rev_key = key(iid, qid, "rev")
+    try:
+        kwargs: dict[str, Any] = dict(flags)
+        if value is not ...:
+            kwargs["value"] = value
+        saved = answer_question(
+            state.store(), q, iid, qid, who=who, expected_revision=st.session_state.get(rev_key), **kwargs
+        )
+    except StaleEditError as exc:
+        current = exc.current
+        shown = "unknown" if current.unknown else current.value
+        errors[qid] = (
+            f"{exc.message}. Their answer: {shown!r}. Use 'Load their answer' to see it, then change it if needed."
+        )
+        st.session_state.setdefault("stale_questions", set()).add(qid)
+        return None
+    except AnswerError as exc:
+        errors[qid] = exc.message.split(": ", 1)[-1] if exc.message.startswith(qid) else exc.message
+        return None
+    except WorkshopError as exc:
+        state.report_error(exc, "saving")
+        return None
+    errors.pop(qid, None)
+    st.session_state[rev_key] = saved.revision
+    state.mark_saved()
+    return saved
+
+
+def _on_value(q: Questionnaire, iid: int, qid: str, who: str) -> None:
+    question = q.question(qid)
+    try:
+        value = _widget_value(iid, question)
+    except AnswerError as exc:
+        _errors()[qid] = exc.message
+        return
+    save(q, iid, qid, who, value)
+
+
+def _on_flag(q: Questionnaire, iid: int, qid: str, who: str) -> None:
+    ss = st.session_state
+    save(
+        q, iid, qid, who,
+        unknown=bool(ss.get(key(iid, qid, "unk"))),
+        follow_up=bool(ss.get(key(iid, qid, "fu"))),
+        follow_up_owner=ss.get(key(iid, qid, "fuo")) or "",
+        follow_up_note=ss.get(key(iid, qid, "fun")) or "",
+    )  # fmt: skip
+
+
+def reload_question(iid: int, qid: str) -> None:
+    """Forget this session's widget state for a question so it is drawn from the store again."""
+    for k in [k for k in st.session_state if isinstance(k, str) and k.split(":", 2)[1:] == [str(iid), qid]]:
+        del st.session_state[k]
+    _errors().pop(qid, None)
+    st.session_state.get("stale_questions", set()).discard(qid)
+
+
+# --- drawing --------------------------------------------------------------------------
+
+
+def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, who: str) -> None:
+    """Draw the input for one question (its value widget and its flags)."""
+    _seed(iid, question, answer)
+    k = key(iid, question.id)
+    cb = dict(on_change=state.safe_callback("saving an answer")(_on_value), args=(q, iid, question.id, who))
+    label = question.prompt
+    lv = "collapsed"
+    t = question.type
+    if t == "text":
+        st.text_input(
+            label, key=k, label_visibility=lv, max_chars=2000, placeholder=question.example or None, **cb
+        )
+    elif t == "long_text":
+        st.text_area(
+            label, key=k, label_visibility=lv, height=110, placeholder=question.example or None, **cb
+        )
+    elif t in ("integer", "number"):
+        step = 1 if t == "integer" else None
+        bounds = {}
+        if question.min is not None:
+            bounds["min_value"] = int(question.min) if t == "integer" else float(question.min)
+        if question.max is not None:
+            bounds["max_value"] = int(question.max) if t == "integer" else float(question.max)
+        if t == "number" and isinstance(st.session_state.get(k), int):
+            st.session_state[k] = float(st.session_state[k])
+        st.number_input(label, key=k, label_visibility=lv, step=step, placeholder=question.unit or None,
+                        **bounds, **cb)  # fmt: skip
+    elif t == "boolean":
+        st.segmented_control(label, [True, False], key=k, label_visibility=lv,
+                             format_func=lambda v: "Yes" if v else "No", **cb)  # fmt: skip
+    elif t == "single_choice":
+        labels = {o.value: o.label for o in question.options}
+        if len(question.options) <= PILL_LIMIT_SINGLE:
+            st.pills(label, list(labels), key=k, label_visibility=lv, format_func=labels.__getitem__, **cb)
+        else:
+            st.selectbox(label, list(labels), key=k, label_visibility=lv, format_func=labels.__getitem__,
+                         placeholder="Choose one", **cb)  # fmt: skip
+    elif t == "multi_choice":
+        labels = {o.value: o.label for o in question.options}
+        if len(question.options) <= PILL_LIMIT_MULTI:
+            st.pills(label, list(labels), key=k, selection_mode="multi", label_visibility=lv,
+                     format_func=labels.__getitem__, **cb)  # fmt: skip
+        else:
+            st.multiselect(label, list(labels), key=k, label_visibility=lv, format_func=labels.__getitem__,
+                           placeholder="Choose any", **cb)  # fmt: skip
+    elif t == "scale":
+        lo = int(question.min if question.min is not None else 1)
+        hi = int(question.max if question.max is not None else 5)
+        st.pills(label, list(range(lo, hi + 1)), key=k, label_visibility=lv, **cb)
+    elif t == "date":
+        st.date_input(label, key=k, label_visibility=lv, format="YYYY-MM-DD", **cb)
+    elif t == "tags":
+        current = st.session_state.get(k) or []
+        st.multiselect(label, current, key=k, label_visibility=lv, accept_new_options=True,
+                       placeholder="Type a value and press Enter", **cb)  # fmt: skip
+    elif t == "time_window":
+        _time_window(q, iid, question, who)
+    elif t == "list":
+        _list_editor(q, iid, question, answer, who)
+    error = _errors().get(question.id)
+    if error:
+        st.error(error, icon=":material/warning:")
+        if question.id in st.session_state.get("stale_questions", set()):
+            st.button("Load their answer", key=key(iid, question.id, "reload"),
+                      on_click=reload_question, args=(iid, question.id))  # fmt: skip
+    _flags(q, iid, question, who)
+
+
+def _time_window(q: Questionnaire, iid: int, question: Question, who: str) -> None:
+    cb = dict(on_change=state.safe_callback("saving an answer")(_on_value), args=(q, iid, question.id, who))
+    st.pills("Days", WEEKDAYS, key=key(iid, question.id, "days"), selection_mode="multi",
+             format_func=str.capitalize, **cb)  # fmt: skip
+    c1, c2, c3 = st.columns([1, 1, 2])
+    c1.time_input("From", key=key(iid, question.id, "start"), step=900, **cb)
+    c2.time_input("To", key=key(iid, question.id, "end"), step=900, **cb)
+    zones = common_timezones()
+    tz_key = key(iid, question.id, "tz")
+    if st.session_state.get(tz_key) not in zones:
+        st.session_state[tz_key] = "UTC"
+    c3.selectbox("Time zone", zones, key=tz_key, **cb)
+
+
+def _frame(question: Question, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    dtypes = {"integer": "Int64", "number": "Float64", "boolean": "boolean"}
+    df = pd.DataFrame(rows or [], columns=[c.id for c in question.columns])
+    for c in question.columns:
+        df[c.id] = df[c.id].astype(dtypes.get(c.type, "object"))
+    return df
+
+
+def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for rec in df.to_dict("records"):
+        row = {}
+        for k, v in rec.items():
+            if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+                v = None
+            elif hasattr(v, "item"):
+                v = v.item()
+            row[k] = v
+        out.append(row)
+    return out
+
+
+def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer | None, who: str) -> None:
+    cc = st.column_config
+    config: dict[str, Any] = {}
+    for c in question.columns:
+        label = c.label + (" *" if c.required else "")
+        if c.type == "integer":
+            config[c.id] = cc.NumberColumn(label, step=1, help=c.help or None)
+        elif c.type == "number":
+            config[c.id] = cc.NumberColumn(label, help=c.help or None)
+        elif c.type == "boolean":
+            config[c.id] = cc.CheckboxColumn(label, help=c.help or None)
+        elif c.type == "choice":
+            config[c.id] = cc.SelectboxColumn(
+                label, options=[o.value for o in c.options], help=c.help or None
+            )
+        else:
+            config[c.id] = cc.TextColumn(label, help=c.help or None, max_chars=2000)
+    base = st.session_state[key(iid, question.id, "base")]
+    edited = st.data_editor(
+        _frame(question, base),
+        key=key(iid, question.id),
+        num_rows="dynamic",
+        hide_index=True,
+        column_config=config,
+        width="stretch",
+    )
+    rows = _rows(edited)
+    stored = answer.value if answer else None
+    try:
+        from ..questionnaire import coerce
+
+        value = coerce(question, rows)
+    except AnswerError as exc:
+        _errors()[question.id] = exc.message.split(": ", 1)[-1]
+        return
+    if value != stored and question.id not in st.session_state.get("stale_questions", set()):
+        save(q, iid, question.id, who, value)
+
+
+def _flags(q: Questionnaire, iid: int, question: Question, who: str) -> None:
+    cb = dict(on_change=state.safe_callback("saving a flag")(_on_flag), args=(q, iid, question.id, who))
+    c1, c2 = st.columns([1, 1])
+    c1.checkbox("Owners don't know", key=key(iid, question.id, "unk"), **cb)
+    c2.checkbox("Follow up", key=key(iid, question.id, "fu"), **cb)
+    if st.session_state.get(key(iid, question.id, "fu")):
+        f1, f2 = st.columns([1, 2])
+        f1.text_input("Who follows up", key=key(iid, question.id, "fuo"), max_chars=200, **cb)
+        f2.text_input("What to find out", key=key(iid, question.id, "fun"), max_chars=2000, **cb)

@@ -1,0 +1,179 @@
+"""Safe YAML loading that remembers where every value came from.
+
+PyYAML's safe loader forgets line numbers once it has built Python objects, and an
+author fixing a questionnaire needs ``file:line`` for every problem. So we let
+``yaml.compose`` (with ``SafeLoader``: no Python tags, no code) build the node tree
+and construct the objects ourselves, keeping the lines in :class:`YMap` and
+:class:`YList`. Walking the tree ourselves also lets us refuse what the stock loader
+accepts silently: duplicate keys, and alias bombs that expand to millions of nodes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Location, YamlSyntaxError
+
+#: A document that expands to more nodes than this is refused (billion-laughs guard).
+MAX_NODES = 200_000
+#: Files larger than this are refused before parsing.
+MAX_BYTES = 10 * 1024 * 1024
+
+
+class YMap(dict):
+    """A mapping that knows its own line and the line of each key."""
+
+    line: int | None = None
+    key_lines: dict[Any, int]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key_lines = {}
+
+    def line_of(self, key: Any) -> int | None:
+        return self.key_lines.get(key, self.line)
+
+
+class YList(list):
+    """A sequence that knows its own line and the line of each item."""
+
+    line: int | None = None
+    item_lines: list[int]
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.item_lines = []
+
+    def line_of(self, index: int) -> int | None:
+        if 0 <= index < len(self.item_lines):
+            return self.item_lines[index]
+        return self.line
+
+
+def line_of(obj: Any, key: Any = None) -> int | None:
+    """The line of ``obj`` (or of ``obj[key]``) where it is known."""
+    if key is not None and hasattr(obj, "line_of"):
+        return obj.line_of(key)
+    return getattr(obj, "line", None)
+
+
+def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
+    """Read a text file a person gave us, with errors that name the file."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise YamlSyntaxError(f"cannot read file: {exc.strerror or exc}", Location(str(path))) from exc
+    if size > max_bytes:
+        raise YamlSyntaxError(
+            f"file is {size:,} bytes, over the limit of {max_bytes:,} bytes", Location(str(path))
+        )
+    data = p.read_bytes()
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, filename: str | None = None) -> str:
+    if b"\x00" in data:
+        raise YamlSyntaxError("file is binary (contains NUL bytes), not YAML text", Location(filename))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise YamlSyntaxError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
+            Location(filename, line),
+        ) from exc
+
+
+def load(text: str, filename: str | None = None, max_nodes: int = MAX_NODES) -> Any:
+    """Parse one YAML document into plain Python values with line information.
+
+    Raises :class:`YamlSyntaxError` with the file and line for syntax errors,
+    duplicate keys and documents that expand past ``max_nodes``.
+    """
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        what = " ".join(p for p in (exc.context, exc.problem) if p)
+        raise YamlSyntaxError(f"YAML syntax error: {what}", Location(filename, line)) from exc
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(f"YAML syntax error: {exc}", Location(filename)) from exc
+    if node is None:
+        return None
+    return _Builder(filename, max_nodes).build(node)
+
+
+def load_file(path: str | Path, max_nodes: int = MAX_NODES) -> Any:
+    return load(read_text(path), str(path), max_nodes)
+
+
+class _Builder:
+    def __init__(self, filename: str | None, max_nodes: int) -> None:
+        self.filename = filename
+        self.budget = max_nodes
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def _spend(self, node: yaml.Node) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlSyntaxError(
+                "document expands to too many values (nested aliases?); refusing to load it",
+                Location(self.filename, node.start_mark.line + 1),
+            )
+
+    def build(self, node: yaml.Node) -> Any:
+        self._spend(node)
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return self.scalars.construct_object(node)
+            except yaml.constructor.ConstructorError as exc:
+                raise YamlSyntaxError(f"YAML error: {exc.problem}", Location(self.filename, line)) from exc
+        if isinstance(node, yaml.SequenceNode):
+            seq = YList()
+            seq.line = line
+            for item in node.value:
+                seq.append(self.build(item))
+                seq.item_lines.append(item.start_mark.line + 1)
+            return seq
+        if isinstance(node, yaml.MappingNode):
+            mapping = YMap()
+            mapping.line = line
+            for key_node, value_node in node.value:
+                key = self.build(key_node)
+                key_line = key_node.start_mark.line + 1
+                if isinstance(key, (list, dict)):
+                    raise YamlSyntaxError(
+                        "a mapping key must be a plain value", Location(self.filename, key_line)
+                    )
+                if key in mapping:
+                    raise YamlSyntaxError(
+                        f"duplicate key '{key}' (first at line {mapping.key_lines[key]})",
+                        Location(self.filename, key_line),
+                    )
+                mapping[key] = self.build(value_node)
+                mapping.key_lines[key] = key_line
+            return mapping
+        raise YamlSyntaxError(
+            f"unsupported YAML node {node.tag}", Location(self.filename, line)
+        )  # pragma: no cover
+
+
+def dump(data: Any) -> str:
+    """Serialise plain data to YAML: block style, key order kept, Unicode as is."""
+    return yaml.safe_dump(
+        _plain(data), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
