@@ -53,6 +53,8 @@ def _text(q: Question, v: Any) -> str:
         raise AnswerError(f"text is {len(s):,} characters, over the limit of {limit:,}")
     if q.type == "text":
         s = " ".join(s.splitlines()).strip()
+        if q.format:
+            s = _check_format(q.format, s)
     return s
 
 
@@ -267,6 +269,8 @@ def _check_format(fmt: str, s: str) -> str:
             s = str(ipaddress.ip_address(s))
         except ValueError:
             raise AnswerError(f"{s!r} is not an IP address") from None
+    elif fmt == "timezone":
+        s = check_timezone(s)
     elif fmt == "email" and not _EMAIL_RE.match(s):
         raise AnswerError(f"{s!r} is not an email address")
     elif fmt == "hostname" and not _HOST_RE.match(s):

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from ..errors import WorkshopError
 from . import state
-from .pages import applications, review, workshop
+
+PAGE_DIR = Path(__file__).resolve().parent / "pages"
+#: Page files in workshop/ui/pages, in navigation order: name -> (title, icon).
+PAGES = {
+    "applications": ("Applications", ":material/apps:"),
+    "workshop": ("Workshop", ":material/forum:"),
+    "review": ("Review", ":material/checklist:"),
+}
 
 BASE_CSS = """
 <style>
@@ -23,9 +32,12 @@ div[class*="st-key-notes_"] p, div[class*="st-key-notes_"] li { font-size: .92re
 
 PRESENTER_CSS = """
 <style>
-html, body, [class*="st-"], .stMarkdown p, label, input, textarea, button { font-size: 1.22rem !important; }
-.uw-prompt { font-size: 1.5rem !important; }
-h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; } h3 { font-size: 1.7rem !important; }
+[data-testid="stMain"] .stMarkdown p, [data-testid="stMain"] li, [data-testid="stMain"] label p,
+[data-testid="stMain"] input, [data-testid="stMain"] textarea, [data-testid="stMain"] button p,
+[data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 1.25rem !important; }
+[data-testid="stMain"] h1 { font-size: 2.9rem !important; }
+[data-testid="stMain"] h2 { font-size: 2.2rem !important; }
+[data-testid="stMain"] .uw-prompt { font-size: 1.6rem !important; }
 </style>
 """
 
@@ -63,17 +75,18 @@ def _sidebar() -> None:
 def main() -> None:
     st.set_page_config(page_title="Use-Case Workshop", page_icon=":material/shield:", layout="wide")
     pages = {
-        "applications": st.Page(applications.render, title="Applications", icon=":material/apps:",
-                                url_path="applications", default=True),
-        "workshop": st.Page(workshop.render, title="Workshop", icon=":material/forum:", url_path="workshop"),
-        "review": st.Page(review.render, title="Review", icon=":material/checklist:", url_path="review"),
-    }  # fmt: skip
+        name: st.Page(
+            PAGE_DIR / f"{name}.py", title=title, icon=icon, url_path=name, default=name == "applications"
+        )
+        for name, (title, icon) in PAGES.items()
+    }
     state.PAGES.clear()
     state.PAGES.update(pages)
     nav = st.navigation(list(pages.values()))
     st.html(BASE_CSS)
     try:
         _sidebar()
+        state.sync_url()
         if state.presenter_mode():
             st.html(PRESENTER_CSS)
         nav.run()

@@ -70,6 +70,16 @@ def selected_slug() -> str | None:
     return slug
 
 
+def sync_url() -> None:
+    """Put the selection back into the URL: page switches drop query parameters,
+    and a reload must find the same application (and presenter mode) again."""
+    slug = st.session_state.get(APP_KEY)
+    if slug and st.query_params.get("app") != slug:
+        st.query_params["app"] = slug
+    if st.session_state.get(PRESENTER_KEY) and st.query_params.get("presenter") != "1":
+        st.query_params["presenter"] = "1"
+
+
 def select_app(slug: str | None) -> None:
     st.session_state[APP_KEY] = slug
     if slug:
@@ -153,8 +163,9 @@ def require_app() -> Application | None:
     """The selected application, or a prompt to choose one (and None)."""
     app = selected_app()
     if app is None:
+        st.title("No application selected")
         st.info("Choose or create an application first.", icon=":material/apps:")
-        st.page_link(PAGES["applications"], label="Go to Applications", icon=":material/apps:")
+        link("applications", "Go to Applications", ":material/apps:")
     return app
 
 
@@ -162,8 +173,19 @@ def require_app() -> Application | None:
 PAGES: dict[str, Any] = {}
 
 
+def _params() -> dict[str, str]:
+    return {
+        k: v for k, v in (("app", selected_slug()), ("presenter", "1" if presenter_mode() else None)) if v
+    }
+
+
+def link(page: str, label: str, icon: str | None = None, where: Any = None) -> None:
+    """A link to another page that keeps the selected application in the URL."""
+    (where or st).page_link(PAGES[page], label=label, icon=icon, query_params=_params())
+
+
 def go(page: str) -> None:
-    st.switch_page(PAGES[page])
+    st.switch_page(PAGES[page], query_params=_params())
 
 
 def current_user() -> str:

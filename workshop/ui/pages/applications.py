@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ...catalogues import DEFAULT_QUESTIONNAIRE
-from ...demo import create_demo
-from ...models import CRITICALITIES, PLATFORMS, Application, slugify
-from .. import state
+from workshop.catalogues import DEFAULT_QUESTIONNAIRE
+from workshop.demo import create_demo
+from workshop.models import CRITICALITIES, PLATFORMS, Application, slugify
+from workshop.ui import state
 
 
 def _load_demo() -> None:
@@ -21,17 +21,25 @@ def _load_demo() -> None:
 def _profile_form(key: str, app: Application | None) -> dict | None:
     """The profile fields; returns them when the form is submitted."""
     with st.form(key, border=True):
-        name = st.text_input("Name", value=app.name if app else "", placeholder="e.g. Claims Portal")
-        owner = st.text_input("Business owner", value=app.owner if app else "")
-        crit = st.selectbox(
-            "Criticality", CRITICALITIES, index=CRITICALITIES.index(app.criticality if app else "medium")
+        name = st.text_input(
+            "Name", value=app.name if app else "", placeholder="e.g. Claims Portal", key=f"{key}:name"
         )
-        description = st.text_area("What it is for", value=app.description if app else "", height=90)
+        owner = st.text_input("Business owner", value=app.owner if app else "", key=f"{key}:owner")
+        crit = st.selectbox(
+            "Criticality",
+            CRITICALITIES,
+            index=CRITICALITIES.index(app.criticality if app else "medium"),
+            key=f"{key}:crit",
+        )
+        description = st.text_area(
+            "What it is for", value=app.description if app else "", height=90, key=f"{key}:description"
+        )
         platforms = st.multiselect(
             "Platforms",
             PLATFORMS,
             default=[p for p in (app.platforms if app else ()) if p in PLATFORMS],
             help="ATT&CK platforms the application runs on or relies on; they steer technique suggestions.",
+            key=f"{key}:platforms",
         )
         submitted = st.form_submit_button("Save" if app else "Create application", type="primary")
     if not submitted:
@@ -151,3 +159,7 @@ def render() -> None:
         if not s.has_application("payroll-portal") and st.button("Load the demo application"):
             _load_demo()
             st.rerun()
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

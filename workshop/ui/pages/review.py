@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ...interview import (
+from workshop.interview import (
     context_for,
     diff_answers,
     follow_ups,
@@ -14,8 +14,8 @@ from ...interview import (
     previous_interview,
     progress,
 )
-from ...questionnaire import format_value
-from .. import state
+from workshop.questionnaire import format_value
+from workshop.ui import state
 
 
 def render() -> None:
@@ -27,7 +27,7 @@ def render() -> None:
     st.title(f"Review · {app.name}")
     if interview is None:
         st.info("No interview yet.")
-        st.page_link(state.PAGES["workshop"], label="Start the workshop", icon=":material/forum:")
+        state.link("workshop", "Start the workshop", ":material/forum:")
         return
     q = state.catalogue().questionnaires.get(interview.questionnaire_id)
     if q is None:
@@ -99,3 +99,7 @@ def render() -> None:
                       "Revision": h.revision} for h in reversed(history[-500:])],
                     hide_index=True, width="stretch",
                 )  # fmt: skip
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

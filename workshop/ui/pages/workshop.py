@@ -7,11 +7,11 @@ import html
 
 import streamlit as st
 
-from ...catalogues import DEFAULT_QUESTIONNAIRE
-from ...interview import context_for, progress
-from ...models import Application, Interview
-from ...questionnaire import Questionnaire
-from .. import state, widgets
+from workshop.catalogues import DEFAULT_QUESTIONNAIRE
+from workshop.interview import context_for, progress
+from workshop.models import Application, Interview
+from workshop.questionnaire import Questionnaire
+from workshop.ui import state, widgets
 
 
 def _start_form(app: Application) -> None:
@@ -25,10 +25,12 @@ def _start_form(app: Application) -> None:
     default = ids.index(DEFAULT_QUESTIONNAIRE) if DEFAULT_QUESTIONNAIRE in ids else 0
     with st.form("start_interview"):
         qid = st.selectbox("Questionnaire", ids, index=default,
-                           format_func=lambda i: f"{cat.questionnaires[i].title} (v{cat.questionnaires[i].version})")  # fmt: skip
-        held_on = st.date_input("Date", value=dt.date.today(), format="YYYY-MM-DD")
-        facilitator = st.text_input("Facilitator", value=state.current_user())
-        participants = st.text_input("Participants", placeholder="Names and roles, separated by commas")
+                           format_func=lambda i: f"{cat.questionnaires[i].title} (v{cat.questionnaires[i].version})", key="start:questionnaire")  # fmt: skip
+        held_on = st.date_input("Date", value=dt.date.today(), format="YYYY-MM-DD", key="start:date")
+        facilitator = st.text_input("Facilitator", value=state.current_user(), key="start:facilitator")
+        participants = st.text_input(
+            "Participants", placeholder="Names and roles, separated by commas", key="start:participants"
+        )
         go = st.form_submit_button("Start", type="primary")
     if go:
         q = cat.questionnaires[qid]
@@ -120,7 +122,7 @@ def render() -> None:
         )
 
     presenter = state.presenter_mode()
-    nav_col, body = st.columns([1, 3.2] if not presenter else [1, 4], gap="large")
+    nav_col, body = st.columns([1, 3.2] if not presenter else [1.3, 3.7], gap="large")
     with nav_col:
         st.radio("Sections", section_ids, key=nav_key, format_func=label, on_change=_on_nav, args=(iid,))
     section = q.section(st.session_state[nav_key])
@@ -145,7 +147,7 @@ def render() -> None:
             b2.button(q.sections[idx + 1].title + " →", on_click=_set_section, args=(iid, section_ids[idx + 1]),
                       key="next_section", type="primary")  # fmt: skip
         else:
-            b2.page_link(state.PAGES["review"], label="Review the answers", icon=":material/checklist:")
+            state.link("review", "Review the answers", ":material/checklist:", where=b2)
 
 
 def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter: bool) -> None:
@@ -168,3 +170,7 @@ def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter:
             st.markdown("**Probe**\n" + "\n".join(f"- {p}" for p in question.probes))
         if question.example:
             st.markdown(f"**Example** · _{question.example}_")
+
+
+if __name__ == "__main__":  # run as a page by st.navigation
+    render()

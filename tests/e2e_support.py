@@ -1,0 +1,140 @@
+"""Helpers for the end-to-end tests: a real app server and Debian's headless Chromium.
+
+``playwright install`` cannot download browsers here, so Playwright drives the system
+``chromium`` (found with ``shutil.which``); tests skip, saying why, where it is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.skip("no chromium on PATH: install Debian's 'chromium' package to run the browser tests")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    """``workshop ui`` in a child process, killable with SIGKILL and restartable."""
+
+    def __init__(self, workspace: Path, port: int | None = None) -> None:
+        self.workspace = workspace
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log = ARTIFACTS / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> AppServer:
+        ARTIFACTS.mkdir(exist_ok=True)
+        env = dict(os.environ, WORKSHOP_HOME=str(self.workspace), PYTHONUNBUFFERED="1")
+        env.pop("WORKSHOP_DB_URL", None)
+        cmd = [sys.executable, "-m", "workshop", "ui", "--port", str(self.port), "--headless"]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app server exited with {self.proc.returncode}; see {self.log}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r,
+            ):
+                if r.status == 200:
+                    return self
+            time.sleep(0.25)
+        raise RuntimeError(f"app server did not answer within {timeout}s; see {self.log}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, no flushing: what a crash or power cut looks like."""
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1400, height: int = 1000) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(20_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 15, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def key_css(key: str) -> str:
+    """The CSS class Streamlit gives a widget with a key ('v:1:a.b' -> '.st-key-v-1-a-b')."""
+    return ".st-key-" + key.replace(":", "-").replace(".", "-")
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+def wait_for_app(page) -> None:
+    """Wait until Streamlit has finished a run (no running indicator) and drawn the page."""
+    page.wait_for_selector('[data-testid="stApp"]')
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=30_000)  # every page has a title
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
+    )
+    page.wait_for_timeout(300)

@@ -1,0 +1,128 @@
+"""End to end, in a real browser: a workshop survives its server being killed.
+
+The app runs as ``workshop ui`` in a child process; Playwright drives Debian's headless
+Chromium. The test creates an application, answers questions in several sections,
+kills the server with SIGKILL, starts it again, reloads, and finds every answer on the
+page. Screenshots of the main pages are saved in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from e2e_support import AppServer, browser_page, key_css, shot, wait_for_app, wait_until
+
+from workshop.store import Store
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SUMMARY = "Claims Portal pays out insurance claims; adjusters <b>approve</b> payments up to £5,000."
+
+
+def stored(workspace: Path) -> dict:
+    with Store.open(workspace) as s:
+        interview = s.latest_interview("claims-portal")
+        return {k: a.value for k, a in s.answers(interview.id).items()} if interview else {}
+
+
+def go_to_section(page, title_start: str) -> None:
+    page.locator(key_css("section:1")).get_by_text(title_start, exact=False).first.click()
+    wait_for_app(page)
+    page.get_by_role("heading", name=title_start).first.wait_for()
+
+
+def test_answers_survive_sigkill_of_the_server(workspace: Path) -> None:
+    server = AppServer(workspace).start()
+    try:
+        with browser_page() as page:
+            page.goto(server.url)
+            wait_for_app(page)
+            page.get_by_role("button", name="Load the demo application").wait_for()
+            shot(page, "01-applications-empty")
+
+            page.get_by_role("button", name="New application").click()
+            wait_for_app(page)
+            page.locator(key_css("new_app:name")).locator("input").fill("Claims Portal")
+            page.locator(key_css("new_app:owner")).locator("input").fill("Head of Claims")
+            page.get_by_role("button", name="Create application").click()
+            wait_for_app(page)
+            page.get_by_role("button", name="Open the workshop").click()
+            wait_for_app(page)
+            page.get_by_role("heading", name="Purpose and business context").wait_for()
+
+            # Section 1: long text (saved when the field loses focus) and a choice.
+            summary = page.locator(key_css("v:1:purpose.summary")).locator("textarea")
+            summary.fill(SUMMARY)
+            summary.press("Tab")
+            wait_until(lambda: stored(workspace).get("purpose.summary") == SUMMARY, what="summary saved")
+            page.locator(key_css("v:1:purpose.internet_facing")).get_by_role("radio", name="Yes").click()
+            wait_until(lambda: stored(workspace).get("purpose.internet_facing") is True, what="boolean saved")
+            wait_for_app(page)
+            shot(page, "02-workshop-purpose")
+
+            # Section 2: a number.
+            page.locator(key_css("next_section")).get_by_role("button").click()
+            wait_for_app(page)
+            users = page.locator(key_css("v:1:users.total_count")).locator("input")
+            users.fill("1800")
+            users.press("Enter")
+            wait_until(lambda: stored(workspace).get("users.total_count") == 1800, what="number saved")
+
+            # A later section reached through the section list: tags.
+            go_to_section(page, "Normal access times")
+            countries = page.locator(key_css("v:1:access.countries")).locator("input")
+            countries.click()
+            countries.fill("GB")
+            page.get_by_role("option", name="Add: GB").first.click()
+            wait_until(lambda: stored(workspace).get("access.countries") == ["GB"], what="tags saved")
+            wait_for_app(page)
+            page.get_by_text("All changes saved").wait_for()
+            shot(page, "03-workshop-access")
+
+            before = stored(workspace)
+            server.kill()
+            server.start()
+
+            page.reload()
+            wait_for_app(page)
+            shot(page, "04a-after-restart")
+            # The session resumes where it stopped, with every answer.
+            page.get_by_role("heading", name="Normal access times").first.wait_for()
+            page.locator(key_css("v:1:access.countries")).get_by_text("GB").wait_for()
+            go_to_section(page, "Purpose and business context")
+            assert page.locator(key_css("v:1:purpose.summary")).locator("textarea").input_value() == SUMMARY
+            yes = page.locator(key_css("v:1:purpose.internet_facing")).get_by_role("radio", name="Yes")
+            assert yes.get_attribute("aria-checked") == "true"
+            go_to_section(page, "Users, roles")
+            assert page.locator(key_css("v:1:users.total_count")).locator("input").input_value() == "1800"
+            shot(page, "04-workshop-after-restart")
+
+            page.goto(f"{server.url}/review?app=claims-portal")
+            wait_for_app(page)
+            page.get_by_role("heading", name="Review · Claims Portal").wait_for()
+            shot(page, "05-review")
+            assert stored(workspace) == before
+    finally:
+        server.stop()
+
+
+def test_presenter_mode_in_the_browser(workspace: Path) -> None:
+    from workshop.catalogues import load_questionnaires
+    from workshop.demo import create_demo
+
+    with Store.open(workspace) as s:
+        create_demo(s, load_questionnaires(workspace))
+    server = AppServer(workspace).start()
+    try:
+        with browser_page() as page:
+            page.goto(f"{server.url}/workshop?app=payroll-portal")
+            wait_for_app(page)
+            page.get_by_text("Why we ask").first.wait_for()
+            shot(page, "06-workshop-demo")
+            page.get_by_text("Presenter mode").click()
+            wait_for_app(page)
+            assert page.get_by_text("Why we ask").count() == 0
+            shot(page, "07-workshop-presenter")
+    finally:
+        server.stop()

@@ -1,0 +1,367 @@
+"""AppTests of the Applications, Workshop and Review pages.
+
+Each test drives the real app script through ``streamlit.testing.v1.AppTest`` against a
+throw-away workspace, and checks the store (the source of truth) as well as the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from workshop.models import Application
+from workshop.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+WORKSHOP = "workshop/ui/pages/workshop.py"
+REVIEW = "workshop/ui/pages/review.py"
+
+
+def app_test(slug: str | None = None, presenter: bool = False) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if slug:
+        at.query_params["app"] = slug
+    if presenter:
+        at.query_params["presenter"] = "1"
+    return at
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.fixture
+def ws(workspace: Path) -> Path:
+    """A workspace with the all-types questionnaire and an application interviewed with it."""
+    (workspace / "questionnaires").mkdir(parents=True)
+    shutil.copy(DATA / "all-types.yaml", workspace / "questionnaires" / "all-types.yaml")
+    with Store.open(workspace) as s:
+        s.create_application(Application("claims", "Claims Portal", criticality="high"))
+        s.create_interview("claims", "all-types", "1", facilitator="Fay")
+    return workspace
+
+
+def answers(ws: Path) -> dict:
+    with Store.open(ws) as s:
+        interview = s.latest_interview("claims")
+        return {k: a for k, a in s.answers(interview.id).items()}
+
+
+def open_workshop(slug: str = "claims", presenter: bool = False) -> AppTest:
+    at = app_test(slug, presenter)
+    at.run()
+    at.switch_page(WORKSHOP).run()
+    no_errors(at)
+    return at
+
+
+def goto_section(at: AppTest, section_id: str) -> None:
+    nav = at.radio(key=next(r.key for r in at.radio if r.key.startswith("section:")))
+    nav.set_value(section_id).run()
+    no_errors(at)
+
+
+# --- Applications -----------------------------------------------------------------------
+
+
+def test_empty_workspace_offers_demo_and_new_application(workspace: Path) -> None:
+    at = app_test()
+    at.run()
+    no_errors(at)
+    labels = [b.label for b in at.button]
+    assert "Load the demo application" in labels
+    assert "New application" in labels
+
+
+def test_new_application_is_created_and_selected(workspace: Path) -> None:
+    at = app_test()
+    at.run()
+    next(b for b in at.button if b.label == "New application").click().run()
+    at.text_input(key="new_app:name").input("Claims Portal")
+    at.text_input(key="new_app:owner").input("Head of Claims")
+    at.selectbox(key="new_app:crit").set_value("critical")
+    at.button(key="FormSubmitter:new_app-Create application").click().run()
+    no_errors(at)
+    with Store.open(workspace) as s:
+        app = s.get_application("claims-portal")
+    assert app.owner == "Head of Claims"
+    assert app.criticality == "critical"
+    assert at.session_state["selected_app"] == "claims-portal"
+
+
+def test_demo_button_loads_demo(workspace: Path) -> None:
+    if not (ROOT / "workshop" / "demo" / "payroll-portal.yaml").exists():
+        pytest.skip("demo interview file not present")
+    at = app_test()
+    at.run()
+    next(b for b in at.button if b.label == "Load the demo application").click().run()
+    no_errors(at)
+    with Store.open(workspace) as s:
+        interview = s.latest_interview("payroll-portal")
+        assert interview is not None
+        assert len(s.answers(interview.id)) > 40
+    assert "Payroll Portal" in [r["Application"] for r in at.dataframe[0].value.to_dict("records")]
+
+
+def test_edit_profile(ws: Path) -> None:
+    at = app_test("claims")
+    at.run()
+    at.text_input(key="edit_claims:owner").input("New Owner")
+    at.button(key="FormSubmitter:edit_claims-Save").click().run()
+    no_errors(at)
+    with Store.open(ws) as s:
+        assert s.get_application("claims").owner == "New Owner"
+
+
+# --- Workshop -----------------------------------------------------------------------------
+
+
+def test_answer_every_type_and_find_them_after_reopening(ws: Path) -> None:
+    at = open_workshop()
+    assert at.header[0].value == "Basics"
+    at.text_input(key="v:1:basics.name").input("Claims <b>Portal</b>").run()
+    at.text_area(key="v:1:basics.summary").input("Line one\nLine two").run()
+    at.number_input(key="v:1:basics.users").set_value(250).run()
+    at.number_input(key="v:1:basics.ratio").set_value(0.25).run()
+    at.segmented_control(key="v:1:basics.internet").set_value(True).run()
+    no_errors(at)
+
+    goto_section(at, "choices")
+    at.pills(key="v:1:choices.hosting").set_value("cloud").run()
+    at.pills(key="v:1:choices.auth").set_value(["sso", "local"]).run()
+    at.pills(key="v:1:choices.risk").set_value(4).run()
+
+    goto_section(at, "structured")
+    at.pills(key="days:1:structured.hours").set_value(["mon", "tue", "wed", "thu", "fri"]).run()
+    at.time_input(key="start:1:structured.hours").set_value(dt.time(8, 0)).run()
+    at.time_input(key="end:1:structured.hours").set_value(dt.time(18, 0)).run()
+    at.selectbox(key="tz:1:structured.hours").set_value("Europe/London").run()
+    at.multiselect(key="v:1:structured.countries").set_value(["gb", "IE"]).run()
+    at.date_input(key="v:1:structured.golive").set_value(dt.date(2021, 4, 1)).run()
+    no_errors(at)
+
+    saved = answers(ws)
+    assert saved["basics.name"].value == "Claims <b>Portal</b>"
+    assert saved["basics.summary"].value == "Line one\nLine two"
+    assert saved["basics.users"].value == 250
+    assert saved["basics.ratio"].value == 0.25
+    assert saved["basics.internet"].value is True
+    assert saved["choices.hosting"].value == "cloud"
+    assert saved["choices.auth"].value == ["sso", "local"]
+    assert saved["choices.risk"].value == 4
+    assert saved["structured.hours"].value == {
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        "start": "08:00",
+        "end": "18:00",
+        "timezone": "Europe/London",
+    }
+    assert saved["structured.countries"].value == ["GB", "IE"]
+    assert saved["structured.golive"].value == "2021-04-01"
+    assert any("All changes saved" in m.value for m in at.markdown)
+
+    # A new session (a reload, or a restarted server) resumes in the section where the
+    # last one stopped, and shows every saved value.
+    again = open_workshop()
+    assert again.header[0].value == "Structured"
+    assert again.pills(key="days:1:structured.hours").value == ["mon", "tue", "wed", "thu", "fri"]
+    assert again.time_input(key="start:1:structured.hours").value == dt.time(8, 0)
+    assert again.selectbox(key="tz:1:structured.hours").value == "Europe/London"
+    assert again.multiselect(key="v:1:structured.countries").value == ["GB", "IE"]
+    assert again.date_input(key="v:1:structured.golive").value == dt.date(2021, 4, 1)
+    goto_section(again, "basics")
+    assert again.text_input(key="v:1:basics.name").value == "Claims <b>Portal</b>"
+    assert again.text_area(key="v:1:basics.summary").value == "Line one\nLine two"
+    assert again.number_input(key="v:1:basics.users").value == 250
+    assert again.segmented_control(key="v:1:basics.internet").value is True
+    goto_section(again, "choices")
+    assert again.pills(key="v:1:choices.auth").value == ["sso", "local"]
+    assert again.pills(key="v:1:choices.risk").value == 4
+
+
+def test_list_question_saves_rows(ws: Path) -> None:
+    with Store.open(ws) as s:
+        s.set_current_section(1, "structured")
+    at = open_workshop()
+    assert at.data_editor(key="v:1:structured.roles").editing_mode == "dynamic"
+    # AppTest applies data_editor edits through the editor's edit state.
+    at.session_state["v:1:structured.roles"] = {
+        "edited_rows": {},
+        "added_rows": [
+            {"name": "Clerk", "count": 12, "privileged": False},
+            {"name": "Admin", "count": 2, "privileged": True},
+        ],
+        "deleted_rows": [],
+    }
+    at.run()
+    no_errors(at)
+    rows = answers(ws)["structured.roles"].value
+    assert rows == [
+        {"name": "Clerk", "count": 12, "privileged": False},
+        {"name": "Admin", "count": 2, "privileged": True},
+    ]
+
+
+def test_conditional_question_appears_and_hidden_answer_is_kept(ws: Path) -> None:
+    at = open_workshop()
+    prompts = [m.value for m in at.markdown if "uw-prompt" in m.value]
+    assert not any("How is it exposed" in p for p in prompts)
+    at.segmented_control(key="v:1:basics.internet").set_value(True).run()
+    prompts = [m.value for m in at.markdown if "uw-prompt" in m.value]
+    assert any("How is it exposed" in p for p in prompts)
+    at.text_input(key="v:1:basics.exposure_note").input("Behind a WAF").run()
+    at.segmented_control(key="v:1:basics.internet").set_value(False).run()
+    prompts = [m.value for m in at.markdown if "uw-prompt" in m.value]
+    assert not any("How is it exposed" in p for p in prompts)
+    assert answers(ws)["basics.exposure_note"].value == "Behind a WAF"  # kept, not deleted
+
+
+def test_section_progress_and_next_button(ws: Path) -> None:
+    at = open_workshop()
+    at.text_input(key="v:1:basics.name").input("Claims").run()
+    nav = next(r for r in at.radio if r.key.startswith("section:"))
+    assert "Basics  (1/5)" in nav.options
+    at.button(key="next_section").click().run()
+    assert at.header[0].value == "Choices"
+    with Store.open(ws) as s:
+        assert s.get_interview(1).current_section == "choices"
+
+
+def test_invalid_value_is_refused_with_a_message(ws: Path) -> None:
+    with Store.open(ws) as s:
+        s.set_current_section(1, "structured")
+    at = open_workshop()
+    at.multiselect(key="v:1:structured.countries").set_value(["Narnia"]).run()
+    assert any("two-letter country code" in e.value for e in at.error)
+    assert "structured.countries" not in answers(ws)
+
+
+def test_unknown_and_follow_up_flags_are_saved(ws: Path) -> None:
+    at = open_workshop()
+    at.checkbox(key="unk:1:basics.users").check().run()
+    at.checkbox(key="fu:1:basics.users").check().run()
+    at.text_input(key="fuo:1:basics.users").input("Priya (HR)").run()
+    at.text_input(key="fun:1:basics.users").input("Count from the licence report").run()
+    no_errors(at)
+    a = answers(ws)["basics.users"]
+    assert a.unknown and a.follow_up
+    assert a.follow_up_owner == "Priya (HR)"
+    assert a.follow_up_note == "Count from the licence report"
+
+
+def test_presenter_mode_hides_facilitator_notes(ws: Path) -> None:
+    at = open_workshop()
+    assert any("Why we ask" in m.value for m in at.markdown)
+    presenting = open_workshop(presenter=True)
+    assert not any("Why we ask" in m.value for m in presenting.markdown)
+    assert not any("Probe" in m.value for m in presenting.markdown)
+    assert any("How many users?" in m.value for m in presenting.markdown)
+
+
+def test_stale_edit_is_detected_not_overwritten(ws: Path) -> None:
+    first = open_workshop()
+    second = open_workshop()
+    first.text_input(key="v:1:basics.name").input("From the first screen").run()
+    second.text_input(key="v:1:basics.name").input("From the second screen").run()
+    assert any("since you opened it" in e.value for e in second.error)
+    assert answers(ws)["basics.name"].value == "From the first screen"
+    second.button(key="reload:1:basics.name").click().run()
+    assert second.text_input(key="v:1:basics.name").value == "From the first screen"
+
+
+def test_broken_questionnaire_shows_file_and_line(ws: Path) -> None:
+    (ws / "questionnaires" / "broken.yaml").write_text(
+        "id: broken\ntitle: B\nversion: '1'\nsections:\n  - id: s\n    title: S\n    questions:\n"
+        "      - id: s.q\n        prompt: Q\n        type: txt\n"
+    )
+    with Store.open(ws) as s:
+        s.create_application(Application("other", "Other"))
+    at = open_workshop("other")
+    text = " ".join(c.value for c in at.code)
+    assert "broken.yaml:10" in text and "unknown type 'txt'" in text
+
+
+def test_interview_with_missing_questionnaire_shows_message(ws: Path) -> None:
+    with Store.open(ws) as s:
+        s.create_application(Application("ghost", "Ghost"))
+        s.create_interview("ghost", "no-such-questionnaire", "1")
+    at = app_test("ghost")
+    at.run()
+    at.switch_page(WORKSHOP).run()
+    assert not at.exception
+    assert any("could not be loaded" in e.value for e in at.error)
+
+
+def test_workshop_without_application_points_to_applications(workspace: Path) -> None:
+    at = app_test()
+    at.run()
+    at.switch_page(WORKSHOP).run()
+    no_errors(at)
+    assert any("Choose or create an application" in i.value for i in at.info)
+
+
+def test_start_form_creates_interview(workspace: Path) -> None:
+    (workspace / "questionnaires").mkdir(parents=True)
+    shutil.copy(DATA / "all-types.yaml", workspace / "questionnaires" / "all-types.yaml")
+    with Store.open(workspace) as s:
+        s.create_application(Application("fresh", "Fresh"))
+    at = app_test("fresh")
+    at.run()
+    at.switch_page(WORKSHOP).run()
+    at.selectbox(key="start:questionnaire").set_value("all-types")
+    at.text_input(key="start:participants").input("Ann (owner), Bob (admin)")
+    at.button(key="FormSubmitter:start_interview-Start").click().run()
+    no_errors(at)
+    with Store.open(workspace) as s:
+        interview = s.latest_interview("fresh")
+    assert interview.questionnaire_id == "all-types"
+    assert interview.participants == ("Ann (owner)", "Bob (admin)")
+
+
+# --- Review -------------------------------------------------------------------------------
+
+
+def test_review_lists_answers_open_questions_and_follow_ups(ws: Path) -> None:
+    from workshop.interview import answer_question
+    from workshop.questionnaire import load_questionnaire
+
+    q = load_questionnaire(DATA / "all-types.yaml")
+    with Store.open(ws) as s:
+        answer_question(s, q, 1, "basics.name", "Claims")
+        answer_question(s, q, 1, "basics.users", None, unknown=True, follow_up=True,
+                        follow_up_owner="=HYPERLINK(evil)", follow_up_note="ask HR")  # fmt: skip
+    at = app_test("claims")
+    at.run()
+    at.switch_page(REVIEW).run()
+    no_errors(at)
+    assert at.metric[0].value == "2 / 12"  # two conditional questions are hidden
+    assert at.metric[1].value == "1"  # basics.internet is required and open
+    assert any("Is it reachable from the internet?" in m.value for m in at.markdown)
+    follow = at.dataframe(key=None) if False else [d for d in at.dataframe if "owner" in d.value.columns]
+    assert follow and follow[0].value.iloc[0]["owner"] == "=HYPERLINK(evil)"
+    csv_button = at.download_button(key="dl_followups_csv")
+    assert csv_button.label == "Download as CSV"
+
+
+def test_review_shows_changes_since_previous_interview(ws: Path) -> None:
+    from workshop.interview import answer_question
+    from workshop.questionnaire import load_questionnaire
+
+    q = load_questionnaire(DATA / "all-types.yaml")
+    with Store.open(ws) as s:
+        answer_question(s, q, 1, "basics.users", 100)
+        second = s.create_interview("claims", "all-types", "1")
+        answer_question(s, q, second.id, "basics.users", 400)
+    at = app_test("claims")
+    at.run()
+    at.switch_page(REVIEW).run()
+    no_errors(at)
+    changes = [d for d in at.dataframe if "before" in d.value.columns]
+    assert changes
+    row = changes[0].value.iloc[0]
+    assert (row["question_id"], row["before"], row["after"]) == ("basics.users", "100 people", "400 people")
