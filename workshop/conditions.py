@@ -12,8 +12,11 @@ Grammar::
     or_expr    := and_expr ("or" and_expr)*
     and_expr   := not_expr ("and" not_expr)*
     not_expr   := "not" not_expr | comparison
-    comparison := operand (("==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in"
-                            | "contains") operand)?
+    comparison := sum (("==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in"
+                        | "contains") sum)?
+    sum        := product (("+" | "-") product)*
+    product    := unary (("*" | "/") unary)*
+    unary      := "-" unary | operand
     operand    := NUMBER | STRING | "true" | "false" | "null" | list | call | NAME | "(" expr ")"
     list       := "[" (expr ("," expr)*)? "]"
     call       := FUNC "(" (expr ("," expr)*)? ")"
@@ -25,7 +28,11 @@ multi-choice ``x`` is true when any chosen value is in the list.
 
 Functions: ``answered(id)``, ``unknown(id)``, ``count(x)`` (items in a list or
 multi-choice), ``field(x, "name")`` (a key of a mapping answer, or that column of
-every row of a list answer), ``any(x)``, ``all(x)``, ``lower(x)``.
+every row of a list answer), ``any(x)``, ``all(x)``, ``lower(x)``; for values
+(use-case parameters, see :class:`Expression`): ``max``, ``min``, ``round``,
+``default(x, fallback)``, ``minutes(n)``/``hours(n)``/``days(n)`` (Sigma timespans
+such as ``"15m"``). Arithmetic on an unanswered value gives ``null``, so a parameter
+derived from a missing answer falls back to its default instead of becoming 0.
 """
 
 from __future__ import annotations
@@ -43,10 +50,11 @@ COMPARISONS = {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains"}
 _TOKEN_RE = re.compile(
     r"""
     (?P<ws>\s+)
-  | (?P<number>-?\d+(?:\.\d+)?)
+  | (?P<number>\d+(?:\.\d+)?)
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
   | (?P<op>==|!=|<=|>=|<|>)
+  | (?P<arith>[-+*/])
   | (?P<punct>[()\[\],])
     """,
     re.VERBOSE,
@@ -168,6 +176,31 @@ class Compare(Node):
 
 
 @dataclass(frozen=True)
+class Arith(Node):
+    op: str
+    left: Node
+    right: Node
+
+    def evaluate(self, ctx: Context) -> Any:
+        a, b = self.left.evaluate(ctx), self.right.evaluate(ctx)
+        if self.op == "+" and isinstance(a, str) and isinstance(b, str):
+            return a + b
+        if not (_is_number(a) and _is_number(b)):
+            return None
+        if self.op == "+":
+            return a + b
+        if self.op == "-":
+            return a - b
+        if self.op == "*":
+            return a * b
+        return a / b if b else None
+
+    def names(self) -> Iterable[str]:
+        yield from self.left.names()
+        yield from self.right.names()
+
+
+@dataclass(frozen=True)
 class Call(Node):
     func: str
     args: tuple[Node, ...]
@@ -234,13 +267,18 @@ def _contains(container: Any, item: Any) -> bool:
             return item.casefold() in container.casefold()
         return False
     if isinstance(container, (list, tuple, set)):
-        members = {_norm(c) for c in container if not isinstance(c, (dict, list))}
+        members = {_norm(c) for c in container if _hashable(c)}
         if isinstance(item, (list, tuple, set)):
-            return any(_norm(i) in members for i in item)
-        return _norm(item) in members
+            return any(_norm(i) in members for i in item if _hashable(i))
+        return _hashable(item) and _norm(item) in members
     if isinstance(container, dict):
-        return item in container
+        return _hashable(item) and item in container
     return False
+
+
+def _hashable(value: Any) -> bool:
+    """Rows (mappings) and nested lists are never members: comparing them would raise."""
+    return not isinstance(value, (dict, list, set))
 
 
 class Context:
@@ -291,7 +329,25 @@ FUNCTIONS: dict[str, _Func] = {
         lambda ctx, v: bool(v) and all(truthy(x) for x in v) if isinstance(v, list) else truthy(v), 1
     ),
     "lower": _Func(lambda ctx, v: v.casefold() if isinstance(v, str) else v, 1),
+    "max": _Func(lambda ctx, a, b: _num2(max, a, b), 2),
+    "min": _Func(lambda ctx, a, b: _num2(min, a, b), 2),
+    "round": _Func(lambda ctx, v: round(v) if _is_number(v) else None, 1),
+    "default": _Func(lambda ctx, v, fallback: fallback if v is None else v, 2),
+    "minutes": _Func(lambda ctx, v: _span(v, "m"), 1),
+    "hours": _Func(lambda ctx, v: _span(v, "h"), 1),
+    "days": _Func(lambda ctx, v: _span(v, "d"), 1),
 }
+
+
+def _num2(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    nums = [x for x in (a, b) if _is_number(x)]
+    return fn(nums) if len(nums) == 2 else (nums[0] if nums else None)
+
+
+def _span(v: Any, unit: str) -> str | None:
+    if not _is_number(v) or v <= 0:
+        return None
+    return f"{round(v)}{unit}"
 
 
 def truthy_answer(value: Any) -> bool:
@@ -367,7 +423,7 @@ class _Parser:
         return self.comparison()
 
     def comparison(self) -> Node:
-        left = self.operand()
+        left = self.sum()
         tok = self.tok
         op: str | None = None
         if tok.kind == "op" or (tok.kind == "kw" and tok.text in ("in", "contains")):
@@ -379,10 +435,33 @@ class _Parser:
             op = "not in"
         if op is None:
             return left
-        right = self.operand()
+        right = self.sum()
         if self.tok.kind == "op" or (self.tok.kind == "kw" and self.tok.text in ("in", "contains")):
             raise _syntax(self.text, self.tok.pos, "chained comparisons are not allowed; use 'and'")
         return Compare(op, left, right)
+
+    def sum(self) -> Node:
+        node = self.product()
+        while self.tok.kind == "arith" and self.tok.text in "+-":
+            op = self.advance().text
+            node = Arith(op, node, self.product())
+        return node
+
+    def product(self) -> Node:
+        node = self.unary()
+        while self.tok.kind == "arith" and self.tok.text in "*/":
+            op = self.advance().text
+            node = Arith(op, node, self.unary())
+        return node
+
+    def unary(self) -> Node:
+        if self.tok.kind == "arith" and self.tok.text == "-":
+            self.advance()
+            self._nest()
+            node = Arith("-", Literal(0), self.unary())
+            self.depth -= 1
+            return node
+        return self.operand()
 
     def operand(self) -> Node:
         tok = self.tok
@@ -475,5 +554,14 @@ class Condition:
         ctx = values if isinstance(values, Context) else Context(values, unknown)
         return truthy(self.tree.evaluate(ctx))
 
+    def value(self, values: Mapping[str, Any] | Context, unknown: Iterable[str] = ()) -> Any:
+        """Evaluate as a value rather than a truth (parameters derived from answers)."""
+        ctx = values if isinstance(values, Context) else Context(values, unknown)
+        return self.tree.evaluate(ctx)
+
     def __str__(self) -> str:
         return self.source
+
+
+#: The same language, read for a value (``max(auth.lockout_threshold * 2, 10)``).
+Expression = Condition

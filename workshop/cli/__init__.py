@@ -21,6 +21,10 @@ COMMAND_MODULES = [
     "apps",
     "questionnaire",
     "interview",
+    "usecases",
+    "baseline",
+    "attack",
+    "export",
 ]
 
 
@@ -63,4 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head or less, which stopped reading
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return int(result or 0)

@@ -26,4 +26,23 @@ def create_demo(store: Store, catalogue: Catalogue, *, reset: bool = False) -> t
             return store.get_application(DEMO_SLUG), False
         store.delete_application(DEMO_SLUG)
     import_interview(store, catalogue, DEMO_FILE, who="demo")
+    review_use_cases(store, catalogue)
     return store.get_application(DEMO_SLUG), True
+
+
+def review_use_cases(store: Store, catalogue: Catalogue) -> None:
+    """Generate the demo's use cases and review them as a team would: accept most, reject
+    one low-value idea with a reason, and leave the other low and conditional ones proposed."""
+    from ..usecases.service import generate_for_application, load_templates
+
+    templates = load_templates(catalogue, store.workspace)
+    generate_for_application(store, DEMO_SLUG, templates, catalogue, who="demo")
+    ucs = store.list_use_cases(DEMO_SLUG)
+    low = [u.template_id for u in ucs if u.priority == "low"]
+    if low:
+        store.set_status(DEMO_SLUG, low[:1], "rejected", who="demo",
+                         reason="Low value for the payroll portal; revisit at the next review.")  # fmt: skip
+    accept = [u.template_id for u in ucs if u.template_id not in low and not u.effective().get("conditional")]
+    store.set_status(
+        DEMO_SLUG, accept, "accepted", who="demo", reason="Agreed with the owners in the workshop."
+    )

@@ -174,6 +174,8 @@ def _time_window(q: Question, v: Any) -> dict[str, Any]:
     days_in = v.get("days") or []
     if isinstance(days_in, str):
         days_in = [d for d in re.split(r"[,\s]+", days_in) if d]
+    if not isinstance(days_in, (list, tuple)):
+        raise AnswerError(f"days must be a list such as [mon, tue], got {days_in!r}")
     days: list[str] = []
     for d in days_in:
         key = str(d).strip().lower()[:3]

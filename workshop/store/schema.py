@@ -116,3 +116,35 @@ answer_history = Table(
     Column("revision", Integer, nullable=False),
     Index("ix_answer_history_interview", "interview_id", "question_id"),
 )
+
+use_cases = Table(
+    "use_cases",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("template_id", String(100), nullable=False),
+    Column("status", String(16), nullable=False, default="proposed"),
+    Column("generated", JSON, nullable=False, default=dict),
+    Column("edits", JSON, nullable=False, default=dict),
+    Column("conflicts", JSON, nullable=False, default=dict),
+    Column("applies", Boolean, nullable=False, default=True),
+    Column("revision", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("application_id", "template_id", name="uq_use_cases_application_template"),
+)
+
+use_case_history = Table(
+    "use_case_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("use_case_id", Integer, ForeignKey("use_cases.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("who", String(200), nullable=False, default=""),
+    Column("kind", String(20), nullable=False),
+    Column("field", String(100), nullable=False, default=""),
+    Column("old", JSON(none_as_null=True), nullable=True),
+    Column("new", JSON(none_as_null=True), nullable=True),
+    Column("reason", Text, nullable=False, default=""),
+    Index("ix_use_case_history_use_case", "use_case_id"),
+)

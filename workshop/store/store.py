@@ -28,6 +28,7 @@ from ..models import Answer, Application, HistoryEntry, Interview, check_slug, c
 from ..workspace import database_url, resolve_workspace
 from . import migrate
 from .schema import answer_history, answers, applications, interviews
+from .usecase_store import UseCaseStoreMixin
 
 #: Sentinel for "leave this field as it is" in :meth:`Store.save_answer`.
 UNSET: Any = object()
@@ -65,7 +66,7 @@ def _workspace_message(exc: BaseException) -> str:
     return f"the workspace database reported an error: {getattr(exc, 'orig', exc)} (nothing was saved)"
 
 
-class Store:
+class Store(UseCaseStoreMixin):
     """All reads and writes of a workspace database."""
 
     def __init__(self, engine: Engine, workspace: Path | None = None) -> None:
@@ -483,14 +484,15 @@ class Store:
                 if len(note) > 5000:
                     raise InputError("follow-up note is longer than 5,000 characters")
                 new_state["follow_up_note"] = note
-            if row is not None and new_state == current.state():
-                return current
             if (
                 row is None
                 and conn.execute(select(interviews.c.id).where(interviews.c.id == interview_id)).first()
                 is None
             ):
                 raise NotFoundError(f"no interview {interview_id} in this workspace")
+            if new_state == current.state():
+                # nothing changes (an empty answer to a question never answered is no answer either)
+                return current
             saved = self._apply(conn, interview_id, row, current, new_state, who, utcnow())
             conn.execute(
                 update(interviews).where(interviews.c.id == interview_id).values(updated_at=saved.updated_at)
@@ -553,7 +555,7 @@ class Store:
                 row = existing.get(qid)
                 current = self._answer(row) if row else Answer(qid)
                 new_state = current.state() | state
-                if row is not None and new_state == current.state():
+                if new_state == current.state():
                     continue
                 self._apply(conn, interview_id, row, current, new_state, who, now)
                 changed += 1

@@ -15,6 +15,7 @@ PAGES = {
     "applications": ("Applications", ":material/apps:"),
     "workshop": ("Workshop", ":material/forum:"),
     "review": ("Review", ":material/checklist:"),
+    "usecases": ("Use cases", ":material/shield:"),
 }
 
 BASE_CSS = """

@@ -197,3 +197,8 @@ def current_user() -> str:
     except Exception:  # noqa: S110 - no login configured: there is no signed-in identity
         pass
     return ""
+
+
+def who() -> str:
+    """Who to record in histories: the signed-in person, else a generic role."""
+    return current_user() or "facilitator"

@@ -1,0 +1,40 @@
+"""``workshop export``: documents, layers, rules and bundles for one application or all."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ._common import open_store
+
+
+def register(sub, common) -> None:
+    from ..exports import EXPORTERS
+
+    p = sub.add_parser("export", parents=[common], help="write documents and other exports to a folder")
+    p.add_argument("app", nargs="?", help="application slug (or --portfolio)")
+    p.add_argument("--portfolio", action="store_true", help="every application")
+    p.add_argument("--format", action="append", dest="formats", required=True,
+                   help=f"repeatable; one of: {', '.join(EXPORTERS)}")  # fmt: skip
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if missing)")
+    p.add_argument("--bundle", help="ATT&CK STIX bundle to read technique names and versions from")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..catalogues import load_questionnaires
+    from ..errors import InputError
+    from ..exports import ExportRequest, export
+
+    if bool(args.app) == bool(args.portfolio):
+        raise InputError("name one application, or pass --portfolio")
+    formats = [f for chunk in args.formats for f in chunk.split(",") if f]
+    with open_store(args) as store:
+        req = ExportRequest(store, load_questionnaires(store.workspace), None if args.portfolio else args.app,
+                            attack_bundle=args.bundle)  # fmt: skip
+        written = export(req, formats, Path(args.out))
+    for path in written:
+        print(path)
+    print(f"{len(written)} file(s) written to {args.out}", file=sys.stderr)
+    return 0

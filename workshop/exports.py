@@ -1,0 +1,107 @@
+"""``workshop export``: every file the toolkit hands to others, written atomically.
+
+Each format is a function registered in :data:`EXPORTERS` that returns the files to
+write (name -> text); :func:`export` checks everything first and writes only when
+every file was produced, so a failure leaves no half-written export behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+from .fileio import atomic_write_bytes
+from .models import AnswerSet
+from .questionnaire import Catalogue
+from .store import Store
+from .usecases.documents import DocumentContext, analyst_brief, application_document, to_html
+
+
+@dataclass
+class ExportRequest:
+    store: Store
+    questionnaires: Catalogue
+    slug: str | None  # None: the whole portfolio
+    attack_bundle: str | None = None
+
+
+Files = dict[str, str | bytes]
+EXPORTERS: dict[str, Callable[[ExportRequest], Files]] = {}
+
+
+def exporter(name: str) -> Callable[[Callable[[ExportRequest], Files]], Callable[[ExportRequest], Files]]:
+    def deco(fn: Callable[[ExportRequest], Files]) -> Callable[[ExportRequest], Files]:
+        EXPORTERS[name] = fn
+        return fn
+
+    return deco
+
+
+def document_context(
+    store: Store, slug: str, questionnaires: Catalogue, bundle: str | None = None
+) -> DocumentContext:
+    app = store.get_application(slug)
+    interview = store.latest_interview(slug)
+    values = AnswerSet(store.answers(interview.id)).values if interview else {}
+    q = questionnaires.questionnaires.get(interview.questionnaire_id) if interview else None
+    lookup, version = technique_lookup(bundle)
+    return DocumentContext(app, interview, q, values, attack_version=version, lookup=lookup)
+
+
+def technique_lookup(bundle: str | None = None):
+    """Technique names and tactics for documents: from the bundle the user gave, or the
+    newest downloaded one, else the built-in catalogue (never fails for want of data)."""
+    from .attack import load_index_or_builtin, resolve_bundle
+
+    index, _warning = load_index_or_builtin(resolve_bundle(bundle))
+
+    def lookup(tid: str) -> tuple[str, list[str]] | None:
+        t = index.technique(tid)
+        return (t.name, list(t.tactics)) if t is not None else None
+
+    label = f"{index.meta.domain} {index.meta.version}" if index.meta.version else "built-in catalogue"
+    return lookup, label
+
+
+def _slugs(req: ExportRequest) -> list[str]:
+    if req.slug is not None:
+        req.store.get_application(req.slug)
+        return [req.slug]
+    return [a.slug for a in req.store.list_applications()]
+
+
+@exporter("markdown")
+def markdown_files(req: ExportRequest) -> Files:
+    files: Files = {}
+    for slug in _slugs(req):
+        ctx = document_context(req.store, slug, req.questionnaires, req.attack_bundle)
+        ucs = req.store.list_use_cases(slug)
+        files[f"{slug}-use-cases.md"] = application_document(ucs, ctx)
+        files[f"{slug}-analyst-brief.md"] = analyst_brief(ucs, ctx)
+    return files
+
+
+@exporter("html")
+def html_files(req: ExportRequest) -> Files:
+    out: Files = {}
+    for name, text in markdown_files(req).items():
+        title = name.removesuffix(".md").replace("-", " ")
+        out[name.removesuffix(".md") + ".html"] = to_html(str(text), title)
+    return out
+
+
+def export(req: ExportRequest, formats: list[str], out_dir: Path) -> list[Path]:
+    unknown = [f for f in formats if f not in EXPORTERS]
+    if unknown:
+        raise InputError(f"unknown export format(s) {', '.join(unknown)} (known: {', '.join(EXPORTERS)})")
+    files: Files = {}
+    for fmt in formats:
+        files.update(EXPORTERS[fmt](req))
+    written = []
+    for name, content in files.items():
+        path = out_dir / name
+        atomic_write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)
+        written.append(path)
+    return written

@@ -1,0 +1,340 @@
+"""Use cases: generate from the interview, filter, accept or reject, edit, preview, download."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workshop.errors import WorkshopError
+from workshop.exports import document_context
+from workshop.models import Application
+from workshop.ui import state
+from workshop.usecases.documents import analyst_brief, application_document, to_html, use_case_markdown
+from workshop.usecases.model import PRIORITIES, STATUSES, UseCase, format_param
+from workshop.usecases.service import generate_for_application, load_templates
+
+LIST_FIELDS = ("false_positives", "blind_spots", "response", "validation")
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _templates(workspace: str, stamps: tuple):
+    from pathlib import Path
+
+    return load_templates(state.catalogue(), Path(workspace))
+
+
+def templates():
+    from workshop.usecases.service import template_dirs
+    from workshop.workspace import resolve_workspace
+
+    ws = resolve_workspace()
+    stamps = tuple(
+        (str(p), p.stat().st_mtime_ns)
+        for d in template_dirs(ws)
+        if d.is_dir()
+        for p in sorted(d.glob("*.yaml"))
+    )
+    return _templates(str(ws), stamps)
+
+
+def _generate(app: Application) -> None:
+    s = state.store()
+    try:
+        result = generate_for_application(s, app.slug, templates(), state.catalogue(), who=state.who())
+    except WorkshopError as exc:
+        st.session_state["uc_message"] = ("error", str(exc))
+        return
+    parts = [
+        f"{len(result.created)} new",
+        f"{len(result.updated)} updated",
+        f"{len(result.unchanged)} unchanged",
+    ]
+    if result.no_longer_applies:
+        parts.append(f"{len(result.no_longer_applies)} no longer apply")
+    text = "Generated: " + ", ".join(parts) + "."
+    if result.conflicts:
+        text += " Conflicts (your edits kept): " + "; ".join(
+            f"{k}: {', '.join(v)}" for k, v in result.conflicts.items()
+        )
+    st.session_state["uc_message"] = ("success", text)
+
+
+def _set_status(app: Application, ids: list[str], status: str, reason: str) -> None:
+    changed, skipped = state.store().set_status(app.slug, ids, status, who=state.who(), reason=reason)
+    msg = f"{len(changed)} use case(s) now {status}."
+    if skipped:
+        msg += " Skipped: " + "; ".join(f"{k} ({v})" for k, v in skipped.items())
+    st.session_state["uc_message"] = ("success" if changed else "warning", msg)
+
+
+def _table(ucs: list[UseCase]) -> None:
+    rows = [
+        {
+            "Use case": u.title,
+            "Status": u.status,
+            "Priority": u.priority,
+            "Category": u.get("category", ""),
+            "ATT&CK": ", ".join(a["technique"] for a in u.attack) or "-",
+            "Missing answers": len(u.get("missing_answers") or []),
+            "Needs review": "conflict" if u.conflicts else ("no longer applies" if not u.applies else ""),
+            "id": u.template_id,
+        }
+        for u in ucs
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={"id": None})
+
+
+def _edit_form(app: Application, uc: UseCase) -> None:
+    eff = uc.effective()
+    key = f"ucedit:{uc.template_id}"
+    with st.form(key):
+        title = st.text_input("Title", value=uc.title, key=f"{key}:title")
+        priority = st.selectbox(
+            "Priority", PRIORITIES, index=PRIORITIES.index(uc.priority), key=f"{key}:priority"
+        )
+        objective = st.text_area("Goal", value=eff.get("objective", ""), key=f"{key}:objective")
+        abstract = st.text_area(
+            "Strategy abstract", value=eff.get("strategy_abstract", ""), key=f"{key}:strategy"
+        )
+        lists = {}
+        for name in LIST_FIELDS:
+            lists[name] = st.text_area(
+                name.replace("_", " ").capitalize() + " (one per line)",
+                value="\n".join(eff.get(name) or []),
+                key=f"{key}:{name}",
+                height=120,
+            )
+        notes = st.text_area("Notes", value=eff.get("notes", ""), key=f"{key}:notes")
+        params = {}
+        if uc.parameters:
+            st.markdown("**Parameters**")
+            for pname, p in uc.parameters.items():
+                params[pname] = st.text_input(
+                    f"{pname}: {p.get('description', '')}",
+                    value=format_param(p.get("type", ""), p.get("value"))
+                    if p.get("type") != "time_window"
+                    else "",
+                    disabled=p.get("type") == "time_window",
+                    key=f"{key}:param:{pname}",
+                    help=f"source: {p.get('source')}; {p.get('detail', '')}",
+                )
+        reason = st.text_input("Why (recorded in the history)", key=f"{key}:reason")
+        saved = st.form_submit_button("Save changes", type="primary")
+    if not saved:
+        return
+    try:
+        _save_edits(app, uc, title, priority, objective, abstract, lists, notes, params, reason)
+    except WorkshopError as exc:
+        st.error(str(exc))
+
+
+def _save_edits(app, uc, title, priority, objective, abstract, lists, notes, params, reason) -> None:
+    eff = uc.effective()
+    s = state.store()
+    changes: dict[str, object] = {}
+    if title != uc.title:
+        changes["title"] = title
+    if priority != uc.priority:
+        changes["priority"] = priority
+    if objective != eff.get("objective", ""):
+        changes["objective"] = objective
+    if abstract != eff.get("strategy_abstract", ""):
+        changes["strategy_abstract"] = abstract
+    for name, text in lists.items():
+        items = [line.strip() for line in text.splitlines() if line.strip()]
+        if items != (eff.get(name) or []):
+            changes[name] = items
+    if notes != eff.get("notes", ""):
+        changes["notes"] = notes
+    for name, text in params.items():
+        p = uc.parameters[name]
+        if p.get("type") == "time_window" or text == format_param(p.get("type", ""), p.get("value")):
+            continue
+        changes[f"parameters.{name}"] = {"value": _param_value(p.get("type", ""), text), "source": "manual",
+                                         "detail": reason or "set by hand"}  # fmt: skip
+    for field, value in changes.items():
+        s.edit_use_case(app.slug, uc.template_id, field, value, who=state.who(), reason=reason)
+    st.session_state["uc_message"] = (
+        "success",
+        f"Saved {len(changes)} change(s)." if changes else "Nothing changed.",
+    )
+    st.rerun()
+
+
+def _param_value(ptype: str, text: str) -> object:
+    from workshop.errors import InputError
+
+    text = text.strip()
+    if ptype == "integer":
+        try:
+            return int(text)
+        except ValueError:
+            raise InputError(f"'{text}' is not a whole number") from None
+    if ptype == "number":
+        try:
+            return float(text)
+        except ValueError:
+            raise InputError(f"'{text}' is not a number") from None
+    if ptype == "duration":
+        import re
+
+        if not re.match(r"^\d+[smhd]$", text):
+            raise InputError(f"'{text}' is not a duration like 15m, 1h or 30d")
+        return text
+    if ptype == "list":
+        return [x.strip() for x in text.split(",") if x.strip()]
+    return text
+
+
+def _detail(app: Application, uc: UseCase) -> None:
+    eff = uc.effective()
+    st.subheader(uc.title)
+    c1, c2, c3 = st.columns([2, 2, 3])
+    c1.markdown(f"Status **{uc.status}** · priority **{uc.priority}**")
+    reason = c3.text_input(
+        "Reason", key=f"ucreason:{uc.template_id}", placeholder="why (recorded in the history)"
+    )
+    with c2:
+        b1, b2 = st.columns(2)
+        if uc.status != "accepted" and b1.button("Accept", key=f"accept:{uc.template_id}", type="primary"):
+            _set_status(app, [uc.template_id], "accepted", reason)
+            st.rerun()
+        if uc.status not in ("rejected", "retired") and b2.button("Reject", key=f"reject:{uc.template_id}"):
+            _set_status(app, [uc.template_id], "rejected", reason)
+            st.rerun()
+    if uc.conflicts:
+        st.warning(
+            "The answers changed a field you had edited; your edit is kept: "
+            + ", ".join(uc.conflicts)
+            + ". Resolve it below (keep yours, or take the new generated value)."
+        )
+        for name, c in uc.conflicts.items():
+            k1, k2, k3 = st.columns([3, 1, 1])
+            k1.caption(f"{name}: yours {c.get('yours')!r}; generated now {c.get('generated_now')!r}")
+            if k2.button("Keep mine", key=f"keep:{uc.template_id}:{name}"):
+                state.store().resolve_conflict(app.slug, uc.template_id, name, "mine", who=state.who())
+                st.rerun()
+            if k3.button("Take generated", key=f"take:{uc.template_id}:{name}"):
+                state.store().resolve_conflict(app.slug, uc.template_id, name, "generated", who=state.who())
+                st.rerun()
+    if not uc.applies:
+        st.warning(
+            "The current answers no longer trigger this use case. Review it: retire it, or keep it on purpose."
+        )
+    tab_doc, tab_why, tab_edit, tab_hist = st.tabs(["Document", "Why proposed", "Edit", "History"])
+    ctx = document_context(state.store(), app.slug, state.catalogue())
+    with tab_doc:
+        md = use_case_markdown(uc, ctx, level=3)
+        st.markdown(md)
+        d1, d2 = st.columns(2)
+        d1.download_button("Markdown", md, file_name=f"{app.slug}-{uc.template_id}.md", mime="text/markdown",
+                           key=f"dlmd:{uc.template_id}")  # fmt: skip
+        d2.download_button("HTML", to_html(md, uc.title), file_name=f"{app.slug}-{uc.template_id}.html",
+                           mime="text/html", key=f"dlhtml:{uc.template_id}")  # fmt: skip
+    with tab_why:
+        trig = eff.get("triggered_by") or []
+        if trig:
+            st.markdown("Proposed because of these answers:")
+            st.dataframe(trig, hide_index=True, width="stretch")
+        else:
+            st.markdown("This use case applies to every application.")
+        missing = eff.get("missing_answers") or []
+        if missing:
+            st.warning("Answers it needs and did not get (defaults were used): " + ", ".join(missing))
+        params = [
+            {"Parameter": k, "Value": format_param(p.get("type", ""), p.get("value")), "Source": p.get("source"),
+             "How": p.get("detail")}
+            for k, p in uc.parameters.items()
+        ]  # fmt: skip
+        if params:
+            st.dataframe(params, hide_index=True, width="stretch")
+    with tab_edit:
+        _edit_form(app, uc)
+        if uc.edits:
+            st.caption("Edited fields: " + ", ".join(sorted(uc.edits)))
+            field = st.selectbox(
+                "Revert an edit", sorted(uc.edits), index=None, key=f"revert:{uc.template_id}"
+            )
+            if field and st.button("Revert to the generated value", key=f"revertbtn:{uc.template_id}"):
+                state.store().revert_edit(app.slug, uc.template_id, field, who=state.who())
+                st.rerun()
+    with tab_hist:
+        events = state.store().use_case_history(app.slug, uc.template_id)
+        st.dataframe(
+            [{"When": e.at.strftime("%Y-%m-%d %H:%M"), "Who": e.who, "What": e.kind, "Field": e.field,
+              "From": "" if e.old is None else str(e.old), "To": "" if e.new is None else str(e.new),
+              "Why": e.reason} for e in reversed(events)],
+            hide_index=True, width="stretch",
+        )  # fmt: skip
+
+
+def render() -> None:
+    app = state.require_app()
+    if app is None:
+        return
+    st.title(f"Use cases · {app.name}")
+    s = state.store()
+    cat = templates()
+    if cat.errors:
+        with st.expander(
+            f"{len(cat.errors)} template file(s) could not be loaded", icon=":material/warning:"
+        ):
+            for path, errs in cat.errors.items():
+                st.code(f"{path}\n" + "\n".join(str(e) for e in errs), language=None)
+    msg = st.session_state.pop("uc_message", None)
+    if msg:
+        getattr(st, msg[0])(msg[1])
+    if s.latest_interview(app.slug) is None:
+        st.info("Run the workshop first: use cases are generated from the interview.")
+        state.link("workshop", "Go to the workshop", ":material/forum:")
+        return
+    ucs = s.list_use_cases(app.slug)
+    top1, top2, top3 = st.columns([2, 2, 3])
+    label = "Regenerate from the answers" if ucs else "Generate use cases"
+    if top1.button(label, type="primary" if not ucs else "secondary", icon=":material/auto_awesome:"):
+        _generate(app)
+        st.rerun()
+    proposed = [u.template_id for u in ucs if u.status == "proposed"]
+    if proposed and top2.button(f"Accept all {len(proposed)} proposed", key="accept_all"):
+        _set_status(app, proposed, "accepted", "accepted in bulk on the Use cases page")
+        st.rerun()
+    if not ucs:
+        st.info(f"{len(cat.templates)} templates are ready to be matched against this application's answers.")
+        return
+    ctx = document_context(s, app.slug, state.catalogue())
+    with top3:
+        d1, d2 = st.columns(2)
+        d1.download_button("Use-case document", to_html(application_document(ucs, ctx), f"{app.name} use cases"),
+                           file_name=f"{app.slug}-use-cases.html", mime="text/html", key="dl_doc")  # fmt: skip
+        d2.download_button("Analyst brief", to_html(analyst_brief(ucs, ctx), f"{app.name} analyst brief"),
+                           file_name=f"{app.slug}-analyst-brief.html", mime="text/html", key="dl_brief")  # fmt: skip
+
+    f1, f2, f3 = st.columns([2, 2, 3])
+    statuses = f1.multiselect("Status", STATUSES, key="uc_filter_status", placeholder="any status")
+    priorities = f2.multiselect(
+        "Priority", list(reversed(PRIORITIES)), key="uc_filter_priority", placeholder="any"
+    )
+    text = f3.text_input("Search", key="uc_filter_text", placeholder="words in the title or id")
+    shown = [
+        u for u in ucs
+        if (not statuses or u.status in statuses)
+        and (not priorities or u.priority in priorities)
+        and (not text or text.lower() in (u.title + " " + u.template_id).lower())
+    ]  # fmt: skip
+    counts = {st_: sum(1 for u in ucs if u.status == st_) for st_ in STATUSES}
+    st.caption(
+        " · ".join(f"{k}: {v}" for k, v in counts.items() if v) + f" · showing {len(shown)} of {len(ucs)}"
+    )
+    _table(shown)
+    if not shown:
+        return
+    titles = {u.template_id: u.title for u in shown}
+    current = st.session_state.get("uc_selected")
+    ids = list(titles)
+    choice = st.selectbox("Open a use case", ids, index=ids.index(current) if current in ids else 0,
+                          format_func=lambda i: f"{titles[i]} ({i})", key="uc_select")  # fmt: skip
+    st.session_state["uc_selected"] = choice
+    _detail(app, next(u for u in shown if u.template_id == choice))
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,235 @@
+"""Use-case documents (Palantir's ADS structure) and the one-page analyst brief.
+
+Sections come in the ADS order (Goal, Categorization, Strategy Abstract, Technical
+Context, Blind Spots and Assumptions, False Positives, Validation, Priority, Response,
+Additional Resources), plus Baseline and Contacts. Everything that came from a person,
+whether an answer folded into generated text or an edit, goes through
+:func:`workshop.render.md_escape`, so the HTML has no live markup from it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import __version__
+from ..models import Application, Interview
+from ..questionnaire import Questionnaire, format_value
+from ..render import markdown_to_html, md_escape, md_table
+from .model import UseCase, format_param
+
+#: Statuses whose use cases go into the SOC's document.
+DOCUMENT_STATUSES = ("accepted", "implemented", "tested")
+
+#: technique id -> (name, [tactics]); supplied by the ATT&CK layer when available.
+TechniqueLookup = Callable[[str], tuple[str, list[str]] | None]
+
+
+def _e(text: Any) -> str:
+    return md_escape(text, multiline=False)
+
+
+def _bullets(items: Iterable[Any], empty: str = "None recorded.") -> str:
+    lines = [f"- {_e(i)}" for i in items if str(i).strip()]
+    return "\n".join(lines) if lines else f"_{empty}_"
+
+
+def _numbered(items: Iterable[Any], empty: str) -> str:
+    lines = [f"{n}. {_e(i)}" for n, i in enumerate([i for i in items if str(i).strip()], start=1)]
+    return "\n".join(lines) if lines else f"_{empty}_"
+
+
+@dataclass
+class DocumentContext:
+    app: Application
+    interview: Interview | None
+    questionnaire: Questionnaire | None
+    values: Mapping[str, Any]
+    attack_version: str = ""
+    lookup: TechniqueLookup | None = None
+    baselines: Mapping[str, Any] | None = None  # template id -> baseline notes (from the baseline layer)
+
+    def answer(self, qid: str) -> str:
+        v = self.values.get(qid)
+        if v is None:
+            return ""
+        if self.questionnaire is not None and self.questionnaire.has_question(qid):
+            return format_value(self.questionnaire.question(qid), v)
+        return str(v)
+
+
+def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
+    eff = uc.effective()
+    h = "#" * level
+    hh = "#" * (level + 1)
+    out = [f"{h} {_e(uc.title)}", ""]
+    out.append(f"*Use case `{_e(uc.template_id)}` · status {uc.status} · priority {uc.priority}*")
+    if eff.get("conditional"):
+        out.append("")
+        out.append("> **Conditional:** proposed because answers that decide whether it applies are unknown.")
+    if eff.get("missing_answers"):
+        out.append("")
+        out.append("> **Missing answers:** " + _e(", ".join(eff["missing_answers"]))
+                   + ". Values that depend on them are template defaults.")  # fmt: skip
+    out += ["", f"{hh} Goal", "", _e(eff.get("objective", "")), ""]
+
+    out += [f"{hh} Categorization", ""]
+    attack = eff.get("attack") or []
+    if attack:
+        rows = []
+        for a in attack:
+            found = ctx.lookup(a["technique"]) if ctx.lookup else None
+            name, tactics = found if found else ("", [])
+            rows.append([a["technique"], name, ", ".join(tactics), a.get("reason", "")])
+        out.append(md_table(["Technique", "Name", "Tactics", "Why"], rows))
+        if ctx.attack_version:
+            out += [
+                "",
+                f"ATT&CK {_e(ctx.attack_version)}. The mapping is a guide for analysts, not a coverage score.",
+            ]
+    else:
+        out.append(
+            "Application-specific: no ATT&CK technique describes this behaviour well, and none is forced."
+        )
+    out += ["", f"Category: {_e(eff.get('category', ''))}.", ""]
+
+    out += [f"{hh} Strategy Abstract", "", _e(eff.get("strategy_abstract", "")), ""]
+    out += [f"{hh} Technical Context", "", _e(eff.get("technical_context", "")), ""]
+    blind = list(eff.get("blind_spots") or [])
+    for ev in eff.get("evasion_results") or []:
+        blind.append(
+            f"Tested way round: {ev.get('description')} - {'caught' if ev.get('caught') else 'missed'}."
+        )
+    out += [f"{hh} Blind Spots and Assumptions", "", _bullets(blind), ""]
+    out += [f"{hh} False Positives", "", _bullets(eff.get("false_positives") or []), ""]
+    out += [f"{hh} Validation", "", _numbered(eff.get("validation") or [], "No validation steps yet."), ""]
+    out += [
+        f"{hh} Priority",
+        "",
+        f"**{uc.priority.capitalize()}**: " + _e("; ".join(eff.get("priority_reasons") or [])),
+        "",
+    ]
+    out += [_bullets(eff.get("priority_criteria") or []), ""]
+    out += [f"{hh} Response", "", _numbered(eff.get("response") or [], "No response steps yet."), ""]
+
+    out += [f"{hh} Baseline", ""]
+    params = uc.parameters
+    if params:
+        rows = [
+            [name, format_param(p.get("type", ""), p.get("value")), p.get("unit", ""), p.get("source", ""),
+             p.get("detail", "")]
+            for name, p in params.items()
+        ]  # fmt: skip
+        out.append(md_table(["Parameter", "Value", "Unit", "Source", "How it was set"], rows))
+    else:
+        out.append("_No tunable parameters: every matching event is an alert._")
+    notes = (ctx.baselines or {}).get(uc.template_id)
+    if notes:
+        out += ["", _bullets(notes)]
+    out.append("")
+
+    out += [
+        f"{hh} Contacts",
+        "",
+        _bullets(eff.get("contacts") or [], "No contacts recorded in the interview."),
+        "",
+    ]
+    refs = eff.get("references") or []
+    out += [f"{hh} Additional Resources", "", _bullets(refs, "None."), ""]
+    if eff.get("notes"):
+        out += [f"{hh} Notes", "", md_escape(eff["notes"]), ""]
+    return "\n".join(out)
+
+
+def application_document(use_cases: list[UseCase], ctx: DocumentContext,
+                         statuses: Iterable[str] = DOCUMENT_STATUSES) -> str:  # fmt: skip
+    """The application's use-case document in Markdown."""
+    chosen = [u for u in use_cases if u.status in set(statuses)]
+    app = ctx.app
+    out = [f"# {_e(app.name)}: detection use cases", ""]
+    meta = [f"Owner: {_e(app.owner or 'not recorded')}", f"criticality: {app.criticality}"]
+    if ctx.interview:
+        meta.append(f"workshop held {_e(ctx.interview.held_on)}")
+    meta.append(f"generated by Use-Case Workshop {__version__}")
+    out += ['<p class="meta">' + html.escape(" · ".join(meta)) + "</p>", ""]
+    if app.description:
+        out += [md_escape(app.description), ""]
+    out += ["## Summary", ""]
+    if chosen:
+        rows = [
+            [u.title, u.priority, u.status, ", ".join(a["technique"] for a in u.attack) or "-"]
+            for u in chosen
+        ]
+        out.append(md_table(["Use case", "Priority", "Status", "ATT&CK"], rows))
+    else:
+        out.append("_No use case is accepted yet. Review the proposed ones on the Use cases page._")
+    out.append("")
+    for u in chosen:
+        out.append(use_case_markdown(u, ctx))
+    return "\n".join(out)
+
+
+def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
+    """One page for the SOC analyst: what the app is, what normal looks like, who to call."""
+    a = ctx.answer
+    app = ctx.app
+    out = [f"# Analyst brief: {_e(app.name)}", ""]
+    out += ["## What it is", ""]
+    out.append(_e(a("purpose.summary") or app.description or "No description recorded."))
+    facts = [
+        ("Criticality", app.criticality),
+        ("Internet-facing", a("purpose.internet_facing")),
+        ("Data", a("data.types")),
+        ("Classification", a("data.classification")),
+        ("Users", a("users.total_count")),
+        ("Login", a("auth.methods")),
+        ("MFA", a("auth.mfa")),
+    ]
+    out += ["", md_table(["", ""], [[k, v] for k, v in facts if v]), ""]
+    out += ["## What normal looks like", ""]
+    normal = [
+        ("Business hours", a("access.business_hours")),
+        ("Weekend use", a("access.weekend_use")),
+        ("Countries", a("access.countries")),
+        ("Networks", a("access.networks")),
+        ("Logins per day", a("volume.daily_logins")),
+        ("Records a user views per day", a("volume.records_per_user_day")),
+        ("Exports per day", a("volume.exports_per_day")),
+        ("Busy periods", a("volume.peak_periods")),
+        ("Maintenance windows", a("change.windows")),
+    ]
+    out += [md_table(["", ""], [[k, v] for k, v in normal if v]), ""]
+    accounts = ctx.values.get("service.accounts") or []
+    if accounts:
+        out += ["Service accounts (expected, not people):", ""]
+        out.append(_bullets(f"{r.get('name')}: {r.get('purpose') or ''}" for r in accounts))
+        out.append("")
+    jobs = ctx.values.get("service.batch_jobs") or []
+    if jobs:
+        out += ["Batch jobs:", ""]
+        out.append(
+            _bullets(f"{r.get('name')} ({r.get('schedule') or 'schedule not recorded'})" for r in jobs)
+        )
+        out.append("")
+    out += ["## Who to call", ""]
+    contacts = ctx.values.get("response.contacts") or []
+    if contacts:
+        rows = [[r.get("role", ""), r.get("name", ""), r.get("email", ""), r.get("phone", ""), r.get("hours", "")]
+                for r in contacts]  # fmt: skip
+        out.append(md_table(["Role", "Name", "Email", "Phone", "Hours"], rows))
+    else:
+        out.append("_No contacts recorded in the interview._")
+    if a("response.out_of_hours_contact"):
+        out += ["", "Out of hours: " + _e(a("response.out_of_hours_contact"))]
+    if a("response.can_disable_accounts"):
+        out += ["", "SOC may disable accounts directly: " + _e(a("response.can_disable_accounts"))]
+    live = [u for u in use_cases if u.status in DOCUMENT_STATUSES]
+    out += ["", "## Use cases watching it", ""]
+    out.append(_bullets([f"{u.title} ({u.priority})" for u in live], "None live yet."))
+    return "\n".join(out) + "\n"
+
+
+def to_html(markdown_text: str, title: str) -> str:
+    return markdown_to_html(markdown_text, title)

@@ -1,0 +1,165 @@
+"""The events use cases are built from, and how an application names them.
+
+Templates speak of abstract events (``authn_failure``, ``payee_change``) close to the
+OWASP Logging Vocabulary. An application logs them under its own names: the interview
+records, per event, the value of the action field and the outcome
+(``logging.event_names``), and the role of every log field (``logging.fields``). This
+module turns those answers into a :class:`LogVocabulary` that rules and documents use,
+and says which events the application does not log at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EventType:
+    id: str
+    label: str
+    logged_as: str  # the logging.events option that covers it
+    owasp: str  # OWASP Logging Vocabulary name, the default action value
+    outcome: str = ""  # default outcome value ("" = any)
+
+
+EVENTS: dict[str, EventType] = {
+    e.id: e
+    for e in [
+        EventType("authn_success", "Login succeeded", "authn_success", "authn_login_success", "success"),
+        EventType("authn_failure", "Login failed", "authn_failure", "authn_login_fail", "failure"),
+        EventType("authn_lockout", "Account locked", "authn_lockout", "authn_login_lock"),
+        EventType("password_change", "Password changed", "password_change", "authn_password_change"),
+        EventType("password_reset", "Password reset", "password_change", "authn_password_reset"),
+        EventType("mfa_change", "MFA enrolled, changed or reset", "mfa_change", "authn_mfa_change"),
+        EventType("session_start", "Session started", "session_events", "session_created"),
+        EventType("authz_failure", "Access denied", "authz_failure", "authz_fail", "failure"),
+        EventType(
+            "privilege_grant",
+            "Role or permission granted",
+            "privilege_change",
+            "privilege_permissions_changed",
+        ),
+        EventType(
+            "privilege_revoke",
+            "Role or permission removed",
+            "privilege_change",
+            "privilege_permissions_revoked",
+        ),
+        EventType("user_created", "User created", "user_lifecycle", "user_created"),
+        EventType("user_disabled", "User disabled or deleted", "user_lifecycle", "user_archived"),
+        EventType("user_updated", "User details changed", "user_lifecycle", "user_updated"),
+        EventType("record_view", "Sensitive record viewed", "data_read", "data_sensitive_read"),
+        EventType("search", "Search or list of records", "data_read", "data_search"),
+        EventType("data_export", "Export, download or report", "data_export", "data_export"),
+        EventType("bulk_update", "Bulk update", "bulk_change", "data_bulk_update"),
+        EventType("bulk_delete", "Bulk or single delete", "bulk_change", "data_sensitive_delete"),
+        EventType("admin_action", "Other admin action", "admin_action", "authz_admin"),
+        EventType("config_change", "Configuration changed", "config_change", "sys_config_change"),
+        EventType(
+            "audit_config_change",
+            "Audit or logging settings changed",
+            "config_change",
+            "sys_monitor_disabled",
+        ),
+        EventType("token_created", "API key or token created", "api_token", "authn_token_created"),
+        EventType("token_used", "API key or token used", "api_token", "authn_token_used"),
+        EventType("payee_change", "Bank details or payee changed", "payments", "payee_changed"),
+        EventType("payment_created", "Payment or refund created", "payments", "payment_created"),
+        EventType("payment_approved", "Payment or request approved", "approvals", "approval_granted"),
+        EventType("app_error", "Application error", "errors", "sys_crash", "failure"),
+        EventType("input_rejected", "Input validation failure", "input_validation", "input_validation_fail"),
+        EventType("any_event", "Any audit event", "", "*"),
+    ]
+}
+
+#: Roles a log field can play (the ``role`` column of ``logging.fields``).
+ROLES = (
+    "timestamp", "user", "action", "outcome", "source_ip", "object", "records",
+    "bytes", "session", "country", "host",
+)  # fmt: skip
+#: Field names assumed for a role when the interview names none (OWASP / ECS-like).
+DEFAULT_FIELDS = {
+    "timestamp": "timestamp",
+    "user": "user",
+    "action": "action",
+    "outcome": "outcome",
+    "source_ip": "src_ip",
+    "object": "object",
+    "records": "record_count",
+    "bytes": "bytes",
+    "session": "session_id",
+    "country": "src_country",
+    "host": "host",
+}
+
+
+@dataclass(frozen=True)
+class EventName:
+    """How one event appears in this application's log."""
+
+    action: str
+    outcome: str = ""
+    assumed: bool = False  # True when the interview did not name it (OWASP default used)
+
+
+@dataclass
+class LogVocabulary:
+    """Field names by role and event names, from the interview, with what was assumed."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    assumed_fields: set[str] = field(default_factory=set)
+    events: dict[str, EventName] = field(default_factory=dict)
+    logged: set[str] = field(default_factory=set)  # logging.events options answered
+    logging_known: bool = False
+
+    def field_for(self, role: str) -> str:
+        return self.fields.get(role) or DEFAULT_FIELDS.get(role, role)
+
+    def event(self, event_id: str) -> EventName:
+        if event_id in self.events:
+            return self.events[event_id]
+        et = EVENTS.get(event_id)
+        return EventName(et.owasp if et else event_id, et.outcome if et else "", assumed=True)
+
+    def is_logged(self, event_id: str) -> bool | None:
+        """True/False when the interview says; None when it does not (unanswered)."""
+        et = EVENTS.get(event_id)
+        if et is None or not et.logged_as:
+            return True
+        if not self.logging_known:
+            return None
+        return et.logged_as in self.logged or event_id in self.events
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fields": dict(self.fields),
+            "assumed_fields": sorted(self.assumed_fields),
+            "events": {
+                k: {"action": v.action, "outcome": v.outcome, "assumed": v.assumed}
+                for k, v in self.events.items()
+            },
+            "logged": sorted(self.logged),
+        }
+
+
+def vocabulary(values: Mapping[str, Any]) -> LogVocabulary:
+    """Read the application's log vocabulary from its answers (values by question id)."""
+    vocab = LogVocabulary()
+    for row in values.get("logging.fields") or []:
+        role, name = row.get("role"), row.get("field")
+        if role and role != "other" and name and role not in vocab.fields:
+            vocab.fields[role] = str(name)
+    for role in ROLES:
+        if role not in vocab.fields:
+            vocab.assumed_fields.add(role)
+    for row in values.get("logging.event_names") or []:
+        ev, action = row.get("event"), row.get("action")
+        if ev and action and ev not in vocab.events:
+            vocab.events[ev] = EventName(str(action), str(row.get("outcome") or ""))
+    logged = values.get("logging.events")
+    if logged is not None:
+        vocab.logging_known = True
+        vocab.logged = set(logged)
+    return vocab

@@ -1,0 +1,348 @@
+"""Apply the catalogue to one application's answers.
+
+Generation is a pure function of the template, the application profile and the
+answers, so it can be rerun whenever answers change; merging the result with what
+people edited since is the store's job (:meth:`Store.save_generated`).
+
+An answer marked "unknown" never yields a confident use case: a template whose
+condition fails only because of unknown answers is still proposed, flagged with the
+answers that would decide it, and every use case lists the answers it needed and
+did not get.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..conditions import Condition, Context, truthy
+from ..models import Answer, AnswerSet, Application
+from ..questionnaire import Questionnaire, format_value, is_empty
+from .events import EVENTS, LogVocabulary, vocabulary
+from .loader import PLACEHOLDER_RE, TemplateCatalogue
+from .model import PRIORITIES, Logic, ParameterSpec, Template
+
+APP_NAMES = {"app.name", "app.slug", "app.owner", "app.criticality", "app.description", "app.platforms"}
+
+
+@dataclass
+class Inputs:
+    """Everything generation reads about one application."""
+
+    app: Application
+    answers: dict[str, Answer]
+    questionnaire: Questionnaire | None = None
+
+    def __post_init__(self) -> None:
+        aset = AnswerSet(self.answers)
+        self.values: dict[str, Any] = dict(aset.values)
+        self.unknown: set[str] = aset.unknown
+        app_values = {
+            "app.name": self.app.name,
+            "app.slug": self.app.slug,
+            "app.owner": self.app.owner,
+            "app.criticality": self.app.criticality,
+            "app.description": self.app.description,
+            "app.platforms": list(self.app.platforms),
+        }
+        self.context = Context({**self.values, **app_values}, self.unknown)
+        self.vocab: LogVocabulary = vocabulary(self.values)
+
+    def answered(self, qid: str) -> bool:
+        return qid in APP_NAMES or (qid not in self.unknown and not is_empty(self.values.get(qid)))
+
+    def show(self, qid: str) -> str:
+        """An answer as text for documents."""
+        if qid.startswith("app."):
+            v = self.context.value(qid)
+            return ", ".join(v) if isinstance(v, list) else str(v or "")
+        value = self.values.get(qid)
+        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            return ", ".join(_row_label(r) for r in value)  # a table read inside a sentence
+        if self.questionnaire is not None and self.questionnaire.has_question(qid):
+            return format_value(self.questionnaire.question(qid), value)
+        return "" if value is None else str(value)
+
+
+def _row_label(row: Mapping[str, Any]) -> str:
+    """One row of a list answer in prose: its name (and role), else its first value."""
+    name = row.get("name")
+    role = row.get("role")
+    if name and role:
+        return f"{name} ({role})"
+    if name:
+        return str(name)
+    first = next((v for v in row.values() if v not in (None, "")), "")
+    return str(first)
+
+
+def _coerce_param(spec: ParameterSpec, value: Any) -> Any:
+    if value is None:
+        return None
+    if spec.type == "integer" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return max(round(value), 0)
+    if spec.type == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if spec.type == "duration" and isinstance(value, str) and re.match(r"^\d+[smhd]$", value):
+        return value
+    if spec.type == "time_window" and isinstance(value, dict):
+        return value
+    if spec.type == "list":
+        items = value if isinstance(value, list) else [value]
+        return [str(v) for v in items if not is_empty(v)]
+    if spec.type in ("text", "boolean"):
+        return value
+    return None  # derived value of the wrong shape: fall back to the default
+
+
+def derive_parameters(template: Template, inputs: Inputs) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    params: dict[str, dict[str, Any]] = {}
+    missing: set[str] = set()
+    for spec in template.parameters:
+        entry = {
+            "value": spec.default,
+            "source": "default",
+            "detail": "template default",
+            "description": spec.description,
+            "type": spec.type,
+            "unit": spec.unit,
+            "baseline": spec.baseline,
+        }
+        if spec.derive is not None:
+            names = sorted(spec.derive.names - APP_NAMES)
+            value = _coerce_param(spec, spec.derive.value(inputs.context))
+            absent = [n for n in names if not inputs.answered(n)]
+            if value is not None and not (absent and len(absent) == len(names)):
+                used = ", ".join(f"{n} = {inputs.show(n) or 'unanswered'}" for n in names)
+                entry.update(value=value, source="answer", detail=f"{spec.derive.source} with {used}")
+            else:
+                missing.update(absent)
+                entry["detail"] = f"template default; would come from {', '.join(names)} (not answered)"
+        params[spec.name] = entry
+    return params, missing
+
+
+def render_text(text: str, inputs: Inputs, params: Mapping[str, dict[str, Any]], missing: set[str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name.startswith("params."):
+            return m.group(0)  # resolved when read, so edited parameters show (UseCase.effective)
+        if not inputs.answered(name):
+            missing.add(name)
+            return f"[unknown: {name}]" if name in inputs.unknown else f"[not answered: {name}]"
+        return inputs.show(name).replace("\n", "; ")
+
+    return PLACEHOLDER_RE.sub(sub, text)
+
+
+def _texts(items, inputs: Inputs, params, missing: set[str]) -> list[str]:
+    return [
+        render_text(t.text, inputs, params, missing)
+        for t in items
+        if t.when is None or t.when.evaluate(inputs.context)
+    ]
+
+
+def _priority(template: Template, inputs: Inputs) -> tuple[str, list[str], list[str]]:
+    level, reasons = template.priority_default, [f"default for this use case: {template.priority_default}"]
+    criteria = [f"{template.priority_default.capitalize()} by default."]
+    for rule in template.priority_rules:
+        criteria.append(f"{rule.level.capitalize()} when {rule.reason}.")
+        if rule.when.evaluate(inputs.context) and PRIORITIES.index(rule.level) > PRIORITIES.index(level):
+            level = rule.level
+            reasons.append(f"raised to {rule.level}: {rule.reason}")
+    return level, reasons, criteria
+
+
+def _role(vocab: LogVocabulary, role: str) -> str:
+    name = vocab.field_for(role)
+    return f"{role} (`{name}`{', assumed' if role in vocab.assumed_fields else ''})"
+
+
+def _event_text(vocab: LogVocabulary, event_id: str) -> str:
+    et = EVENTS[event_id]
+    name = vocab.event(event_id)
+    cond = f"{vocab.field_for('action')}={name.action}"
+    if name.outcome:
+        cond += f", {vocab.field_for('outcome')}={name.outcome}"
+    note = (
+        "; name assumed from the OWASP vocabulary, confirm with the application team" if name.assumed else ""
+    )
+    return f"{et.label} ({cond}{note})"
+
+
+def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, dict[str, Any]]) -> str:
+    """The detection logic in one paragraph an analyst can check against the rule."""
+
+    def p(name: str) -> str:
+        return "{params." + name + "}"  # resolved when read (UseCase.effective)
+
+    per = f" per {', '.join(_role(vocab, g) for g in logic.group_by)}" if logic.group_by else ""
+    ev = _event_text(vocab, logic.event) if logic.event else ""
+    t = logic.type
+    if t == "single":
+        text = f"Alert on every {ev} event."
+    elif t == "threshold":
+        text = f"Count {ev} events{per} over {p(logic.window)}; alert when the count reaches {p(logic.threshold)}."
+    elif t == "distinct":
+        text = (f"Count distinct {_role(vocab, logic.field)} values in {ev} events{per} over {p(logic.window)}; "
+                f"alert when they reach {p(logic.threshold)}.")  # fmt: skip
+    elif t == "sum":
+        text = (f"Sum {_role(vocab, logic.field)} over {ev} events{per} within {p(logic.window)}; "
+                f"alert when the total reaches {p(logic.threshold)}.")  # fmt: skip
+    elif t == "sequence":
+        steps = " then ".join(_event_text(vocab, e) for e in logic.events)
+        text = f"Alert when {steps} happen in that order{per} within {p(logic.window)}."
+    elif t == "new_value":
+        text = (f"Alert on {ev} events whose {_role(vocab, logic.field)} has not been seen{per} "
+                f"in the previous {p(logic.lookback)}.")  # fmt: skip
+    elif t == "outside_window":
+        text = f"Alert on {ev} events outside {p(logic.outside)}."
+    else:  # silence
+        text = (f"Alert when fewer than {p(logic.threshold)} {ev} events arrive within {p(logic.window)}: "
+                "the application may have stopped logging.")  # fmt: skip
+    if logic.match:
+        text += " Only events where " + ", ".join(f"{_role(vocab, k)} is {v}" for k, v in logic.match) + "."
+    if logic.exclude:
+        from .model import ALLOWLISTS
+
+        text += " Excluded: " + "; ".join(ALLOWLISTS[e] for e in logic.exclude) + "."
+    return text
+
+
+def technical_context(logic: Logic, inputs: Inputs) -> str:
+    v = inputs.values
+    parts = []
+    source = v.get("logging.source_name")
+    dest = inputs.show("logging.destination") if v.get("logging.destination") else "not stated"
+    parts.append(f"Log: {inputs.show('logging.format') or 'format not stated'}, kept in {dest}"
+                 + (f" ({source})" if source else "") + ".")  # fmt: skip
+    if v.get("logging.timezone"):
+        parts.append(f"Timestamps are written in {v['logging.timezone']}.")
+    roles = ["timestamp", "user", "action", "outcome", *logic.group_by]
+    if logic.field:
+        roles.append(logic.field)
+    roles = list(dict.fromkeys(roles))
+    parts.append("Fields used: " + ", ".join(_role(inputs.vocab, r) for r in roles) + ".")
+    parts.append("Events: " + "; ".join(_event_text(inputs.vocab, e) for e in logic.selections) + ".")
+    if v.get("logging.retention_days"):
+        parts.append(f"Retention: {v['logging.retention_days']} days.")
+    return " ".join(parts)
+
+
+def _logging_gaps(logic: Logic, inputs: Inputs) -> list[str]:
+    gaps = []
+    for ev in logic.selections:
+        logged = inputs.vocab.is_logged(ev)
+        if logged is False:
+            gaps.append(f"The application does not log '{EVENTS[ev].label}' events (interview: logging.events); "
+                        "this use case cannot work until it does: a logging requirement for the developers.")  # fmt: skip
+        elif logged is None:
+            gaps.append(
+                f"Whether '{EVENTS[ev].label}' events are logged was not established in the interview."
+            )
+    roles = {*logic.group_by, logic.field} - {""}
+    assumed = sorted(r for r in roles if r in inputs.vocab.assumed_fields)
+    if assumed:
+        gaps.append("The log fields for " + ", ".join(assumed) + " were not named in the interview; "
+                    "the rule uses assumed names.")  # fmt: skip
+    if "source_ip" in roles and inputs.values.get("logging.source_ip_is_client") is False:
+        gaps.append("The source address in the log is not the client's (a proxy or load balancer): "
+                    "per-source grouping and location checks see one address for everyone.")  # fmt: skip
+    return gaps
+
+
+def _contacts(inputs: Inputs) -> list[str]:
+    out = []
+    for row in inputs.values.get("response.contacts") or []:
+        bits = [row.get("role") or "", row.get("name") or ""]
+        who = " - ".join(b for b in bits if b)
+        reach = ", ".join(str(row[k]) for k in ("email", "phone") if row.get(k))
+        hours = f" ({row['hours']})" if row.get("hours") else ""
+        out.append(f"{who}: {reach}{hours}" if reach else f"{who}{hours}")
+    return out
+
+
+def applies(template: Template, inputs: Inputs) -> tuple[bool, list[str]]:
+    """Whether the template applies, and the unknown answers that would decide it otherwise."""
+    if template.when is None:
+        return True, []
+    if template.when.evaluate(inputs.context):
+        return True, []
+    deciding = sorted(n for n in template.when.names if n in inputs.unknown)
+    return False, deciding
+
+
+def generate(template: Template, inputs: Inputs) -> dict[str, Any] | None:
+    """The generated fields of one use case, or None when the template does not apply."""
+    ok, deciding = applies(template, inputs)
+    if not ok and not deciding:
+        return None
+    missing: set[str] = set(deciding)
+    params, absent = derive_parameters(template, inputs)
+    missing |= absent
+    for need in template.needs:
+        if not inputs.answered(need):
+            missing.add(need)
+    level, reasons, criteria = _priority(template, inputs)
+    blind = _texts(template.blind_spots, inputs, params, missing) + _logging_gaps(template.logic, inputs)
+    if deciding:
+        blind.insert(0, "Proposed because these answers are unknown and would decide whether it applies: "
+                     + ", ".join(deciding) + ". Confirm with the owners.")  # fmt: skip
+    triggered = []
+    if template.when is not None:
+        for name in sorted(template.when.names):
+            shown = "unknown" if name in inputs.unknown else inputs.show(name) or "not answered"
+            triggered.append({"question_id": name, "value": shown})
+    doc = {
+        "title": render_text(template.title, inputs, params, missing),
+        "objective": render_text(template.objective, inputs, params, missing),
+        "category": template.category,
+        "service": template.service,
+        "template_version": template.version,
+        "priority": level,
+        "priority_reasons": reasons,
+        "priority_criteria": criteria,
+        "parameters": params,
+        "logic": template.logic.to_dict(),
+        "vocabulary": inputs.vocab.to_dict(),
+        "events": [
+            {
+                "event": e,
+                "label": EVENTS[e].label,
+                "action": inputs.vocab.event(e).action,
+                "outcome": inputs.vocab.event(e).outcome,
+                "assumed": inputs.vocab.event(e).assumed,
+                "logged": inputs.vocab.is_logged(e),
+            }
+            for e in template.logic.selections
+        ],
+        "strategy_abstract": strategy_abstract(template.logic, inputs.vocab, params),
+        "technical_context": technical_context(template.logic, inputs),
+        "false_positives": _texts(template.false_positives, inputs, params, missing),
+        "blind_spots": blind,
+        "response": _texts(template.response, inputs, params, missing),
+        "contacts": _contacts(inputs),
+        "validation": _texts(template.validation, inputs, params, missing),
+        "attack": [a.to_dict() for a in template.attack],
+        "references": list(template.references),
+        "evasions": [e.to_dict() for e in template.evasions],
+        "triggered_by": triggered,
+        "conditional": bool(deciding),
+    }
+    doc["missing_answers"] = sorted(m for m in missing if not m.startswith("app."))
+    return doc
+
+
+def generate_all(catalogue: TemplateCatalogue, inputs: Inputs) -> dict[str, dict[str, Any] | None]:
+    """Every template's result for this application (None where it does not apply)."""
+    return {tid: generate(t, inputs) for tid, t in catalogue.templates.items()}
+
+
+def when_holds(
+    condition: Condition | None, values: Mapping[str, Any], unknown: set[str] = frozenset()
+) -> bool:
+    """Convenience for tests: does a template condition hold for plain answer values?"""
+    return condition is None or truthy(condition.value(Context(values, unknown)))

@@ -1,0 +1,437 @@
+"""Load use-case templates and report every problem as ``FILE:LINE: message``.
+
+Templates are checked against the questionnaires they read: a condition, a parameter
+derivation or a text placeholder naming an answer id that no questionnaire asks is an
+error, as is a logic that refers to an undeclared parameter or an unknown event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import yamlsource
+from ..conditions import Condition
+from ..errors import ConditionError, LoadError, Problems, ValidationErrors, WorkshopError
+from ..yamlsource import YList, YMap
+from .events import EVENTS, ROLES
+from .model import (
+    ALLOWLISTS,
+    CATEGORIES,
+    LOGIC_TYPES,
+    PARAM_TYPES,
+    PRIORITIES,
+    AttackRef,
+    Evasion,
+    Logic,
+    ParameterSpec,
+    PriorityRule,
+    Template,
+    Text,
+)
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+TECHNIQUE_RE = re.compile(r"^T\d{4}(\.\d{3})?$")
+PLACEHOLDER_RE = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\}")
+DURATION_RE = re.compile(r"^\d+[smhd]$")
+APP_FIELDS = {"name", "slug", "owner", "criticality", "description", "platforms"}
+EVASION_KINDS = {"split_below_threshold", "slow_spread", "known_network", "other"}
+TOP_KEYS = {
+    "id", "version", "title", "category", "service", "objective", "when", "needs", "logic",
+    "parameters", "priority", "false_positives", "blind_spots", "response", "validation",
+    "evasions", "attack", "references",
+}  # fmt: skip
+LOGIC_KEYS = {
+    "type", "event", "events", "group_by", "field", "window", "threshold", "lookback",
+    "outside", "match", "exclude",
+}  # fmt: skip
+PARAM_KEYS = {"description", "type", "default", "from", "baseline", "unit"}
+#: What each logic type needs besides its type.
+LOGIC_NEEDS = {
+    "single": ("event",),
+    "threshold": ("event", "window", "threshold"),
+    "distinct": ("event", "field", "window", "threshold"),
+    "sum": ("event", "field", "window", "threshold"),
+    "sequence": ("events", "window"),
+    "new_value": ("event", "field", "lookback"),
+    "outside_window": ("event", "outside"),
+    "silence": ("event", "window", "threshold"),
+}
+
+
+def load_template(path: str | Path, answer_ids: set[str] | None = None) -> Template:
+    return load_template_text(yamlsource.read_text(path), str(path), answer_ids)
+
+
+def load_template_text(
+    text: str, filename: str = "<template>", answer_ids: set[str] | None = None
+) -> Template:
+    data = yamlsource.load(text, filename)
+    return _Validator(filename, answer_ids).run(data)
+
+
+class _Validator:
+    def __init__(self, filename: str, answer_ids: set[str] | None) -> None:
+        self.p = Problems(filename)
+        self.answer_ids = answer_ids
+        self.params: dict[str, ParameterSpec] = {}
+
+    def _check_names(self, names: Iterable[str], line: int | None, what: str) -> None:
+        if self.answer_ids is None:
+            return
+        for name in sorted(names):
+            if name not in self.answer_ids:
+                self.p.add(f"{what} uses '{name}', which no questionnaire asks", line)
+
+    def _cond(self, obj: YMap, key: str, what: str) -> Condition | None:
+        if obj.get(key) is None:
+            return None
+        line = obj.line_of(key)
+        try:
+            cond = Condition.parse(str(obj[key]))
+        except ConditionError as exc:
+            self.p.add(f"{what}: {exc.message}", line)
+            return None
+        self._check_names(cond.names, line, what)
+        return cond
+
+    def _text_placeholders(self, text: str, line: int | None, what: str) -> None:
+        for name in PLACEHOLDER_RE.findall(text):
+            head, _, rest = name.partition(".")
+            if head == "app":
+                if rest not in APP_FIELDS:
+                    self.p.add(
+                        f"{what}: unknown placeholder '{{{name}}}' (app fields: {', '.join(sorted(APP_FIELDS))})",
+                        line,
+                    )
+            elif head == "params":
+                if rest not in self.params:
+                    self.p.add(f"{what}: placeholder '{{{name}}}' names no declared parameter", line)
+            else:
+                self._check_names([name], line, f"{what} placeholder")
+
+    def _str(self, obj: YMap, key: str, what: str, required: bool = False) -> str:
+        v = obj.get(key)
+        if v is None:
+            if required:
+                self.p.add(f"{what}: '{key}' is required", obj.line)
+            return ""
+        if isinstance(v, (dict, list)):
+            self.p.add(f"{what}: '{key}' must be text", obj.line_of(key))
+            return ""
+        return str(v)
+
+    def _unknown(self, obj: YMap, allowed: set[str], what: str) -> None:
+        for k in obj:
+            if k not in allowed and not str(k).startswith("x-"):
+                self.p.add(f"{what}: unknown key '{k}'", obj.line_of(k))
+
+    def _texts(self, data: YMap, key: str, required: bool = False) -> tuple[Text, ...]:
+        raw = data.get(key)
+        if raw is None:
+            if required:
+                self.p.add(f"'{key}' is required (a list of texts)", data.line)
+            return ()
+        if not isinstance(raw, YList):
+            self.p.add(f"'{key}' must be a list of texts", data.line_of(key))
+            return ()
+        out = []
+        for i, item in enumerate(raw):
+            line = raw.line_of(i)
+            if isinstance(item, YMap):
+                self._unknown(item, {"text", "when"}, key)
+                text = self._str(item, "text", key, required=True)
+                when = self._cond(item, "when", f"{key} condition")
+            elif isinstance(item, str):
+                text, when = item, None
+            else:
+                self.p.add(f"{key}: each item must be text or {{text, when}}", line)
+                continue
+            self._text_placeholders(text, line, key)
+            out.append(Text(text.strip(), when))
+        return tuple(out)
+
+    def run(self, data: Any) -> Template:
+        if not isinstance(data, YMap):
+            self.p.add("a use-case template must be a mapping", 1)
+            self.p.raise_if_any()
+        self._unknown(data, TOP_KEYS, "template")
+        tid = self._str(data, "id", "template", required=True)
+        if tid and not ID_RE.match(tid):
+            self.p.add(f"template id '{tid}' must be lower-case letters, digits and '-'", data.line_of("id"))
+        category = self._str(data, "category", "template", required=True)
+        if category and category not in CATEGORIES:
+            self.p.add(
+                f"unknown category '{category}' (known: {', '.join(CATEGORIES)})", data.line_of("category")
+            )
+        self._parameters(data)
+        title = self._str(data, "title", "template", required=True)
+        objective = self._str(data, "objective", "template", required=True)
+        self._text_placeholders(title, data.line_of("title"), "title")
+        self._text_placeholders(objective, data.line_of("objective"), "objective")
+        when = self._cond(data, "when", "when")
+        needs_raw = data.get("needs") or []
+        if not isinstance(needs_raw, list) or not all(isinstance(n, str) for n in needs_raw):
+            self.p.add("'needs' must be a list of answer ids", data.line_of("needs"))
+            needs_raw = []
+        self._check_names(needs_raw, data.line_of("needs"), "needs")
+        logic = self._logic(data)
+        prio_default, prio_rules = self._priority(data)
+        attack = self._attack(data)
+        evasions = self._evasions(data)
+        refs = data.get("references") or []
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+            self.p.add("'references' must be a list of URLs or citations", data.line_of("references"))
+            refs = []
+        template = Template(
+            id=tid,
+            title=title,
+            category=category,
+            objective=objective.strip(),
+            when=when,
+            needs=tuple(needs_raw),
+            logic=logic,
+            parameters=tuple(self.params.values()),
+            priority_default=prio_default,
+            priority_rules=prio_rules,
+            false_positives=self._texts(data, "false_positives", required=True),
+            blind_spots=self._texts(data, "blind_spots", required=True),
+            response=self._texts(data, "response", required=True),
+            validation=self._texts(data, "validation", required=True),
+            attack=attack,
+            references=tuple(refs),
+            evasions=evasions,
+            service=self._str(data, "service", "template") or "audit",
+            version=self._str(data, "version", "template") or "1",
+            source=self.p.file,
+        )
+        self.p.raise_if_any()
+        return template
+
+    def _parameters(self, data: YMap) -> None:
+        raw = data.get("parameters") or YMap()
+        if not isinstance(raw, YMap):
+            self.p.add(
+                "'parameters' must be a mapping of name to {description, type, default}",
+                data.line_of("parameters"),
+            )
+            return
+        for name, spec in raw.items():
+            line = raw.line_of(name)
+            what = f"parameter '{name}'"
+            if not re.match(r"^[a-z][a-z0-9_]*$", str(name)):
+                self.p.add(f"{what}: name must be lower-case letters, digits and '_'", line)
+            if not isinstance(spec, YMap):
+                self.p.add(f"{what} must be a mapping with description, type and default", line)
+                continue
+            self._unknown(spec, PARAM_KEYS, what)
+            ptype = self._str(spec, "type", what, required=True)
+            if ptype and ptype not in PARAM_TYPES:
+                self.p.add(
+                    f"{what}: unknown type '{ptype}' (known: {', '.join(PARAM_TYPES)})", spec.line_of("type")
+                )
+            default = spec.get("default")
+            if ptype == "duration" and default is not None and not DURATION_RE.match(str(default)):
+                self.p.add(
+                    f"{what}: default '{default}' is not a duration like 15m, 1h or 30d",
+                    spec.line_of("default"),
+                )
+            if (
+                ptype in ("integer", "number")
+                and default is not None
+                and (isinstance(default, bool) or not isinstance(default, (int, float)))
+            ):
+                self.p.add(f"{what}: default must be a number", spec.line_of("default"))
+            derive = self._cond(spec, "from", f"{what} 'from'")
+            self.params[str(name)] = ParameterSpec(
+                name=str(name),
+                description=self._str(spec, "description", what, required=True),
+                type=ptype,
+                default=default,
+                derive=derive,
+                baseline=self._str(spec, "baseline", what),
+                unit=self._str(spec, "unit", what),
+            )
+
+    def _logic(self, data: YMap) -> Logic:
+        raw = data.get("logic")
+        if not isinstance(raw, YMap):
+            self.p.add(
+                "'logic' is required: a mapping with at least 'type'", data.line_of("logic") or data.line
+            )
+            return Logic("single")
+        self._unknown(raw, LOGIC_KEYS, "logic")
+        ltype = self._str(raw, "type", "logic", required=True)
+        if ltype and ltype not in LOGIC_TYPES:
+            self.p.add(
+                f"logic: unknown type '{ltype}' (known: {', '.join(LOGIC_TYPES)})", raw.line_of("type")
+            )
+        for need in LOGIC_NEEDS.get(ltype, ()):
+            if not raw.get(need):
+                self.p.add(f"logic: a '{ltype}' logic needs '{need}'", raw.line)
+        events = raw.get("events") or []
+        if ltype == "sequence" and (not isinstance(events, list) or len(events) < 2):
+            self.p.add("logic: a sequence needs at least two 'events'", raw.line_of("events") or raw.line)
+            events = []
+        for ev in [raw.get("event"), *events]:
+            if ev and ev not in EVENTS:
+                self.p.add(
+                    f"logic: unknown event '{ev}' (see workshop/usecases/events.py)", raw.line_of("event")
+                )
+        group_by = raw.get("group_by") or []
+        if isinstance(group_by, str):
+            group_by = [group_by]
+        for role in [*group_by, raw.get("field")]:
+            if role and role not in ROLES:
+                self.p.add(f"logic: unknown field role '{role}' (known: {', '.join(ROLES)})", raw.line)
+        for key, types in (("window", ("duration",)), ("threshold", ("integer", "number")),
+                           ("lookback", ("duration",)), ("outside", ("time_window",))):  # fmt: skip
+            name = raw.get(key)
+            if name is None:
+                continue
+            spec = self.params.get(str(name))
+            if spec is None:
+                self.p.add(
+                    f"logic: '{key}' names parameter '{name}', which is not declared", raw.line_of(key)
+                )
+            elif spec.type not in types:
+                self.p.add(
+                    f"logic: '{key}' parameter '{name}' must be of type {' or '.join(types)}",
+                    raw.line_of(key),
+                )
+        match = raw.get("match") or {}
+        if not isinstance(match, dict) or any(k not in ROLES for k in match):
+            self.p.add("logic: 'match' must map field roles to values", raw.line_of("match"))
+            match = {}
+        exclude = raw.get("exclude") or []
+        for ex in exclude:
+            if ex not in ALLOWLISTS:
+                self.p.add(
+                    f"logic: unknown allowlist '{ex}' (known: {', '.join(ALLOWLISTS)})",
+                    raw.line_of("exclude"),
+                )
+        return Logic(
+            type=ltype,
+            event=str(raw.get("event") or ""),
+            events=tuple(str(e) for e in events),
+            group_by=tuple(str(g) for g in group_by),
+            field=str(raw.get("field") or ""),
+            window=str(raw.get("window") or ""),
+            threshold=str(raw.get("threshold") or ""),
+            lookback=str(raw.get("lookback") or ""),
+            outside=str(raw.get("outside") or ""),
+            match=tuple((str(k), str(v)) for k, v in match.items()),
+            exclude=tuple(str(e) for e in exclude),
+        )
+
+    def _priority(self, data: YMap) -> tuple[str, tuple[PriorityRule, ...]]:
+        raw = data.get("priority")
+        if raw is None:
+            self.p.add("'priority' is required: {default, raise}", data.line)
+            return "medium", ()
+        if not isinstance(raw, YMap):
+            self.p.add("'priority' must be a mapping with 'default' and 'raise'", data.line_of("priority"))
+            return "medium", ()
+        self._unknown(raw, {"default", "raise"}, "priority")
+        default = self._str(raw, "default", "priority", required=True) or "medium"
+        if default not in PRIORITIES:
+            self.p.add(
+                f"priority: unknown level '{default}' (known: {', '.join(PRIORITIES)})",
+                raw.line_of("default"),
+            )
+        rules = []
+        for i, r in enumerate(raw.get("raise") or []):
+            line = raw["raise"].line_of(i)
+            if not isinstance(r, YMap):
+                self.p.add("priority: each 'raise' item needs when, level and reason", line)
+                continue
+            self._unknown(r, {"when", "level", "reason"}, "priority rule")
+            cond = self._cond(r, "when", "priority rule")
+            level = self._str(r, "level", "priority rule", required=True)
+            if level and level not in PRIORITIES:
+                self.p.add(f"priority rule: unknown level '{level}'", r.line_of("level"))
+            reason = self._str(r, "reason", "priority rule", required=True)
+            if cond is not None and level in PRIORITIES:
+                rules.append(PriorityRule(cond, level, reason))
+        return default, tuple(rules)
+
+    def _attack(self, data: YMap) -> tuple[AttackRef, ...]:
+        out = []
+        raw = data.get("attack") or []
+        if not isinstance(raw, list):
+            self.p.add("'attack' must be a list of {technique, reason}", data.line_of("attack"))
+            return ()
+        for i, item in enumerate(raw):
+            line = raw.line_of(i) if isinstance(raw, YList) else None
+            if not isinstance(item, YMap) or not item.get("technique"):
+                self.p.add("attack: each item needs 'technique' and 'reason'", line)
+                continue
+            tech = str(item["technique"]).upper()
+            if not TECHNIQUE_RE.match(tech):
+                self.p.add(
+                    f"attack: '{item['technique']}' is not a technique id like T1110 or T1110.003", line
+                )
+            reason = self._str(item, "reason", "attack", required=True)
+            out.append(AttackRef(tech, reason))
+        return tuple(out)
+
+    def _evasions(self, data: YMap) -> tuple[Evasion, ...]:
+        out = []
+        raw = data.get("evasions") or []
+        for i, item in enumerate(raw):
+            line = raw.line_of(i) if isinstance(raw, YList) else None
+            if not isinstance(item, YMap):
+                self.p.add("evasions: each item needs id, kind and description", line)
+                continue
+            kind = self._str(item, "kind", "evasion", required=True)
+            if kind and kind not in EVASION_KINDS:
+                self.p.add(
+                    f"evasion: unknown kind '{kind}' (known: {', '.join(sorted(EVASION_KINDS))})", line
+                )
+            out.append(
+                Evasion(
+                    self._str(item, "id", "evasion", required=True),
+                    self._str(item, "description", "evasion", True),
+                    kind,
+                )
+            )
+        return tuple(out)
+
+
+@dataclass
+class TemplateCatalogue:
+    templates: dict[str, Template] = field(default_factory=dict)
+    errors: dict[str, list[WorkshopError]] = field(default_factory=dict)
+
+    def get(self, tid: str) -> Template:
+        try:
+            return self.templates[tid]
+        except KeyError:
+            raise LoadError(f"no use-case template '{tid}'") from None
+
+
+def discover_templates(dirs: Iterable[Path], answer_ids: set[str] | None = None) -> TemplateCatalogue:
+    """Load every template under ``dirs``; a broken file does not hide the others."""
+    cat = TemplateCatalogue()
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for path in sorted(d.glob("*.yaml")):
+            try:
+                t = load_template(path, answer_ids)
+            except ValidationErrors as exc:
+                cat.errors[str(path)] = list(exc.errors)
+                continue
+            except WorkshopError as exc:
+                cat.errors[str(path)] = [exc]
+                continue
+            if t.id in cat.templates:
+                cat.errors[str(path)] = [
+                    LoadError(f"template id '{t.id}' is already used by {cat.templates[t.id].source}")
+                ]
+                continue
+            cat.templates[t.id] = t
+    return cat
