@@ -19,7 +19,9 @@ SHARED = Path(os.environ.get("WORKSHOP_SHARED", PROJECT_ROOT.parent / "shared"))
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
-        pytest.skip(f"no shared data folder at {SHARED} (set WORKSHOP_SHARED); this test reads data kept outside the repository")
+        pytest.skip(
+            f"no shared data folder at {SHARED} (set WORKSHOP_SHARED); this test reads data kept outside the repository"
+        )
     return SHARED
 
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: A plain number written as text ("-5", "+1.5"): data, not a formula.
+_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def safe_cell(value: object) -> str:
@@ -24,6 +27,8 @@ def safe_cell(value: object) -> str:
     if isinstance(value, (int, float)):
         return str(value)  # a negative number is data, not a formula
     text = str(value)
+    if _NUMBER.fullmatch(text):
+        return text
     if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START[:4]):
         return "'" + text
     return text

@@ -46,16 +46,22 @@ def document_context(
     interview = store.latest_interview(slug)
     values = AnswerSet(store.answers(interview.id)).values if interview else {}
     q = questionnaires.questionnaires.get(interview.questionnaire_id) if interview else None
-    lookup, version = technique_lookup(bundle)
+    lookup, version = technique_lookup(bundle or _bundle_setting(store))
     return DocumentContext(app, interview, q, values, attack_version=version, lookup=lookup)
+
+
+def _bundle_setting(store: Store) -> str | None:
+    if store.workspace is None:
+        return None
+    from . import settings
+
+    return settings.load(store.workspace).get("attack_bundle") or None
 
 
 def technique_lookup(bundle: str | None = None):
     """Technique names and tactics for documents: from the bundle the user gave, or the
     newest downloaded one, else the built-in catalogue (never fails for want of data)."""
-    from .attack import load_index_or_builtin, resolve_bundle
-
-    index, _warning = load_index_or_builtin(resolve_bundle(bundle))
+    index = attack_index(bundle)
 
     def lookup(tid: str) -> tuple[str, list[str]] | None:
         t = index.technique(tid)
@@ -90,6 +96,35 @@ def html_files(req: ExportRequest) -> Files:
         title = name.removesuffix(".md").replace("-", " ")
         out[name.removesuffix(".md") + ".html"] = to_html(str(text), title)
     return out
+
+
+def attack_index(bundle: str | None = None):
+    """The ATT&CK index for exports: the bundle asked for, else the workspace setting, else the
+    newest download, else the built-in catalogue."""
+    from .attack import load_index_or_builtin, resolve_bundle
+
+    index, _warning = load_index_or_builtin(resolve_bundle(bundle))
+    return index
+
+
+@exporter("navigator")
+def navigator_files(req: ExportRequest) -> Files:
+    import json
+
+    from .coverage import navigator_layer
+
+    index = attack_index(req.attack_bundle or _bundle_setting(req.store))
+    if req.slug is not None:
+        app = req.store.get_application(req.slug)
+        layer = navigator_layer(index, req.store.list_use_cases(req.slug), f"{app.name} use cases",
+                                f"Use cases of {app.name} mapped to ATT&CK (a guide, not a score).",
+                                platforms=app.platforms)  # fmt: skip
+        name = f"{req.slug}-navigator.json"
+    else:
+        layer = navigator_layer(index, req.store.list_use_cases(), "Portfolio use cases",
+                                "Use cases of every in-house application mapped to ATT&CK.", with_app=True)  # fmt: skip
+        name = "portfolio-navigator.json"
+    return {name: json.dumps(layer, indent=2, ensure_ascii=False) + "\n"}
 
 
 def export(req: ExportRequest, formats: list[str], out_dir: Path) -> list[Path]:

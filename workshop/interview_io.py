@@ -27,6 +27,7 @@ FORMAT = "use-case-workshop/interview"
 FORMAT_VERSION = 1
 STATE_KEYS = {"value", "unknown", "follow_up"}
 FOLLOW_UP_KEYS = {"owner", "note"}
+PROFILE_KEYS = {"slug", "name", "owner", "criticality", "description", "platforms"}
 
 
 def interview_document(
@@ -120,7 +121,8 @@ def parse_interview(
     app_raw = data.get("application")
     if isinstance(app_raw, YMap) and any(app_raw.get(k) for k in ("slug", "name")):
         try:
-            app = Application.from_dict(app_raw).validated()
+            # only the profile a person owns; timestamps and unknown keys are not imported
+            app = Application.from_dict({k: v for k, v in app_raw.items() if k in PROFILE_KEYS}).validated()
         except InputError as exc:
             p.add(f"application: {exc.message}", app_raw.line)
     elif app_raw is not None and not isinstance(app_raw, YMap):

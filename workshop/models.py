@@ -130,6 +130,8 @@ class Application:
         platforms = data.get("platforms") or ()
         if isinstance(platforms, str):
             platforms = [p.strip() for p in platforms.split(",")]
+        elif not isinstance(platforms, (list, tuple)):
+            raise InputError("platforms must be a list of platform names")
         return cls(
             slug=str(data.get("slug") or slugify(str(data.get("name") or ""))),
             name=str(data.get("name") or ""),

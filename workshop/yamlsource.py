@@ -21,6 +21,8 @@ from .errors import Location, YamlSyntaxError
 MAX_NODES = 200_000
 #: Files larger than this are refused before parsing.
 MAX_BYTES = 10 * 1024 * 1024
+#: Deeper nesting than this is refused (and stops an alias that contains itself).
+MAX_DEPTH = 100
 
 
 class YMap(dict):
@@ -77,7 +79,8 @@ def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
 
 def decode_text(data: bytes, filename: str | None = None) -> str:
     if b"\x00" in data:
-        raise YamlSyntaxError("file is binary (contains NUL bytes), not YAML text", Location(filename))
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise YamlSyntaxError("file is binary (contains NUL bytes), not YAML text", Location(filename, line))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -96,6 +99,10 @@ def load(text: str, filename: str | None = None, max_nodes: int = MAX_NODES) -> 
     """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise YamlSyntaxError(
+            "document is nested too deeply; refusing to load it", Location(filename)
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -112,10 +119,14 @@ def load_file(path: str | Path, max_nodes: int = MAX_NODES) -> Any:
     return load(read_text(path), str(path), max_nodes)
 
 
+_PLAIN_TAGS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+
+
 class _Builder:
     def __init__(self, filename: str | None, max_nodes: int) -> None:
         self.filename = filename
         self.budget = max_nodes
+        self.depth = 0
         self.scalars = yaml.constructor.SafeConstructor()
 
     def _spend(self, node: yaml.Node) -> None:
@@ -127,13 +138,37 @@ class _Builder:
             )
 
     def build(self, node: yaml.Node) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise YamlSyntaxError(
+                    f"document is nested more than {MAX_DEPTH} levels deep (an alias inside itself?); "
+                    "refusing to load it",
+                    Location(self.filename, node.start_mark.line + 1),
+                )
+            return self._build(node)
+        finally:
+            self.depth -= 1
+
+    def _build(self, node: yaml.Node) -> Any:
         self._spend(node)
         line = node.start_mark.line + 1
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            # the safe constructor would refuse these too (e.g. !!python/object/apply [...])
+            raise YamlSyntaxError(
+                f"YAML error: tag '{node.tag}' is not allowed", Location(self.filename, line)
+            )
         if isinstance(node, yaml.ScalarNode):
             try:
                 return self.scalars.construct_object(node)
             except yaml.constructor.ConstructorError as exc:
                 raise YamlSyntaxError(f"YAML error: {exc.problem}", Location(self.filename, line)) from exc
+            except (ValueError, TypeError, KeyError, OverflowError) as exc:
+                # e.g. a date that does not exist (2026-02-30) or '!!int x'
+                raise YamlSyntaxError(
+                    f"YAML error: cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}: {exc}",
+                    Location(self.filename, line),
+                ) from exc
         if isinstance(node, yaml.SequenceNode):
             seq = YList()
             seq.line = line

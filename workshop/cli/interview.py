@@ -27,7 +27,16 @@ def register(sub, common) -> None:
     an.add_argument("app")
     an.add_argument("question", help="question id, e.g. access.business_hours")
     an.add_argument("value", nargs="?", help="the answer, as YAML (e.g. 42, yes, [GB, IE], '{days: [mon]}')")
-    an.add_argument("--text", action="store_true", help="take VALUE literally as text, not as YAML")
+    # nargs="?" so that "--text 'some words'" works too: argparse cannot give a value that follows
+    # an option flag to an optional positional, so the text then arrives as --text's own value.
+    an.add_argument(
+        "--text",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="VALUE",
+        help="take VALUE literally as text, not as YAML",
+    )
     an.add_argument("--clear", action="store_true", help="remove the value")
     an.add_argument(
         "--unknown",
@@ -132,6 +141,12 @@ def answer(args: argparse.Namespace) -> int:
     from ..interview import answer_question
     from ..store import UNSET
 
+    if isinstance(args.text, str):  # answer APP QUESTION --text VALUE
+        if args.value is not None:
+            from ..errors import InputError
+
+            raise InputError("give the value once: either before --text or after it")
+        args.value, args.text = args.text, True
     if args.clear:
         value = None
     elif args.value is None:

@@ -16,6 +16,7 @@ PAGES = {
     "workshop": ("Workshop", ":material/forum:"),
     "review": ("Review", ":material/checklist:"),
     "usecases": ("Use cases", ":material/shield:"),
+    "attack": ("ATT&CK", ":material/grid_view:"),
 }
 
 BASE_CSS = """

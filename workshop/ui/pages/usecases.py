@@ -324,9 +324,10 @@ def render() -> None:
     st.caption(
         " · ".join(f"{k}: {v}" for k, v in counts.items() if v) + f" · showing {len(shown)} of {len(ucs)}"
     )
-    _table(shown)
     if not shown:
+        st.info("No use case matches these filters.")
         return
+    _table(shown)
     titles = {u.template_id: u.title for u in shown}
     current = st.session_state.get("uc_selected")
     ids = list(titles)
