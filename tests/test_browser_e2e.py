@@ -124,5 +124,22 @@ def test_presenter_mode_in_the_browser(workspace: Path) -> None:
             wait_for_app(page)
             assert page.get_by_text("Why we ask").count() == 0
             shot(page, "07-workshop-presenter")
+
+            # The SOC manager's views: use cases, ATT&CK coverage and the portfolio.
+            page.goto(f"{server.url}/usecases?app=payroll-portal")
+            wait_for_app(page)
+            page.get_by_role("heading", name="Use cases · Payroll Portal").wait_for()
+            shot(page, "08-use-cases")
+            page.goto(f"{server.url}/attack?app=payroll-portal")
+            wait_for_app(page)
+            page.get_by_role("tab", name="Coverage").click()
+            page.get_by_text("Credential Access").first.wait_for()
+            shot(page, "09-attack-coverage")
+            page.goto(f"{server.url}/portfolio")
+            wait_for_app(page)
+            page.get_by_role("heading", name="Portfolio").wait_for()
+            page.get_by_text("Reviews overdue").wait_for()
+            page.get_by_text("Use cases by status").wait_for()  # table cells are drawn on a canvas
+            shot(page, "10-portfolio")
     finally:
         server.stop()

@@ -471,7 +471,7 @@ def test_interview_changes(app_with_interview: str, capsys: pytest.CaptureFixtur
     ]
     assert "first interview" in ok(capsys, "interview", "changes", app)
 
-    ok(capsys, "interview", "start", app, "--questionnaire", "test-mini")
+    ok(capsys, "interview", "start", app, "--questionnaire", "test-mini", "--blank")
     ok(capsys, "interview", "answer", app, "auth.methods", "[sso, local]")
     ok(capsys, "interview", "answer", app, "misc.internet", "no")
     data = ok_json(capsys, "interview", "changes", app, "--json")
@@ -484,6 +484,23 @@ def test_interview_changes(app_with_interview: str, capsys: pytest.CaptureFixtur
     text = ok(capsys, "interview", "changes", app)
     assert "Changes since interview 1 (2025-06-01): 3" in text
     assert "[removed] misc.users: 100 -> -" in text
+
+
+def test_rereview_is_prefilled_and_shows_only_what_changed(
+    app_with_interview: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = app_with_interview
+    ok(capsys, "interview", "answer", app, "auth.methods", "[sso]")
+    ok(capsys, "interview", "answer", app, "misc.users", "100", "--unknown", "--owner", "Ann", "--note", "ask HR")
+    assert "pre-filled from interview 1" in ok(capsys, "interview", "start", app, "--questionnaire", "test-mini")
+    shown = ok_json(capsys, "interview", "show", app, "--json")
+    assert shown["interview"]["previous_id"] == 1
+    users = shown["answers"]["misc.users"]
+    assert (users["value"], users["unknown"], users["follow_up_owner"]) == (100, True, "Ann")
+    assert ok_json(capsys, "interview", "changes", app, "--json")["changes"] == []
+    ok(capsys, "interview", "answer", app, "auth.methods", "[sso, local]")
+    changes = ok_json(capsys, "interview", "changes", app, "--json")["changes"]
+    assert [(c["question_id"], c["kind"]) for c in changes] == [("auth.methods", "changed")]
 
 
 # --- interview export / import --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "baseline",
     "attack",
     "export",
+    "portfolio",
 ]
 
 

@@ -18,6 +18,11 @@ def register(sub, common) -> None:
     st.add_argument("--facilitator", default="")
     st.add_argument("--participant", action="append", default=[], dest="participants")
     st.add_argument("--date", default="", help="date held (YYYY-MM-DD, default today)")
+    st.add_argument(
+        "--blank",
+        action="store_true",
+        help="start empty instead of pre-filling from the previous interview (a re-review)",
+    )
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=start)
 
@@ -121,18 +126,21 @@ def start(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         q = load_questionnaires(store.workspace).get(args.questionnaire or DEFAULT_QUESTIONNAIRE)
         store.get_application(args.app)
-        i = store.create_interview(
-            args.app,
-            q.id,
-            q.version,
-            held_on=args.date,
-            facilitator=args.facilitator,
-            participants=args.participants,
-        )
+        if args.blank or store.latest_interview(args.app) is None:
+            i = store.create_interview(
+                args.app, q.id, q.version, held_on=args.date, facilitator=args.facilitator,
+                participants=args.participants,
+            )  # fmt: skip
+        else:
+            from ..portfolio import start_rereview
+
+            i = start_rereview(store, args.app, q, facilitator=args.facilitator, participants=args.participants,
+                               held_on=args.date)  # fmt: skip
     if args.json:
         print_json(i.to_dict())
     else:
-        print(f"started interview {i.id} of {args.app} with {q.id} {q.version}")
+        how = f", pre-filled from interview {i.previous_id}" if i.previous_id else ""
+        print(f"started interview {i.id} of {args.app} with {q.id} {q.version}{how}")
     return 0
 
 

@@ -148,3 +148,35 @@ use_case_history = Table(
     Column("reason", Text, nullable=False, default=""),
     Index("ix_use_case_history_use_case", "use_case_id"),
 )
+
+log_mappings = Table(
+    "log_mappings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("log_source", String(100), nullable=False),
+    Column("format", String(20), nullable=False, default="auto"),
+    Column("mapping", JSON, nullable=False, default=dict),
+    Column("entity_role", String(20), nullable=False, default=""),
+    Column("timezone", String(64), nullable=False, default=""),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("application_id", "log_source", name="uq_log_mappings_application_source"),
+)
+
+baselines = Table(
+    "baselines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("log_source", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("who", String(200), nullable=False, default=""),
+    Column("file_name", String(300), nullable=False, default=""),
+    Column("events", Integer, nullable=False, default=0),
+    Column("first", String(40), nullable=False, default=""),
+    Column("last", String(40), nullable=False, default=""),
+    Column("profile", JSON, nullable=False),
+    Column("sample_path", String(500), nullable=True),
+    UniqueConstraint("application_id", "log_source", "version", name="uq_baselines_application_source_version"),
+)

@@ -332,6 +332,7 @@ class Store(UseCaseStoreMixin):
         facilitator: str = "",
         participants: Sequence[str] = (),
         who: str = "",
+        previous_id: int | None = None,
     ) -> Interview:
         """Create (the application and) an interview with its answers in one transaction."""
         app = create_application.validated() if create_application is not None else None
@@ -346,7 +347,7 @@ class Store(UseCaseStoreMixin):
                     held_on,
                     facilitator,
                     participants,
-                    None,
+                    previous_id,
                 )
                 now = utcnow()
                 for qid, state in states.items():

@@ -17,6 +17,7 @@ PAGES = {
     "review": ("Review", ":material/checklist:"),
     "usecases": ("Use cases", ":material/shield:"),
     "attack": ("ATT&CK", ":material/grid_view:"),
+    "portfolio": ("Portfolio", ":material/dashboard:"),
 }
 
 BASE_CSS = """

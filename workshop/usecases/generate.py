@@ -275,6 +275,26 @@ def applies(template: Template, inputs: Inputs) -> tuple[bool, list[str]]:
     return False, deciding
 
 
+def template_inputs(template: Template) -> set[str]:
+    """Every answer id a template reads: condition, needs, parameters, priority rules, texts."""
+    names: set[str] = set(template.needs)
+    conds = [
+        template.when,
+        *(p.derive for p in template.parameters),
+        *(r.when for r in template.priority_rules),
+    ]
+    texts = [template.title, template.objective]
+    for group in (template.false_positives, template.blind_spots, template.response, template.validation):
+        conds += [t.when for t in group]
+        texts += [t.text for t in group]
+    for c in conds:
+        if c is not None:
+            names |= set(c.names)
+    for text in texts:
+        names |= {n for n in PLACEHOLDER_RE.findall(text) if not n.startswith("params.")}
+    return {n for n in names if not n.startswith("app.")}
+
+
 def generate(template: Template, inputs: Inputs) -> dict[str, Any] | None:
     """The generated fields of one use case, or None when the template does not apply."""
     ok, deciding = applies(template, inputs)
@@ -333,6 +353,7 @@ def generate(template: Template, inputs: Inputs) -> dict[str, Any] | None:
         "conditional": bool(deciding),
     }
     doc["missing_answers"] = sorted(m for m in missing if not m.startswith("app."))
+    doc["inputs"] = sorted(template_inputs(template))
     return doc
 
 

@@ -14,6 +14,7 @@ from workshop.interview import (
     previous_interview,
     progress,
 )
+from workshop.portfolio import flagged_use_cases
 from workshop.questionnaire import format_value
 from workshop.ui import state
 
@@ -91,6 +92,13 @@ def render() -> None:
                 st.dataframe([c.to_dict() for c in changes], hide_index=True, width="stretch")
             else:
                 st.success("No answer changed.")
+            flagged = flagged_use_cases(s, app.slug, state.catalogue())
+            if flagged:
+                st.warning(
+                    "These use cases were built from answers that changed; regenerate them on the Use cases page "
+                    "and review: " + "; ".join(f"{tid} ({', '.join(ids)})" for tid, ids in flagged.items()),
+                    icon=":material/flag:",
+                )
         history = s.history(interview.id)
         if history:
             with st.expander(f"Answer history of this interview ({len(history)} saves)"):

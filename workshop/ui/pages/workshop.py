@@ -62,6 +62,17 @@ def _on_nav(iid: int) -> None:
     state.store().set_current_section(iid, st.session_state[f"section:{iid}"])
 
 
+def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
+    from workshop.portfolio import start_rereview
+
+    s = state.store()
+    if prefill:
+        start_rereview(s, app.slug, q, facilitator=state.current_user(), who=state.who())
+    else:
+        s.create_interview(app.slug, q.id, q.version, facilitator=state.current_user())
+    st.rerun()
+
+
 def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> None:
     st.title(app.name)
     meta = f"{q.title} v{q.version} · {interview.held_on}"
@@ -75,6 +86,14 @@ def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> N
         c2.markdown(f'<div class="uw-saved">✓ All changes saved · {saved}</div>', unsafe_allow_html=True)
     else:
         c2.caption("Answers save as you type.")
+    if not state.presenter_mode():
+        with c2.popover("New interview", icon=":material/event_repeat:"):
+            st.caption("A year on? Start a re-review: every answer is carried over, and the Review page "
+                       "shows what changed.")  # fmt: skip
+            if st.button("Start a re-review (pre-filled)", key="rereview", type="primary"):
+                _new_interview(app, q, prefill=True)
+            if st.button("Start a blank interview", key="blank_interview"):
+                _new_interview(app, q, prefill=False)
 
 
 def render() -> None:

@@ -1,0 +1,99 @@
+"""``workshop portfolio`` and ``workshop settings``: every application at a glance, and the knobs."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import open_store, print_json
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser(
+        "portfolio", parents=[common], help="every application: workshops, use cases, reviews due"
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--ideas", action="store_true", help="also list ATT&CK techniques no use case covers yet")
+    p.add_argument("--bundle", help="ATT&CK bundle for the ideas (default: workspace setting, else built-in)")
+    p.set_defaults(func=run)
+
+    st = sub.add_parser("settings", parents=[common], help="show or change workspace settings")
+    ss = st.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
+    show = ss.add_parser("show", parents=[common], help="print the settings")
+    show.set_defaults(func=settings_show)
+    put = ss.add_parser(
+        "set", parents=[common], help="change one setting, e.g. review_interval_days.critical 90"
+    )
+    put.add_argument("key")
+    put.add_argument("value", help="a YAML value")
+    put.set_defaults(func=settings_set)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import settings
+    from ..catalogues import load_questionnaires
+    from ..portfolio import portfolio, reviews_by_month, uncovered_ideas
+
+    with open_store(args) as store:
+        conf = settings.load(store.workspace)
+        rows = portfolio(store, load_questionnaires(store.workspace), conf["review_interval_days"])
+        ideas = []
+        if args.ideas:
+            from ..exports import attack_index
+
+            ideas = uncovered_ideas(store, attack_index(args.bundle or conf.get("attack_bundle") or None))
+    if args.json:
+        out = {"applications": [r.to_dict() for r in rows], "reviews_by_month": reviews_by_month(rows),
+               "review_interval_days": conf["review_interval_days"]}  # fmt: skip
+        if args.ideas:
+            out["ideas"] = [i.to_dict() for i in ideas]
+        print_json(out)
+        return 0
+    if not rows:
+        print("No applications yet.")
+    for r in rows:
+        done = "-" if r.completeness is None else f"{r.completeness:.0%}"
+        live = (
+            r.use_cases.get("accepted", 0) + r.use_cases.get("implemented", 0) + r.use_cases.get("tested", 0)
+        )
+        due = f"{r.next_review}{' OVERDUE' if r.overdue else ''}"
+        print(f"{r.slug:<22} {r.criticality:<8} last {r.last_workshop or 'never':<10} {done:>5} answered  "
+              f"{r.open_follow_ups:>2} follow-ups  {live:>2} live use cases  review {due}")  # fmt: skip
+        if r.flagged_use_cases:
+            print(f"  to review (answers changed): {', '.join(r.flagged_use_cases)}")
+    for i in ideas:
+        print(f"idea {i.technique_id} {i.name}: {', '.join(i.applications)}")
+    return 0
+
+
+def settings_show(args: argparse.Namespace) -> int:
+    from .. import settings
+    from ..workspace import resolve_workspace
+
+    print_json(settings.load(resolve_workspace(getattr(args, "workspace", None))))
+    return 0
+
+
+def settings_set(args: argparse.Namespace) -> int:
+    from .. import settings, yamlsource
+    from ..errors import InputError
+    from ..workspace import resolve_workspace
+
+    ws = resolve_workspace(getattr(args, "workspace", None))
+    current = settings.load(ws)
+    value = yamlsource.load(args.value, "<value>")
+    head, _, rest = args.key.partition(".")
+    if head not in settings.DEFAULTS:
+        raise InputError(f"unknown setting '{head}' (known: {', '.join(settings.DEFAULTS)})")
+    if rest:
+        if not isinstance(current[head], dict) or rest not in current[head]:
+            raise InputError(f"unknown setting '{args.key}'")
+        if head == "review_interval_days" and (
+            not isinstance(value, int) or isinstance(value, bool) or value <= 0
+        ):
+            raise InputError("a review interval is a positive whole number of days")
+        current[head][rest] = value
+        settings.save(ws, {head: current[head]})
+    else:
+        settings.save(ws, {head: value})
+    print(f"{args.key} = {value}")
+    return 0

@@ -1,0 +1,148 @@
+"""Portfolio: every in-house application, its workshops, use cases and reviews due."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from workshop import settings
+from workshop.models import CRITICALITIES
+from workshop.portfolio import portfolio, reviews_by_month, uncovered_ideas
+from workshop.ui import state
+from workshop.usecases.model import PRIORITIES, STATUSES
+from workshop.workspace import resolve_workspace
+
+
+def _intervals_form(conf: dict) -> None:
+    with st.expander("Review intervals", icon=":material/event_repeat:"):
+        st.caption("Days between workshops, by criticality. An application never interviewed is due now.")
+        with st.form("intervals"):
+            cols = st.columns(len(CRITICALITIES))
+            values = {
+                c: cols[i].number_input(
+                    c.capitalize(),
+                    min_value=1,
+                    step=1,
+                    key=f"interval:{c}",
+                    value=int(conf["review_interval_days"].get(c, 365)),
+                )
+                for i, c in enumerate(CRITICALITIES)
+            }
+            if st.form_submit_button("Save intervals"):
+                settings.save(
+                    resolve_workspace(), {"review_interval_days": {k: int(v) for k, v in values.items()}}
+                )
+                st.rerun()
+
+
+def render() -> None:
+    st.title("Portfolio")
+    s = state.store()
+    conf = settings.load(resolve_workspace())
+    rows = portfolio(s, state.catalogue(), conf["review_interval_days"])
+    if not rows:
+        st.info("No applications yet.")
+        state.link("applications", "Go to Applications", ":material/apps:")
+        return
+    live = sum(r.use_cases["accepted"] + r.use_cases["implemented"] + r.use_cases["tested"] for r in rows)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Applications", len(rows))
+    m2.metric("Reviews overdue", sum(1 for r in rows if r.overdue))
+    m3.metric("Live use cases", live)
+    m4.metric("Open follow-ups", sum(r.open_follow_ups for r in rows))
+
+    table = pd.DataFrame(
+        [
+            {
+                "Application": r.name,
+                "Criticality": r.criticality,
+                "Last workshop": r.last_workshop or "never",
+                "Answered": (r.completeness or 0.0) * 100,
+                "Follow-ups": r.open_follow_ups,
+                **{
+                    s_.capitalize(): r.use_cases[s_]
+                    for s_ in ("proposed", "accepted", "implemented", "tested")
+                },
+                "Baseline": "none" if r.baseline_age_days is None else f"{r.baseline_age_days} days old",
+                "Next review": r.next_review + (" (overdue)" if r.overdue else ""),
+                "To review": len(r.flagged_use_cases),
+            }
+            for r in rows
+        ]
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Answered": st.column_config.ProgressColumn(
+                "Answered", format="%.0f%%", min_value=0, max_value=100
+            )
+        },
+    )
+    flagged = [r for r in rows if r.flagged_use_cases]
+    if flagged:
+        st.warning(
+            "Use cases whose triggering answers changed at the last re-review: "
+            + "; ".join(f"{r.name}: {', '.join(r.flagged_use_cases)}" for r in flagged)
+        )
+
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Use cases by status**")
+        by_status = pd.DataFrame(
+            [
+                {"Application": r.name, "Status": s_, "Use cases": n}
+                for r in rows
+                for s_, n in r.use_cases.items()
+                if n
+            ]
+        )
+        if by_status.empty:
+            st.caption("No use cases generated yet.")
+        else:
+            st.bar_chart(by_status, x="Application", y="Use cases", color="Status", horizontal=True)
+    with c2:
+        st.markdown("**Reviews due by month**")
+        due = pd.DataFrame([{"Month": k, "Reviews": v} for k, v in reviews_by_month(rows).items()])
+        st.bar_chart(due, x="Month", y="Reviews")
+
+    st.subheader("Use cases across applications")
+    f1, f2 = st.columns(2)
+    statuses = f1.multiselect("Status", STATUSES, default=["accepted"], key="pf_status",
+                              help="For example: accepted, to see what is agreed but not implemented yet.")  # fmt: skip
+    priorities = f2.multiselect("Priority", list(reversed(PRIORITIES)), key="pf_priority", placeholder="any")
+    names = {r.slug: r.name for r in rows}
+    ucs = [
+        u for u in s.list_use_cases(statuses=statuses or None) if not priorities or u.priority in priorities
+    ]
+    if ucs:
+        st.dataframe(
+            [{"Application": names.get(u.application, u.application), "Use case": u.title, "Status": u.status,
+              "Priority": u.priority, "Since": u.updated_at.date().isoformat() if u.updated_at else ""} for u in ucs],
+            hide_index=True, width="stretch",
+        )  # fmt: skip
+    else:
+        st.caption("No use case matches.")
+
+    st.subheader("ATT&CK ideas")
+    st.caption(
+        "Techniques suggested for these applications' platforms and answers that no use case covers yet, "
+        "most widely relevant first. A list of ideas, not a score: many are rightly left alone."
+    )
+    from workshop.ui.pages.attack import index
+
+    idx, _warning = index()
+    ideas = uncovered_ideas(s, idx, limit=25)
+    if ideas:
+        st.dataframe(
+            [{"Technique": i.technique_id, "Name": i.name, "Applications": len(i.applications),
+              "Which": ", ".join(names.get(a, a) for a in i.applications), "Why": " ".join(i.reasons[:1])}
+             for i in ideas],
+            hide_index=True, width="stretch",
+        )  # fmt: skip
+    _intervals_form(conf)
+
+
+if __name__ == "__main__":
+    render()
