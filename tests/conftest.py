@@ -8,6 +8,7 @@ Data from elsewhere (ATT&CK bundles, Sigma schemas, real log samples) lives in
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,38 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WORKSHOP_HOME", str(ws))
     monkeypatch.delenv("WORKSHOP_DB_URL", raising=False)
     return ws
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (skips without WORKSHOP_TEST_PG_URL).
+
+    WORKSHOP_TEST_PG_URL names a server and a role that may create databases, e.g.
+    ``postgresql+psycopg://workshop:workshop@127.0.0.1/postgres`` (what .ci/run sets up).
+    """
+    admin = os.environ.get("WORKSHOP_TEST_PG_URL")
+    if not admin:
+        pytest.skip("WORKSHOP_TEST_PG_URL is not set: no PostgreSQL server to test the team set-up against")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"ws_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a store test on SQLite and, where a server is configured, on PostgreSQL."""
+    if request.param == "postgres":
+        monkeypatch.setenv("WORKSHOP_DB_URL", request.getfixturevalue("pg_url"))
+    return request.param

@@ -18,7 +18,8 @@ from workshop.workspace import DB_FILENAME
 
 
 @pytest.fixture
-def store(workspace: Path) -> Iterator[Store]:
+def store(workspace: Path, backend: str) -> Iterator[Store]:
+    """The store on SQLite, and on PostgreSQL when WORKSHOP_TEST_PG_URL names a server."""
     s = Store.open()
     yield s
     s.close()
@@ -31,6 +32,15 @@ def interview_id(store: Store) -> int:
 
 
 def _raw(workspace: Path, sql: str) -> list[tuple]:
+    if os.environ.get("WORKSHOP_DB_URL"):
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(os.environ["WORKSHOP_DB_URL"])
+        try:
+            with engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(text(sql))]
+        finally:
+            engine.dispose()
     con = sqlite3.connect(workspace / DB_FILENAME)
     try:
         return con.execute(sql).fetchall()

@@ -354,3 +354,59 @@ def test_document_context_for_app_without_interview(workspace: Path, questionnai
         ctx = document_context(s, "empty", questionnaires)
         assert isinstance(ctx, DocumentContext)
         assert "No use case is accepted yet" in application_document([], ctx)
+
+
+ONLY_TEMPLATE = """
+id: test-breakglass
+title: Break-glass account used
+category: privilege
+objective: Any login by a break-glass account.
+when: "'local' in auth.methods"
+logic:
+  type: single
+  event: authn_success
+  only: {user: accounts}
+parameters:
+  accounts: {description: Break-glass accounts, type: list, default: [], from: auth.breakglass_accounts}
+priority: {default: high}
+false_positives: [Tested on purpose.]
+blind_spots: [None.]
+response: [Call the owner.]
+validation: [Log in with one.]
+"""
+
+
+def test_only_keeps_listed_values_and_warns_when_the_list_is_empty(questionnaires) -> None:
+    t = load_template_text(ONLY_TEMPLATE, "only.yaml", answer_ids(questionnaires))
+    assert t.logic.only == (("user", "accounts"),)
+    named = generate(
+        t, inputs(questionnaires, {"auth.methods": ["local"], "auth.breakglass_accounts": ["bg-admin1"]})
+    )
+    assert named["logic"]["only"] == {"user": "accounts"}
+    assert named["parameters"]["accounts"]["value"] == ["bg-admin1"]
+    assert "Only events whose user (`user`, assumed) is one of: {params.accounts}" in named["strategy_abstract"]
+    assert not any("cannot fire" in b for b in named["blind_spots"])
+    empty = generate(t, inputs(questionnaires, {"auth.methods": ["local"]}))
+    assert any("No values are named for 'accounts'" in b for b in empty["blind_spots"])
+
+
+def test_only_must_name_a_declared_list_parameter(questionnaires) -> None:
+    from workshop.errors import ValidationErrors
+
+    bad = ONLY_TEMPLATE.replace("only: {user: accounts}", "only: {user: nope, planet: accounts}")
+    with pytest.raises(ValidationErrors) as exc:
+        load_template_text(bad, "only.yaml", answer_ids(questionnaires))
+    text = str(exc.value)
+    assert "'only' names parameter 'nope', which is not declared" in text
+    assert "'only' names unknown field role 'planet'" in text
+
+
+def test_stray_keys_in_attack_items_are_reported(questionnaires) -> None:
+    from workshop.errors import ValidationErrors
+
+    bad = TEMPLATE.replace(
+        "- {technique: T1110.001, reason: password guessing}",
+        "- {technique: T1110.001, reason: guessing, badly}",
+    )
+    with pytest.raises(ValidationErrors, match="attack item: unknown key 'badly'"):
+        load_template_text(bad, "bad.yaml", answer_ids(questionnaires))

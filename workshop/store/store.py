@@ -127,6 +127,10 @@ class Store(UseCaseStoreMixin):
             raise
         except SQLAlchemyError as exc:
             raise WorkspaceError(_workspace_message(exc)) from exc
+        except TypeError as exc:  # some drivers raise the JSON encoder's error unwrapped
+            if "JSON serializable" not in str(exc):
+                raise
+            raise WorkspaceError(f"a value could not be stored: {exc} (nothing was saved)") from exc
 
     @contextlib.contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -456,14 +460,36 @@ class Store(UseCaseStoreMixin):
         started from (0 for "no answer yet"); if the stored one differs, someone else
         saved in between and :class:`StaleEditError` is raised with their answer.
         Saving what is already stored is a no-op and writes no history.
+
+        On a server database two first saves of the same question can race to insert
+        the row; the loser retries once and then sees the winner's answer (and, with
+        an expected revision, reports the stale edit).
         """
         who = clean_line(who, "who")
+        for attempt in range(3):
+            try:
+                return self._save_answer_once(
+                    interview_id, question_id, value, unknown, follow_up, follow_up_owner, follow_up_note, who,
+                    expected_revision,
+                )  # fmt: skip
+            except IntegrityError:
+                if attempt == 2:
+                    raise WorkspaceError(
+                        f"could not save '{question_id}': it kept changing under us; try again"
+                    ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _save_answer_once(
+        self, interview_id, question_id, value, unknown, follow_up, follow_up_owner, follow_up_note, who,
+        expected_revision,
+    ) -> Answer:  # fmt: skip
         with self._write() as conn:
-            row = conn.execute(
-                select(answers).where(
-                    answers.c.interview_id == interview_id, answers.c.question_id == question_id
-                )
-            ).first()
+            query = select(answers).where(
+                answers.c.interview_id == interview_id, answers.c.question_id == question_id
+            )
+            if conn.dialect.name != "sqlite":
+                query = query.with_for_update()  # SQLite already holds the write lock (BEGIN IMMEDIATE)
+            row = conn.execute(query).first()
             current = self._answer(row) if row else Answer(question_id)
             if expected_revision is not None and expected_revision != current.revision:
                 raise StaleEditError(

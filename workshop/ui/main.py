@@ -73,6 +73,10 @@ def _sidebar() -> None:
         if presenter != state.presenter_mode():
             state.set_presenter_mode(presenter)
         st.caption(f"Workspace: `{s.workspace}`")
+        user = state.current_user()
+        if user:
+            st.caption(f"Signed in as {user}")
+            st.button("Sign out", on_click=st.logout, key="logout")
 
 
 def main() -> None:
@@ -85,8 +89,11 @@ def main() -> None:
     }
     state.PAGES.clear()
     state.PAGES.update(pages)
-    nav = st.navigation(list(pages.values()))
     st.html(BASE_CSS)
+    if not state.require_login():
+        st.navigation([pages["applications"]], position="hidden")
+        return
+    nav = st.navigation(list(pages.values()))
     try:
         _sidebar()
         state.sync_url()

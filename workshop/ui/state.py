@@ -202,3 +202,23 @@ def current_user() -> str:
 def who() -> str:
     """Who to record in histories: the signed-in person, else a generic role."""
     return current_user() or "facilitator"
+
+
+def login_configured() -> bool:
+    """True when .streamlit/secrets.toml has an [auth] section (OIDC login for a team)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def require_login() -> bool:
+    """With login configured, stop anonymous visitors at a sign-in screen; True when allowed in."""
+    if not login_configured():
+        return True
+    if st.user.get("is_logged_in"):
+        return True
+    st.title("Use-Case Workshop")
+    st.markdown("This workspace is shared by a team. Sign in to continue; your name is recorded with every change.")
+    st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
+    return False

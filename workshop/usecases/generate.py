@@ -193,8 +193,10 @@ def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, d
         text = (f"Sum {_role(vocab, logic.field)} over {ev} events{per} within {p(logic.window)}; "
                 f"alert when the total reaches {p(logic.threshold)}.")  # fmt: skip
     elif t == "sequence":
-        steps = " then ".join(_event_text(vocab, e) for e in logic.events)
-        text = f"Alert when {steps} happen in that order{per} within {p(logic.window)}."
+        steps = [_event_text(vocab, e) for e in logic.events]
+        if logic.threshold:
+            steps[0] = f"at least {p(logic.threshold)} × {steps[0]}"
+        text = f"Alert when {' then '.join(steps)} happen in that order{per} within {p(logic.window)}."
     elif t == "new_value":
         text = (f"Alert on {ev} events whose {_role(vocab, logic.field)} has not been seen{per} "
                 f"in the previous {p(logic.lookback)}.")  # fmt: skip
@@ -205,6 +207,12 @@ def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, d
                 "the application may have stopped logging.")  # fmt: skip
     if logic.match:
         text += " Only events where " + ", ".join(f"{_role(vocab, k)} is {v}" for k, v in logic.match) + "."
+    if logic.only:
+        text += (
+            " Only events whose "
+            + ", ".join(f"{_role(vocab, k)} is one of: {p(v)}" for k, v in logic.only)
+            + "."
+        )
     if logic.exclude:
         from .model import ALLOWLISTS
 
@@ -232,7 +240,7 @@ def technical_context(logic: Logic, inputs: Inputs) -> str:
     return " ".join(parts)
 
 
-def _logging_gaps(logic: Logic, inputs: Inputs) -> list[str]:
+def _logging_gaps(logic: Logic, inputs: Inputs, params: Mapping[str, dict[str, Any]]) -> list[str]:
     gaps = []
     for ev in logic.selections:
         logged = inputs.vocab.is_logged(ev)
@@ -248,6 +256,11 @@ def _logging_gaps(logic: Logic, inputs: Inputs) -> list[str]:
     if assumed:
         gaps.append("The log fields for " + ", ".join(assumed) + " were not named in the interview; "
                     "the rule uses assumed names.")  # fmt: skip
+    for role, pname in logic.only:
+        entry = params.get(pname) or {}
+        if not entry.get("value"):
+            gaps.append(f"No values are named for '{pname}', so the rule keeps no {role} and cannot fire: "
+                        "fill in the parameter (or the interview answer it comes from).")  # fmt: skip
     if "source_ip" in roles and inputs.values.get("logging.source_ip_is_client") is False:
         gaps.append("The source address in the log is not the client's (a proxy or load balancer): "
                     "per-source grouping and location checks see one address for everyone.")  # fmt: skip
@@ -307,7 +320,9 @@ def generate(template: Template, inputs: Inputs) -> dict[str, Any] | None:
         if not inputs.answered(need):
             missing.add(need)
     level, reasons, criteria = _priority(template, inputs)
-    blind = _texts(template.blind_spots, inputs, params, missing) + _logging_gaps(template.logic, inputs)
+    blind = _texts(template.blind_spots, inputs, params, missing) + _logging_gaps(
+        template.logic, inputs, params
+    )
     if deciding:
         blind.insert(0, "Proposed because these answers are unknown and would decide whether it applies: "
                      + ", ".join(deciding) + ". Confirm with the owners.")  # fmt: skip

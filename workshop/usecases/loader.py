@@ -46,7 +46,7 @@ TOP_KEYS = {
 }  # fmt: skip
 LOGIC_KEYS = {
     "type", "event", "events", "group_by", "field", "window", "threshold", "lookback",
-    "outside", "match", "exclude",
+    "outside", "match", "only", "exclude",
 }  # fmt: skip
 PARAM_KEYS = {"description", "type", "default", "from", "baseline", "unit"}
 #: What each logic type needs besides its type.
@@ -306,6 +306,22 @@ class _Validator:
         if not isinstance(match, dict) or any(k not in ROLES for k in match):
             self.p.add("logic: 'match' must map field roles to values", raw.line_of("match"))
             match = {}
+        only = raw.get("only") or {}
+        if not isinstance(only, dict):
+            self.p.add("logic: 'only' must map field roles to list parameters", raw.line_of("only"))
+            only = {}
+        for role, pname in only.items():
+            spec = self.params.get(str(pname))
+            if role not in ROLES:
+                self.p.add(f"logic: 'only' names unknown field role '{role}'", raw.line_of("only"))
+            elif spec is None:
+                self.p.add(
+                    f"logic: 'only' names parameter '{pname}', which is not declared", raw.line_of("only")
+                )
+            elif spec.type not in ("list", "text"):
+                self.p.add(
+                    f"logic: 'only' parameter '{pname}' must be of type list or text", raw.line_of("only")
+                )
         exclude = raw.get("exclude") or []
         for ex in exclude:
             if ex not in ALLOWLISTS:
@@ -324,6 +340,7 @@ class _Validator:
             lookback=str(raw.get("lookback") or ""),
             outside=str(raw.get("outside") or ""),
             match=tuple((str(k), str(v)) for k, v in match.items()),
+            only=tuple((str(k), str(v)) for k, v in only.items()),
             exclude=tuple(str(e) for e in exclude),
         )
 
@@ -369,6 +386,7 @@ class _Validator:
             if not isinstance(item, YMap) or not item.get("technique"):
                 self.p.add("attack: each item needs 'technique' and 'reason'", line)
                 continue
+            self._unknown(item, {"technique", "reason"}, "attack item")
             tech = str(item["technique"]).upper()
             if not TECHNIQUE_RE.match(tech):
                 self.p.add(
@@ -386,6 +404,7 @@ class _Validator:
             if not isinstance(item, YMap):
                 self.p.add("evasions: each item needs id, kind and description", line)
                 continue
+            self._unknown(item, {"id", "kind", "description"}, "evasion")
             kind = self._str(item, "kind", "evasion", required=True)
             if kind and kind not in EVASION_KINDS:
                 self.p.add(

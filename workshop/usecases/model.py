@@ -88,6 +88,7 @@ class Logic:
     lookback: str = ""  # parameter name (new_value)
     outside: str = ""  # parameter name of a time_window (outside_window)
     match: tuple[tuple[str, str], ...] = ()  # extra role=value conditions on the selection
+    only: tuple[tuple[str, str], ...] = ()  # role -> list parameter: keep only events whose field is listed
     exclude: tuple[str, ...] = ()  # allowlist ids
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,6 +102,8 @@ class Logic:
             d["group_by"] = list(self.group_by)
         if self.match:
             d["match"] = dict(self.match)
+        if self.only:
+            d["only"] = dict(self.only)
         if self.exclude:
             d["exclude"] = list(self.exclude)
         return d
