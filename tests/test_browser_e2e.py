@@ -143,3 +143,51 @@ def test_presenter_mode_in_the_browser(workspace: Path) -> None:
             shot(page, "10-portfolio")
     finally:
         server.stop()
+
+
+def test_two_browser_sessions_on_one_interview(workspace: Path) -> None:
+    """Two facilitators' screens: both keep their answers; a stale edit is shown, not lost."""
+    from e2e_support import CHROMIUM_ARGS, chromium_path
+    from playwright.sync_api import sync_playwright
+
+    from workshop.models import Application
+
+    with Store.open(workspace) as s:
+        s.create_application(Application("claims-portal", "Claims Portal"))
+        s.create_interview("claims-portal", "in-house-application", "1.0")
+    server = AppServer(workspace).start()
+    url = f"{server.url}/workshop?app=claims-portal"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            b = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            for page in (a, b):
+                page.set_default_timeout(20_000)
+                page.goto(url)
+                wait_for_app(page)
+            # Different questions from each screen: both saved.
+            box = a.locator(key_css("v:1:purpose.tech_stack")).locator("input")
+            box.fill("Java 17, PostgreSQL")
+            box.press("Enter")
+            wait_until(lambda: stored(workspace).get("purpose.tech_stack") == "Java 17, PostgreSQL", what="A saved")
+            b.locator(key_css("v:1:purpose.internet_facing")).get_by_role("radio", name="No").click()
+            wait_until(lambda: stored(workspace).get("purpose.internet_facing") is False, what="B saved")
+            assert stored(workspace)["purpose.tech_stack"] == "Java 17, PostgreSQL"
+            # The same question: B edits over A's newer answer and is told, not silently winning.
+            box.fill("Java 21")
+            box.press("Enter")
+            wait_until(lambda: stored(workspace).get("purpose.tech_stack") == "Java 21", what="A saved again")
+            other = b.locator(key_css("v:1:purpose.tech_stack")).locator("input")
+            other.fill("Kotlin")
+            other.press("Enter")
+            wait_for_app(b)
+            b.get_by_text("since you opened it").first.wait_for()
+            shot(b, "11-stale-edit-warning")
+            assert stored(workspace)["purpose.tech_stack"] == "Java 21"
+            b.get_by_role("button", name="Load their answer").click()
+            wait_for_app(b)
+            assert b.locator(key_css("v:1:purpose.tech_stack")).locator("input").input_value() == "Java 21"
+            browser.close()
+    finally:
+        server.stop()

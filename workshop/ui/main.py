@@ -24,6 +24,7 @@ BASE_CSS = """
 <style>
 .block-container { padding-top: 2.2rem; }
 div[data-testid="stVerticalBlockBorderWrapper"] { border-radius: 10px; }
+div[data-testid="stColumn"]:has(div[class*="st-key-section-"]) { position: sticky; top: 3.8rem; align-self: flex-start; }
 .uw-prompt { font-size: 1.08rem; font-weight: 600; margin-bottom: .2rem; }
 .uw-required { color: #b3261e; font-weight: 700; }
 .uw-saved { color: #1b7f3b; font-size: .9rem; }

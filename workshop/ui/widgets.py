@@ -203,11 +203,19 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
                         **bounds, **cb)  # fmt: skip
     elif t == "boolean":
         st.segmented_control(label, [True, False], key=k, label_visibility=lv,
-                             format_func=lambda v: "Yes" if v else "No", **cb)  # fmt: skip
+                             format_func=lambda v: "Yes" if v else "No", wrap=True, **cb)  # fmt: skip
     elif t == "single_choice":
         labels = {o.value: o.label for o in question.options}
         if len(question.options) <= PILL_LIMIT_SINGLE:
-            st.pills(label, list(labels), key=k, label_visibility=lv, format_func=labels.__getitem__, **cb)
+            st.pills(
+                label,
+                list(labels),
+                key=k,
+                label_visibility=lv,
+                format_func=labels.__getitem__,
+                wrap=True,
+                **cb,
+            )
         else:
             st.selectbox(label, list(labels), key=k, label_visibility=lv, format_func=labels.__getitem__,
                          placeholder="Choose one", **cb)  # fmt: skip
@@ -215,14 +223,14 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
         labels = {o.value: o.label for o in question.options}
         if len(question.options) <= PILL_LIMIT_MULTI:
             st.pills(label, list(labels), key=k, selection_mode="multi", label_visibility=lv,
-                     format_func=labels.__getitem__, **cb)  # fmt: skip
+                     format_func=labels.__getitem__, wrap=True, **cb)  # fmt: skip
         else:
             st.multiselect(label, list(labels), key=k, label_visibility=lv, format_func=labels.__getitem__,
                            placeholder="Choose any", **cb)  # fmt: skip
     elif t == "scale":
         lo = int(question.min if question.min is not None else 1)
         hi = int(question.max if question.max is not None else 5)
-        st.pills(label, list(range(lo, hi + 1)), key=k, label_visibility=lv, **cb)
+        st.pills(label, list(range(lo, hi + 1)), key=k, label_visibility=lv, wrap=True, **cb)
     elif t == "date":
         st.date_input(label, key=k, label_visibility=lv, format="YYYY-MM-DD", **cb)
     elif t == "tags":
@@ -245,7 +253,7 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
 def _time_window(q: Questionnaire, iid: int, question: Question, who: str) -> None:
     cb = dict(on_change=state.safe_callback("saving an answer")(_on_value), args=(q, iid, question.id, who))
     st.pills("Days", WEEKDAYS, key=key(iid, question.id, "days"), selection_mode="multi",
-             format_func=str.capitalize, **cb)  # fmt: skip
+             format_func=str.capitalize, wrap=True, **cb)  # fmt: skip
     c1, c2, c3 = st.columns([1, 1, 2])
     c1.time_input("From", key=key(iid, question.id, "start"), step=900, **cb)
     c2.time_input("To", key=key(iid, question.id, "end"), step=900, **cb)
