@@ -33,8 +33,9 @@ def is_empty(value: Any) -> bool:
 
 def coerce(question: Question, value: Any) -> Any:
     """Return ``value`` in the canonical form for ``question``, or raise AnswerError."""
-    if isinstance(value, str) and question.type not in ("long_text",):
-        value = value.strip()
+    if isinstance(value, str):
+        # long text keeps its own spacing, but blank text is no answer in any type
+        value = value.strip() if question.type != "long_text" else (value if value.strip() else "")
     if is_empty(value):
         return None
     fn = _COERCERS[question.type]
