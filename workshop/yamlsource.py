@@ -199,10 +199,31 @@ class _Builder:
         )  # pragma: no cover
 
 
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that double-quotes strings YAML would otherwise change on reading.
+
+    YAML folds NEL (U+0085), LINE and PARAGRAPH SEPARATOR (U+2028/9) and bare carriage
+    returns into line breaks, and a BOM or other format character can vanish; in double
+    quotes they are written as escapes and read back exactly.
+    """
+
+
+_FRAGILE = frozenset("\x85\u2028\u2029\r\ufeff")
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    if any(ch in _FRAGILE or (ord(ch) < 32 and ch not in "\n\t") for ch in data):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_str(data)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump(data: Any) -> str:
     """Serialise plain data to YAML: block style, key order kept, Unicode as is."""
-    return yaml.safe_dump(
-        _plain(data), sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
+    return yaml.dump(
+        _plain(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
     )
 
 

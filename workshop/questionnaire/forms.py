@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from ..render import markdown_to_html, md_escape
 from .model import QUESTION_TYPES, Question, Questionnaire
 
@@ -77,7 +75,9 @@ def _indent(block: str, n: int) -> list[str]:
 
 
 def _dump(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+    from ..yamlsource import dump
+
+    return dump(data)
 
 
 def _shape_hint(q: Question) -> list[str]:
