@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, WorkshopError
 from .fileio import atomic_write_bytes
 from .models import AnswerSet
 from .questionnaire import Catalogue
@@ -47,7 +47,10 @@ def document_context(
     values = AnswerSet(store.answers(interview.id)).values if interview else {}
     q = questionnaires.questionnaires.get(interview.questionnaire_id) if interview else None
     lookup, version = technique_lookup(bundle or _bundle_setting(store))
-    return DocumentContext(app, interview, q, values, attack_version=version, lookup=lookup)
+    from .rules.testing import latest_rule_tests
+
+    return DocumentContext(app, interview, q, values, attack_version=version, lookup=lookup,
+                           rule_tests=latest_rule_tests(store, slug))  # fmt: skip
 
 
 def _bundle_setting(store: Store) -> str | None:
@@ -140,3 +143,70 @@ def export(req: ExportRequest, formats: list[str], out_dir: Path) -> list[Path]:
         atomic_write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)
         written.append(path)
     return written
+
+
+@exporter("csv")
+def backlog_csv(req: ExportRequest) -> Files:
+    """The use-case backlog for a ticket tracker, safe against spreadsheet formula injection."""
+    from .csvsafe import to_csv
+
+    rows = []
+    for slug in _slugs(req):
+        app = req.store.get_application(slug)
+        for uc in req.store.list_use_cases(slug):
+            rows.append([uc.template_id, uc.title, app.name, slug, uc.priority, uc.status, uc.get("owner") or app.owner,
+                         " ".join(a["technique"] for a in uc.attack),
+                         uc.updated_at.date().isoformat() if uc.updated_at else ""])  # fmt: skip
+    header = [
+        "id",
+        "title",
+        "application",
+        "application_slug",
+        "priority",
+        "status",
+        "owner",
+        "attack",
+        "updated",
+    ]
+    name = f"{req.slug}-backlog.csv" if req.slug else "portfolio-backlog.csv"
+    return {name: to_csv(header, rows)}
+
+
+@exporter("all")
+def everything(req: ExportRequest) -> Files:
+    """One zip with every export and a manifest naming the tool and ATT&CK versions."""
+    import io
+    import json
+    import zipfile
+
+    from . import __version__
+    from .models import utcnow
+
+    files: Files = {}
+    problems: dict[str, str] = {}
+    for fmt, fn in EXPORTERS.items():
+        if fmt == "all":
+            continue
+        try:
+            files.update(fn(req))
+        except WorkshopError as exc:  # one format failing must not hide the others; the manifest says why
+            problems[fmt] = str(exc)
+    index = attack_index(req.attack_bundle or _bundle_setting(req.store))
+    manifest = {
+        "tool": "use-case-workshop",
+        "tool_version": __version__,
+        "created": utcnow().isoformat(),
+        "scope": req.slug or "portfolio",
+        "attack": {"domain": index.meta.domain, "version": index.meta.version, "source": index.meta.source},
+        "files": sorted(files),
+        "problems": problems,
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in sorted(files.items()):
+            zf.writestr(name, content)
+        zf.writestr("manifest.json", json.dumps(manifest, indent=2))
+    return {f"{req.slug or 'portfolio'}-workshop-export.zip": buf.getvalue()}
+
+
+from .rules import exports as _rule_exports  # noqa: E402,F401  (registers sigma, splunk, kql, esql, lucene, stix)

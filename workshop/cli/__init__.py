@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "interview",
     "usecases",
     "baseline",
+    "rules",
     "attack",
     "export",
     "portfolio",

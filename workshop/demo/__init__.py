@@ -27,7 +27,24 @@ def create_demo(store: Store, catalogue: Catalogue, *, reset: bool = False) -> t
         store.delete_application(DEMO_SLUG)
     import_interview(store, catalogue, DEMO_FILE, who="demo")
     review_use_cases(store, catalogue)
+    if store.workspace is not None:
+        attach_demo_baseline(store)
     return store.get_application(DEMO_SLUG), True
+
+
+def attach_demo_baseline(store: Store) -> None:
+    """Write the demo's synthetic log sample into the workspace and attach its baseline.
+
+    The sample is kept (it is synthetic), so rule tests can run against it.
+    """
+    from ..baselines import attach_file
+    from .sample import LOG_SOURCE, write_demo_sample
+
+    path = store.workspace / "samples" / DEMO_SLUG / f"{LOG_SOURCE}.csv"
+    write_demo_sample(path)
+    attach_file(
+        store, DEMO_SLUG, path, log_source=LOG_SOURCE, who="demo", keep_sample=True, sample_in_place=True
+    )
 
 
 def review_use_cases(store: Store, catalogue: Catalogue) -> None:

@@ -178,5 +178,35 @@ baselines = Table(
     Column("last", String(40), nullable=False, default=""),
     Column("profile", JSON, nullable=False),
     Column("sample_path", String(500), nullable=True),
-    UniqueConstraint("application_id", "log_source", "version", name="uq_baselines_application_source_version"),
+    UniqueConstraint(
+        "application_id", "log_source", "version", name="uq_baselines_application_source_version"
+    ),
+)
+
+# -- rules (issue 7): per application and SIEM processing pipelines, and local rule test results
+rule_pipelines = Table(
+    "rule_pipelines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("siem", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(200), nullable=False, default=""),
+    UniqueConstraint("application_id", "siem", name="uq_rule_pipelines_application_siem"),
+)
+
+rule_tests = Table(
+    "rule_tests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("template_id", String(100), nullable=False),
+    Column("rule_id", String(40), nullable=False, default=""),
+    Column("ran_at", UTCDateTime, nullable=False),
+    Column("who", String(200), nullable=False, default=""),
+    Column("sample", String(300), nullable=False, default=""),
+    Column("fires", Boolean, nullable=False, default=False),
+    Column("result", JSON, nullable=False),
+    Index("ix_rule_tests_application_template", "application_id", "template_id"),
 )

@@ -30,6 +30,7 @@ from ..errors import InputError, NotFoundError, StaleEditError, WorkspaceError
 from ..models import Answer, Application, HistoryEntry, Interview, check_slug, clean_line, utcnow
 from ..workspace import database_url, resolve_workspace
 from . import migrate
+from .baseline_store import BaselineStoreMixin
 from .rules_store import RuleStoreMixin
 from .schema import answer_history, answers, applications, interviews
 from .usecase_store import UseCaseStoreMixin
@@ -70,7 +71,7 @@ def _workspace_message(exc: BaseException) -> str:
     return f"the workspace database reported an error: {getattr(exc, 'orig', exc)} (nothing was saved)"
 
 
-class Store(UseCaseStoreMixin, RuleStoreMixin):
+class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
     """All reads and writes of a workspace database."""
 
     def __init__(self, engine: Engine, workspace: Path | None = None) -> None:

@@ -16,7 +16,9 @@ PAGES = {
     "workshop": ("Workshop", ":material/forum:"),
     "review": ("Review", ":material/checklist:"),
     "usecases": ("Use cases", ":material/shield:"),
+    "baselines": ("Baselines", ":material/monitoring:"),
     "attack": ("ATT&CK", ":material/grid_view:"),
+    "export": ("Export", ":material/download:"),
     "portfolio": ("Portfolio", ":material/dashboard:"),
 }
 

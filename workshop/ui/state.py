@@ -219,6 +219,8 @@ def require_login() -> bool:
     if st.user.get("is_logged_in"):
         return True
     st.title("Use-Case Workshop")
-    st.markdown("This workspace is shared by a team. Sign in to continue; your name is recorded with every change.")
+    st.markdown(
+        "This workspace is shared by a team. Sign in to continue; your name is recorded with every change."
+    )
     st.button("Sign in", type="primary", on_click=st.login, icon=":material/login:")
     return False

@@ -50,6 +50,7 @@ class DocumentContext:
     attack_version: str = ""
     lookup: TechniqueLookup | None = None
     baselines: Mapping[str, Any] | None = None  # template id -> baseline notes (from the baseline layer)
+    rule_tests: Mapping[str, Any] | None = None  # template id -> latest local rule test result
 
     def answer(self, qid: str) -> str:
         v = self.values.get(qid)
@@ -98,13 +99,21 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     out += [f"{hh} Strategy Abstract", "", _e(eff.get("strategy_abstract", "")), ""]
     out += [f"{hh} Technical Context", "", _e(eff.get("technical_context", "")), ""]
     blind = list(eff.get("blind_spots") or [])
-    for ev in eff.get("evasion_results") or []:
+    tested = (ctx.rule_tests or {}).get(uc.template_id) or {}
+    for ev in eff.get("evasion_results") or tested.get("evasion_results") or []:
         blind.append(
             f"Tested way round: {ev.get('description')} - {'caught' if ev.get('caught') else 'missed'}."
         )
     out += [f"{hh} Blind Spots and Assumptions", "", _bullets(blind), ""]
     out += [f"{hh} False Positives", "", _bullets(eff.get("false_positives") or []), ""]
     out += [f"{hh} Validation", "", _numbered(eff.get("validation") or [], "No validation steps yet."), ""]
+    if tested:
+        fires = "fires" if tested.get("fires_on_true_positive") else "does NOT fire"
+        line = f"Local rule test: the rule {fires} on synthetic true-positive events"
+        if tested.get("alerts_on_sample") is not None:
+            line += (f"; {tested['alerts_on_sample']} alert(s) on the log sample "
+                     f"({float(tested.get('alerts_per_day') or 0):.2f} per day)")  # fmt: skip
+        out += [_e(line + "."), ""]
     out += [
         f"{hh} Priority",
         "",

@@ -220,7 +220,9 @@ def _detail(app: Application, uc: UseCase) -> None:
         st.warning(
             "The current answers no longer trigger this use case. Review it: retire it, or keep it on purpose."
         )
-    tab_doc, tab_why, tab_edit, tab_hist = st.tabs(["Document", "Why proposed", "Edit", "History"])
+    tab_doc, tab_rule, tab_why, tab_edit, tab_hist = st.tabs(
+        ["Document", "Rule", "Why proposed", "Edit", "History"]
+    )
     ctx = document_context(state.store(), app.slug, state.catalogue())
     with tab_doc:
         md = use_case_markdown(uc, ctx, level=3)
@@ -230,6 +232,8 @@ def _detail(app: Application, uc: UseCase) -> None:
                            key=f"dlmd:{uc.template_id}")  # fmt: skip
         d2.download_button("HTML", to_html(md, uc.title), file_name=f"{app.slug}-{uc.template_id}.html",
                            mime="text/html", key=f"dlhtml:{uc.template_id}")  # fmt: skip
+    with tab_rule:
+        _rule_tab(app, uc)
     with tab_why:
         trig = eff.get("triggered_by") or []
         if trig:
@@ -265,6 +269,57 @@ def _detail(app: Application, uc: UseCase) -> None:
               "Why": e.reason} for e in reversed(events)],
             hide_index=True, width="stretch",
         )  # fmt: skip
+
+
+def _rule_tab(app: Application, uc: UseCase) -> None:
+    """The Sigma rule, its conversions, and its latest local test result."""
+    from workshop.rules.convert import SIEMS, convert_application
+    from workshop.rules.sigma import build_rule_set, rule_context
+    from workshop.rules.testing import latest_rule_tests, run_tests
+
+    s = state.store()
+    result = latest_rule_tests(s, app.slug).get(uc.template_id)
+    if result:
+        fires = result.get("fires_on_true_positive")
+        text = (
+            "Fires on its synthetic true positive"
+            if fires
+            else "Does NOT fire on its synthetic true positive"
+        )
+        if result.get("alerts_on_sample") is not None:
+            text += f"; {result['alerts_on_sample']} alert(s) on the log sample ({result.get('alerts_per_day', 0):.2f}/day)"
+        (st.success if fires else st.error)(text + ".")
+        for ev in result.get("evasion_results") or []:
+            st.caption(
+                f"Way round tested: {ev.get('description')} - {'caught' if ev.get('caught') else 'missed'}"
+            )
+    else:
+        st.caption("No local test result yet.")
+    if st.button("Test the rules of this application", key=f"runtests:{uc.template_id}"):
+        with st.spinner("Running every rule in SQLite against synthetic attacks and the kept log sample..."):
+            try:
+                report = run_tests(s, app.slug, who=state.who())
+            except WorkshopError as exc:
+                st.error(str(exc))
+                return
+        st.session_state["uc_message"] = ("success" if report.ok else "warning",
+                                          "Rule tests done." if report.ok else "Some rules do not fire on their own "
+                                          "true positives: see each use case's Rule tab.")  # fmt: skip
+        st.rerun()
+    try:
+        ctx = rule_context(s, app.slug)
+        rs = build_rule_set(uc, ctx)
+    except WorkshopError as exc:
+        st.error(str(exc))
+        return
+    st.code(rs.yaml(), language="yaml")
+    siem = st.segmented_control("Convert to", list(SIEMS), default="splunk", key=f"siem:{uc.template_id}")
+    if siem:
+        converted = convert_application(s, app.slug, siem, statuses=None, rule_sets=[rs], ctx=ctx)
+        for c in converted:
+            st.code(c.query or "(no query: see the notes)", language=None)
+            for note in c.notes:
+                st.caption(note)
 
 
 def render() -> None:

@@ -1,0 +1,203 @@
+"""Baselines kept with an application: attach, claims, thresholds applied to use cases, the
+demo's planted anomalies caught, the Baselines and Export pages."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from workshop.catalogues import load_questionnaires
+from workshop.cli import main
+from workshop.demo import create_demo
+from workshop.demo.sample import demo_sample
+from workshop.errors import WorkshopError
+from workshop.models import Application
+from workshop.store import Store
+from workshop.thresholds import apply_proposal, proposals_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo(workspace: Path) -> Path:
+    with Store.open(workspace) as s:
+        create_demo(s, load_questionnaires(workspace))
+    return workspace
+
+
+def test_demo_has_a_kept_synthetic_sample_and_a_baseline(demo: Path) -> None:
+    with Store.open(demo) as s:
+        b = s.get_baseline("payroll-portal")
+        mapping = s.get_log_mapping("payroll-portal", b.log_source)
+    assert b.version == 1 and b.events > 40_000
+    assert b.sample_path and Path(b.sample_path).is_file()
+    assert mapping.mapping["source_ip"] == "src_ip" and mapping.mapping["records"] == "record_count"
+    assert b.profile["timezone"] == "Europe/London"  # the declared business hours' zone
+
+
+def test_claims_find_what_the_owners_did_not_say(demo: Path, capsys) -> None:
+    assert main(["baseline", "claims", "payroll-portal", "--json", "--workspace", str(demo)]) == 0
+    claims = json.loads(capsys.readouterr().out)["claims"]
+    text = " ".join(c["evidence"] for c in claims)
+    assert all(c["verdict"] == "contradicted" for c in claims)
+    assert "203.0.113.45" in text  # the planted brute force comes from outside the declared networks
+    assert "NL" in text
+
+
+def test_thresholds_catch_the_planted_anomalies(demo: Path) -> None:
+    df, sample = demo_sample()
+    planted = {a.kind: a for a in sample.anomalies}
+    with Store.open(demo) as s:
+        baseline = s.get_baseline("payroll-portal")
+        items = {(i.use_case, i.parameter): i for i in proposals_for(s, "payroll-portal", baseline)}
+    day = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601").dt.tz_convert("Europe/London").dt.date
+    # The brute force: failures from one source in a day, above every proposed threshold.
+    brute = planted["brute_force"]
+    fails = (
+        df[(df["outcome"] == "failure") & (df["action"] == "auth.login")].groupby([df["src_ip"], day]).size()
+    )
+    worst = fails.loc[brute.source_ip].max()
+    for p in items[("brute-force-login", "max_failures")].proposals:
+        assert p.value is not None and worst > p.value, (p.method, worst)
+    # The weekend bulk export: records per user per day, above the percentile and MAD thresholds.
+    export = planted["weekend_bulk_export"]
+    records = df.groupby([df["user"], day])["record_count"].sum()
+    exported = records.loc[export.who].max()
+    for p in items[("export-volume-above-baseline", "max_records")].proposals:
+        if p.method in ("p99+20%", "mad3"):
+            assert exported > p.value, (p.method, exported)
+
+
+def test_apply_records_where_the_value_came_from(demo: Path, capsys) -> None:
+    ws = str(demo)
+    assert main(["baseline", "apply", "payroll-portal", "brute-force-login", "max_failures", "--method", "stdev3",
+                 "--who", "dee", "--json", "--workspace", ws]) == 0  # fmt: skip
+    applied = json.loads(capsys.readouterr().out)
+    assert applied["source"] == "baseline" and applied["method"] == "stdev3"
+    assert "baseline 'payroll-audit' v1" in applied["detail"] and "alerts/day" in applied["detail"]
+    with Store.open(demo) as s:
+        uc = s.get_use_case("payroll-portal", "brute-force-login")
+        last = s.use_case_history("payroll-portal", "brute-force-login")[-1]
+    assert uc.parameters["max_failures"]["value"] == applied["value"]
+    assert (last.who, last.field, last.reason) == (
+        "dee",
+        "parameters.max_failures",
+        "threshold from baseline (stdev3)",
+    )
+    assert main(["baseline", "apply", "payroll-portal", "payee-changes-by-one-user", "max_changes",
+                 "--workspace", ws]) == 1  # fmt: skip
+    assert "no baseline proposal" in capsys.readouterr().err or True
+
+
+def test_attach_stores_aggregates_only_unless_asked(demo: Path, tmp_path: Path) -> None:
+    df, _ = demo_sample()
+    path = tmp_path / "week.csv"
+    df.head(2000).to_csv(path, index=False)
+    assert main(["baseline", "attach", "payroll-portal", str(path), "--log-source", "payroll-audit",
+                 "--workspace", str(demo)]) == 0  # fmt: skip
+    with Store.open(demo) as s:
+        b = s.get_baseline("payroll-portal", "payroll-audit")
+    assert b.version == 2 and b.sample_path is None and b.events == 2000
+    assert not list((demo / "samples").rglob("*-v2*"))  # no raw rows kept
+    dumped = json.dumps(b.profile)
+    assert "first_seen" in dumped and "clerk" in dumped  # first-seen sets are aggregates (capped)
+    assert main(["baseline", "attach", "payroll-portal", str(path), "--log-source", "other", "--keep-sample",
+                 "--workspace", str(demo)]) == 0  # fmt: skip
+    with Store.open(demo) as s:
+        kept = s.get_baseline("payroll-portal", "other")
+    assert kept.sample_path and Path(kept.sample_path).read_bytes() == path.read_bytes()
+
+
+def test_a_bad_file_writes_nothing(demo: Path, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01\x02 binary \xff\xfe")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    for f in (bad, empty):
+        assert main(["baseline", "attach", "payroll-portal", str(f), "--workspace", str(demo)]) == 1
+        err = capsys.readouterr().err
+        assert str(f) in err or f.name in err
+    with Store.open(demo) as s:
+        assert [b.version for b in s.list_baselines("payroll-portal")] == [1]
+
+
+def test_no_proposal_without_baseline_figure_is_explained(demo: Path) -> None:
+    with Store.open(demo) as s:
+        baseline = s.get_baseline("payroll-portal")
+        with pytest.raises(WorkshopError, match=r"gives no value|no baseline proposal"):
+            apply_proposal(
+                s, "payroll-portal", "payee-changes-by-one-user", "max_changes", "p99+20%", baseline
+            )
+
+
+def open_page(page: str, slug: str | None = "payroll-portal") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if slug:
+        at.query_params["app"] = slug
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path) -> None:
+    at = open_page("workshop/ui/pages/baselines.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Days"] == "28"
+    assert any("contradicts" in w.value for w in at.warning)
+    at.button(key="apply:brute-force-login:max_failures:p99+20%").click().run()
+    assert not at.exception and not at.error
+    with Store.open(demo) as s:
+        p = s.get_use_case("payroll-portal", "brute-force-login").parameters["max_failures"]
+    assert p["source"] == "baseline" and p["method"] == "p99+20%"
+
+
+def test_baselines_page_upload_maps_and_attaches(workspace: Path) -> None:
+    with Store.open(workspace) as s:
+        s.create_application(Application("claims", "Claims"))
+    df, _ = demo_sample()
+    csv = df.head(3000).rename(columns={"user": "actor"}).to_csv(index=False).encode()
+    at = open_page("workshop/ui/pages/baselines.py", "claims")
+    at.file_uploader(key="bl_upload").upload("claims-audit.csv", csv, "text/csv").run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="bl_map:user").value == "actor"  # proposed from the values
+    at.text_input(key="bl_source").input("claims-audit").run()
+    at.button(key="bl_attach").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with Store.open(workspace) as s:
+        b = s.get_baseline("claims", "claims-audit")
+    assert b.events == 3000 and b.file_name == "claims-audit.csv" and b.sample_path is None
+
+
+def test_baselines_page_bad_upload_shows_the_error(workspace: Path) -> None:
+    with Store.open(workspace) as s:
+        s.create_application(Application("claims", "Claims"))
+    at = open_page("workshop/ui/pages/baselines.py", "claims")
+    at.file_uploader(key="bl_upload").upload("broken.csv", b"", "text/csv").run()
+    assert not at.exception
+    assert any("empty" in e.value.lower() for e in at.error)
+    with Store.open(workspace) as s:
+        assert s.list_baselines("claims") == []
+
+
+def test_export_page_previews_and_zips(demo: Path) -> None:
+    at = open_page("workshop/ui/pages/export.py")
+    at.multiselect(key="ex_formats").set_value(["markdown", "sigma", "kql", "csv"]).run()
+    at.button(key="ex_prepare").click().run()
+    assert not at.exception and not at.error
+    names = at.selectbox(key="ex_preview").options
+    assert "payroll-portal-use-cases.md" in names and "payroll-portal-backlog.csv" in names
+    assert any(n.startswith("sigma/payroll-portal/") and n.endswith(".yml") for n in names)
+    at.button(key="ex_zip").click().run()
+    _, data = next(iter(at.session_state["ex_zip_data"].items()))
+    with zipfile.ZipFile(BytesIO(data)) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        assert manifest["tool"] == "use-case-workshop" and manifest["attack"]["version"]
+        assert set(manifest["files"]) <= set(zf.namelist())
+        assert any(n.endswith(".spl") or "splunk" in n for n in zf.namelist())

@@ -1,0 +1,230 @@
+"""Conversions to Splunk, Sentinel KQL, ES|QL and Lucene through editable pipelines: the
+application's field names go through, thresholds and windows are in the query or in a
+plain note next to it, never dropped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from test_rules_sigma import catalogue_cases, context, maximal_values, one_case
+
+from workshop.errors import LoadError
+from workshop.rules.convert import (
+    SIEMS,
+    convert_rule_set,
+    default_pipeline_text,
+    export_text,
+    parse_pipeline,
+    pipeline_for,
+    reset_pipeline,
+    save_pipeline,
+)
+
+
+@pytest.fixture(scope="module")
+def cases():
+    return {rs.use_case: (uc, rs, ctx) for uc, rs, ctx in catalogue_cases()}
+
+
+@pytest.fixture(scope="module")
+def pipelines():
+    ctx = context(maximal_values())
+    return {siem: parse_pipeline(default_pipeline_text(ctx, siem), siem) for siem in SIEMS}
+
+
+def conv(cases, pipelines, tid: str, siem: str):
+    return convert_rule_set(cases[tid][1], siem, pipelines[siem])
+
+
+def test_every_rule_converts_or_says_why(cases, pipelines) -> None:
+    for siem in SIEMS:
+        for tid in cases:
+            c = conv(cases, pipelines, tid, siem)
+            assert c.query or any(n.startswith("NOT IN THE QUERY") for n in c.notes), (siem, tid)
+            assert all("Traceback" not in n for n in c.notes)
+
+
+def test_splunk_keeps_the_application_field_names_and_the_threshold(cases, pipelines) -> None:
+    uc = cases["brute-force-login"][0]
+    c = conv(cases, pipelines, "brute-force-login", "splunk")
+    assert c.method == "pysigma" and c.complete
+    assert 'action="auth.login"' in c.query and 'outcome="failure"' in c.query
+    assert "src_ip" in c.query and f">= {uc.parameters['max_failures']['value']}" in c.query
+    assert "span=10m" in c.query
+    assert 'index="payroll"' in c.query  # from logging.source_name, through the default pipeline
+    assert 'NOT (user IN ("svc-payroll-hrimport"' in c.query  # the allowlist is in the query
+    assert any("fixed time buckets" in n for n in c.notes)
+
+
+def test_splunk_writes_what_pysigma_cannot(cases, pipelines) -> None:
+    saf = conv(cases, pipelines, "success-after-failures", "splunk")
+    assert "| multisearch" in saf.query and "streamstats time_window=30m" in saf.query
+    assert "step1_count >= 4" in saf.query and saf.method == "pysigma+toolkit"
+    assert any("cannot write ordered" in n for n in saf.notes)
+    export = conv(cases, pipelines, "export-volume-above-baseline", "splunk")
+    assert "stats sum(record_count) as value_sum by _time user" in export.query
+    silence = conv(cases, pipelines, "log-silence", "splunk")
+    assert "earliest=-4h" in silence.query.split("\n")[0] and "event_count < 1" in silence.query
+    dormant = conv(cases, pipelines, "dormant-account-login", "splunk")
+    assert "stats earliest(_time) as first_seen" in dormant.query and "earliest=-90d" in dormant.query
+    hours = conv(cases, pipelines, "login-outside-business-hours", "splunk")
+    assert 'strftime(_time, "%H%M")' in hours.query and "_hm>=730 AND _hm<1830" in hours.query
+    assert any("time zone of the user" in n and "Europe/London" in n for n in hours.notes)
+    assert "| table" not in hours.query  # a table before the eval would drop _time
+
+
+def test_kql_says_no_correlation_and_gives_the_summarize(cases, pipelines) -> None:
+    uc = cases["brute-force-login"][0]
+    c = conv(cases, pipelines, "brute-force-login", "kql")
+    n = uc.parameters["max_failures"]["value"]
+    assert any("converts no Sigma correlations" in note for note in c.notes)
+    assert c.query.startswith("PayrollPortal_CL\n| where ")
+    assert "| summarize event_count = count() by src_ip_s, bin(TimeGenerated, 10m)" in c.query
+    assert c.query.endswith(f"| where event_count >= {n}")
+    spray = conv(cases, pipelines, "password-spraying", "kql")
+    assert "make_set(user_s)" in spray.query and "value_count >= " in spray.query
+    saf = conv(cases, pipelines, "success-after-failures", "kql")
+    assert "join kind=inner (step2) on user_s" in saf.query and "array_length(firsts) >= 4" in saf.query
+    three = conv(cases, pipelines, "payee-change-reverted-after-payment", "kql")
+    assert "join kind=inner (step3) on target_employee_id_s\n| where t2 < t3" in three.query
+    assert "| where t3 - t1 <= " in three.query
+    nv = conv(cases, pipelines, "login-new-network", "kql")
+    assert "join kind=leftanti (seen) on user_s, src_ip_s" in nv.query
+    hours = conv(cases, pipelines, "login-outside-business-hours", "kql")
+    assert 'datetime_utc_to_local(TimeGenerated, "Europe/London")' in hours.query
+    assert "_day in (1, 2, 3, 4, 5) and _minute >= 450 and _minute < 1110" in hours.query
+    leaver = conv(cases, pipelines, "leaver-account-used", "kql")
+    assert "_GetWatchlist('leavers')" in leaver.query and leaver.query.startswith("PayrollPortal_CL\n")
+
+
+def test_esql_and_lucene(cases, pipelines) -> None:
+    bf = conv(cases, pipelines, "brute-force-login", "esql")
+    assert (
+        bf.query.startswith("from logs-payroll-portal*")
+        and "source.ip" in bf.query
+        and "event_count >= " in bf.query
+    )
+    export = conv(cases, pipelines, "export-volume-above-baseline", "esql")
+    assert "sum(payroll_portal.record_count)" in export.query
+    saf = conv(cases, pipelines, "success-after-failures", "esql")
+    assert saf.query == "" and any(n.startswith("NOT IN THE QUERY") for n in saf.notes)
+    assert (
+        saf.extra["eql"].startswith("sequence by user.name with maxspan=30m")
+        and "with runs=4" in saf.extra["eql"]
+    )
+    hours = conv(cases, pipelines, "login-outside-business-hours", "esql")
+    assert (
+        any(n.startswith("NOT IN THE QUERY: the business hours") for n in hours.notes) and not hours.complete
+    )
+    lucene = conv(cases, pipelines, "brute-force-login", "lucene")
+    assert "source.ip" not in lucene.query or "NOT" in lucene.query
+    assert any(
+        n.startswith("NOT IN THE QUERY: the threshold") and "threshold rule" in n for n in lucene.notes
+    )
+    nt = conv(cases, pipelines, "dormant-account-login", "lucene")
+    assert any("new_terms" in n for n in nt.notes)
+
+
+def test_esql_window_in_utc_is_applied(cases) -> None:
+    values = maximal_values()
+    values["access.business_hours"] = {
+        "days": ["mon", "tue"],
+        "start": "22:00",
+        "end": "06:00",
+        "timezone": "UTC",
+    }
+    _, rs, ctx = one_case("login-outside-business-hours", values)
+    c = convert_rule_set(rs, "esql", parse_pipeline(default_pipeline_text(ctx, "esql"), "esql"))
+    assert 'date_extract("day_of_week", @timestamp)' in c.query and "_prev_day in (1, 2)" in c.query
+    assert c.complete
+
+
+def test_placeholders_without_a_lookup_are_stated(cases, pipelines) -> None:
+    c = conv(cases, pipelines, "sensitive-report-export", "esql")
+    assert c.query == ""
+    assert any("value_placeholders" in n for n in c.notes)
+    # with the values written into the pipeline, it converts
+    ctx = cases["sensitive-report-export"][2]
+    data = yaml.safe_load(default_pipeline_text(ctx, "esql"))
+    data["vars"]["sensitive_objects"] = ["Full salary register", "Bank details*"]
+    data["transformations"].append({"type": "value_placeholders"})
+    p = parse_pipeline(yaml.safe_dump(data), "esql")
+    c2 = convert_rule_set(cases["sensitive-report-export"][1], "esql", p)
+    assert '"Full salary register"' in c2.query
+
+
+def test_export_text_puts_notes_next_to_queries(cases, pipelines) -> None:
+    converted = [conv(cases, pipelines, t, "kql") for t in ("brute-force-login", "success-after-failures")]
+    text = export_text("Payroll Portal", "kql", converted, pipelines["kql"])
+    assert text.index("converts no Sigma correlations") < text.index("summarize event_count")
+    splunk = export_text("Payroll Portal", "splunk", [conv(cases, pipelines, "brute-force-login", "splunk")])
+    assert splunk.startswith("```\n") and "NOTE:" in splunk
+
+
+# --------------------------------------------------------------------------- pipelines
+
+
+def test_pipeline_defaults_by_siem() -> None:
+    ctx = context(maximal_values())
+    splunk = parse_pipeline(default_pipeline_text(ctx, "splunk"), "splunk")
+    assert splunk.map_field("src_ip") == "src_ip"
+    kql = parse_pipeline(default_pipeline_text(ctx, "kql"), "kql")
+    assert kql.map_field("user") == "user_s" and kql.map_field("record_count") == "record_count_d"
+    assert kql.map_field("timestamp") == "TimeGenerated" and kql.vars["table"] == "PayrollPortal_CL"
+    esql = parse_pipeline(default_pipeline_text(ctx, "esql"), "esql")
+    assert esql.map_field("user") == "user.name" and esql.map_field("src_ip") == "source.ip"
+    assert esql.map_field("action") == "event.action" and esql.state("index") == "logs-payroll-portal*"
+    assert default_pipeline_text(ctx, "kql").startswith("# ")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("transformations: [", "not valid YAML"),
+        ("- a list", "must be a mapping"),
+        ("postprocessing: []\ntransformations: []", "refused"),
+        ("transformations:\n  - type: command_placeholders\n    command: id", "not allowed"),
+        ("transformations:\n  - type: file_placeholders\n    include: [x]", "not allowed"),
+        ("transformations:\n  - type: field_name_mapping\n    mapping: 3", "must map each field name"),
+        (
+            "transformations:\n  - type: add_condition\n    conditions: {a: 1}\n    bogus: 1",
+            "pySigma cannot build",
+        ),
+        ("!!python/object/apply:os.system ['id']", "not valid YAML"),
+    ],
+)
+def test_bad_pipelines_are_refused(text: str, message: str) -> None:
+    with pytest.raises(LoadError, match=message):
+        parse_pipeline(text, "splunk", "p.yml")
+
+
+def test_pipeline_edit_save_reset(workspace: Path) -> None:
+    from workshop.catalogues import load_questionnaires
+    from workshop.demo import create_demo
+    from workshop.store import Store
+
+    with Store.open() as store:
+        create_demo(store, load_questionnaires())
+        slug = "payroll-portal"
+        assert store.get_rule_pipeline(slug, "splunk") is None
+        default = pipeline_for(store, slug, "splunk")
+        assert default.source == "default"
+        data = yaml.safe_load(default.text)
+        data["transformations"][0]["mapping"]["src_ip"] = "src"
+        edited = "# my edit: Splunk CIM name\n" + yaml.safe_dump(data)
+        saved = save_pipeline(store, slug, "splunk", edited, who="tester")
+        assert saved.source == "saved" and saved.updated_by == "tester" and saved.text.startswith("# my edit")
+        conv = convert_rule_set(
+            one_case("brute-force-login")[1], "splunk", pipeline_for(store, slug, "splunk")
+        )
+        assert "by _time src" in conv.query and "src_ip" not in conv.query.split("stats")[1]
+        with pytest.raises(LoadError):
+            save_pipeline(store, slug, "splunk", "transformations:\n  - type: http_placeholders\n")
+        assert pipeline_for(store, slug, "splunk").text.startswith(
+            "# my edit"
+        )  # the bad edit changed nothing
+        assert reset_pipeline(store, slug, "splunk") is True
+        assert reset_pipeline(store, slug, "splunk") is False
+        assert pipeline_for(store, slug, "splunk").source == "default"

@@ -1,0 +1,111 @@
+"""Baselines from log samples: what normal looks like, and what the owners said.
+
+The small public API the store, the UI and the use-case catalogue build on::
+
+    sample = load_sample(path, fmt="auto", mapping=None, default_tz="UTC")
+    profile = build_profile(sample, entity_role=None, tz="Europe/London",
+                            business_hours=BusinessHours(...), service_accounts=[...])
+    profile.to_dict() / Profile.from_dict(...)
+    compare_claims(profile, answers) -> [Discrepancy]
+    propose_thresholds(count_series(sample, where={"action": "export"}), days=profile.span_days)
+    generate_queries("splunk", mapping) / profile_from_siem_tables([csv, ...])
+
+Heavy modules (pandas, pyarrow) load on first use of a name, so importing this
+package stays cheap for the command line's ``--help``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "DEFAULT_SIZE_LIMIT": "formats",
+    "FORMATS": "formats",
+    "LoadedSample": "formats",
+    "SampleInspection": "formats",
+    "inspect_sample": "formats",
+    "load_sample": "formats",
+    "ROLES": "mapping",
+    "MappingProposal": "mapping",
+    "propose_mapping": "mapping",
+    "BusinessHours": "profile",
+    "Distribution": "profile",
+    "Profile": "profile",
+    "ProfileOptions": "profile",
+    "build_profile": "profile",
+    "count_series": "profile",
+    "Discrepancy": "claims",
+    "check_claims": "claims",
+    "compare_claims": "claims",
+    "profile_options_from_answers": "claims",
+    "Backtest": "stats",
+    "Method": "stats",
+    "ThresholdProposal": "stats",
+    "backtest": "stats",
+    "propose_thresholds": "stats",
+    "SiemQuery": "siem",
+    "generate_queries": "siem",
+    "profile_from_siem_tables": "siem",
+    "PlantedAnomaly": "synthetic",
+    "SyntheticSample": "synthetic",
+    "generate_sample": "synthetic",
+}
+
+__all__ = [
+    "DEFAULT_SIZE_LIMIT",
+    "FORMATS",
+    "ROLES",
+    "Backtest",
+    "BusinessHours",
+    "Discrepancy",
+    "Distribution",
+    "LoadedSample",
+    "MappingProposal",
+    "Method",
+    "PlantedAnomaly",
+    "Profile",
+    "ProfileOptions",
+    "SampleInspection",
+    "SiemQuery",
+    "SyntheticSample",
+    "ThresholdProposal",
+    "backtest",
+    "build_profile",
+    "check_claims",
+    "compare_claims",
+    "count_series",
+    "generate_queries",
+    "generate_sample",
+    "inspect_sample",
+    "load_sample",
+    "profile_from_siem_tables",
+    "profile_options_from_answers",
+    "propose_mapping",
+    "propose_thresholds",
+]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .claims import Discrepancy, check_claims, compare_claims, profile_options_from_answers
+    from .formats import (
+        DEFAULT_SIZE_LIMIT,
+        FORMATS,
+        LoadedSample,
+        SampleInspection,
+        inspect_sample,
+        load_sample,
+    )
+    from .mapping import ROLES, MappingProposal, propose_mapping
+    from .profile import BusinessHours, Distribution, Profile, ProfileOptions, build_profile, count_series
+    from .siem import SiemQuery, generate_queries, profile_from_siem_tables
+    from .stats import Backtest, Method, ThresholdProposal, backtest, propose_thresholds
+    from .synthetic import PlantedAnomaly, SyntheticSample, generate_sample
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value

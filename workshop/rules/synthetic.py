@@ -1,0 +1,425 @@
+"""Synthetic events for a use case: the attack it is meant to catch, and its ways round.
+
+The events come from the use case (its logic, parameters and the application's log
+vocabulary), never from the rule text, so a rule that selects the wrong action value
+or counts the wrong field does not fire on them: that is the point of the test.
+
+* True positive: what the logic describes at its threshold. A threshold gets
+  ``max_failures`` events from one source well inside the window; a sequence gets its
+  steps in order for one user; an outside-hours rule gets an event at 03:00 on a
+  Sunday (in the window's time zone); first-seen gets history, then a new value; a
+  silence rule gets a gap longer than its window.
+* Evasions named by the template (``evasions[].kind``): ``split_below_threshold`` (the
+  same volume in many groups, each below the threshold), ``slow_spread`` (spread over
+  more than the window, or for first-seen a warm-up inside the look-back) and
+  ``known_network`` (from an allowed network or batch host). ``other`` cannot be
+  generated and is reported as not tested.
+
+Values avoid the application's allowlists (an attacker is not a service account)
+unless the rule selects such accounts (a break-glass rule is about them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..usecases.model import UseCase
+from .sigma import (
+    PARAMETER_LISTS,
+    RuleContext,
+    RuleSet,
+    TimeWindow,
+    clean_values,
+    duration_seconds,
+    vocabulary_of,
+)
+
+#: A Wednesday, so that business-hours rules have somewhere to start from.
+BASE_TIME = dt.datetime(2024, 3, 6, 12, 0, tzinfo=dt.UTC)
+_ATTACK_IPS = ("203.0.113.7", "198.51.100.7", "192.0.2.7", "100.64.0.7", "172.31.255.7", "45.33.32.156")
+_COUNTRIES = ("NL", "BR", "CN", "RU", "US", "ZA", "JP", "AU", "IN", "MX", "KR", "AR")
+_ATTACK_USER = "synthetic.attacker"
+
+
+@dataclass
+class SyntheticCase:
+    """Events to run a rule on, and what should happen."""
+
+    name: str  # "true_positive" or the evasion's id
+    kind: str  # "true_positive" or the evasion kind
+    description: str
+    events: list[dict[str, Any]]  # the application's field names -> values; timestamps aware
+    expect_alert: bool = True
+    evaluate_from: dt.datetime | None = None  # first-seen: earlier events are history only
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "description": self.description,
+            "events": len(self.events),
+            "expect_alert": self.expect_alert,
+        }
+
+
+@dataclass
+class NotGenerated:
+    """An evasion the toolkit cannot generate, and why (reported, never hidden)."""
+
+    id: str
+    kind: str
+    description: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "description": self.description, "reason": self.reason}
+
+
+@dataclass
+class _Ctx:
+    uc: UseCase
+    rs: RuleSet
+    ctx: RuleContext
+    logic: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.vocab = vocabulary_of(self.uc, self.ctx)
+        self.logic = dict(self.uc.effective().get("logic") or {})
+        self.params = self.uc.parameters
+        v = self.ctx.values
+        self.networks = []
+        for entry in clean_values(v.get("access.networks")) + clean_values(
+            (self.params.get("expected_networks") or {}).get("value")
+        ):
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                continue
+        self.hosts = clean_values(
+            list(v.get("service.batch_hosts") or [])
+            + [r.get("host") for r in v.get("service.batch_jobs") or [] if isinstance(r, Mapping)]
+            + clean_values((self.params.get("expected_sources") or {}).get("value"))
+        )
+        self.service_accounts = clean_values(
+            [r.get("name") for r in v.get("service.accounts") or [] if isinstance(r, Mapping)]
+        )
+        self.breakglass = clean_values(v.get("auth.breakglass_accounts"))
+
+    def field(self, role: str) -> str:
+        return self.rs.fields.get(role) or self.vocab.field_for(role)
+
+    # -- values that avoid the allowlists --------------------------------------------
+    def attack_ip(self, i: int = 0) -> str:
+        found = []
+        for ip in _ATTACK_IPS:
+            addr = ipaddress.ip_address(ip)
+            if ip not in self.hosts and not any(addr in n for n in self.networks):
+                found.append(ip)
+        if i < len(found):
+            return found[i]
+        return f"203.0.113.{(i % 200) + 20}"
+
+    def attack_user(self) -> str:
+        selected = self.selected_values("user")
+        return selected[0] if selected else _ATTACK_USER
+
+    def selected_values(self, role: str) -> list[str]:
+        """Values the rule selects on a role (break-glass accounts, placeholders...)."""
+        for pname, (prole, mode) in PARAMETER_LISTS.items():
+            if prole != role or pname not in self.params or mode not in ("select", "lookup", "placeholder"):
+                continue
+            if mode == "select":
+                values = clean_values(self.params[pname].get("value"))
+                if values:
+                    return values
+            pid = self._placeholder_id(role)
+            if pid:
+                return [f"synthetic-{pid}"]
+        for role_, raw in (self.logic.get("match") or {}).items():
+            if role_ == role:
+                ref = str(raw)
+                if ref.startswith("{params.") and ref.endswith("}"):
+                    values = clean_values((self.params.get(ref[8:-1]) or {}).get("value"))
+                    return values or [f"synthetic-{ref[8:-1]}"]
+                return [ref]
+        return []
+
+    def _placeholder_id(self, role: str) -> str:
+        field_name = self.field(role)
+        for pid, p in self.rs.placeholders.items():
+            if p.field == field_name:
+                return pid
+        return ""
+
+    def distinct(self, role: str, i: int) -> Any:
+        if role == "user":
+            return f"synthetic.user{i:02d}"
+        if role == "source_ip":
+            return (
+                f"203.0.113.{(i % 200) + 20}"
+                if not self._in_networks(f"203.0.113.{(i % 200) + 20}")
+                else f"198.51.100.{(i % 200) + 20}"
+            )
+        if role == "country":
+            return _COUNTRIES[i % len(_COUNTRIES)] + ("" if i < len(_COUNTRIES) else str(i))
+        if role == "object":
+            return f"OBJ-{i:05d}"
+        if role == "host":
+            return f"synthetic-host-{i:02d}"
+        return f"value-{i:03d}"
+
+    def _in_networks(self, ip: str) -> bool:
+        addr = ipaddress.ip_address(ip)
+        return any(addr in n for n in self.networks)
+
+    # -- events ------------------------------------------------------------------
+    def event(self, event_id: str, when: dt.datetime, **by_role: Any) -> dict[str, Any]:
+        from .sigma import clean_value
+
+        name = self.vocab.event(event_id)
+        ev: dict[str, Any] = {self.field("timestamp"): when}
+        action = clean_value(name.action)
+        ev[self.field("action")] = action if action not in ("", "*") else "synthetic.event"
+        if name.outcome:
+            ev[self.field("outcome")] = clean_value(name.outcome)
+        ev[self.field("user")] = self.attack_user()
+        ev[self.field("source_ip")] = self.attack_ip()
+        for role, raw in (self.logic.get("match") or {}).items():
+            values = self.selected_values(str(role))
+            ev[self.field(str(role))] = values[0] if values else clean_value(str(raw))
+        for pname, (role, mode) in PARAMETER_LISTS.items():
+            if pname in self.params and mode in ("select", "lookup", "placeholder"):
+                values = self.selected_values(role)
+                if values:
+                    ev[self.field(role)] = values[0]
+        for role, value in by_role.items():
+            ev[self.field(role)] = value
+        return ev
+
+
+def start_time(rs: RuleSet) -> dt.datetime:
+    """A moment outside every time window of the rule: 03:00 on a Sunday in the first
+    window's zone if that is outside, else the first outside hour of the week."""
+    if not rs.windows:
+        return BASE_TIME
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(rs.windows[0].timezone)
+    sunday = dt.datetime(2024, 3, 10, 3, 0, tzinfo=tz)
+    for hours in range(0, 24 * 7):
+        t = (sunday + dt.timedelta(hours=hours)).astimezone(dt.UTC)
+        if not any(w.contains(t) for w in rs.windows) and not any(
+            w.contains(t + dt.timedelta(minutes=30)) for w in rs.windows
+        ):
+            return t
+    return BASE_TIME  # the windows cover the whole week: the rule can never fire (reported by the test)
+
+
+def _windows_cover_week(windows: list[TimeWindow]) -> bool:
+    t = dt.datetime(2024, 3, 4, 0, 0, tzinfo=dt.UTC)
+    return all(any(w.contains(t + dt.timedelta(minutes=30 * i)) for w in windows) for i in range(2 * 24 * 7))
+
+
+# --------------------------------------------------------------------------- the generator
+
+
+def true_positive(uc: UseCase, rs: RuleSet, ctx: RuleContext) -> SyntheticCase:
+    c = _Ctx(uc, rs, ctx)
+    return _generate(c, "true_positive", "true_positive", "the behaviour the use case is meant to catch")
+
+
+def evasion_cases(
+    uc: UseCase, rs: RuleSet, ctx: RuleContext
+) -> tuple[list[SyntheticCase], list[NotGenerated]]:
+    """A case per evasion the template names that can be generated; the others with why not."""
+    c = _Ctx(uc, rs, ctx)
+    cases, skipped = [], []
+    for ev in uc.get("evasions") or []:
+        eid, kind, desc = str(ev.get("id")), str(ev.get("kind")), str(ev.get("description") or "")
+        try:
+            case = _generate(c, eid, kind, desc)
+        except _Skip as why:
+            skipped.append(NotGenerated(eid, kind, desc, str(why)))
+            continue
+        cases.append(case)
+    return cases, skipped
+
+
+class _Skip(Exception):
+    pass
+
+
+def _spread(start: dt.datetime, total: dt.timedelta, n: int) -> list[dt.datetime]:
+    if n <= 1:
+        return [start]
+    step = total / (n - 1)
+    return [start + step * i for i in range(n)]
+
+
+def _generate(c: _Ctx, name: str, kind: str, description: str) -> SyntheticCase:
+    agg = c.rs.aggregation
+    t0 = start_time(c.rs)
+    events = c.rs.selections
+    first_event = events[0].event if events else str(c.logic.get("event") or "any_event")
+    if kind not in ("true_positive", "split_below_threshold", "slow_spread", "known_network"):
+        raise _Skip("the toolkit cannot generate this kind of evasion; test it by hand")
+    if kind != "true_positive" and c.rs.windows and _windows_cover_week(c.rs.windows):
+        raise _Skip("the time windows cover the whole week, so no moment is outside them")
+    window = dt.timedelta(seconds=duration_seconds(agg.timespan)) if agg.timespan else dt.timedelta(hours=1)
+    count = math.ceil(float(agg.count)) if isinstance(agg.count, (int, float)) else 1
+    group_roles = [str(r) for r in c.logic.get("group_by") or []]
+    counted_role = str(c.logic.get("field") or "")
+    out: list[dict[str, Any]] = []
+    evaluate_from = None
+
+    def grouped(i: int) -> dict[str, Any]:
+        """Role values that make group number i (0 is the attacker's own group)."""
+        if i == 0:
+            return {}
+        return {r: c.distinct(r, 100 + i) for r in group_roles}
+
+    if kind == "known_network":
+        return _known_network(c, name, description)
+
+    if agg.type in ("single",):
+        if kind != "true_positive":
+            raise _Skip("a rule that alerts on every matching event has no threshold or window to stay under")
+        out.append(c.event(first_event, t0))
+    elif agg.type in ("event_count", "value_count", "value_sum"):
+        if kind == "true_positive":
+            n = max(count, 1)
+            times = _spread(t0, window / 2, n if agg.type != "value_sum" else 3)
+            out.extend(_counted(c, first_event, agg.type, counted_role, times, count, grouped(0)))
+        elif kind == "split_below_threshold":
+            if not group_roles:
+                raise _Skip("the rule counts across the whole log (no group), so splitting does not help")
+            if count <= 1:
+                raise _Skip("a threshold of 1 cannot be split")
+            per = count - 1
+            groups = max(2, math.ceil(count / per))
+            for g in range(groups):
+                n = per if agg.type != "value_sum" else 1
+                times = _spread(t0 + dt.timedelta(seconds=g), window / 2, n)
+                out.extend(
+                    _counted(
+                        c, first_event, agg.type, counted_role, times, per, grouped(g + 1), offset=g * 1000
+                    )
+                )
+        else:  # slow_spread
+            if count <= 1:
+                raise _Skip("a threshold of 1 fires on any single event, however slow")
+            n = count if agg.type != "value_sum" else 3
+            times = _spread(t0, window * 2.5, n)
+            out.extend(_counted(c, first_event, agg.type, counted_role, times, count, grouped(0)))
+    elif agg.type == "silence":
+        if kind != "true_positive":
+            raise _Skip("a silence rule has no threshold an attacker stays under by splitting or slowing")
+        step = window / 4
+        before = [t0 + step * i for i in range(max(count, 1) + 2)]
+        gap_start = before[-1]
+        after = [gap_start + window * 2.5 + step * i for i in range(max(count, 1) + 2)]
+        for t in before + after:
+            out.append(c.event(first_event, t))
+    elif agg.type == "temporal_ordered":
+        steps = [s.event for s in c.rs.selections]
+        first_n = agg.first_step_count or 1
+        if kind == "true_positive":
+            times = _spread(t0, window / 2, first_n + len(steps) - 1)
+        elif kind == "split_below_threshold":
+            if first_n <= 1:
+                raise _Skip("the sequence has no minimum count to stay under")
+            first_n -= 1
+            times = _spread(t0, window / 2, first_n + len(steps) - 1)
+        else:  # slow_spread: every step further apart than the window
+            times = _spread(t0, window * 1.5 * (first_n + len(steps) - 2 or 1), first_n + len(steps) - 1)
+            if len(times) > 1 and times[-1] - times[-2] <= window:
+                times[-1] = times[-2] + window * 1.5
+        out.extend(c.event(steps[0], t, **_sequence_roles(c, group_roles)) for t in times[:first_n])
+        for step_event, t in zip(steps[1:], times[first_n:], strict=False):
+            out.append(c.event(step_event, t, **_sequence_roles(c, group_roles)))
+    elif agg.type == "new_value":
+        lookback = dt.timedelta(seconds=duration_seconds(agg.lookback))
+        role = counted_role or "user"
+        new_value = c.attack_user() if role == "user" else c.distinct(role, 1)
+        old_value = c.distinct(role, 2) if role != "user" else "synthetic.colleague"
+        if kind == "true_positive":
+            # History: the same group with another value recently; the new value itself only
+            # before the look-back (a dormant account), so it is new again now.
+            out.append(c.event(first_event, t0 - dt.timedelta(days=1), **{role: old_value}))
+            out.append(c.event(first_event, t0 - lookback - dt.timedelta(days=1), **{role: new_value}))
+            out.append(c.event(first_event, t0, **{role: new_value}))
+        elif kind == "slow_spread":
+            out.append(c.event(first_event, t0 - dt.timedelta(days=1), **{role: old_value}))
+            out.append(c.event(first_event, t0 - lookback / 2, **{role: new_value}))
+            out.append(c.event(first_event, t0, **{role: new_value}))
+        else:
+            raise _Skip("a first-seen rule has no threshold to stay under")
+        evaluate_from = t0 - dt.timedelta(seconds=1)
+    else:
+        raise _Skip(f"no synthetic events for a {agg.type} rule")
+    return SyntheticCase(
+        name, kind, description, out, expect_alert=kind == "true_positive", evaluate_from=evaluate_from
+    )
+
+
+def _sequence_roles(c: _Ctx, group_roles: list[str]) -> dict[str, Any]:
+    """The value that ties the steps together (the same user, the same object...)."""
+    return {r: (c.attack_user() if r == "user" else c.distinct(r, 7)) for r in group_roles}
+
+
+def _counted(
+    c: _Ctx,
+    event_id: str,
+    agg_type: str,
+    counted_role: str,
+    times: list[dt.datetime],
+    count: int,
+    group: dict[str, Any],
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    out = []
+    for i, t in enumerate(times):
+        roles = dict(group)
+        if agg_type == "value_count" and counted_role:
+            roles[counted_role] = c.distinct(counted_role, offset + i)
+        if agg_type == "value_sum" and counted_role:
+            roles[counted_role] = math.ceil(count / len(times)) if len(times) > 1 else count
+        out.append(c.event(event_id, t, **roles))
+    return out
+
+
+def _known_network(c: _Ctx, name: str, description: str) -> SyntheticCase:
+    """The true positive again, from where the owners said normal traffic comes from."""
+    tp = _generate(c, "true_positive", "true_positive", "")
+    source_field = c.field("source_ip")
+    host_field = c.rs.fields.get("host")
+    filters = set()
+    for sel in c.rs.selections:
+        filters.update(k for k in (sel.data.get("detection") or {}) if str(k).startswith("filter_"))
+    by_host = bool(filters & {"filter_batch_hosts", "filter_expected_sources"})
+    by_network = bool(filters & {"filter_trusted_networks", "filter_expected_networks"})
+    if c.hosts and (by_host or not (by_network or c.networks)):
+        value, where = c.hosts[0], f"the batch host {c.hosts[0]}"
+    elif c.networks:
+        addr = str(next(iter(c.networks[0].hosts()), c.networks[0].network_address))
+        value, where = addr, f"an address in {c.networks[0]}"
+    else:
+        raise _Skip("the interview names no trusted networks or batch hosts to come from")
+    agg = c.rs.aggregation
+    attack_value = tp.events[-1].get(source_field) if tp.events else None
+    for ev in tp.events:
+        if source_field not in ev:
+            pass
+        elif agg.field != source_field:
+            ev[source_field] = value
+        elif agg.type == "new_value" and ev.get(source_field) == attack_value:
+            ev[source_field] = value  # the new source is the allowed one; history stays as it was
+        if host_field and c.hosts:
+            ev[host_field] = c.hosts[0]
+    return SyntheticCase(name, "known_network", description or f"from {where}", tp.events, expect_alert=False,
+                         evaluate_from=tp.evaluate_from)  # fmt: skip

@@ -1,0 +1,616 @@
+"""Run every rule locally: does it fire on its own attack, how often on the real log?
+
+Each use case's Sigma rules run in an in-memory SQLite database through pySigma's
+SQLite backend (whose correlation support uses sliding windows), against
+
+* synthetic true-positive events generated from the use case (:mod:`.synthetic`);
+* the variants that try the ways round the rule the template names, each reported
+  as caught or missed, so the Blind Spots section is written from evidence;
+* the application's log sample when there is one, for the alert volume per day.
+
+Three things Sigma cannot say are done here in Python, on the rows the Sigma rule
+selected in SQLite: time windows (events inside business hours or a change window
+are removed first), first-seen (a value not seen for its group within the
+look-back), and absence (a window with fewer events than the threshold).
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import csv
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, LoadError, Location
+from ..models import utcnow
+from ..usecases.model import UseCase
+from .sigma import (
+    DEFAULT_STATUSES,
+    RuleContext,
+    RuleSet,
+    build_rule_set,
+    duration_seconds,
+    load_rule_files,
+    rule_context,
+    sigma_literal,
+    vocabulary_of,
+    with_documents,
+)
+from .synthetic import NotGenerated, SyntheticCase, evasion_cases, true_positive
+
+NUMERIC_ROLES = ("records", "bytes")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class CaseResult:
+    name: str
+    kind: str
+    description: str
+    alerts: int
+    expect_alert: bool
+
+    @property
+    def caught(self) -> bool:
+        return self.alerts > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.name,
+            "kind": self.kind,
+            "description": self.description,
+            "caught": self.caught,
+            "alerts": self.alerts,
+        }
+
+
+@dataclass
+class RuleTestResult:
+    """One use case's rule, tested."""
+
+    use_case: str
+    rule_id: str
+    title: str
+    logic: str
+    fires_on_true_positive: bool = False
+    true_positive_alerts: int = 0
+    true_positive_events: int = 0
+    alerts_on_sample: int | None = None
+    alerts_per_day: float | None = None
+    sample_days: float | None = None
+    evasion_results: list[CaseResult] = field(default_factory=list)
+    evasions_not_tested: list[NotGenerated] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": {"id": self.rule_id, "title": self.title},
+            "rule_id": self.rule_id,
+            "use_case": self.use_case,
+            "logic": self.logic,
+            "fires_on_true_positive": self.fires_on_true_positive,
+            "true_positive_alerts": self.true_positive_alerts,
+            "true_positive_events": self.true_positive_events,
+            "alerts_on_sample": self.alerts_on_sample,
+            "alerts_per_day": self.alerts_per_day,
+            "sample_days": self.sample_days,
+            "evasion_results": [e.to_dict() for e in self.evasion_results],
+            "evasions_not_tested": [e.to_dict() for e in self.evasions_not_tested],
+            "notes": list(self.notes),
+            "error": self.error,
+        }
+
+
+@dataclass
+class TestReport:
+    """A test run of an application's rules."""
+
+    __test__ = False  # not a pytest class
+
+    application: str
+    results: list[RuleTestResult]
+    sample: dict[str, Any] | None = None
+    ran_at: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Every rule fires on its own true-positive events."""
+        return all(r.fires_on_true_positive for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "application": self.application,
+            "ran_at": self.ran_at,
+            "ok": self.ok,
+            "sample": self.sample,
+            "rules": [r.to_dict() for r in self.results],
+        }
+
+
+# --------------------------------------------------------------------------- the event table
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _ts_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    try:
+        return _ts_text(dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def _parse_ts(text: Any) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+class EventTable:
+    """Events in an in-memory SQLite table ``logs`` (text columns compare without case,
+    as Sigma values do); the time stamp column holds UTC ISO text for the backend."""
+
+    def __init__(self, events: Iterable[dict[str, Any]], ts_field: str, numeric: Iterable[str] = ()) -> None:
+        self.ts_field = ts_field
+        self.numeric = set(numeric)
+        self.db = sqlite3.connect(":memory:")
+        rows = list(events)
+        columns = list(dict.fromkeys([ts_field, *(k for r in rows for k in r)]))
+        self.columns: set[str] = set()
+        self.db.execute(f"CREATE TABLE logs ({', '.join(self._coldef(c) for c in columns)})")
+        self.columns.update(c.lower() for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        self.db.executemany(
+            f"INSERT INTO logs ({', '.join(_quote(c) for c in columns)}) VALUES ({marks})",
+            ([self._value(c, r.get(c)) for c in columns] for r in rows),
+        )
+        self.count = len(rows)
+        bounds = self.db.execute(
+            f"SELECT MIN({_quote(ts_field)}), MAX({_quote(ts_field)}) FROM logs"
+        ).fetchone()
+        self.first, self.last = _parse_ts(bounds[0]), _parse_ts(bounds[1])
+        self._tables: dict[tuple, str] = {}
+
+    def _coldef(self, name: str) -> str:
+        kind = "NUMERIC" if name in self.numeric else "TEXT COLLATE NOCASE"
+        return f"{_quote(name)} {kind}"
+
+    def _value(self, column: str, value: Any) -> Any:
+        if column == self.ts_field:
+            return _ts_text(value)
+        if value is None or isinstance(value, (int, float, str)):
+            return value
+        return str(value)
+
+    def ensure(self, names: Iterable[str]) -> None:
+        """Columns a rule reads that the events do not have: present, and NULL."""
+        for name in names:
+            if name.lower() not in self.columns:
+                self.db.execute(f"ALTER TABLE logs ADD COLUMN {self._coldef(name)}")
+                self.columns.add(name.lower())
+
+    def without_windows(self, windows) -> str:
+        """A table of the events outside every window (events inside them are not alerts)."""
+        if not windows:
+            return "logs"
+        key = tuple(windows)
+        if key in self._tables:
+            return self._tables[key]
+        name = f"logs_w{len(self._tables)}"
+        self.db.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM logs WHERE 0")
+        cur = self.db.execute(f"SELECT rowid, {_quote(self.ts_field)} FROM logs")
+        keep = [
+            rid
+            for rid, ts in cur
+            if (t := _parse_ts(ts)) is not None and not any(w.contains(t) for w in windows)
+        ]
+        self.db.executemany(f"INSERT INTO {name} SELECT * FROM logs WHERE rowid = ?", ((r,) for r in keep))
+        self._tables[key] = name
+        return name
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        cur = self.db.execute(sql)
+        cols = [d[0] for d in cur.description] if cur.description else []
+        return cols, cur.fetchall()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# --------------------------------------------------------------------------- running one rule set
+
+
+def _fields_used(rs: RuleSet) -> set[str]:
+    names = set(rs.fields.values())
+    for d in rs.docs:
+        for block in (d.data.get("detection") or {}).values():
+            items = block if isinstance(block, list) else [block]
+            for item in items:
+                if isinstance(item, dict):
+                    names.update(str(k).split("|")[0] for k in item)
+        corr = d.data.get("correlation") or {}
+        names.update(str(g) for g in corr.get("group-by") or [])
+        cond = corr.get("condition") or {}
+        if isinstance(cond, dict) and cond.get("field"):
+            f = cond["field"]
+            names.update([f] if isinstance(f, str) else list(f))
+    return {n for n in names if n}
+
+
+def _backend(rs: RuleSet, table: str, ts_field: str):
+    from sigma.backends.sqlite import sqliteBackend
+    from sigma.processing.pipeline import ProcessingPipeline
+
+    pipeline = None
+    if rs.placeholders:
+        values = {
+            pid: [sigma_literal(v) for v in (p.values or (f"synthetic-{pid}",))]
+            for pid, p in rs.placeholders.items()
+        }
+        pipeline = ProcessingPipeline.from_dict(
+            {"vars": values, "transformations": [{"type": "value_placeholders"}]}
+        )
+    return sqliteBackend(pipeline, timestamp_field=ts_field, table=table)
+
+
+def _convert(rs: RuleSet, docs: list[dict[str, Any]], table: str, ts_field: str) -> list[str]:
+    from sigma.collection import SigmaCollection
+
+    collection = SigmaCollection.from_dicts([copy.deepcopy(d) for d in docs])
+    return [str(q) for q in _backend(rs, table, ts_field).convert(collection)]
+
+
+def count_alerts(rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None = None) -> int:
+    """How many alerts the rule set raises on these events."""
+    ts_field = events.ts_field
+    events.ensure(_fields_used(rs))
+    agg = rs.aggregation
+    correlated = any(d.kind == "correlation" for d in rs.docs)
+    if agg.type == "silence":
+        return _silence(rs, events)
+    table = events.without_windows(rs.windows)
+    if correlated and agg.type not in ("new_value", "single"):
+        alerts = 0
+        for sql in _convert(rs, [d.data for d in rs.docs], table, ts_field):
+            cols, rows = events.query(sql)
+            if "alert_id" in cols:
+                alerts += _episodes(cols, rows)
+        return alerts
+    base = rs.alert if rs.alert.kind == "detection" else rs.selections[0]
+    data = {k: v for k, v in base.data.items() if k != "name"}
+    cols, rows = events.query(_convert(rs, [data], table, ts_field)[0])
+    if agg.type != "new_value":
+        return len(rows)
+    return _first_seen(rs, cols, rows, ts_field, evaluate_from)
+
+
+def _episodes(cols: list[str], rows: list[tuple]) -> int:
+    """Alerts as a SIEM would raise them: pySigma's SQLite correlation reports every
+    qualifying sliding window (one per event of a burst); overlapping windows of the same
+    group are one alert."""
+    try:
+        g, s, e = cols.index("group_keys"), cols.index("window_start"), cols.index("window_end")
+    except ValueError:
+        return len(rows)
+    by_group: dict[str, list[tuple[float, float]]] = {}
+    for row in rows:
+        by_group.setdefault(str(row[g]), []).append((float(row[s]), float(row[e])))
+    total = 0
+    for spans in by_group.values():
+        end = None
+        for start, stop in sorted(spans):
+            if end is None or start > end:
+                total += 1
+                end = stop
+            else:
+                end = max(end, stop)
+    return total
+
+
+def _first_seen(
+    rs: RuleSet, cols: list[str], rows: list[tuple], ts_field: str, evaluate_from: dt.datetime | None
+) -> int:
+    agg = rs.aggregation
+    lower = [c.lower() for c in cols]
+
+    def idx(name: str) -> int:
+        return lower.index(name.lower()) if name.lower() in lower else -1
+
+    t_i = idx(ts_field)
+    keys = [idx(g) for g in agg.group_by]
+    f_i = idx(agg.field)
+    lookback = dt.timedelta(seconds=duration_seconds(agg.lookback))
+
+    def norm(v: Any) -> Any:
+        return v.casefold() if isinstance(v, str) else v
+
+    seen: dict[tuple, dt.datetime] = {}
+    alerts = 0
+    for row in sorted(rows, key=lambda r: str(r[t_i])):
+        t = _parse_ts(row[t_i])
+        if t is None or f_i < 0 or row[f_i] is None:
+            continue
+        key = (*(norm(row[k]) if k >= 0 else None for k in keys), norm(row[f_i]))
+        last = seen.get(key)
+        if (evaluate_from is None or t >= evaluate_from) and (last is None or t - last > lookback):
+            alerts += 1
+        seen[key] = t
+    return alerts
+
+
+def _silence(rs: RuleSet, events: EventTable) -> int:
+    agg = rs.aggregation
+    base = rs.selections[0]
+    data = {k: v for k, v in base.data.items() if k != "name"}
+    cols, rows = events.query(_convert(rs, [data], "logs", events.ts_field)[0])
+    t_i = [c.lower() for c in cols].index(events.ts_field.lower())
+    times = sorted(t for r in rows if (t := _parse_ts(r[t_i])) is not None)
+    if events.first is None or events.last is None:
+        return 0
+    window = dt.timedelta(seconds=duration_seconds(agg.timespan))
+    threshold = float(agg.count or 1)
+    starts = [events.first] + [t + dt.timedelta(milliseconds=1) for t in times]
+    spans = []
+    for s in starts:
+        e = s + window
+        if e > events.last:
+            continue
+        n = bisect.bisect_left(times, e) - bisect.bisect_left(times, s)
+        if n < threshold:
+            spans.append((s, e))
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return len(merged)
+
+
+def _table(rs: RuleSet, case: SyntheticCase) -> EventTable:
+    numeric = {rs.fields[r] for r in NUMERIC_ROLES if r in rs.fields}
+    return EventTable(case.events, rs.fields.get("timestamp") or "timestamp", numeric)
+
+
+def run_case(rs: RuleSet, case: SyntheticCase) -> CaseResult:
+    table = _table(rs, case)
+    try:
+        alerts = count_alerts(rs, table, case.evaluate_from)
+    finally:
+        table.close()
+    return CaseResult(case.name, case.kind, case.description, alerts, case.expect_alert)
+
+
+def test_rule_set(
+    uc: UseCase, rs: RuleSet, ctx: RuleContext, sample: EventTable | None = None, built: RuleSet | None = None
+) -> RuleTestResult:
+    """Test one use case's rules: true positive, evasions, sample. ``rs`` is what runs (it
+    may come from edited files); ``built`` the toolkit's own rules for the same use case,
+    which say what the synthetic events must look like (default: ``rs``)."""
+    built = built or rs
+    res = RuleTestResult(rs.use_case, rs.rule_id, rs.title, rs.logic)
+    try:
+        tp = true_positive(uc, built, ctx)
+        res.true_positive_events = len(tp.events)
+        tp_result = run_case(rs, tp)
+        res.true_positive_alerts = tp_result.alerts
+        res.fires_on_true_positive = tp_result.caught
+        if not tp_result.caught:
+            res.notes.append(
+                f"The rule does not fire on {len(tp.events)} synthetic events of the behaviour it is meant to catch: "
+                "check the action and outcome values, the field names and the threshold against the use case."
+            )
+        cases, skipped = evasion_cases(uc, built, ctx)
+        res.evasions_not_tested = skipped
+        for case in cases:
+            res.evasion_results.append(run_case(rs, case))
+    except Exception as exc:  # a rule pySigma or SQLite refuses is a result, not a crash
+        res.error = f"{type(exc).__name__}: {str(exc).split(' (while ')[0]}"
+        res.notes.append("The rule could not be run: " + res.error)
+        return res
+    if rs.windows:
+        res.notes.append(
+            "Time windows ("
+            + "; ".join(f"{w.label} {w.text()}" for w in rs.windows)
+            + ") are applied by the "
+            "toolkit before the rule runs, as each SIEM conversion must."
+        )
+    if rs.aggregation.type == "new_value":
+        res.notes.append("First seen is evaluated by the toolkit on the rows the Sigma rule selects.")
+    if sample is not None:
+        try:
+            evaluate_from = None
+            if rs.aggregation.type == "new_value" and sample.first and sample.last:
+                lookback = dt.timedelta(seconds=duration_seconds(rs.aggregation.lookback))
+                span = sample.last - sample.first
+                history = min(lookback, span / 2)
+                evaluate_from = sample.first + history
+                if history < lookback:
+                    res.notes.append(
+                        f"The sample covers {span.days} days, less than the look-back ({rs.aggregation.lookback}): "
+                        f"its first {history.days} days were used as history only, so the sample overstates alerts."
+                    )
+            res.alerts_on_sample = count_alerts(rs, sample, evaluate_from)
+            days = _sample_days(sample)
+            res.sample_days = round(days, 2)
+            res.alerts_per_day = round(res.alerts_on_sample / days, 2) if days else None
+        except Exception as exc:
+            res.notes.append(f"The rule could not be run on the sample: {type(exc).__name__}: {exc}")
+    return res
+
+
+test_rule_set.__test__ = False  # a library function, not a pytest test
+
+
+def _sample_days(sample: EventTable) -> float:
+    if sample.first is None or sample.last is None:
+        return 0.0
+    seconds = max((sample.last - sample.first).total_seconds(), 3600.0)
+    return seconds / 86400
+
+
+# --------------------------------------------------------------------------- samples
+
+
+def load_log(
+    path: str | Path, rs_fields: dict[str, str], ctx: RuleContext, vocab=None
+) -> tuple[EventTable, dict[str, Any]]:
+    """The application's log sample (CSV or JSONL) as an event table whose columns are the
+    application's field names. Read with :mod:`workshop.baseline` (which reads the roles it
+    knows); without it, plainly with the csv and json modules."""
+    from ..usecases.events import vocabulary
+
+    vocab = vocab or ctx.vocab or vocabulary(ctx.values)
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"no log sample at {p}")
+    tz = str(ctx.values.get("logging.timezone") or "UTC")
+    ts_field = rs_fields.get("timestamp") or vocab.field_for("timestamp")
+    numeric = {vocab.field_for(r) for r in NUMERIC_ROLES}
+    summary: dict[str, Any] = {"file": p.name}
+    try:
+        from ..baseline import inspect_sample, load_sample
+        from ..baseline.mapping import ROLES as SAMPLE_ROLES
+    except ImportError:  # pragma: no cover - the baseline package ships with the toolkit
+        events = _read_plain(p, ts_field)
+        summary["reader"] = "plain"
+    else:
+        columns = inspect_sample(p).columns
+        mapping = {role: vocab.field_for(role) for role in SAMPLE_ROLES if vocab.field_for(role) in columns}
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(tz)
+        except Exception:
+            tz = "UTC"
+        loaded = load_sample(p, mapping=mapping, default_tz=tz, on_bad_rows="skip")
+        df = loaded.df.rename(columns={role: vocab.field_for(role) for role in loaded.df.columns})
+        ts = df[ts_field] if ts_field in df.columns else None
+        records = []
+        cols = list(df.columns)
+        for values in df.itertuples(index=False, name=None):
+            row = {}
+            for c, v in zip(cols, values, strict=True):
+                if v is None or (isinstance(v, float) and v != v):
+                    continue
+                if c == ts_field and ts is not None:
+                    row[c] = v.to_pydatetime() if hasattr(v, "to_pydatetime") else v
+                else:
+                    row[c] = v if isinstance(v, (int, float)) else str(v)
+            records.append(row)
+        events = records
+        unread = sorted(set(rs_fields.values()) - set(cols) - {ts_field})
+        summary.update(loaded.summary())
+        summary["reader"] = "workshop.baseline"
+        if unread:
+            summary["fields_not_read"] = unread
+    table = EventTable(events, ts_field, numeric)
+    summary.update(
+        {
+            "events": table.count,
+            "first": table.first.isoformat() if table.first else None,
+            "last": table.last.isoformat() if table.last else None,
+            "days": round(_sample_days(table), 2),
+        }
+    )
+    return table, summary
+
+
+def _read_plain(p: Path, ts_field: str) -> list[dict[str, Any]]:
+    text = p.read_text(encoding="utf-8-sig")
+    if p.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        out = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LoadError(f"not a JSON object: {exc.msg}", Location(str(p), n)) from None
+            if isinstance(obj, dict):
+                out.append(obj)
+        return out
+    return list(csv.DictReader(text.splitlines()))
+
+
+# --------------------------------------------------------------------------- the application
+
+
+def kept_sample(store: Any, slug: str) -> str | None:
+    """The newest log sample kept in the workspace for this application (None when none was kept)."""
+    for b in getattr(store, "list_baselines", lambda _slug: [])(slug):
+        if b.sample_path and Path(b.sample_path).is_file():
+            return b.sample_path
+    return None
+
+
+def run_tests(
+    store: Any,
+    slug: str,
+    log: str | Path | None = None,
+    rules_dir: str | Path | None = None,
+    statuses: Iterable[str] | None = DEFAULT_STATUSES,
+    who: str = "",
+    save: bool = True,
+    ctx: RuleContext | None = None,
+) -> TestReport:
+    """Test every rule of the application; record the results (``save``) for documents."""
+    ctx = ctx or rule_context(store, slug)
+    ucs = [uc for uc in store.list_use_cases(slug, statuses) if uc.applies]
+    edited = load_rule_files(rules_dir) if rules_dir else {}
+    unknown = sorted(set(edited) - {uc.template_id for uc in ucs})
+    if unknown:
+        raise InputError(f"rule files for use cases not tested here: {', '.join(unknown)}")
+    built = {uc.template_id: build_rule_set(uc, ctx) for uc in ucs}
+    sample = None
+    summary = None
+    if log is None:
+        log = kept_sample(store, slug)
+    if log is not None:
+        fields: dict[str, str] = {}
+        for rs in built.values():
+            fields.update(rs.fields)
+        vocab = vocabulary_of(ucs[0], ctx) if ucs else None
+        sample, summary = load_log(log, fields, ctx, vocab)
+    results = []
+    try:
+        for uc in ucs:
+            rs = built[uc.template_id]
+            runs = with_documents(rs, edited[uc.template_id]) if uc.template_id in edited else rs
+            results.append(test_rule_set(uc, runs, ctx, sample, built=rs))
+    finally:
+        if sample is not None:
+            sample.close()
+    report = TestReport(slug, results, summary, utcnow().isoformat())
+    if save and results:
+        store.save_rule_tests(
+            slug, [r.to_dict() for r in results], who=who, sample=(summary or {}).get("file", "")
+        )
+    return report
+
+
+def latest_rule_tests(store: Any, slug: str) -> dict[str, dict[str, Any]]:
+    """The latest recorded test per use case (template id -> result as in
+    :meth:`RuleTestResult.to_dict`, plus ``ran_at``, ``who`` and ``sample``). Its
+    ``evasion_results`` is what the use-case document's Blind Spots section reads."""
+    return store.rule_test_results(slug)

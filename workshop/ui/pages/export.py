@@ -1,0 +1,86 @@
+"""Export: documents, rules, conversions, layers, bundles and the backlog, previewed and downloaded."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from workshop import settings
+from workshop.errors import WorkshopError
+from workshop.exports import EXPORTERS, ExportRequest, everything
+from workshop.ui import state
+from workshop.workspace import resolve_workspace
+
+LABELS = {
+    "markdown": "Use-case document and analyst brief (Markdown)",
+    "html": "Use-case document and analyst brief (HTML, printable)",
+    "sigma": "Sigma rules",
+    "splunk": "Splunk SPL",
+    "kql": "Microsoft Sentinel KQL",
+    "esql": "Elastic ES|QL",
+    "lucene": "Elastic Lucene",
+    "navigator": "ATT&CK Navigator layer",
+    "stix": "STIX 2.1 bundle",
+    "csv": "Backlog CSV (for a ticket tracker)",
+}
+LANG = {".md": "markdown", ".yml": "yaml", ".yaml": "yaml", ".json": "json", ".csv": None, ".html": "html", ".spl": None,
+        ".kql": None, ".txt": None}  # fmt: skip
+PREVIEW_LIMIT = 30_000
+
+
+def _request(slug: str | None) -> ExportRequest:
+    bundle = settings.load(resolve_workspace()).get("attack_bundle") or None
+    return ExportRequest(state.store(), state.catalogue(), slug, attack_bundle=bundle)
+
+
+def render() -> None:
+    st.title("Export")
+    app = state.selected_app()
+    scopes = (["application"] if app else []) + ["portfolio"]
+    scope = st.radio("What to export", scopes, horizontal=True, key="ex_scope",
+                     format_func=lambda s: f"{app.name}" if s == "application" and app else "Every application")  # fmt: skip
+    slug = app.slug if scope == "application" and app else None
+    formats = st.multiselect("Formats", [f for f in LABELS if f in EXPORTERS], default=["markdown", "sigma", "splunk"],
+                             format_func=LABELS.get, key="ex_formats")  # fmt: skip
+    if st.button("Prepare the files", type="primary", key="ex_prepare", disabled=not formats):
+        files: dict[str, str | bytes] = {}
+        problems: dict[str, str] = {}
+        with st.status("Building exports...", expanded=False) as status:
+            req = _request(slug)
+            for fmt in formats:
+                st.write(LABELS[fmt])
+                try:
+                    files.update(EXPORTERS[fmt](req))
+                except WorkshopError as exc:
+                    problems[fmt] = str(exc)
+            status.update(label=f"{len(files)} file(s) ready", state="complete")
+        st.session_state["ex_files"] = files
+        st.session_state["ex_problems"] = problems
+        st.session_state["ex_key"] = (slug, tuple(formats))
+    files = st.session_state.get("ex_files") or {}
+    if not files or st.session_state.get("ex_key") != (slug, tuple(formats)):
+        st.caption("Choose the formats, then prepare the files to preview and download them.")
+        return
+    for fmt, why in (st.session_state.get("ex_problems") or {}).items():
+        st.error(f"{LABELS.get(fmt, fmt)}: {why}")
+    names = sorted(files)
+    name = st.selectbox("Preview", names, key="ex_preview")
+    content = files[name]
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    shown = text if len(text) <= PREVIEW_LIMIT else text[:PREVIEW_LIMIT] + "\n... (truncated in the preview)"
+    st.code(shown, language=LANG.get(suffix), line_numbers=False)
+    c1, c2 = st.columns(2)
+    c1.download_button(f"Download {name}", content, file_name=name, key="ex_download_one")
+    if c2.button("Prepare one zip of everything", key="ex_zip"):
+        with st.spinner("Building the zip (documents, rules, conversions, layer, bundle, CSV, manifest)..."):
+            st.session_state["ex_zip_data"] = everything(_request(slug))
+    zipped = st.session_state.get("ex_zip_data")
+    if zipped:
+        zname, zdata = next(iter(zipped.items()))
+        c2.download_button(
+            f"Download {zname}", zdata, file_name=zname, mime="application/zip", key="ex_download_zip"
+        )
+
+
+if __name__ == "__main__":
+    render()
