@@ -144,3 +144,34 @@ def test_interview_yaml_round_trips_any_text(summary: str, note: str, owner: str
     assert state["value"] == expected_value
     assert state["follow_up_note"] == note
     assert state["follow_up_owner"] == owner.strip()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=TEXT, account=TEXT, note=TEXT, action=TEXT)
+def test_sigma_rules_from_arbitrary_answers_stay_valid_and_mean_the_same(name, account, note, action) -> None:
+    import yaml
+    from sigma.collection import SigmaCollection
+
+    from workshop.rules.sigma import RuleContext, build_rule_set
+
+    values = {
+        "auth.methods": ["local"],
+        "auth.breakglass_accounts": [account or "bg"],
+        "service.accounts": [{"name": account or "svc", "purpose": note}],
+        "logging.event_names": [
+            {"event": "authn_failure", "action": action.strip() or "auth.login", "outcome": "failure"}
+        ],
+        "logging.source_name": note,
+        "functions.sensitive": ["payments", "approvals"],
+    }
+    answers = {k: Answer(k, v) for k, v in values.items()}
+    app = Application("app", name.strip() or "App")
+    docs = generate_all(TEMPLATES, Inputs(app, answers, Q))
+    ctx = RuleContext(app, values)
+    built = [tid for tid in ("brute-force-login", "breakglass-account-used", "self-approval") if docs.get(tid)]
+    assert "brute-force-login" in built and "breakglass-account-used" in built
+    for tid in built:
+        rs = build_rule_set(UseCase("app", tid, "accepted", generated=docs[tid]), ctx)
+        text = rs.yaml()
+        assert list(yaml.safe_load_all(text)) == [d.data for d in rs.docs]  # valid YAML, same meaning
+        SigmaCollection.from_yaml(text)  # pySigma parses it
