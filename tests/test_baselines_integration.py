@@ -201,3 +201,15 @@ def test_export_page_previews_and_zips(demo: Path) -> None:
         assert manifest["tool"] == "use-case-workshop" and manifest["attack"]["version"]
         assert set(manifest["files"]) <= set(zf.namelist())
         assert any(n.endswith(".spl") or "splunk" in n for n in zf.namelist())
+
+
+def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path) -> None:
+    with Store.open(workspace) as s:
+        s.create_application(Application("claims", "Claims"))
+        s.save_log_mapping("claims", "audit", "csv", {"timestamp": "when", "user": "who_did_it", "action": "what"})
+    csv = b"when,who_did_it,what,someone\n2024-03-04T09:00:00Z,ann,login,bob\n2024-03-04T10:00:00Z,bob,view,ann\n"
+    at = open_page("workshop/ui/pages/baselines.py", "claims")
+    at.file_uploader(key="bl_upload").upload("a.csv", csv, "text/csv").run()
+    assert not at.exception
+    assert at.selectbox(key="bl_map:user").value == "who_did_it"
+    assert any("confirmed for 'audit' before" in c.value for c in at.caption)

@@ -60,6 +60,14 @@ def _add_sample(app) -> None:
     except WorkshopError as exc:
         st.error(str(exc))
         return
+    c1, c2 = st.columns(2)
+    log_source = c1.text_input("Which log is this", value="audit", key="bl_source", max_chars=100)
+    keep = c2.checkbox("Also keep the raw rows in the workspace", key="bl_keep")
+    saved = state.store().get_log_mapping(app.slug, log_source)
+    proposal = dict(insp.proposal.mapping)
+    if saved and saved.mapping and all(col in insp.columns for col in saved.mapping.values()):
+        proposal = dict(saved.mapping)  # what someone confirmed last time for this log
+        st.caption(f"Using the mapping confirmed for '{log_source}' before; change it if the log changed.")
     st.markdown(
         f"Detected **{insp.format}** with {len(insp.columns)} columns. Confirm which column plays each role:"
     )
@@ -67,16 +75,13 @@ def _add_sample(app) -> None:
     mapping: dict[str, str] = {}
     cols = st.columns(3)
     for i, role in enumerate(ROLES):
-        proposed = insp.proposal.mapping.get(role)
+        proposed = proposal.get(role)
         pick = cols[i % 3].selectbox(
             role.replace("_", " "), columns, index=columns.index(proposed) if proposed in columns else 0,
             key=f"bl_map:{role}", help=(insp.proposal.reasons or {}).get(role),
         )  # fmt: skip
         if pick != NONE:
             mapping[role] = pick
-    c1, c2 = st.columns(2)
-    log_source = c1.text_input("Which log is this", value="audit", key="bl_source", max_chars=100)
-    keep = c2.checkbox("Also keep the raw rows in the workspace", key="bl_keep")
     if st.button("Profile and attach", type="primary", key="bl_attach"):
         with st.status("Profiling the sample...", expanded=True) as status:
             try:
