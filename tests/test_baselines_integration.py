@@ -206,10 +206,56 @@ def test_export_page_previews_and_zips(demo: Path) -> None:
 def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path) -> None:
     with Store.open(workspace) as s:
         s.create_application(Application("claims", "Claims"))
-        s.save_log_mapping("claims", "audit", "csv", {"timestamp": "when", "user": "who_did_it", "action": "what"})
+        s.save_log_mapping(
+            "claims", "audit", "csv", {"timestamp": "when", "user": "who_did_it", "action": "what"}
+        )
     csv = b"when,who_did_it,what,someone\n2024-03-04T09:00:00Z,ann,login,bob\n2024-03-04T10:00:00Z,bob,view,ann\n"
     at = open_page("workshop/ui/pages/baselines.py", "claims")
     at.file_uploader(key="bl_upload").upload("a.csv", csv, "text/csv").run()
     assert not at.exception
     assert at.selectbox(key="bl_map:user").value == "who_did_it"
     assert any("confirmed for 'audit' before" in c.value for c in at.caption)
+
+
+def test_pipeline_editor_saves_checks_and_resets(demo: Path) -> None:
+    from workshop.rules.convert import pipeline_for
+
+    at = open_page("workshop/ui/pages/export.py")
+    at.segmented_control(key="pl_siem").set_value("kql").run()
+    bad = "transformations: [not: a pipeline"
+    at.text_area(key="pl_text:kql").input(bad)
+    at.button(key="pl_save:kql").click().run()
+    assert not at.exception and at.error  # refused, with a message
+    with Store.open(demo) as s:
+        assert pipeline_for(s, "payroll-portal", "kql").source == "default"
+        good = pipeline_for(s, "payroll-portal", "kql").text.replace("user", "UserPrincipalName", 1)
+    at.text_area(key="pl_text:kql").input(good)
+    at.button(key="pl_save:kql").click().run()
+    assert not at.exception and not at.error
+    with Store.open(demo) as s:
+        saved = pipeline_for(s, "payroll-portal", "kql")
+    assert saved.source == "saved" and "UserPrincipalName" in saved.text
+    at.button(key="pl_reset:kql").click().run()
+    with Store.open(demo) as s:
+        assert pipeline_for(s, "payroll-portal", "kql").source == "default"
+
+
+def test_hostile_cells_in_a_log_sample_are_only_data(workspace: Path, tmp_path: Path) -> None:
+    from workshop.baselines import profile_file
+
+    path = tmp_path / "hostile.csv"
+    path.write_text(
+        "timestamp,user,action,outcome\n"
+        '2024-03-04T09:00:00Z,"=HYPERLINK(""http://evil"")",login,success\n'
+        "2024-03-04T09:05:00Z,<script>alert(1)</script>,\"+cmd|' /C calc'!A0\",failure\n"
+        "2024-03-04T09:06:00Z,@SUM(1),-2+3,success\n"
+    )
+    _, profile = profile_file(path, {})
+    data = profile.to_dict()
+    assert data["events"] == 3
+    users = {v["value"] for v in data["first_seen"]["user"]["values"]}
+    assert users == {
+        '=HYPERLINK("http://evil")',
+        "<script>alert(1)</script>",
+        "@SUM(1)",
+    }  # plain text, not evaluated

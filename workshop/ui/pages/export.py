@@ -32,9 +32,47 @@ def _request(slug: str | None) -> ExportRequest:
     return ExportRequest(state.store(), state.catalogue(), slug, attack_bundle=bundle)
 
 
+def _pipelines(app) -> None:
+    """Edit how the application's field names map to each SIEM's (pySigma processing pipelines)."""
+    from workshop.rules.convert import SIEMS, pipeline_for, reset_pipeline, save_pipeline
+
+    with st.expander(f"Field mappings for {app.name} (processing pipelines)", icon=":material/tune:"):
+        st.caption(
+            "Each SIEM names fields its own way (ECS in Elastic, table columns in Sentinel). The pipeline maps "
+            f"{app.name}'s field names to them; it is saved for this application and SIEM."
+        )
+        msg = st.session_state.pop("pl_message", None)
+        if msg:
+            st.success(msg)
+        siem = st.segmented_control("SIEM", list(SIEMS), default="splunk", key="pl_siem")
+        if not siem:
+            return
+        s = state.store()
+        current = pipeline_for(s, app.slug, siem)
+        st.caption(f"{'Saved' if current.source == 'saved' else 'Default'} pipeline" +
+                   (f", last changed by {current.updated_by or 'someone'} at {current.updated_at}" if current.updated_at else ""))  # fmt: skip
+        text = st.text_area("Pipeline (YAML)", value=current.text, height=260, key=f"pl_text:{siem}")
+        c1, c2 = st.columns(2)
+        if c1.button("Save pipeline", key=f"pl_save:{siem}", type="primary"):
+            try:
+                save_pipeline(s, app.slug, siem, text, who=state.who())
+            except WorkshopError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state.pop("ex_files", None)
+                st.session_state["pl_message"] = f"{siem} pipeline saved; conversions now use it."
+                st.rerun()
+        if current.source == "saved" and c2.button("Back to the default", key=f"pl_reset:{siem}"):
+            reset_pipeline(s, app.slug, siem)
+            st.session_state.pop(f"pl_text:{siem}", None)
+            st.rerun()
+
+
 def render() -> None:
     st.title("Export")
     app = state.selected_app()
+    if app is not None:
+        _pipelines(app)
     scopes = (["application"] if app else []) + ["portfolio"]
     scope = st.radio("What to export", scopes, horizontal=True, key="ex_scope",
                      format_func=lambda s: f"{app.name}" if s == "application" and app else "Every application")  # fmt: skip
