@@ -178,7 +178,7 @@ ALWAYS_APPLY: frozenset[str] = frozenset()
 
 #: Baseline figures a parameter may name (documented in usecases/README.md).
 BASELINE_FIGURES = {
-    "per_entity_day.p99", "per_entity_hour.p99", "distinct_per_entity_day.p99",
+    "per_entity_day.p99", "per_entity_hour.p99", "failing_entities_per_source_day.p99",
     "records_per_entity_day.p99", "failures_per_source_day.p99", "failures_per_entity_day.p99",
     "failure_ratio", "first_seen.user", "first_seen.source_ip", "first_seen.country",
     "service_accounts.sources", "hour_of_day", "hourly_by_weekday.mean",
