@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +37,23 @@ def write_output(text: str, out: str | None) -> None:
 
     atomic_write_text(Path(out), text)
     print(f"wrote {out}", file=sys.stderr)
+
+
+def validate_files(files: list[str], load: Callable[[str], Any], describe: Callable[[Any], str]) -> int:
+    """Load each file, print every problem as ``FILE:LINE: message``; exit 1 if there was any."""
+    from ..errors import ValidationErrors, WorkshopError
+
+    problems = 0
+    for f in files:
+        try:
+            loaded = load(f)
+        except ValidationErrors as exc:
+            for err in exc.errors:
+                print(str(err))
+            problems += len(exc.errors)
+        except WorkshopError as exc:
+            print(str(exc) if exc.location else f"{f}: {exc}")
+            problems += 1
+        else:
+            print(f"{f}: ok ({describe(loaded)})", file=sys.stderr)
+    return 1 if problems else 0

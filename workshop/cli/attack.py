@@ -138,7 +138,11 @@ def search_cmd(args: argparse.Namespace) -> int:
     hits = index.search(query, limit=args.limit, kinds=args.kinds, include_hidden=args.include_revoked)
     if args.json:
         # A list, best first, as the command promises; each item names the release it came from.
-        release = {"attack_version": index.meta.version, "domain": index.meta.domain, "source": index.meta.source}
+        release = {
+            "attack_version": index.meta.version,
+            "domain": index.meta.domain,
+            "source": index.meta.source,
+        }
         print_json([h.to_dict() | release for h in hits])
         return 0
     print(_source_line(index))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import print_json, workspace_arg, write_output
+from ._common import print_json, validate_files, workspace_arg, write_output
 
 
 def register(sub, common) -> None:
@@ -53,26 +53,13 @@ def list_questionnaires(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from ..errors import ValidationErrors, WorkshopError
     from ..questionnaire import load_questionnaire
 
-    problems = 0
-    for f in args.files:
-        try:
-            q = load_questionnaire(f)
-        except ValidationErrors as exc:
-            for err in exc.errors:
-                print(str(err))
-            problems += len(exc.errors)
-        except WorkshopError as exc:
-            print(str(exc) if exc.location else f"{f}: {exc}")
-            problems += 1
-        else:
-            print(
-                f"{f}: ok ({q.id} {q.version}, {len(q.sections)} sections, {len(q.questions)} questions)",
-                file=sys.stderr,
-            )
-    return 1 if problems else 0
+    return validate_files(
+        args.files,
+        load_questionnaire,
+        lambda q: f"{q.id} {q.version}, {len(q.sections)} sections, {len(q.questions)} questions",
+    )
 
 
 def export(args: argparse.Namespace) -> int:

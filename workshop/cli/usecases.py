@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from ._common import open_store, print_json
+from ._common import open_store, print_json, validate_files
 
 
 def _who(args) -> str:
@@ -218,22 +218,8 @@ def templates(args) -> int:
 
 def validate(args) -> int:
     from ..catalogues import load_questionnaires
-    from ..errors import ValidationErrors, WorkshopError
     from ..usecases.loader import load_template
     from ..usecases.service import answer_ids
 
     ids = answer_ids(load_questionnaires())
-    problems = 0
-    for f in args.files:
-        try:
-            t = load_template(f, ids)
-        except ValidationErrors as exc:
-            for err in exc.errors:
-                print(str(err))
-            problems += len(exc.errors)
-        except WorkshopError as exc:
-            print(str(exc) if exc.location else f"{f}: {exc}")
-            problems += 1
-        else:
-            print(f"{f}: ok ({t.id}, {t.logic.type})", file=sys.stderr)
-    return 1 if problems else 0
+    return validate_files(args.files, lambda f: load_template(f, ids), lambda t: f"{t.id}, {t.logic.type}")

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlsource
+from ..checking import MappingChecker, closest
 from ..conditions import Condition
-from ..errors import ConditionError, LoadError, Problems, ValidationErrors, WorkshopError
+from ..errors import ConditionError, LoadError, ValidationErrors, WorkshopError
 from ..yamlsource import YList, YMap, line_of
 from .model import (
     CHOICE_TYPES,
@@ -52,33 +53,14 @@ def load_questionnaire_text(text: str, filename: str = "<questionnaire>") -> Que
     return _Validator(filename).run(data)
 
 
-class _Validator:
+class _Validator(MappingChecker):
     def __init__(self, filename: str) -> None:
+        super().__init__(filename)
         self.file = filename
-        self.p = Problems(filename)
         self.seen: dict[str, int | None] = {}  # question id -> line, in order of appearance
         self.lines: dict[str, int | None] = {}
 
     # -- helpers ------------------------------------------------------------
-    def _unknown_keys(self, obj: YMap, allowed: set[str], what: str) -> None:
-        for key in obj:
-            if isinstance(key, str) and key.startswith("x-"):
-                continue  # extension keys are the author's own
-            if key not in allowed:
-                hint = _closest(str(key), allowed)
-                self.p.add(f"{what}: unknown key '{key}'{hint}", obj.line_of(key))
-
-    def _str(self, obj: YMap, key: str, what: str, required: bool = False) -> str:
-        value = obj.get(key)
-        if value is None:
-            if required:
-                self.p.add(f"{what}: '{key}' is required", obj.line)
-            return ""
-        if isinstance(value, (dict, list)):
-            self.p.add(f"{what}: '{key}' must be text", obj.line_of(key))
-            return ""
-        return str(value)
-
     def _condition(self, obj: YMap, what: str, position: str | None) -> Condition | None:
         text = obj.get("when")
         if text is None:
@@ -101,7 +83,7 @@ class _Validator:
                     line,
                 )
             else:
-                hint = _closest(name, set(self.all_ids))
+                hint = closest(name, set(self.all_ids))
                 self.p.add(
                     f"{what}: condition uses '{name}', which is not a question in this file{hint}", line
                 )
@@ -114,15 +96,15 @@ class _Validator:
                 "a questionnaire must be a mapping with id, title, version and sections", line_of(data) or 1
             )
             self.p.raise_if_any()
-        self._unknown_keys(data, TOP_KEYS, "questionnaire")
-        qid = self._str(data, "id", "questionnaire", required=True)
+        self.unknown_keys(data, TOP_KEYS, "questionnaire")
+        qid = self.text(data, "id", "questionnaire", required=True)
         if qid and not SLUG_RE.match(qid):
             self.p.add(
                 f"questionnaire id '{qid}' must be lower-case letters, digits, '-' or '_'", data.line_of("id")
             )
-        title = self._str(data, "title", "questionnaire", required=True)
-        version = self._str(data, "version", "questionnaire", required=True)
-        description = self._str(data, "description", "questionnaire")
+        title = self.text(data, "title", "questionnaire", required=True)
+        version = self.text(data, "version", "questionnaire", required=True)
+        description = self.text(data, "description", "questionnaire")
         sections_raw = data.get("sections")
         if not isinstance(sections_raw, YList) or not sections_raw:
             self.p.add("questionnaire: 'sections' must be a non-empty list", data.line_of("sections"))
@@ -152,8 +134,8 @@ class _Validator:
         if not isinstance(sec, YMap):
             self.p.add("a section must be a mapping with id, title and questions", line)
             return None
-        self._unknown_keys(sec, SECTION_KEYS, "section")
-        sid = self._str(sec, "id", "section", required=True)
+        self.unknown_keys(sec, SECTION_KEYS, "section")
+        sid = self.text(sec, "id", "section", required=True)
         what = f"section '{sid}'" if sid else "section"
         if sid:
             if not ID_RE.match(sid):
@@ -163,8 +145,8 @@ class _Validator:
                     f"duplicate section id '{sid}' (first at line {section_ids[sid]})", sec.line_of("id")
                 )
             section_ids[sid] = sec.line_of("id")
-        title = self._str(sec, "title", what, required=True)
-        intro = self._str(sec, "intro", what)
+        title = self.text(sec, "title", what, required=True)
+        intro = self.text(sec, "intro", what)
         when = self._condition(sec, what, None)
         qs_raw = sec.get("questions")
         if not isinstance(qs_raw, YList) or not qs_raw:
@@ -182,9 +164,9 @@ class _Validator:
             self.p.add("a question must be a mapping with id, prompt and type", line)
             return None
         before = len(self.p.errors)
-        qid = self._str(q, "id", "question", required=True)
+        qid = self.text(q, "id", "question", required=True)
         what = f"question '{qid}'" if qid else "question"
-        self._unknown_keys(q, QUESTION_KEYS, what)
+        self.unknown_keys(q, QUESTION_KEYS, what)
         if qid:
             if not ID_RE.match(qid):
                 self.p.add(
@@ -193,11 +175,11 @@ class _Validator:
                 )
             if qid in self.seen:
                 self.p.add(f"duplicate question id '{qid}' (first at line {self.seen[qid]})", q.line_of("id"))
-        prompt = self._str(q, "prompt", what, required=True)
-        qtype = self._str(q, "type", what, required=True)
+        prompt = self.text(q, "prompt", what, required=True)
+        qtype = self.text(q, "type", what, required=True)
         if qtype and qtype not in QUESTION_TYPES:
             self.p.add(
-                f"{what}: unknown type '{qtype}'{_closest(qtype, set(QUESTION_TYPES))} "
+                f"{what}: unknown type '{qtype}'{closest(qtype, set(QUESTION_TYPES))} "
                 f"(known: {', '.join(QUESTION_TYPES)})",
                 q.line_of("type"),
             )
@@ -211,7 +193,7 @@ class _Validator:
             probes_raw = []
         options = self._options(q, qtype, what)
         columns = self._columns(q, qtype, what)
-        fmt = self._str(q, "format", what)
+        fmt = self.text(q, "format", what)
         if fmt and (qtype not in ("tags", "text") or fmt not in TAG_FORMATS):
             self.p.add(
                 f"{what}: format '{fmt}' is not allowed here (tags and text take: {', '.join(sorted(TAG_FORMATS))})",
@@ -240,10 +222,10 @@ class _Validator:
             type=qtype,
             section=section,
             required=required,
-            help=self._str(q, "help", what),
+            help=self.text(q, "help", what),
             probes=tuple(str(p) for p in probes_raw),
-            example=self._str(q, "example", what),
-            unit=self._str(q, "unit", what),
+            example=self.text(q, "example", what),
+            unit=self.text(q, "unit", what),
             options=options,
             columns=columns,
             when=when,
@@ -262,7 +244,7 @@ class _Validator:
         for i, item in enumerate(raw):
             item_line = raw.line_of(i)
             if isinstance(item, YMap):
-                self._unknown_keys(item, OPTION_KEYS, f"{what} option")
+                self.unknown_keys(item, OPTION_KEYS, f"{what} option")
                 if item.get("value") is None:
                     self.p.add(f"{what}: an option needs a 'value'", item_line)
                     continue
@@ -306,8 +288,8 @@ class _Validator:
             if not isinstance(c, YMap):
                 self.p.add(f"{what}: a column must be a mapping with id, label and type", line)
                 continue
-            self._unknown_keys(c, COLUMN_KEYS, f"{what} column")
-            cid = self._str(c, "id", f"{what} column", required=True)
+            self.unknown_keys(c, COLUMN_KEYS, f"{what} column")
+            cid = self.text(c, "id", f"{what} column", required=True)
             if not cid:
                 continue
             if not re.match(r"^[a-z][a-z0-9_]*$", cid):
@@ -315,7 +297,7 @@ class _Validator:
             if cid in seen:
                 self.p.add(f"{what}: duplicate column '{cid}'", line)
             seen.add(cid)
-            ctype = self._str(c, "type", f"{what} column '{cid}'") or "text"
+            ctype = self.text(c, "type", f"{what} column '{cid}'") or "text"
             if ctype not in COLUMN_TYPES:
                 self.p.add(
                     f"{what}: column '{cid}' has unknown type '{ctype}' (known: {', '.join(sorted(COLUMN_TYPES))})",
@@ -331,21 +313,14 @@ class _Validator:
             cols.append(
                 Column(
                     cid,
-                    self._str(c, "label", "column") or cid,
+                    self.text(c, "label", "column") or cid,
                     ctype,
                     options,
                     bool(c.get("required", False)),
-                    self._str(c, "help", "column"),
+                    self.text(c, "help", "column"),
                 )
             )
         return tuple(cols)
-
-
-def _closest(word: str, choices: Iterable[str]) -> str:
-    import difflib
-
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.75)
-    return f" (did you mean '{match[0]}'?)" if match else ""
 
 
 @dataclass

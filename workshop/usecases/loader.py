@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlsource
+from ..checking import MappingChecker
 from ..conditions import Condition
-from ..errors import ConditionError, LoadError, Problems, ValidationErrors, WorkshopError
+from ..errors import ConditionError, LoadError, ValidationErrors, WorkshopError
 from ..yamlsource import YList, YMap
 from .events import EVENTS, ROLES
 from .model import (
@@ -73,9 +74,9 @@ def load_template_text(
     return _Validator(filename, answer_ids).run(data)
 
 
-class _Validator:
+class _Validator(MappingChecker):
     def __init__(self, filename: str, answer_ids: set[str] | None) -> None:
-        self.p = Problems(filename)
+        super().__init__(filename)
         self.answer_ids = answer_ids
         self.params: dict[str, ParameterSpec] = {}
 
@@ -113,22 +114,6 @@ class _Validator:
             else:
                 self._check_names([name], line, f"{what} placeholder")
 
-    def _str(self, obj: YMap, key: str, what: str, required: bool = False) -> str:
-        v = obj.get(key)
-        if v is None:
-            if required:
-                self.p.add(f"{what}: '{key}' is required", obj.line)
-            return ""
-        if isinstance(v, (dict, list)):
-            self.p.add(f"{what}: '{key}' must be text", obj.line_of(key))
-            return ""
-        return str(v)
-
-    def _unknown(self, obj: YMap, allowed: set[str], what: str) -> None:
-        for k in obj:
-            if k not in allowed and not str(k).startswith("x-"):
-                self.p.add(f"{what}: unknown key '{k}'", obj.line_of(k))
-
     def _texts(self, data: YMap, key: str, required: bool = False) -> tuple[Text, ...]:
         raw = data.get(key)
         if raw is None:
@@ -142,8 +127,8 @@ class _Validator:
         for i, item in enumerate(raw):
             line = raw.line_of(i)
             if isinstance(item, YMap):
-                self._unknown(item, {"text", "when"}, key)
-                text = self._str(item, "text", key, required=True)
+                self.unknown_keys(item, {"text", "when"}, key)
+                text = self.text(item, "text", key, required=True)
                 when = self._cond(item, "when", f"{key} condition")
             elif isinstance(item, str):
                 text, when = item, None
@@ -158,18 +143,18 @@ class _Validator:
         if not isinstance(data, YMap):
             self.p.add("a use-case template must be a mapping", 1)
             self.p.raise_if_any()
-        self._unknown(data, TOP_KEYS, "template")
-        tid = self._str(data, "id", "template", required=True)
+        self.unknown_keys(data, TOP_KEYS, "template")
+        tid = self.text(data, "id", "template", required=True)
         if tid and not ID_RE.match(tid):
             self.p.add(f"template id '{tid}' must be lower-case letters, digits and '-'", data.line_of("id"))
-        category = self._str(data, "category", "template", required=True)
+        category = self.text(data, "category", "template", required=True)
         if category and category not in CATEGORIES:
             self.p.add(
                 f"unknown category '{category}' (known: {', '.join(CATEGORIES)})", data.line_of("category")
             )
         self._parameters(data)
-        title = self._str(data, "title", "template", required=True)
-        objective = self._str(data, "objective", "template", required=True)
+        title = self.text(data, "title", "template", required=True)
+        objective = self.text(data, "objective", "template", required=True)
         self._text_placeholders(title, data.line_of("title"), "title")
         self._text_placeholders(objective, data.line_of("objective"), "objective")
         when = self._cond(data, "when", "when")
@@ -204,8 +189,8 @@ class _Validator:
             attack=attack,
             references=tuple(refs),
             evasions=evasions,
-            service=self._str(data, "service", "template") or "audit",
-            version=self._str(data, "version", "template") or "1",
+            service=self.text(data, "service", "template") or "audit",
+            version=self.text(data, "version", "template") or "1",
             source=self.p.file,
         )
         self.p.raise_if_any()
@@ -227,8 +212,8 @@ class _Validator:
             if not isinstance(spec, YMap):
                 self.p.add(f"{what} must be a mapping with description, type and default", line)
                 continue
-            self._unknown(spec, PARAM_KEYS, what)
-            ptype = self._str(spec, "type", what, required=True)
+            self.unknown_keys(spec, PARAM_KEYS, what)
+            ptype = self.text(spec, "type", what, required=True)
             if ptype and ptype not in PARAM_TYPES:
                 self.p.add(
                     f"{what}: unknown type '{ptype}' (known: {', '.join(PARAM_TYPES)})", spec.line_of("type")
@@ -248,12 +233,12 @@ class _Validator:
             derive = self._cond(spec, "from", f"{what} 'from'")
             self.params[str(name)] = ParameterSpec(
                 name=str(name),
-                description=self._str(spec, "description", what, required=True),
+                description=self.text(spec, "description", what, required=True),
                 type=ptype,
                 default=default,
                 derive=derive,
-                baseline=self._str(spec, "baseline", what),
-                unit=self._str(spec, "unit", what),
+                baseline=self.text(spec, "baseline", what),
+                unit=self.text(spec, "unit", what),
             )
 
     def _logic(self, data: YMap) -> Logic:
@@ -263,8 +248,8 @@ class _Validator:
                 "'logic' is required: a mapping with at least 'type'", data.line_of("logic") or data.line
             )
             return Logic("single")
-        self._unknown(raw, LOGIC_KEYS, "logic")
-        ltype = self._str(raw, "type", "logic", required=True)
+        self.unknown_keys(raw, LOGIC_KEYS, "logic")
+        ltype = self.text(raw, "type", "logic", required=True)
         if ltype and ltype not in LOGIC_TYPES:
             self.p.add(
                 f"logic: unknown type '{ltype}' (known: {', '.join(LOGIC_TYPES)})", raw.line_of("type")
@@ -352,8 +337,8 @@ class _Validator:
         if not isinstance(raw, YMap):
             self.p.add("'priority' must be a mapping with 'default' and 'raise'", data.line_of("priority"))
             return "medium", ()
-        self._unknown(raw, {"default", "raise"}, "priority")
-        default = self._str(raw, "default", "priority", required=True) or "medium"
+        self.unknown_keys(raw, {"default", "raise"}, "priority")
+        default = self.text(raw, "default", "priority", required=True) or "medium"
         if default not in PRIORITIES:
             self.p.add(
                 f"priority: unknown level '{default}' (known: {', '.join(PRIORITIES)})",
@@ -365,12 +350,12 @@ class _Validator:
             if not isinstance(r, YMap):
                 self.p.add("priority: each 'raise' item needs when, level and reason", line)
                 continue
-            self._unknown(r, {"when", "level", "reason"}, "priority rule")
+            self.unknown_keys(r, {"when", "level", "reason"}, "priority rule")
             cond = self._cond(r, "when", "priority rule")
-            level = self._str(r, "level", "priority rule", required=True)
+            level = self.text(r, "level", "priority rule", required=True)
             if level and level not in PRIORITIES:
                 self.p.add(f"priority rule: unknown level '{level}'", r.line_of("level"))
-            reason = self._str(r, "reason", "priority rule", required=True)
+            reason = self.text(r, "reason", "priority rule", required=True)
             if cond is not None and level in PRIORITIES:
                 rules.append(PriorityRule(cond, level, reason))
         return default, tuple(rules)
@@ -386,13 +371,13 @@ class _Validator:
             if not isinstance(item, YMap) or not item.get("technique"):
                 self.p.add("attack: each item needs 'technique' and 'reason'", line)
                 continue
-            self._unknown(item, {"technique", "reason"}, "attack item")
+            self.unknown_keys(item, {"technique", "reason"}, "attack item")
             tech = str(item["technique"]).upper()
             if not TECHNIQUE_RE.match(tech):
                 self.p.add(
                     f"attack: '{item['technique']}' is not a technique id like T1110 or T1110.003", line
                 )
-            reason = self._str(item, "reason", "attack", required=True)
+            reason = self.text(item, "reason", "attack", required=True)
             out.append(AttackRef(tech, reason))
         return tuple(out)
 
@@ -404,16 +389,16 @@ class _Validator:
             if not isinstance(item, YMap):
                 self.p.add("evasions: each item needs id, kind and description", line)
                 continue
-            self._unknown(item, {"id", "kind", "description"}, "evasion")
-            kind = self._str(item, "kind", "evasion", required=True)
+            self.unknown_keys(item, {"id", "kind", "description"}, "evasion")
+            kind = self.text(item, "kind", "evasion", required=True)
             if kind and kind not in EVASION_KINDS:
                 self.p.add(
                     f"evasion: unknown kind '{kind}' (known: {', '.join(sorted(EVASION_KINDS))})", line
                 )
             out.append(
                 Evasion(
-                    self._str(item, "id", "evasion", required=True),
-                    self._str(item, "description", "evasion", True),
+                    self.text(item, "id", "evasion", required=True),
+                    self.text(item, "description", "evasion", True),
                     kind,
                 )
             )
