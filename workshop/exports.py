@@ -97,7 +97,8 @@ def html_files(req: ExportRequest) -> Files:
     out: Files = {}
     for name, text in markdown_files(req).items():
         title = name.removesuffix(".md").replace("-", " ")
-        out[name.removesuffix(".md") + ".html"] = to_html(str(text), title)
+        one_page = name.endswith("analyst-brief.md")  # one page: no table of contents
+        out[name.removesuffix(".md") + ".html"] = to_html(str(text), title, toc=not one_page)
     return out
 
 

@@ -88,6 +88,10 @@ def markdown_to_html(source: str, title: str, toc: bool = True) -> str:
     )
     body = md.convert(source)
     toc_html = f'<nav class="toc">{md.toc}</nav>' if toc and getattr(md, "toc_tokens", None) else ""
+    if toc_html and "</h1>" in body:  # the contents go under the document's title
+        head, rest = body.split("</h1>", 1)
+        body = f"{head}</h1>\n{toc_html}{rest}"
+        toc_html = ""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'

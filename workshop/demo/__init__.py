@@ -48,18 +48,27 @@ def attach_demo_baseline(store: Store) -> None:
 
 
 def review_use_cases(store: Store, catalogue: Catalogue) -> None:
-    """Generate the demo's use cases and review them as a team would: accept most, reject
-    one low-value idea with a reason, and leave the other low and conditional ones proposed."""
+    """Generate the demo's use cases and review them as a team would: accept most, reject one
+    idea with a reason, and leave the noisy, low-priority and conditional ones proposed."""
     from ..usecases.service import generate_for_application, load_templates
 
     templates = load_templates(catalogue, store.workspace)
     generate_for_application(store, DEMO_SLUG, templates, catalogue, who="demo")
     ucs = store.list_use_cases(DEMO_SLUG)
-    low = [u.template_id for u in ucs if u.priority == "low"]
-    if low:
-        store.set_status(DEMO_SLUG, low[:1], "rejected", who="demo",
-                         reason="Low value for the payroll portal; revisit at the next review.")  # fmt: skip
-    accept = [u.template_id for u in ucs if u.template_id not in low and not u.effective().get("conditional")]
+    # As the payroll team decided in the workshop: one idea rejected, one left to decide later.
+    rejected = {
+        "first-export-by-user": "Every clerk exports at month-end; a first export is not unusual here."
+    }
+    later = {"log-silence"}  # nights and weekends are silent: it needs a business-hours window first
+    for tid, reason in rejected.items():
+        if any(u.template_id == tid for u in ucs):
+            store.set_status(DEMO_SLUG, [tid], "rejected", who="demo", reason=reason)
+    accept = [
+        u.template_id
+        for u in ucs
+        if u.template_id not in rejected and u.template_id not in later and u.priority != "low"
+        and not u.effective().get("conditional")
+    ]  # fmt: skip
     store.set_status(
         DEMO_SLUG, accept, "accepted", who="demo", reason="Agreed with the owners in the workshop."
     )

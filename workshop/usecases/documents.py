@@ -196,7 +196,7 @@ def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
         ("Login", a("auth.methods")),
         ("MFA", a("auth.mfa")),
     ]
-    out += ["", md_table(["", ""], [[k, v] for k, v in facts if v]), ""]
+    out += ["", md_table(["Fact", "From the workshop"], [[k, v] for k, v in facts if v]), ""]
     out += ["## What normal looks like", ""]
     normal = [
         ("Business hours", a("access.business_hours")),
@@ -209,7 +209,7 @@ def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
         ("Busy periods", a("volume.peak_periods")),
         ("Maintenance windows", a("change.windows")),
     ]
-    out += [md_table(["", ""], [[k, v] for k, v in normal if v]), ""]
+    out += [md_table(["Aspect", "What the owners said"], [[k, v] for k, v in normal if v]), ""]
     accounts = ctx.values.get("service.accounts") or []
     if accounts:
         out += ["Service accounts (expected, not people):", ""]
@@ -240,5 +240,5 @@ def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
     return "\n".join(out) + "\n"
 
 
-def to_html(markdown_text: str, title: str) -> str:
-    return markdown_to_html(markdown_text, title)
+def to_html(markdown_text: str, title: str, toc: bool = True) -> str:
+    return markdown_to_html(markdown_text, title, toc=toc)
