@@ -68,3 +68,15 @@ def backend(request: pytest.FixtureRequest, workspace: Path, monkeypatch: pytest
     if request.param == "postgres":
         monkeypatch.setenv("WORKSHOP_DB_URL", request.getfixturevalue("pg_url"))
     return request.param
+
+
+# Property tests explore at random on developers' machines; in CI they replay a fixed
+# sequence, so a run is reproducible and a new random find cannot block a landing.
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        _hypothesis_settings.load_profile("ci")
+except ImportError:  # pragma: no cover - hypothesis is in requirements-dev.txt
+    pass

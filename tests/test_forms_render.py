@@ -79,7 +79,7 @@ def test_html_form_is_one_page_without_facilitator_notes(mini: Questionnaire) ->
     html = blank_html(mini)
     assert html.startswith("<!DOCTYPE html>")
     assert "<title>Mini workshop (tests)</title>" in html
-    assert '<nav class="toc">' in html
+    assert '<div class="toc">' in html
     assert html.count("<h3") == len(mini.questions)
     assert "FACILITATOR-ONLY" not in html
     assert "<script" not in html and "<link" not in html  # self-contained, no scripts
@@ -229,9 +229,9 @@ def test_markdown_to_html_page() -> None:
     html = markdown_to_html(source, 'Doc "title" <x>')
     assert html.startswith('<!DOCTYPE html>\n<html lang="en">')
     assert "<title>Doc &quot;title&quot; &lt;x&gt;</title>" in html
-    assert '<nav class="toc">' in html and 'href="#first"' in html
+    assert '<div class="toc">' in html and 'href="#first"' in html
     assert "@media print" in html
-    assert '<nav class="toc">' not in markdown_to_html(source, "t", toc=False)
+    assert '<div class="toc">' not in markdown_to_html(source, "t", toc=False)
 
 
 # --- CSV ----------------------------------------------------------------------------------------------

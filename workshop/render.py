@@ -83,11 +83,11 @@ def markdown_to_html(source: str, title: str, toc: bool = True) -> str:
     """Render our Markdown into one self-contained printable HTML page."""
     md = markdown.Markdown(
         extensions=["tables", "toc", "sane_lists", "attr_list"],
-        extension_configs={"toc": {"toc_depth": "2-3", "title": "Contents"}},
+        extension_configs={"toc": {"toc_depth": "2-2", "title": "Contents"}},
         output_format="html",
     )
     body = md.convert(source)
-    toc_html = f'<nav class="toc">{md.toc}</nav>' if toc and getattr(md, "toc_tokens", None) else ""
+    toc_html = f"<nav>{md.toc}</nav>" if toc and getattr(md, "toc_tokens", None) else ""
     if toc_html and "</h1>" in body:  # the contents go under the document's title
         head, rest = body.split("</h1>", 1)
         body = f"{head}</h1>\n{toc_html}{rest}"
