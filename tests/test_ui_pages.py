@@ -365,3 +365,14 @@ def test_review_shows_changes_since_previous_interview(ws: Path) -> None:
     assert changes
     row = changes[0].value.iloc[0]
     assert (row["question_id"], row["before"], row["after"]) == ("basics.users", "100 people", "400 people")
+
+
+def test_signed_in_identity_is_written_into_the_answer_history(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workshop.ui import state
+
+    monkeypatch.setattr(state, "current_user", lambda: "ann.facilitator@example.org")
+    at = open_workshop()
+    at.text_input(key="v:1:basics.name").input("Claims").run()
+    with Store.open(ws) as s:
+        history = s.history(1, "basics.name")
+    assert [h.who for h in history] == ["ann.facilitator@example.org"]

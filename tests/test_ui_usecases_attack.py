@@ -155,3 +155,14 @@ def test_attack_page_without_application(workspace: Path) -> None:
     assert not at.error
     assert json.loads  # the page works without any application or bundle
     assert "built-in catalogue" in at.caption[0].value
+
+
+def test_rule_test_results_show_beside_each_use_case(demo: Path) -> None:
+    from workshop.rules.testing import run_tests
+
+    with Store.open(demo) as s:
+        run_tests(s, "payroll-portal")
+    at = open_page(USECASES)
+    table = at.dataframe[0].value
+    brute = table.loc[table["Use case"] == "Brute force against the Payroll Portal login", "Rule test"].iloc[0]
+    assert brute.startswith("fires") and "/day on sample" in brute

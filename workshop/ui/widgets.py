@@ -107,10 +107,6 @@ def _widget_value(iid: int, q: Question) -> Any:
 # --- saving ---------------------------------------------------------------------------
 
 
-def _who(interview_facilitator: str) -> str:
-    return state.current_user() or interview_facilitator or "facilitator"
-
-
 def save(q: Questionnaire, iid: int, qid: str, who: str, value: Any = ..., **flags: Any) -> Answer | None:
     """Save through the store; keep the revision; turn every failure into a message."""
     errors = _errors()

@@ -66,7 +66,16 @@ def _set_status(app: Application, ids: list[str], status: str, reason: str) -> N
     st.session_state["uc_message"] = ("success" if changed else "warning", msg)
 
 
-def _table(ucs: list[UseCase]) -> None:
+def _test_mark(result: dict | None) -> str:
+    if not result:
+        return "not run"
+    mark = "fires" if result.get("fires_on_true_positive") else "DOES NOT FIRE"
+    if result.get("alerts_per_day") is not None:
+        mark += f" · {float(result['alerts_per_day']):.2f}/day on sample"
+    return mark
+
+
+def _table(ucs: list[UseCase], tests: dict[str, dict]) -> None:
     rows = [
         {
             "Use case": u.title,
@@ -75,6 +84,7 @@ def _table(ucs: list[UseCase]) -> None:
             "Category": u.get("category", ""),
             "ATT&CK": ", ".join(a["technique"] for a in u.attack) or "-",
             "Missing answers": len(u.get("missing_answers") or []),
+            "Rule test": _test_mark(tests.get(u.template_id)),
             "Needs review": "conflict" if u.conflicts else ("no longer applies" if not u.applies else ""),
             "id": u.template_id,
         }
@@ -382,7 +392,9 @@ def render() -> None:
     if not shown:
         st.info("No use case matches these filters.")
         return
-    _table(shown)
+    from workshop.rules.testing import latest_rule_tests
+
+    _table(shown, latest_rule_tests(s, app.slug))
     titles = {u.template_id: u.title for u in shown}
     current = st.session_state.get("uc_selected")
     ids = list(titles)

@@ -146,7 +146,7 @@ def render() -> None:
         st.radio("Sections", section_ids, key=nav_key, format_func=label, on_change=_on_nav, args=(iid,))
     section = q.section(st.session_state[nav_key])
     ctx = context_for(answers)
-    who = interview.facilitator
+    who = state.current_user() or interview.facilitator or "facilitator"  # the signed-in person first
     with body:
         st.header(section.title)
         if section.intro:
