@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -151,9 +150,11 @@ def test_attack_page_with_a_bundle_setting(demo: Path, shared_dir: Path) -> None
 
 
 def test_attack_page_without_application(workspace: Path) -> None:
-    at = open_page(ATTACK, slug=None)
+    at = open_page(ATTACK, slug=None)  # no application, no bundle: the built-in catalogue
     assert not at.error
-    assert json.loads  # the page works without any application or bundle
+    assert any("Choose an application" in i.value for i in at.info)  # suggestions need one
+    at.text_input(key="attack_q").input("valid accounts").run()
+    assert at.radio(key="attack_pick").value == "T1078"
     assert "built-in catalogue" in at.caption[0].value
 
 
