@@ -7,6 +7,7 @@ every file was produced, so a failure leaves no half-written export behind.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,10 +105,20 @@ def html_files(req: ExportRequest) -> Files:
 
 def attack_index(bundle: str | None = None):
     """The ATT&CK index for exports: the bundle asked for, else the workspace setting, else the
-    newest download, else the built-in catalogue."""
-    from .attack import load_index_or_builtin, resolve_bundle
+    newest download, else the built-in catalogue. Kept in memory per file and modification time,
+    since documents look technique names up on every preview."""
+    from .attack import resolve_bundle
 
-    index, _warning = load_index_or_builtin(resolve_bundle(bundle))
+    path = resolve_bundle(bundle)
+    stamp = path.stat().st_mtime_ns if path is not None and path.exists() else None
+    return _index_for(str(path) if path is not None else None, stamp)
+
+
+@functools.lru_cache(maxsize=4)
+def _index_for(path: str | None, _stamp: int | None):
+    from .attack import load_index_or_builtin
+
+    index, _warning = load_index_or_builtin(path)
     return index
 
 
