@@ -444,7 +444,7 @@ def test_interview_followups_formats(
     ok(capsys, "interview", "answer", app, "auth.methods", "[sso]", "--follow-up")
     md = ok(capsys, "interview", "followups", app)
     assert md.startswith("# Follow-ups from the Payroll Portal workshop (2025-06-01)")
-    assert "&lt;b&gt;ask&lt;/b&gt; \\| now" in md and "\\(unassigned\\)" in md
+    assert "&lt;b&gt;ask&lt;/b&gt; \\| now" in md and "(unassigned)" in md
     assert "| &#61;HR |" in md
     rows = list(csv.reader(io.StringIO(ok(capsys, "interview", "followups", app, "--format", "csv"))))
     assert rows[0][0] == "question_id"

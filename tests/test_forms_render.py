@@ -63,12 +63,12 @@ def hostile() -> Questionnaire:
 
 def test_markdown_form_has_every_question_and_no_facilitator_notes(mini: Questionnaire) -> None:
     md = blank_markdown(mini)
-    assert md.startswith("# Mini workshop \\(tests\\)\n")
+    assert md.startswith("# Mini workshop (tests)\n")
     for n, _question in enumerate(mini.questions, start=1):
         assert f"### {n}. " in md
     assert "### 1. How do users log in? **(required)**" in md
     assert "*Choose any: Single sign-on / Local accounts / Other*" in md
-    assert "*A whole number \\(failed attempts\\)*" in md
+    assert "*A whole number (failed attempts)*" in md
     assert "Only if: `'local' in auth.methods`" in md
     assert "Example: SSO for staff" in md
     assert "## Authentication" in md and "## Access" in md

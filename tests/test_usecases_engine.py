@@ -384,7 +384,7 @@ def test_only_keeps_listed_values_and_warns_when_the_list_is_empty(questionnaire
     )
     assert named["logic"]["only"] == {"user": "accounts"}
     assert named["parameters"]["accounts"]["value"] == ["bg-admin1"]
-    assert "Only events whose user (`user`, assumed) is one of: {params.accounts}" in named["strategy_abstract"]
+    assert "Only events whose user (field user, assumed) is one of: {params.accounts}" in named["strategy_abstract"]
     assert not any("cannot fire" in b for b in named["blind_spots"])
     empty = generate(t, inputs(questionnaires, {"auth.methods": ["local"]}))
     assert any("No values are named for 'accounts'" in b for b in empty["blind_spots"])

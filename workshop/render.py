@@ -18,7 +18,9 @@ import markdown
 
 # Characters Python-Markdown accepts a backslash escape for; '~' and '=' are not among
 # them ("\~" would print the backslash), so those become HTML entities instead.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|])")
+# Only what starts Markdown syntax anywhere in a line; "(" "!" and friends only matter next to "["
+# (escaped), and "#", "+", "-", "=", "1." only at the start of a line (handled below).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|])")
 
 
 def md_escape(text: object, multiline: bool = True) -> str:
@@ -31,8 +33,10 @@ def md_escape(text: object, multiline: bool = True) -> str:
     # a line starting with "1." or "-" would become a list, "===" a heading; escape the marker
     s = re.sub(r"(?m)^(\s*)(\d+)\.", r"\1\2\\.", s)
     s = re.sub(
-        r"(?m)^(\s*)([-=]+)",
-        lambda m: m.group(1) + "".join("\\-" if c == "-" else "&#61;" for c in m.group(2)),
+        r"(?m)^(\s*)([-=+#]+)",
+        lambda m: (
+            m.group(1) + "".join({"-": "\\-", "+": "\\+", "#": "\\#"}.get(c, "&#61;") for c in m.group(2))
+        ),
         s,
     )
     if multiline:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import yamlsource
 from .errors import WorkshopError
 from .fileio import atomic_write_text
@@ -20,6 +18,34 @@ DEFAULTS: dict[str, Any] = {
     "attack_bundle": "",  # path of an ATT&CK STIX bundle ("" = newest download, else built-in)
     "review_interval_days": {"critical": 180, "high": 365, "medium": 365, "low": 730},
 }
+
+
+def check(key: str, value: Any) -> Any:
+    """A setting's value in its proper shape, or InputError saying what it must be."""
+    from .errors import InputError
+
+    if key == "review_interval_days":
+        if not isinstance(value, dict) or not value:
+            raise InputError("review_interval_days is a mapping of criticality to days, e.g. {high: 365}")
+        out = {}
+        for crit, days in value.items():
+            if crit not in DEFAULTS["review_interval_days"]:
+                raise InputError(f"unknown criticality '{crit}' (use {', '.join(DEFAULTS['review_interval_days'])})")
+            if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
+                raise InputError(f"review interval for {crit} must be a positive whole number of days, not {days!r}")
+            out[str(crit)] = days
+        return out
+    if key == "attack_bundle":
+        if value in (None, ""):
+            return ""
+        from .attack import load_index
+
+        path = Path(str(value)).expanduser()
+        if not path.is_file():
+            raise InputError(f"no ATT&CK bundle at {path}")
+        load_index(path)  # raises LoadError with the reason when it is not an ATT&CK bundle
+        return str(path.resolve())
+    return value
 
 
 def load(workspace: Path) -> dict[str, Any]:
@@ -34,8 +60,9 @@ def load(workspace: Path) -> dict[str, Any]:
             data = dict(loaded)
     out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in DEFAULTS.items()}
     for k, v in data.items():
-        if isinstance(out.get(k), dict) and isinstance(v, dict):
-            out[k].update(v)
+        if isinstance(out.get(k), dict):
+            if isinstance(v, dict):  # a hand-edited file with the wrong shape keeps the defaults
+                out[k].update({kk: vv for kk, vv in v.items() if isinstance(vv, int) and not isinstance(vv, bool)})
         else:
             out[k] = v
     return out
@@ -43,7 +70,12 @@ def load(workspace: Path) -> dict[str, Any]:
 
 def save(workspace: Path, changes: dict[str, Any]) -> dict[str, Any]:
     current = load(workspace)
-    current.update(changes)
+    for key, value in changes.items():
+        value = check(key, value)
+        if isinstance(current.get(key), dict) and isinstance(value, dict):
+            current[key].update(value)
+        else:
+            current[key] = value
     workspace.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(workspace / FILENAME, yaml.safe_dump(current, sort_keys=True, allow_unicode=True))
+    atomic_write_text(workspace / FILENAME, yamlsource.dump(dict(sorted(current.items()))))
     return current

@@ -143,6 +143,7 @@ def apply_proposal(
     who: str = "",
 ) -> UseCase:
     """Set a parameter to the value a method proposes, recording the method and the baseline."""
+    store.get_use_case(slug, template_id)  # "no use case 'x'" before anything else
     for item in proposals_for(store, slug, baseline):
         if item.use_case == template_id and item.parameter == parameter:
             break

@@ -211,8 +211,13 @@ class _Dumper(yaml.SafeDumper):
 _FRAGILE = frozenset("\x85\u2028\u2029\r\ufeff")
 
 
+def fragile(data: str) -> bool:
+    """True when YAML would change this text on reading unless it is double-quoted."""
+    return any(ch in _FRAGILE or (ord(ch) < 32 and ch not in "\n\t") for ch in data)
+
+
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
-    if any(ch in _FRAGILE or (ord(ch) < 32 and ch not in "\n\t") for ch in data):
+    if fragile(data):
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     return dumper.represent_str(data)
 

@@ -79,21 +79,14 @@ def settings_set(args: argparse.Namespace) -> int:
     from ..workspace import resolve_workspace
 
     ws = resolve_workspace(getattr(args, "workspace", None))
-    current = settings.load(ws)
     value = yamlsource.load(args.value, "<value>")
     head, _, rest = args.key.partition(".")
     if head not in settings.DEFAULTS:
         raise InputError(f"unknown setting '{head}' (known: {', '.join(settings.DEFAULTS)})")
     if rest:
-        if not isinstance(current[head], dict) or rest not in current[head]:
+        if not isinstance(settings.DEFAULTS[head], dict) or rest not in settings.DEFAULTS[head]:
             raise InputError(f"unknown setting '{args.key}'")
-        if head == "review_interval_days" and (
-            not isinstance(value, int) or isinstance(value, bool) or value <= 0
-        ):
-            raise InputError("a review interval is a positive whole number of days")
-        current[head][rest] = value
-        settings.save(ws, {head: current[head]})
-    else:
-        settings.save(ws, {head: value})
-    print(f"{args.key} = {value}")
+        value = {rest: value}
+    settings.save(ws, {head: value})
+    print(f"{args.key} = {args.value}")
     return 0

@@ -407,6 +407,10 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    from ..yamlsource import fragile
+
+    if fragile(data):  # NEL, line separators, CR, BOM: only double quotes keep them
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     if "\n" in data and not _CONTROL.search(data) and data == data.strip(" ") and "\r" not in data:
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", data)

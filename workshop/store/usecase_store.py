@@ -9,6 +9,7 @@ person and the answers changed keeps the person's value and is listed in
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,36 @@ class UseCaseEvent:
             "new": self.new,
             "reason": self.reason,
         }
+
+
+_DURATION = re.compile(r"^\d+[smhd]$")
+
+
+def check_parameter(name: str, ptype: str, value: Any) -> Any:
+    """A parameter value of the declared type, or InputError: a rule built from it must not fail later."""
+    if ptype == "integer":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
+            raise InputError(f"parameter '{name}' is a whole number of 0 or more, not {value!r}")
+        return int(value)
+    if ptype == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise InputError(f"parameter '{name}' is a number of 0 or more, not {value!r}")
+        return value
+    if ptype == "duration":
+        if not isinstance(value, str) or not _DURATION.match(value) or int(value[:-1]) == 0:
+            raise InputError(f"parameter '{name}' is a duration such as 15m, 1h or 30d, not {value!r}")
+        return value
+    if ptype == "list":
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(v, (dict, list)) for v in items):
+            raise InputError(f"parameter '{name}' is a list of values")
+        return [str(v) for v in items if str(v).strip()]
+    if ptype == "time_window":
+        from ..questionnaire.model import Question
+        from ..questionnaire.values import coerce
+
+        return coerce(Question(name, name, "time_window", ""), value)
+    return value
 
 
 def _editable_key(name: str) -> bool:
@@ -278,6 +309,8 @@ class UseCaseStoreMixin:
                     if isinstance(value, dict)
                     else {"value": value, "source": "manual", "detail": reason}
                 )
+                ptype = (row.generated or {}).get("parameters", {}).get(pname, {}).get("type", "")
+                entry = dict(entry, value=check_parameter(pname, ptype, entry.get("value")))
                 entry.setdefault("at", now.isoformat())
                 entry.setdefault("who", who)
                 edits[name] = entry

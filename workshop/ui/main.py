@@ -62,7 +62,7 @@ def _sidebar() -> None:
                 "Application",
                 slugs,
                 index=index,
-                format_func=lambda slug: names.get(slug, slug),
+                format_func=lambda slug: f"{names.get(slug, slug)} ({slug})",  # names need not be unique
                 placeholder="Choose an application",
                 key="sidebar_app",
             )

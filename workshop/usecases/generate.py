@@ -158,7 +158,7 @@ def _priority(template: Template, inputs: Inputs) -> tuple[str, list[str], list[
 
 def _role(vocab: LogVocabulary, role: str) -> str:
     name = vocab.field_for(role)
-    return f"{role} (`{name}`{', assumed' if role in vocab.assumed_fields else ''})"
+    return f"{role} (field {name}{', assumed' if role in vocab.assumed_fields else ''})"
 
 
 def _event_text(vocab: LogVocabulary, event_id: str) -> str:

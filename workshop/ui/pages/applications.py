@@ -55,6 +55,11 @@ def _profile_form(key: str, app: Application | None) -> dict | None:
 
 def _create(fields: dict) -> None:
     s = state.store()
+    name = str(fields.get("name") or "").strip()
+    same = [a for a in s.list_applications() if a.name.casefold() == name.casefold()]
+    if same:
+        st.error(f"An application named '{name}' exists already ({same[0].slug}); choose another name.")
+        return
     slug = slugify(fields["name"])
     base, n = slug, 2
     while s.has_application(slug):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
 
 import streamlit as st
 
@@ -42,10 +41,12 @@ def _source_panel() -> None:
         )
         path = st.text_input("Bundle path", value=current, key="attack_bundle_path")
         if st.button("Use this bundle", key="attack_bundle_save"):
-            if path and not Path(path).expanduser().is_file():
-                st.error(f"No file at {path}.")
+            try:
+                with st.spinner("Checking the bundle..."):
+                    settings.save(ws, {"attack_bundle": path})  # refused unless it loads as ATT&CK
+            except WorkshopError as exc:
+                st.error(str(exc))
             else:
-                settings.save(ws, {"attack_bundle": path})
                 st.rerun()
 
 

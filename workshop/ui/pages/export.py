@@ -112,8 +112,9 @@ def render() -> None:
     if c2.button("Prepare one zip of everything", key="ex_zip"):
         with st.spinner("Building the zip (documents, rules, conversions, layer, bundle, CSV, manifest)..."):
             st.session_state["ex_zip_data"] = everything(_request(slug))
+            st.session_state["ex_zip_scope"] = slug
     zipped = st.session_state.get("ex_zip_data")
-    if zipped:
+    if zipped and st.session_state.get("ex_zip_scope") == slug:  # never offer another scope's zip
         zname, zdata = next(iter(zipped.items()))
         c2.download_button(
             f"Download {zname}", zdata, file_name=zname, mime="application/zip", key="ex_download_zip"

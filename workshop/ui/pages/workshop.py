@@ -16,7 +16,8 @@ from workshop.ui import state, widgets
 
 def _start_form(app: Application) -> None:
     cat = state.catalogue()
-    st.subheader(f"Start the workshop for {app.name}")
+    st.title(app.name)
+    st.subheader("Start the workshop")
     if not cat.questionnaires:
         st.error("No usable questionnaire was found; fix the files listed below.")
         _catalogue_errors()
