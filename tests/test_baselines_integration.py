@@ -92,7 +92,9 @@ def test_apply_records_where_the_value_came_from(demo: Path, capsys) -> None:
     )
     assert main(["baseline", "apply", "payroll-portal", "payee-changes-by-one-user", "max_changes",
                  "--workspace", ws]) == 1  # fmt: skip
-    assert "gives no value here (available: none)" in capsys.readouterr().err  # the sample has no payee changes
+    assert (
+        "gives no value here (available: none)" in capsys.readouterr().err
+    )  # the sample has no payee changes
 
 
 def test_attach_stores_aggregates_only_unless_asked(demo: Path, tmp_path: Path) -> None:
@@ -259,3 +261,14 @@ def test_hostile_cells_in_a_log_sample_are_only_data(workspace: Path, tmp_path: 
         "<script>alert(1)</script>",
         "@SUM(1)",
     }  # plain text, not evaluated
+
+
+def test_export_zip_is_never_offered_for_another_scope(demo: Path) -> None:
+    at = open_page("workshop/ui/pages/export.py")
+    at.button(key="ex_prepare").click().run()
+    at.button(key="ex_zip").click().run()
+    assert "payroll-portal-workshop-export.zip" in [b.label.split(" ", 1)[1] for b in at.download_button]
+    at.radio(key="ex_scope").set_value("portfolio").run()
+    at.button(key="ex_prepare").click().run()
+    labels = [b.label for b in at.download_button]
+    assert not any("payroll-portal-workshop-export.zip" in label for label in labels)

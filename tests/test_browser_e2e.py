@@ -170,7 +170,9 @@ def test_two_browser_sessions_on_one_interview(workspace: Path) -> None:
             box = a.locator(key_css("v:1:purpose.tech_stack")).locator("input")
             box.fill("Java 17, PostgreSQL")
             box.press("Enter")
-            wait_until(lambda: stored(workspace).get("purpose.tech_stack") == "Java 17, PostgreSQL", what="A saved")
+            wait_until(
+                lambda: stored(workspace).get("purpose.tech_stack") == "Java 17, PostgreSQL", what="A saved"
+            )
             b.locator(key_css("v:1:purpose.internet_facing")).get_by_role("radio", name="No").click()
             wait_until(lambda: stored(workspace).get("purpose.internet_facing") is False, what="B saved")
             assert stored(workspace)["purpose.tech_stack"] == "Java 17, PostgreSQL"

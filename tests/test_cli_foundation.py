@@ -491,8 +491,22 @@ def test_rereview_is_prefilled_and_shows_only_what_changed(
 ) -> None:
     app = app_with_interview
     ok(capsys, "interview", "answer", app, "auth.methods", "[sso]")
-    ok(capsys, "interview", "answer", app, "misc.users", "100", "--unknown", "--owner", "Ann", "--note", "ask HR")
-    assert "pre-filled from interview 1" in ok(capsys, "interview", "start", app, "--questionnaire", "test-mini")
+    ok(
+        capsys,
+        "interview",
+        "answer",
+        app,
+        "misc.users",
+        "100",
+        "--unknown",
+        "--owner",
+        "Ann",
+        "--note",
+        "ask HR",
+    )
+    assert "pre-filled from interview 1" in ok(
+        capsys, "interview", "start", app, "--questionnaire", "test-mini"
+    )
     shown = ok_json(capsys, "interview", "show", app, "--json")
     assert shown["interview"]["previous_id"] == 1
     users = shown["answers"]["misc.users"]

@@ -139,3 +139,26 @@ def test_portfolio_page(demo) -> None:
     at.number_input(key="interval:critical").set_value(90)
     at.button(key="FormSubmitter:intervals-Save intervals").click().run()
     assert settings.load(demo[0].workspace)["review_interval_days"]["critical"] == 90
+
+
+def test_settings_are_checked_and_never_left_broken(workspace: Path, capsys) -> None:
+    ws = str(workspace)
+    assert main(["settings", "set", "review_interval_days", "{high: 10, low: 900}", "--workspace", ws]) == 0
+    assert settings.load(workspace)["review_interval_days"] | {} == {"critical": 180, "high": 10, "medium": 365,
+                                                                    "low": 900}  # fmt: skip
+    for bad in (["review_interval_days", "5"], ["review_interval_days", "{urgent: 3}"],
+                ["review_interval_days.high", "-1"], ["attack_bundle", "/nonexistent.json"]):  # fmt: skip
+        assert main(["settings", "set", *bad, "--workspace", ws]) == 1
+        assert "workshop: error:" in capsys.readouterr().err
+    assert settings.load(workspace)["review_interval_days"]["high"] == 10  # unchanged by the refusals
+    (workspace / "settings.yaml").write_text("review_interval_days: 5\n")  # a hand-edited, broken file
+    assert settings.load(workspace)["review_interval_days"]["high"] == 365  # defaults, no crash
+    assert main(["portfolio", "--json", "--workspace", ws]) == 0
+
+
+def test_a_bundle_that_is_not_attack_is_refused(workspace: Path, tmp_path: Path, capsys) -> None:
+    bogus = tmp_path / "bundle.json"
+    bogus.write_text('{"type": "not-a-bundle"}')
+    assert main(["settings", "set", "attack_bundle", str(bogus), "--workspace", str(workspace)]) == 1
+    assert "workshop: error:" in capsys.readouterr().err
+    assert settings.load(workspace)["attack_bundle"] == ""

@@ -170,7 +170,9 @@ def test_sigma_rules_from_arbitrary_answers_stay_valid_and_mean_the_same(name, a
     app = Application("app", name.strip() or "App")
     docs = generate_all(TEMPLATES, Inputs(app, answers, Q))
     ctx = RuleContext(app, values)
-    built = [tid for tid in ("brute-force-login", "breakglass-account-used", "self-approval") if docs.get(tid)]
+    built = [
+        tid for tid in ("brute-force-login", "breakglass-account-used", "self-approval") if docs.get(tid)
+    ]
     assert "brute-force-login" in built and "breakglass-account-used" in built
     for tid in built:
         rs = build_rule_set(UseCase("app", tid, "accepted", generated=docs[tid]), ctx)

@@ -25,7 +25,9 @@ def test_parallel_saves_all_land(workspace: Path, backend: str) -> None:
             with Store.open() as s:
                 for i in range(15):
                     s.save_answer(iid, f"q.w{n}_{i}", {"n": n, "i": i}, who=f"f{n}")
-                    s.save_answer(iid, "q.shared", f"{n}-{i}", who=f"f{n}")  # last writer wins, no expected rev
+                    s.save_answer(
+                        iid, "q.shared", f"{n}-{i}", who=f"f{n}"
+                    )  # last writer wins, no expected rev
         except BaseException as exc:
             errors.append(exc)
 

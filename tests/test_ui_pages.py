@@ -367,7 +367,9 @@ def test_review_shows_changes_since_previous_interview(ws: Path) -> None:
     assert (row["question_id"], row["before"], row["after"]) == ("basics.users", "100 people", "400 people")
 
 
-def test_signed_in_identity_is_written_into_the_answer_history(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signed_in_identity_is_written_into_the_answer_history(
+    ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from workshop.ui import state
 
     monkeypatch.setattr(state, "current_user", lambda: "ann.facilitator@example.org")
@@ -376,3 +378,18 @@ def test_signed_in_identity_is_written_into_the_answer_history(ws: Path, monkeyp
     with Store.open(ws) as s:
         history = s.history(1, "basics.name")
     assert [h.who for h in history] == ["ann.facilitator@example.org"]
+
+
+def test_duplicate_application_names_are_refused_and_labels_stay_unique(ws: Path) -> None:
+    at = app_test("claims")
+    at.run()
+    at.text_input(key="new_app:name").input("claims portal")
+    at.button(key="FormSubmitter:new_app-Create application").click().run()
+    assert any("exists already" in e.value for e in at.error)
+    with Store.open(ws) as s:
+        assert [a.slug for a in s.list_applications()] == ["claims"]
+        s.create_application(Application("claims-2", "Claims Portal"))  # the CLI allows it with --slug
+    at.run()
+    sidebar = at.selectbox(key="sidebar_app")
+    assert sidebar.value == "claims"  # not switched to the other application of the same name
+    assert at.title[0].value == "Applications"

@@ -165,5 +165,7 @@ def test_rule_test_results_show_beside_each_use_case(demo: Path) -> None:
         run_tests(s, "payroll-portal")
     at = open_page(USECASES)
     table = at.dataframe[0].value
-    brute = table.loc[table["Use case"] == "Brute force against the Payroll Portal login", "Rule test"].iloc[0]
+    brute = table.loc[table["Use case"] == "Brute force against the Payroll Portal login", "Rule test"].iloc[
+        0
+    ]
     assert brute.startswith("fires") and "/day on sample" in brute

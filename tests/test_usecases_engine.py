@@ -384,7 +384,10 @@ def test_only_keeps_listed_values_and_warns_when_the_list_is_empty(questionnaire
     )
     assert named["logic"]["only"] == {"user": "accounts"}
     assert named["parameters"]["accounts"]["value"] == ["bg-admin1"]
-    assert "Only events whose user (field user, assumed) is one of: {params.accounts}" in named["strategy_abstract"]
+    assert (
+        "Only events whose user (field user, assumed) is one of: {params.accounts}"
+        in named["strategy_abstract"]
+    )
     assert not any("cannot fire" in b for b in named["blind_spots"])
     empty = generate(t, inputs(questionnaires, {"auth.methods": ["local"]}))
     assert any("No values are named for 'accounts'" in b for b in empty["blind_spots"])
@@ -410,3 +413,20 @@ def test_stray_keys_in_attack_items_are_reported(questionnaires) -> None:
     )
     with pytest.raises(ValidationErrors, match="attack item: unknown key 'badly'"):
         load_template_text(bad, "bad.yaml", answer_ids(questionnaires))
+
+
+def test_parameter_edits_are_checked_for_every_caller(demo_store, workspace: Path, capsys) -> None:
+    ws = str(workspace)
+    for name, value in (("parameters.max_failures", "abc"), ("parameters.max_failures", "-5"),
+                        ("parameters.window", "banana"), ("parameters.window", "0m")):  # fmt: skip
+        assert (
+            main(["usecases", "edit", "payroll-portal", "brute-force-login", name, value, "--workspace", ws])
+            == 1
+        )
+        assert "workshop: error: parameter" in capsys.readouterr().err
+    with pytest.raises(InputError, match="whole number"):
+        demo_store.edit_use_case("payroll-portal", "brute-force-login", "parameters.max_failures",
+                                 {"value": True, "source": "manual"})  # fmt: skip
+    uc = demo_store.edit_use_case("payroll-portal", "brute-force-login", "parameters.max_failures",
+                                  {"value": 12.0, "source": "manual"})  # fmt: skip
+    assert uc.parameters["max_failures"]["value"] == 12
