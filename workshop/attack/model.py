@@ -39,7 +39,13 @@ class AttackMeta:
 
 
 @dataclass(slots=True)
-class Tactic:
+class AttackObject:
+    """What every ATT&CK object shares: its STIX id, ATT&CK ID, name, text, link and state.
+
+    Subclasses add their own fields after these, so rows from the cache (plain lists in
+    this order) construct any of them positionally.
+    """
+
     stix_id: str
     id: str
     name: str
@@ -47,25 +53,24 @@ class Tactic:
     url: str
     revoked: bool
     deprecated: bool
-    shortname: str
 
-    kind = "tactic"
+    kind = "object"
 
     def to_dict(self) -> dict[str, Any]:
         return _public(self)
 
 
 @dataclass(slots=True)
-class Technique:
+class Tactic(AttackObject):
+    shortname: str
+
+    kind = "tactic"
+
+
+@dataclass(slots=True)
+class Technique(AttackObject):
     """A technique or sub-technique (``is_subtechnique``; ``parent`` is the parent's ID)."""
 
-    stix_id: str
-    id: str
-    name: str
-    description: str
-    url: str
-    revoked: bool
-    deprecated: bool
     tactics: list[str]
     platforms: list[str]
     is_subtechnique: bool
@@ -82,26 +87,13 @@ class Technique:
 
     kind = "technique"
 
-    def to_dict(self) -> dict[str, Any]:
-        return _public(self)
-
 
 @dataclass(slots=True)
-class DetectionStrategy:
-    stix_id: str
-    id: str
-    name: str
-    description: str
-    url: str
-    revoked: bool
-    deprecated: bool
+class DetectionStrategy(AttackObject):
     analytics: list[str] = field(default_factory=list)
     techniques: list[str] = field(default_factory=list)
 
     kind = "detection-strategy"
-
-    def to_dict(self) -> dict[str, Any]:
-        return _public(self)
 
 
 @dataclass(slots=True)
@@ -129,14 +121,7 @@ class MutableElement:
 
 
 @dataclass(slots=True)
-class Analytic:
-    stix_id: str
-    id: str
-    name: str
-    description: str
-    url: str
-    revoked: bool
-    deprecated: bool
+class Analytic(AttackObject):
     platforms: list[str] = field(default_factory=list)
     log_sources: list[LogSourceRef] = field(default_factory=list)
     mutable_elements: list[MutableElement] = field(default_factory=list)
@@ -164,53 +149,22 @@ class LogSource:
 
 
 @dataclass(slots=True)
-class DataComponent:
-    stix_id: str
-    id: str
-    name: str
-    description: str
-    url: str
-    revoked: bool
-    deprecated: bool
+class DataComponent(AttackObject):
     log_sources: list[LogSource] = field(default_factory=list)
 
     kind = "data-component"
 
-    def to_dict(self) -> dict[str, Any]:
-        return _public(self)
-
 
 @dataclass(slots=True)
-class Mitigation:
-    stix_id: str
-    id: str
-    name: str
-    description: str
-    url: str
-    revoked: bool
-    deprecated: bool
-
+class Mitigation(AttackObject):
     kind = "mitigation"
 
-    def to_dict(self) -> dict[str, Any]:
-        return _public(self)
-
 
 @dataclass(slots=True)
-class Group:
-    stix_id: str
-    id: str
-    name: str
-    description: str
-    url: str
-    revoked: bool
-    deprecated: bool
+class Group(AttackObject):
     aliases: list[str] = field(default_factory=list)
 
     kind = "group"
-
-    def to_dict(self) -> dict[str, Any]:
-        return _public(self)
 
 
 @dataclass(slots=True)
