@@ -7,10 +7,14 @@ these are the checks every such loader needs on a YAML mapping.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
 
-from .errors import Problems
+from .errors import LoadError, Problems, ValidationErrors, WorkshopError
 from .yamlsource import YMap
+
+T = TypeVar("T")
 
 
 def closest(word: str, choices: Iterable[str]) -> str:
@@ -42,3 +46,30 @@ class MappingChecker:
             self.p.add(f"{what}: '{key}' must be text", obj.line_of(key))
             return ""
         return str(value)
+
+
+def load_all(
+    dirs: Iterable[Path], load: Callable[[Path], T], what: str
+) -> tuple[dict[str, T], dict[str, list[WorkshopError]]]:
+    """Load every ``*.yaml`` under ``dirs`` by id; a broken file (or a reused id) is reported
+    under its path and does not hide the others."""
+    found: dict[str, T] = {}
+    errors: dict[str, list[WorkshopError]] = {}
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for path in sorted(d.glob("*.yaml")):
+            try:
+                item = load(path)
+            except ValidationErrors as exc:
+                errors[str(path)] = list(exc.errors)
+                continue
+            except WorkshopError as exc:
+                errors[str(path)] = [exc]
+                continue
+            first = found.get(item.id)  # type: ignore[attr-defined]
+            if first is not None:
+                errors[str(path)] = [LoadError(f"{what} id '{item.id}' is already used by {first.source}")]  # type: ignore[attr-defined]
+                continue
+            found[item.id] = item  # type: ignore[attr-defined]
+    return found, errors

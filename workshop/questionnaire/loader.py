@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlsource
-from ..checking import MappingChecker, closest
+from ..checking import MappingChecker, closest, load_all
 from ..conditions import Condition
-from ..errors import ConditionError, LoadError, ValidationErrors, WorkshopError
+from ..errors import ConditionError, LoadError, WorkshopError
 from ..yamlsource import YList, YMap, line_of
 from .model import (
     CHOICE_TYPES,
@@ -340,22 +340,5 @@ class Catalogue:
 
 def discover(dirs: Iterable[Path]) -> Catalogue:
     """Load every ``*.yaml`` questionnaire under ``dirs``; a broken file does not hide the others."""
-    cat = Catalogue()
-    for d in dirs:
-        if not d.is_dir():
-            continue
-        for path in sorted(d.glob("*.yaml")):
-            try:
-                q = load_questionnaire(path)
-            except ValidationErrors as exc:
-                cat.errors[str(path)] = list(exc.errors)
-                continue
-            except WorkshopError as exc:
-                cat.errors[str(path)] = [exc]
-                continue
-            if q.id in cat.questionnaires:
-                first = cat.questionnaires[q.id].source
-                cat.errors[str(path)] = [LoadError(f"questionnaire id '{q.id}' is already used by {first}")]
-                continue
-            cat.questionnaires[q.id] = q
-    return cat
+    questionnaires, errors = load_all(dirs, load_questionnaire, "questionnaire")
+    return Catalogue(questionnaires, errors)

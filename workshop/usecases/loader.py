@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import yamlsource
-from ..checking import MappingChecker
+from ..checking import MappingChecker, load_all
 from ..conditions import Condition
-from ..errors import ConditionError, LoadError, ValidationErrors, WorkshopError
+from ..errors import ConditionError, LoadError, WorkshopError
 from ..yamlsource import YList, YMap
 from .events import EVENTS, ROLES
 from .model import (
@@ -419,23 +419,5 @@ class TemplateCatalogue:
 
 def discover_templates(dirs: Iterable[Path], answer_ids: set[str] | None = None) -> TemplateCatalogue:
     """Load every template under ``dirs``; a broken file does not hide the others."""
-    cat = TemplateCatalogue()
-    for d in dirs:
-        if not d.is_dir():
-            continue
-        for path in sorted(d.glob("*.yaml")):
-            try:
-                t = load_template(path, answer_ids)
-            except ValidationErrors as exc:
-                cat.errors[str(path)] = list(exc.errors)
-                continue
-            except WorkshopError as exc:
-                cat.errors[str(path)] = [exc]
-                continue
-            if t.id in cat.templates:
-                cat.errors[str(path)] = [
-                    LoadError(f"template id '{t.id}' is already used by {cat.templates[t.id].source}")
-                ]
-                continue
-            cat.templates[t.id] = t
-    return cat
+    templates, errors = load_all(dirs, lambda path: load_template(path, answer_ids), "template")
+    return TemplateCatalogue(templates, errors)
