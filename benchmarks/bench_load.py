@@ -56,7 +56,7 @@ def facilitator(n: int, ws: str, db_url: str | None, interviews: list[int], seco
 def run(ws: Path, db_url: str | None, crowd: int, seconds: float) -> dict:
     if db_url:
         os.environ["WORKSHOP_DB_URL"] = db_url
-    from workshop.models import Application
+    from workshop.interview.model import Application
     from workshop.store import Store
 
     with Store.open(ws) as store:

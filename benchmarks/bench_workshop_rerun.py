@@ -30,8 +30,8 @@ def main() -> None:
     os.environ["WORKSHOP_HOME"] = str(ws)
     from streamlit.testing.v1 import AppTest
 
-    from workshop.catalogues import load_questionnaires
-    from workshop.demo import create_demo
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.demo import create_demo
     from workshop.store import Store
 
     with Store.open(ws) as s:

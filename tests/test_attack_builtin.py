@@ -9,8 +9,8 @@ import pytest
 from workshop.attack import load_builtin, load_index
 from workshop.attack.builtin import TECHNIQUES_FILE, app_logs_note
 from workshop.attack.suggest import load_rules
-from workshop.errors import ValidationErrors
-from workshop.yamlsource import load_file
+from workshop.core.errors import ValidationErrors
+from workshop.core.yamlsource import load_file
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from workshop.attack.bundle import (
     read_stix_objects,
     version_from_filename,
 )
-from workshop.errors import LoadError
+from workshop.core.errors import LoadError
 
 ENTERPRISE = "attack/enterprise-attack-18.1.json"
 ICS = "attack/ics-attack-18.1.json"

@@ -9,7 +9,7 @@ import pytest
 
 from workshop.attack import LayerEntry, build_layer, validate_layer
 from workshop.attack.navigator import STATUS_COLORS, status_color
-from workshop.errors import InputError
+from workshop.core.errors import InputError
 
 ENTRIES = [
     LayerEntry("T1110", "credential-access", ["Brute force on the portal login"], ["live"]),

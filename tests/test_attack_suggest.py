@@ -8,7 +8,7 @@ import pytest
 
 from workshop.attack import load_builtin, load_index, suggest_for_application, suggest_for_use_case
 from workshop.attack.suggest import answer_value, evaluate, load_rules
-from workshop.errors import ValidationErrors
+from workshop.core.errors import ValidationErrors
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 
 from workshop.baseline.formats import detect_format, inspect_sample, load_sample, parse_timestamps
 from workshop.baseline.mapping import merge_mapping, parse_map_args, propose_mapping
-from workshop.errors import InputError, LoadError
+from workshop.core.errors import InputError, LoadError
 
 CSV = """ts,user,action,outcome,src_ip,records
 2024-03-04T09:00:00Z,alice,login,success,10.0.0.1,

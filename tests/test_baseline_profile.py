@@ -17,7 +17,7 @@ from workshop.baseline.profile import (
     classify_failures,
     count_series,
 )
-from workshop.errors import InputError
+from workshop.core.errors import InputError
 
 # 2024-03-04 is a Monday; the sample spans Monday 4 to Sunday 10 March (7 days).
 SAMPLE = """ts,user,action,outcome,src_ip,records,sid

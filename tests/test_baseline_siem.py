@@ -11,7 +11,7 @@ from workshop.baseline.formats import LoadedSample, load_sample
 from workshop.baseline.profile import BusinessHours, build_profile
 from workshop.baseline.siem import generate_queries, profile_from_siem_tables, render_queries
 from workshop.baseline.synthetic import generate_sample
-from workshop.errors import InputError, LoadError
+from workshop.core.errors import InputError, LoadError
 
 MAPPING = {
     "timestamp": "event.created",

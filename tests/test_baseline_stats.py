@@ -21,7 +21,7 @@ from workshop.baseline.stats import (
     propose_thresholds,
     stdev_threshold,
 )
-from workshop.errors import InputError
+from workshop.core.errors import InputError
 
 VALUES = [1, 2, 3, 4, 100]
 

@@ -12,7 +12,7 @@ from workshop.baseline.formats import LoadedSample, load_sample
 from workshop.baseline.profile import build_profile, count_series
 from workshop.baseline.stats import propose_thresholds
 from workshop.baseline.synthetic import BRUTE_FORCE_IP, PlantedAnomaly, SyntheticSample, generate_sample
-from workshop.errors import InputError
+from workshop.core.errors import InputError
 
 
 @pytest.fixture(scope="module")

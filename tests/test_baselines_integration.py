@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workshop.catalogues import load_questionnaires
 from workshop.cli import main
-from workshop.demo import create_demo
-from workshop.demo.sample import demo_sample
-from workshop.errors import WorkshopError
-from workshop.models import Application
+from workshop.core.errors import WorkshopError
+from workshop.interview.model import Application
+from workshop.services.catalogues import load_questionnaires
+from workshop.services.demo import create_demo
+from workshop.services.demo.sample import demo_sample
+from workshop.services.thresholds import apply_proposal, proposals_for
 from workshop.store import Store
-from workshop.thresholds import apply_proposal, proposals_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -243,7 +243,7 @@ def test_pipeline_editor_saves_checks_and_resets(demo: Path) -> None:
 
 
 def test_hostile_cells_in_a_log_sample_are_only_data(workspace: Path, tmp_path: Path) -> None:
-    from workshop.baselines import profile_file
+    from workshop.services.baselines import profile_file
 
     path = tmp_path / "hostile.csv"
     path.write_text(

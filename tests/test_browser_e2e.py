@@ -108,8 +108,8 @@ def test_answers_survive_sigkill_of_the_server(workspace: Path) -> None:
 
 
 def test_presenter_mode_in_the_browser(workspace: Path) -> None:
-    from workshop.catalogues import load_questionnaires
-    from workshop.demo import create_demo
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.demo import create_demo
 
     with Store.open(workspace) as s:
         create_demo(s, load_questionnaires(workspace))
@@ -150,7 +150,7 @@ def test_two_browser_sessions_on_one_interview(workspace: Path) -> None:
     from e2e_support import CHROMIUM_ARGS, chromium_path
     from playwright.sync_api import sync_playwright
 
-    from workshop.models import Application
+    from workshop.interview.model import Application
 
     with Store.open(workspace) as s:
         s.create_application(Application("claims-portal", "Claims Portal"))

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from workshop import catalogues, yamlsource
-from workshop import demo as demo_module
 from workshop.cli import main
-from workshop.workspace import DB_FILENAME
+from workshop.core import yamlsource
+from workshop.core.workspace import DB_FILENAME
+from workshop.services import catalogues
+from workshop.services import demo as demo_module
 
 PROJECT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "data" / "mini-questionnaire.yaml"

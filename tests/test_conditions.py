@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from workshop.conditions import MAX_DEPTH, Condition, Context, compare, tokenize
-from workshop.errors import ConditionError, Location
+from workshop.core.conditions import MAX_DEPTH, Condition, Context, compare, tokenize
+from workshop.core.errors import ConditionError, Location
 
 
 def ev(text: str, values: dict | None = None, unknown: tuple[str, ...] = ()) -> bool:

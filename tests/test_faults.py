@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import event
 from streamlit.testing.v1 import AppTest
 
-from workshop.errors import WorkspaceError
-from workshop.models import Application
+from workshop.core.errors import WorkspaceError
+from workshop.interview.model import Application
 from workshop.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent

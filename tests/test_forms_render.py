@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from workshop import yamlsource
-from workshop.csvsafe import safe_cell, to_csv
+from workshop.core import yamlsource
+from workshop.core.csvsafe import safe_cell, to_csv
+from workshop.core.render import markdown_to_html, md_cell, md_escape, md_table
 from workshop.questionnaire import Questionnaire, load_questionnaire, load_questionnaire_text
 from workshop.questionnaire.forms import FORMATS, blank_form, blank_html, blank_markdown, blank_yaml
-from workshop.render import markdown_to_html, md_cell, md_escape, md_table
 
 PROJECT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "data" / "mini-questionnaire.yaml"

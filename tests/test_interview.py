@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from workshop.errors import AnswerError, InputError, StaleEditError
-from workshop.interview import (
+from workshop.core.errors import AnswerError, InputError, StaleEditError
+from workshop.core.render import markdown_to_html
+from workshop.interview.model import Answer, Application
+from workshop.questionnaire import Questionnaire, load_questionnaire
+from workshop.services.interview import (
     answer_question,
     diff_answers,
     follow_ups,
@@ -21,9 +24,6 @@ from workshop.interview import (
     previous_interview,
     progress,
 )
-from workshop.models import Answer, Application
-from workshop.questionnaire import Questionnaire, load_questionnaire
-from workshop.render import markdown_to_html
 from workshop.store import UNSET, Store
 
 MINI = Path(__file__).resolve().parent / "data" / "mini-questionnaire.yaml"

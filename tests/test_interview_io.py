@@ -8,13 +8,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workshop import yamlsource
-from workshop.errors import InputError, LoadError, ValidationErrors, YamlSyntaxError
-from workshop.interview import answer_question
-from workshop.interview_io import export_interview, import_interview, interview_document, parse_interview
-from workshop.models import Application
+from workshop.core import yamlsource
+from workshop.core.errors import InputError, LoadError, ValidationErrors, YamlSyntaxError
+from workshop.interview.model import Application
 from workshop.questionnaire import Catalogue, load_questionnaire
 from workshop.questionnaire.forms import blank_yaml
+from workshop.services.interview import answer_question
+from workshop.services.interview_io import (
+    export_interview,
+    import_interview,
+    interview_document,
+    parse_interview,
+)
 from workshop.store import Store
 
 DATA = Path(__file__).resolve().parent / "data"

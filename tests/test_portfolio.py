@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workshop import settings
-from workshop.catalogues import load_questionnaires
 from workshop.cli import main
-from workshop.demo import create_demo
-from workshop.interview import answer_question
-from workshop.models import Application
-from workshop.portfolio import next_review, portfolio, reviews_by_month, start_rereview
+from workshop.interview.model import Application
+from workshop.services import settings
+from workshop.services.catalogues import load_questionnaires
+from workshop.services.demo import create_demo
+from workshop.services.interview import answer_question
+from workshop.services.portfolio import next_review, portfolio, reviews_by_month, start_rereview
+from workshop.services.usecases import generate_for_application, load_templates
 from workshop.store import Store
-from workshop.usecases.service import generate_for_application, load_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 22)

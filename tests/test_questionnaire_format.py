@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from workshop.cli import main
-from workshop.errors import LoadError, ValidationErrors, WorkshopError, YamlSyntaxError
+from workshop.core.errors import LoadError, ValidationErrors, WorkshopError, YamlSyntaxError
 from workshop.questionnaire import Questionnaire, discover, load_questionnaire, load_questionnaire_text
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -117,7 +117,7 @@ def test_x_keys_are_ignored() -> None:
 
 def test_to_dict_round_trips_through_the_loader() -> None:
     q = load_questionnaire(MINI)
-    from workshop import yamlsource
+    from workshop.core import yamlsource
 
     again = load_questionnaire_text(yamlsource.dump(q.to_dict()), "again.yaml")
     assert again == q

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from test_rules_sigma import catalogue_cases, context, maximal_values, one_case
 
-from workshop.errors import LoadError
+from workshop.core.errors import LoadError
 from workshop.rules.convert import (
     SIEMS,
     convert_rule_set,
@@ -201,8 +201,8 @@ def test_bad_pipelines_are_refused(text: str, message: str) -> None:
 
 
 def test_pipeline_edit_save_reset(workspace: Path) -> None:
-    from workshop.catalogues import load_questionnaires
-    from workshop.demo import create_demo
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.demo import create_demo
     from workshop.store import Store
 
     with Store.open() as store:

@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workshop import yamlsource
 from workshop.attack import load_index_or_builtin
-from workshop.catalogues import load_questionnaires
-from workshop.models import Answer, Application
+from workshop.core import yamlsource
+from workshop.interview.model import Answer, Application
 from workshop.rules.sigma import (
     EXCLUDED_VALIDATORS,
     RuleContext,
@@ -32,12 +31,13 @@ from workshop.rules.sigma import (
     validate_documents,
     validate_rule_sets,
 )
+from workshop.services.catalogues import load_questionnaires
+from workshop.services.usecases import load_templates
 from workshop.usecases.generate import Inputs, generate
 from workshop.usecases.model import UseCase
-from workshop.usecases.service import load_templates
 
 ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "workshop" / "demo" / "payroll-portal.yaml"
+DEMO = ROOT / "workshop" / "services" / "demo" / "payroll-portal.yaml"
 
 
 # --------------------------------------------------------------------------- shared helpers

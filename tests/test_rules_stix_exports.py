@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-import workshop.rules.exports  # noqa: F401  (registers the rule export formats)
-from workshop.catalogues import load_questionnaires
-from workshop.exports import EXPORTERS, ExportRequest, export
+import workshop.services.exports.rules  # noqa: F401  (registers the rule export formats)
 from workshop.rules.stix import stix_bundle, validate_bundle
+from workshop.services.catalogues import load_questionnaires
+from workshop.services.exports import EXPORTERS, ExportRequest, export
 
 SLUG = "payroll-portal"
 
 
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory) -> Path:
-    from workshop.demo import create_demo
+    from workshop.services.demo import create_demo
     from workshop.store import Store
 
     ws = tmp_path_factory.mktemp("rules-export")
@@ -119,8 +119,8 @@ def test_export_formats(store, tmp_path: Path) -> None:
 
 
 def test_documents_show_tested_evasions(store) -> None:
-    from workshop.exports import document_context
     from workshop.rules.testing import latest_rule_tests, run_tests
+    from workshop.services.exports import document_context
     from workshop.usecases.documents import use_case_markdown
 
     run_tests(store, SLUG, who="doc")

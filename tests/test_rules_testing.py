@@ -23,8 +23,8 @@ SLUG = "payroll-portal"
 
 @pytest.fixture(scope="module")
 def demo_ws(tmp_path_factory) -> Path:
-    from workshop.catalogues import load_questionnaires
-    from workshop.demo import create_demo
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.demo import create_demo
     from workshop.store import Store
 
     ws = tmp_path_factory.mktemp("rules-demo")
@@ -142,10 +142,10 @@ def test_synthetic_events_do_not_come_from_the_rule() -> None:
 def _sample_app(ws: Path) -> Path:
     """An application whose log vocabulary is the synthetic baseline sample's, and the sample."""
     from workshop.baseline.synthetic import demo_answers, generate_sample
-    from workshop.catalogues import load_questionnaires
-    from workshop.models import Application
+    from workshop.interview.model import Application
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.usecases import generate_for_application, load_templates
     from workshop.store import Store
-    from workshop.usecases.service import generate_for_application, load_templates
 
     qs = load_questionnaires()
     with Store.open(ws) as s:

@@ -11,16 +11,16 @@ from html.parser import HTMLParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workshop import yamlsource
-from workshop.catalogues import load_questionnaires
-from workshop.csvsafe import FORMULA_START, safe_cell, to_csv
-from workshop.interview_io import parse_interview
-from workshop.models import Answer, Application
-from workshop.render import markdown_to_html, md_escape
+from workshop.core import yamlsource
+from workshop.core.csvsafe import FORMULA_START, safe_cell, to_csv
+from workshop.core.render import markdown_to_html, md_escape
+from workshop.interview.model import Answer, Application
+from workshop.services.catalogues import load_questionnaires
+from workshop.services.interview_io import parse_interview
+from workshop.services.usecases import load_templates
 from workshop.usecases.documents import DocumentContext, analyst_brief, application_document
 from workshop.usecases.generate import Inputs, generate_all
 from workshop.usecases.model import UseCase
-from workshop.usecases.service import load_templates
 
 # Text a person could type, including markup, Markdown, YAML and spreadsheet syntax.
 NASTY = st.sampled_from([

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect
 
-from workshop.errors import InputError, NotFoundError, StaleEditError, WorkspaceError
-from workshop.models import Application, slugify
+from workshop.core.errors import InputError, NotFoundError, StaleEditError, WorkspaceError
+from workshop.core.workspace import DB_FILENAME
+from workshop.interview.model import Application, slugify
 from workshop.store import UNSET, Store, migrate
-from workshop.workspace import DB_FILENAME
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from workshop.errors import StaleEditError
-from workshop.models import Application
+from workshop.core.errors import StaleEditError
+from workshop.interview.model import Application
 from workshop.store import Store
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.models import Application
+from workshop.interview.model import Application
 from workshop.store import Store
 
 PROJECT = Path(__file__).resolve().parent.parent

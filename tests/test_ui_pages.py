@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workshop.models import Application
+from workshop.interview.model import Application
 from workshop.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +96,7 @@ def test_new_application_is_created_and_selected(workspace: Path) -> None:
 
 
 def test_demo_button_loads_demo(workspace: Path) -> None:
-    if not (ROOT / "workshop" / "demo" / "payroll-portal.yaml").exists():
+    if not (ROOT / "workshop" / "services" / "demo" / "payroll-portal.yaml").exists():
         pytest.skip("demo interview file not present")
     at = app_test()
     at.run()
@@ -327,8 +327,8 @@ def test_start_form_creates_interview(workspace: Path) -> None:
 
 
 def test_review_lists_answers_open_questions_and_follow_ups(ws: Path) -> None:
-    from workshop.interview import answer_question
     from workshop.questionnaire import load_questionnaire
+    from workshop.services.interview import answer_question
 
     q = load_questionnaire(DATA / "all-types.yaml")
     with Store.open(ws) as s:
@@ -349,8 +349,8 @@ def test_review_lists_answers_open_questions_and_follow_ups(ws: Path) -> None:
 
 
 def test_review_shows_changes_since_previous_interview(ws: Path) -> None:
-    from workshop.interview import answer_question
     from workshop.questionnaire import load_questionnaire
+    from workshop.services.interview import answer_question
 
     q = load_questionnaire(DATA / "all-types.yaml")
     with Store.open(ws) as s:

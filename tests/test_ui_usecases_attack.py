@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workshop.catalogues import load_questionnaires
-from workshop.demo import create_demo
-from workshop.models import Application
+from workshop.interview.model import Application
+from workshop.services.catalogues import load_questionnaires
+from workshop.services.demo import create_demo
 from workshop.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,7 +139,7 @@ def test_attack_page_matrix_and_layer_download(demo: Path) -> None:
 
 
 def test_attack_page_with_a_bundle_setting(demo: Path, shared_dir: Path) -> None:
-    from workshop import settings
+    from workshop.services import settings
 
     settings.save(demo, {"attack_bundle": str(shared_dir / "attack" / "enterprise-attack-18.1.json")})
     at = open_page(ATTACK)

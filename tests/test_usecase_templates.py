@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 
-from workshop.catalogues import load_questionnaires
-from workshop.demo import DEMO_FILE
-from workshop.interview_io import parse_interview
-from workshop.models import Answer, Application
+from workshop.interview.model import Answer, Application
+from workshop.services.catalogues import load_questionnaires
+from workshop.services.demo import DEMO_FILE
+from workshop.services.interview_io import parse_interview
+from workshop.services.usecases import answer_ids, load_templates
 from workshop.usecases.generate import Inputs, applies, derive_parameters, generate, generate_all
 from workshop.usecases.loader import discover_templates
 from workshop.usecases.model import UseCase
-from workshop.usecases.service import answer_ids, load_templates
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 USECASES_DIR = PROJECT_ROOT / "usecases"

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from workshop.catalogues import load_questionnaires
 from workshop.cli import main
-from workshop.errors import InputError, StaleEditError
-from workshop.interview import answer_question
-from workshop.models import Answer, Application
+from workshop.core.errors import InputError, StaleEditError
+from workshop.interview.model import Answer, Application
+from workshop.services.catalogues import load_questionnaires
+from workshop.services.interview import answer_question
+from workshop.services.usecases import answer_ids, generate_for_application, load_templates
 from workshop.store import Store
 from workshop.usecases import Inputs, generate, load_template_text
 from workshop.usecases.documents import DocumentContext, application_document, to_html, use_case_markdown
-from workshop.usecases.service import answer_ids, generate_for_application, load_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,7 +136,7 @@ def test_logging_gaps_become_blind_spots(questionnaires, template) -> None:
 
 @pytest.fixture
 def demo_store(workspace: Path, questionnaires):
-    from workshop.demo import create_demo
+    from workshop.services.demo import create_demo
 
     store = Store.open(workspace)
     create_demo(store, questionnaires)
@@ -239,7 +239,7 @@ def test_documents_escape_everything_a_person_typed(demo_store, questionnaires) 
     s.edit_use_case("payroll-portal", "brute-force-login", "title", evil)
     s.edit_use_case("payroll-portal", "brute-force-login", "false_positives", [evil])
     s.update_application("payroll-portal", description=evil)
-    from workshop.exports import document_context
+    from workshop.services.exports import document_context
 
     ctx = document_context(s, "payroll-portal", questionnaires)
     page = to_html(application_document(s.list_use_cases("payroll-portal"), ctx), "doc")
@@ -249,7 +249,7 @@ def test_documents_escape_everything_a_person_typed(demo_store, questionnaires) 
 
 
 def test_document_sections_in_ads_order(demo_store, questionnaires) -> None:
-    from workshop.exports import document_context
+    from workshop.services.exports import document_context
 
     ctx = document_context(demo_store, "payroll-portal", questionnaires)
     md = use_case_markdown(demo_store.get_use_case("payroll-portal", "brute-force-login"), ctx)
@@ -332,7 +332,7 @@ def test_export_refuses_unknown_format(demo_store, workspace: Path, tmp_path: Pa
 
 
 def test_template_errors_report_file_and_line(questionnaires, tmp_path: Path) -> None:
-    from workshop.errors import ValidationErrors
+    from workshop.core.errors import ValidationErrors
 
     bad = TEMPLATE.replace("type: threshold", "type: thresold").replace(
         "auth.lockout_threshold * 2", "auth.nope * 2"
@@ -349,7 +349,7 @@ def test_template_errors_report_file_and_line(questionnaires, tmp_path: Path) ->
 def test_document_context_for_app_without_interview(workspace: Path, questionnaires) -> None:
     with Store.open(workspace) as s:
         s.create_application(Application("empty", "Empty"))
-        from workshop.exports import document_context
+        from workshop.services.exports import document_context
 
         ctx = document_context(s, "empty", questionnaires)
         assert isinstance(ctx, DocumentContext)
@@ -394,7 +394,7 @@ def test_only_keeps_listed_values_and_warns_when_the_list_is_empty(questionnaire
 
 
 def test_only_must_name_a_declared_list_parameter(questionnaires) -> None:
-    from workshop.errors import ValidationErrors
+    from workshop.core.errors import ValidationErrors
 
     bad = ONLY_TEMPLATE.replace("only: {user: accounts}", "only: {user: nope, planet: accounts}")
     with pytest.raises(ValidationErrors) as exc:
@@ -405,7 +405,7 @@ def test_only_must_name_a_declared_list_parameter(questionnaires) -> None:
 
 
 def test_stray_keys_in_attack_items_are_reported(questionnaires) -> None:
-    from workshop.errors import ValidationErrors
+    from workshop.core.errors import ValidationErrors
 
     bad = TEMPLATE.replace(
         "- {technique: T1110.001, reason: password guessing}",

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from workshop import yamlsource
-from workshop.errors import AnswerError
+from workshop.core import yamlsource
+from workshop.core.errors import AnswerError
 from workshop.questionnaire import coerce, format_value, is_empty
 from workshop.questionnaire.model import Column, Option, Question
 from workshop.questionnaire.values import MAX_LONG_TEXT, MAX_ROWS, MAX_TEXT, format_time_window

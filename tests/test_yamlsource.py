@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from workshop import yamlsource
-from workshop.errors import YamlSyntaxError
-from workshop.yamlsource import YList, YMap, line_of
+from workshop.core import yamlsource
+from workshop.core.errors import YamlSyntaxError
+from workshop.core.yamlsource import YList, YMap, line_of
 
 
 def test_mappings_and_lists_remember_their_lines() -> None:

@@ -18,10 +18,17 @@ Heavy modules (``stix2``, ``urllib``) are imported only where needed.
 
 from __future__ import annotations
 
-from .builtin import app_logs_note, load_builtin
-from .index import AttackIndex
-from .load import BUILTIN, ENV_BUNDLE, downloaded_bundles, load_index, load_index_or_builtin, resolve_bundle
-from .model import (
+from workshop.attack.builtin import app_logs_note, load_builtin
+from workshop.attack.index import AttackIndex
+from workshop.attack.load import (
+    BUILTIN,
+    ENV_BUNDLE,
+    downloaded_bundles,
+    load_index,
+    load_index_or_builtin,
+    resolve_bundle,
+)
+from workshop.attack.model import (
     Analytic,
     AttackMeta,
     Campaign,
@@ -36,8 +43,8 @@ from .model import (
     Technique,
     plain_text,
 )
-from .navigator import LayerEntry, build_layer, validate_layer
-from .suggest import Suggestion, suggest_for_application, suggest_for_use_case
+from workshop.attack.navigator import LayerEntry, build_layer, validate_layer
+from workshop.attack.suggest import Suggestion, suggest_for_application, suggest_for_use_case
 
 __all__ = [
     "BUILTIN",

@@ -15,10 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problems, WorkshopError
-from ..workspace import PROJECT_ROOT
-from .index import PAYLOAD_FORMAT, AttackIndex, row_of, row_position
-from .model import Tactic, Technique
+from workshop.attack.index import PAYLOAD_FORMAT, AttackIndex, row_of, row_position
+from workshop.attack.model import Tactic, Technique
+from workshop.core.errors import Problems, WorkshopError
+from workshop.core.workspace import PROJECT_ROOT
 
 BUILTIN_DIR = PROJECT_ROOT / "attack_data" / "builtin"
 TECHNIQUES_FILE = BUILTIN_DIR / "techniques.yaml"
@@ -44,7 +44,7 @@ def load_builtin(path: Path | None = None) -> AttackIndex:
 
 def builtin_payload(path: Path = TECHNIQUES_FILE) -> dict[str, Any]:
     """Parse and check the catalogue; all problems are reported at once with their lines."""
-    from ..yamlsource import load_file  # PyYAML only when a catalogue is read
+    from workshop.core.yamlsource import load_file  # PyYAML only when a catalogue is read
 
     doc = load_file(Path(path))
     problems = Problems(str(path))
@@ -84,7 +84,7 @@ def builtin_payload(path: Path = TECHNIQUES_FILE) -> dict[str, Any]:
 
 
 def _tactics(items: Any, problems: Problems) -> list[list[Any]]:
-    from ..yamlsource import line_of  # PyYAML only when a catalogue is read
+    from workshop.core.yamlsource import line_of  # PyYAML only when a catalogue is read
 
     rows: list[list[Any]] = []
     if not isinstance(items, list) or not items:
@@ -108,7 +108,7 @@ def _tactics(items: Any, problems: Problems) -> list[list[Any]]:
 
 
 def _techniques(items: Any, tactics: set[str], problems: Problems, line: int | None) -> list[list[Any]]:
-    from ..yamlsource import line_of  # PyYAML only when a catalogue is read
+    from workshop.core.yamlsource import line_of  # PyYAML only when a catalogue is read
 
     rows: list[list[Any]] = []
     if not isinstance(items, list) or not items:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import LoadError, Location
-from .model import DOMAINS
+from workshop.attack.model import DOMAINS
+from workshop.core.errors import LoadError, Location
 
 #: ``source_name`` values under which MITRE puts ATT&CK IDs.
 MITRE_SOURCES = frozenset({"mitre-attack", "mitre-ics-attack", "mitre-mobile-attack"})

@@ -40,10 +40,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import WorkshopError
-from ..fileio import atomic_write_bytes
-from ..workspace import PROJECT_ROOT
-from .index import PAYLOAD_FORMAT
+from workshop.attack.index import PAYLOAD_FORMAT
+from workshop.core.errors import WorkshopError
+from workshop.core.fileio import atomic_write_bytes
+from workshop.core.workspace import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from ..errors import LoadError, WorkshopError
-from ..fileio import atomic_write_bytes
-from .bundle import parse_bundle
-from .model import DOMAINS
+from workshop import __version__
+from workshop.attack.bundle import parse_bundle
+from workshop.attack.model import DOMAINS
+from workshop.core.errors import LoadError, WorkshopError
+from workshop.core.fileio import atomic_write_bytes
 
 BASE_URL = "https://raw.githubusercontent.com/mitre-attack/attack-stix-data/master"
 DEFAULT_TIMEOUT = 60.0

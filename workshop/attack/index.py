@@ -25,8 +25,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import fields
 from typing import Any, Protocol
 
-from .bundle import MITRE_KILL_CHAINS, BundleData, attack_id, domain_from_filename, version_from_filename
-from .model import (
+from workshop.attack.bundle import (
+    MITRE_KILL_CHAINS,
+    BundleData,
+    attack_id,
+    domain_from_filename,
+    version_from_filename,
+)
+from workshop.attack.model import (
     Analytic,
     AttackMeta,
     Campaign,
@@ -42,7 +48,7 @@ from .model import (
     Tactic,
     Technique,
 )
-from .search import Doc, SearchEngine, build_postings
+from workshop.attack.search import Doc, SearchEngine, build_postings
 
 #: Bump when the payload layout changes: older cache files are then rebuilt.
 PAYLOAD_FORMAT = 2

@@ -18,12 +18,12 @@ import os
 import time
 from pathlib import Path
 
-from ..errors import LoadError, Location, WorkshopError
-from ..workspace import PROJECT_ROOT
-from . import cache
-from .builtin import load_builtin
-from .bundle import parse_bundle, read_bytes, version_from_filename
-from .index import AttackIndex, extract, gc_paused
+from workshop.attack import cache
+from workshop.attack.builtin import load_builtin
+from workshop.attack.bundle import parse_bundle, read_bytes, version_from_filename
+from workshop.attack.index import AttackIndex, extract, gc_paused
+from workshop.core.errors import LoadError, Location, WorkshopError
+from workshop.core.workspace import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def load_index(
 ) -> AttackIndex:
     """Load a bundle (through the cache), or the built-in catalogue when ``bundle`` is None.
 
-    Raises :class:`~workshop.errors.LoadError` for a missing, corrupt, truncated or
+    Raises :class:`~workshop.core.errors.LoadError` for a missing, corrupt, truncated or
     non-ATT&CK file. ``index.cache_status`` tells what happened: ``hit``, ``miss``,
     ``rebuilt`` (a cache file was there but unusable), ``off`` or ``builtin``;
     ``index.load_seconds`` how long it took.

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InputError
-from .model import DOMAINS
+from workshop.attack.model import DOMAINS
+from workshop.core.errors import InputError
 
 LAYER_VERSION = "4.5"
 NAVIGATOR_VERSION = "5.1.0"
@@ -104,7 +104,7 @@ def build_layer(
 
     Entries for the same technique and tactic are merged. ``color_by="status"``
     gives each technique the colour of its most advanced use case; ``"score"``
-    leaves colours to the gradient. Raises :class:`~workshop.errors.InputError`
+    leaves colours to the gradient. Raises :class:`~workshop.core.errors.InputError`
     for technique IDs that are not ATT&CK technique IDs.
     """
     if domain not in DOMAINS:

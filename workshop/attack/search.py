@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .model import SearchHit, plain_text
+from workshop.attack.model import SearchHit, plain_text
 
 _WORD = re.compile(r"[a-z0-9]+")
 _ID_LIKE = re.compile(r"^(?:T|TA|DET|AN|M|G|C|DC|S|DS)\d+(?:\.\d*)?$")

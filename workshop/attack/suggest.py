@@ -20,11 +20,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problems
-from .builtin import BUILTIN_DIR, app_logs_note
-from .index import AttackIndex
-from .model import Technique
-from .search import normalise, tokens
+from workshop.attack.builtin import BUILTIN_DIR, app_logs_note
+from workshop.attack.index import AttackIndex
+from workshop.attack.model import Technique
+from workshop.attack.search import normalise, tokens
+from workshop.core.errors import Problems
 
 RULES_FILE = BUILTIN_DIR / "suggestion_rules.yaml"
 
@@ -81,7 +81,7 @@ _OPERATORS = ("is", "includes", "in", "answered")
 
 def load_rules(path: Path | None = None) -> list[Rule]:
     """Read and check the rules file; every problem is reported with its line."""
-    from ..yamlsource import line_of, load_file  # PyYAML only when a catalogue is read
+    from workshop.core.yamlsource import line_of, load_file  # PyYAML only when a catalogue is read
 
     path = Path(path or RULES_FILE)
     doc = load_file(path)

@@ -86,8 +86,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .claims import Discrepancy, check_claims, compare_claims, profile_options_from_answers
-    from .formats import (
+    from workshop.baseline.claims import (
+        Discrepancy,
+        check_claims,
+        compare_claims,
+        profile_options_from_answers,
+    )
+    from workshop.baseline.formats import (
         DEFAULT_SIZE_LIMIT,
         FORMATS,
         LoadedSample,
@@ -95,11 +100,18 @@ if TYPE_CHECKING:  # pragma: no cover
         inspect_sample,
         load_sample,
     )
-    from .mapping import ROLES, MappingProposal, propose_mapping
-    from .profile import BusinessHours, Distribution, Profile, ProfileOptions, build_profile, count_series
-    from .siem import SiemQuery, generate_queries, profile_from_siem_tables
-    from .stats import Backtest, Method, ThresholdProposal, backtest, propose_thresholds
-    from .synthetic import PlantedAnomaly, SyntheticSample, generate_sample
+    from workshop.baseline.mapping import ROLES, MappingProposal, propose_mapping
+    from workshop.baseline.profile import (
+        BusinessHours,
+        Distribution,
+        Profile,
+        ProfileOptions,
+        build_profile,
+        count_series,
+    )
+    from workshop.baseline.siem import SiemQuery, generate_queries, profile_from_siem_tables
+    from workshop.baseline.stats import Backtest, Method, ThresholdProposal, backtest, propose_thresholds
+    from workshop.baseline.synthetic import PlantedAnomaly, SyntheticSample, generate_sample
 
 
 def __getattr__(name: str) -> Any:

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from .profile import WEEKDAYS, BusinessHours, Profile
+from workshop.baseline.profile import WEEKDAYS, BusinessHours, Profile
+from workshop.core.errors import InputError
 
 Q_BUSINESS_HOURS = "access.business_hours"
 Q_WEEKEND_USE = "access.weekend_use"

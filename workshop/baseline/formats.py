@@ -9,7 +9,7 @@ does not need are never held in memory or stored.
 
 Everything that can be wrong with a file a person hands us (empty, binary, not
 UTF-8, no time column, dates that do not parse, a mapped column that is not
-there, too large) raises a :class:`~workshop.errors.LoadError` naming the file and,
+there, too large) raises a :class:`~workshop.core.errors.LoadError` naming the file and,
 where there is one, the line. Readers use pyarrow (multi-threaded C++ parsing) and
 vectorised compute functions; no Python loop runs over rows except on the
 error path, to find the line to report.
@@ -35,8 +35,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import InputError, LoadError, Location
-from .mapping import LABEL_ROLES, NUMERIC_ROLES, ROLES, MappingProposal, merge_mapping, propose_mapping
+from workshop.baseline.mapping import (
+    LABEL_ROLES,
+    NUMERIC_ROLES,
+    ROLES,
+    MappingProposal,
+    merge_mapping,
+    propose_mapping,
+)
+from workshop.core.errors import InputError, LoadError, Location
 
 #: Formats a sample can be read from. ``combined`` and ``common`` are the web
 #: server access-log formats (Apache/NGINX ``combined`` adds referer and agent).

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import InputError
+from workshop.core.errors import InputError
 
 #: Every role a column can play, in the order shown to people.
 ROLES: tuple[str, ...] = (
@@ -268,7 +268,7 @@ def _looks_like_time(values: pd.Series) -> float:
         s = pd.to_numeric(sample, errors="coerce")
         in_range = ((s > 9.4e8) & (s < 4.2e9)) | ((s > 9.4e11) & (s < 4.2e12))
         return float(in_range.mean())
-    from .formats import parse_timestamp_strings_quick
+    from workshop.baseline.formats import parse_timestamp_strings_quick
 
     return parse_timestamp_strings_quick([str(v) for v in sample])
 

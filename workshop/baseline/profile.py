@@ -36,9 +36,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from .formats import LoadedSample, check_timezone
-from .mapping import ENTITY_ROLES
+from workshop.baseline.formats import LoadedSample, check_timezone
+from workshop.baseline.mapping import ENTITY_ROLES
+from workshop.core.errors import InputError
 
 SCHEMA_VERSION = 1
 PERCENTILES: tuple[int, ...] = (50, 90, 95, 99)

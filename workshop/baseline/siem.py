@@ -35,10 +35,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import InputError, LoadError, Location
-from .formats import DEFAULT_SIZE_LIMIT, check_file, check_timezone, parse_timestamps
-from .mapping import ROLES, check_role
-from .profile import (
+from workshop.baseline.formats import DEFAULT_SIZE_LIMIT, check_file, check_timezone, parse_timestamps
+from workshop.baseline.mapping import ROLES, check_role
+from workshop.baseline.profile import (
     NS_PER_HOUR,
     BusinessHours,
     CountTables,
@@ -50,6 +49,7 @@ from .profile import (
     local_ns,
     profile_from_tables,
 )
+from workshop.core.errors import InputError, LoadError, Location
 
 SIEMS: tuple[str, ...] = ("splunk", "kql", "esql")
 SIEM_NAMES = {"splunk": "Splunk SPL", "kql": "Microsoft Sentinel KQL", "esql": "Elastic ES|QL"}

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from workshop.core.errors import InputError
 
 #: Scales the MAD to estimate a standard deviation for normal data.
 MAD_SCALE = 1.4826

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from .profile import BusinessHours
+from workshop.baseline.profile import BusinessHours
+from workshop.core.errors import InputError
 
 TIMEZONE = "Europe/London"
 SERVICE_ACCOUNTS: tuple[dict[str, Any], ...] = (
@@ -102,7 +102,7 @@ class SyntheticSample:
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write the log as UTF-8 CSV with a header line; returns the path."""
-        from ..fileio import atomic_write_text
+        from workshop.core.fileio import atomic_write_text
 
         p = Path(path)
         atomic_write_text(p, self.df.to_csv(index=False, lineterminator="\n"))

@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from ..errors import ValidationErrors, WorkshopError
+from workshop.core.errors import ValidationErrors, WorkshopError
 
 #: Modules under ``workshop.cli`` that add command groups, in help order.
 COMMAND_MODULES = [
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Use-Case Workshop: interview application owners, generate detection use cases.",
         parents=[common],
     )
-    from .. import __version__
+    from workshop import __version__
 
     parser.add_argument("--version", action="version", version=f"workshop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

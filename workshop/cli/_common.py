@@ -16,7 +16,7 @@ def workspace_arg(args: argparse.Namespace) -> str | None:
 
 def open_store(args: argparse.Namespace):
     """Open the workspace store named by ``--workspace`` / ``$WORKSHOP_HOME``."""
-    from ..store import Store
+    from workshop.store import Store
 
     return Store.open(workspace_arg(args))
 
@@ -33,7 +33,7 @@ def write_output(text: str, out: str | None) -> None:
         if not text.endswith("\n"):
             sys.stdout.write("\n")
         return
-    from ..fileio import atomic_write_text
+    from workshop.core.fileio import atomic_write_text
 
     atomic_write_text(Path(out), text)
     print(f"wrote {out}", file=sys.stderr)
@@ -41,7 +41,7 @@ def write_output(text: str, out: str | None) -> None:
 
 def validate_files(files: list[str], load: Callable[[str], Any], describe: Callable[[Any], str]) -> int:
     """Load each file, print every problem as ``FILE:LINE: message``; exit 1 if there was any."""
-    from ..errors import ValidationErrors, WorkshopError
+    from workshop.core.errors import ValidationErrors, WorkshopError
 
     problems = 0
     for f in files:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import open_store, print_json
+from workshop.cli._common import open_store, print_json
 
 
 def register(sub, common) -> None:
@@ -102,7 +102,7 @@ def _fields(args: argparse.Namespace) -> dict:
 
 
 def create_app(args: argparse.Namespace) -> int:
-    from ..models import Application, slugify
+    from workshop.interview.model import Application, slugify
 
     fields = _fields(args)
     app = Application.from_dict({"slug": args.slug or slugify(args.name), **fields})
@@ -126,7 +126,7 @@ def update_app(args: argparse.Namespace) -> int:
 
 
 def delete_app(args: argparse.Namespace) -> int:
-    from ..errors import InputError
+    from workshop.core.errors import InputError
 
     if not args.yes:
         raise InputError(f"deleting '{args.slug}' removes its interviews and answers; add --yes to confirm")

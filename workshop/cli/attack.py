@@ -13,7 +13,7 @@ import sys
 import textwrap
 from typing import Any
 
-from ._common import print_json
+from workshop.cli._common import print_json
 
 _KINDS = (
     "technique",
@@ -100,7 +100,7 @@ def _positive(text: str) -> int:
 
 
 def _load(args: argparse.Namespace):
-    from ..attack import load_index, resolve_bundle
+    from workshop.attack import load_index, resolve_bundle
 
     return load_index(resolve_bundle(args.bundle), args.cache_dir)
 
@@ -112,7 +112,7 @@ def _source_line(index) -> str:
 
 
 def info_cmd(args: argparse.Namespace) -> int:
-    from ..attack.index import COUNT_KEYS
+    from workshop.attack.index import COUNT_KEYS
 
     index = _load(args)
     data = index.info(include_hidden=args.include_revoked)
@@ -158,8 +158,8 @@ def search_cmd(args: argparse.Namespace) -> int:
 
 
 def show_cmd(args: argparse.Namespace) -> int:
-    from ..attack import app_logs_note
-    from ..errors import InputError
+    from workshop.attack import app_logs_note
+    from workshop.core.errors import InputError
 
     index = _load(args)
     detail = index.detail(args.id, platforms=args.platforms, include_hidden=args.include_revoked)
@@ -192,7 +192,7 @@ def _unknown_message(index, technique_id: str) -> str:
 
 
 def _print_detail(index, d: dict[str, Any]) -> None:
-    from ..attack import plain_text
+    from workshop.attack import plain_text
 
     wrap = textwrap.TextWrapper(width=100, initial_indent="  ", subsequent_indent="  ")
     print(_source_line(index))
@@ -266,9 +266,9 @@ def _section(title: str, lines: list[str], inline: bool = False) -> None:
 def fetch_cmd(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..attack import load_index
-    from ..attack.fetch import fetch_bundle
-    from ..attack.load import DEFAULT_DATA_DIR
+    from workshop.attack import load_index
+    from workshop.attack.fetch import fetch_bundle
+    from workshop.attack.load import DEFAULT_DATA_DIR
 
     folder = Path(args.output_dir) if args.output_dir else DEFAULT_DATA_DIR
     if not args.json:

@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from ..errors import InputError
-from ._common import print_json, write_output
+from workshop.cli._common import print_json, write_output
+from workshop.core.errors import InputError
 
 _PROFILE_EPILOG = """\
 roles: timestamp, user, action, outcome, source_ip, records, bytes, session, country.
@@ -203,9 +203,9 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
 
 
 def _attach(args: argparse.Namespace) -> int:
-    from ..baseline.mapping import parse_map_args
-    from ..baselines import attach_file
-    from ._common import open_store
+    from workshop.baseline.mapping import parse_map_args
+    from workshop.cli._common import open_store
+    from workshop.services.baselines import attach_file
 
     mapping = {k: v for k, v in parse_map_args(args.map).items() if v} or None
     with open_store(args) as store:
@@ -229,7 +229,7 @@ def _attach(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ._common import open_store
+    from workshop.cli._common import open_store
 
     with open_store(args) as store:
         found = store.list_baselines(args.app)
@@ -246,8 +246,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _claims(args: argparse.Namespace) -> int:
-    from ..baselines import claims_for
-    from ._common import open_store
+    from workshop.cli._common import open_store
+    from workshop.services.baselines import claims_for
 
     with open_store(args) as store:
         baseline = store.get_baseline(args.app, args.log_source)
@@ -266,8 +266,8 @@ def _claims(args: argparse.Namespace) -> int:
 
 
 def _thresholds(args: argparse.Namespace) -> int:
-    from ..thresholds import proposals_for
-    from ._common import open_store
+    from workshop.cli._common import open_store
+    from workshop.services.thresholds import proposals_for
 
     with open_store(args) as store:
         baseline = store.get_baseline(args.app, args.log_source)
@@ -286,8 +286,8 @@ def _thresholds(args: argparse.Namespace) -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from ..thresholds import apply_proposal
-    from ._common import open_store
+    from workshop.cli._common import open_store
+    from workshop.services.thresholds import apply_proposal
 
     with open_store(args) as store:
         baseline = store.get_baseline(args.app, args.log_source)
@@ -321,7 +321,7 @@ def _size_limit(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> Any:
-    from ..baseline.profile import ProfileOptions
+    from workshop.baseline.profile import ProfileOptions
 
     kwargs: dict[str, Any] = {}
     if getattr(args, "top", None) is not None:
@@ -338,7 +338,7 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from ..baseline.formats import inspect_sample
+    from workshop.baseline.formats import inspect_sample
 
     ins = inspect_sample(args.file, args.format, _size_limit(args))
     if args.json:
@@ -356,9 +356,9 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from ..baseline.formats import check_timezone, load_sample
-    from ..baseline.mapping import check_role, parse_map_args
-    from ..baseline.profile import BusinessHours, build_profile
+    from workshop.baseline.formats import check_timezone, load_sample
+    from workshop.baseline.mapping import check_role, parse_map_args
+    from workshop.baseline.profile import BusinessHours, build_profile
 
     check_timezone(args.tz)
     check_timezone(args.default_tz)
@@ -370,7 +370,7 @@ def _profile(args: argparse.Namespace) -> int:
     if args.from_siem_table:
         if args.file:
             raise InputError("give either FILE or --from-siem-table, not both")
-        from ..baseline.siem import profile_from_siem_tables
+        from workshop.baseline.siem import profile_from_siem_tables
 
         profile = profile_from_siem_tables(
             args.from_siem_table,
@@ -441,8 +441,8 @@ def _print_summary(profile: Any) -> None:
 
 
 def _queries(args: argparse.Namespace) -> int:
-    from ..baseline.mapping import parse_map_args
-    from ..baseline.siem import generate_queries, render_queries
+    from workshop.baseline.mapping import parse_map_args
+    from workshop.baseline.siem import generate_queries, render_queries
 
     mapping = {k: v for k, v in parse_map_args(args.map).items() if v}
     queries = generate_queries(
@@ -461,7 +461,7 @@ def _queries(args: argparse.Namespace) -> int:
 
 
 def _synthetic(args: argparse.Namespace) -> int:
-    from ..baseline.synthetic import generate_sample
+    from workshop.baseline.synthetic import generate_sample
 
     sample = generate_sample(seed=args.seed)
     path = sample.to_csv(args.out)

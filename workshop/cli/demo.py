@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import open_store, print_json, workspace_arg
+from workshop.cli._common import open_store, print_json, workspace_arg
 
 
 def register(sub, common) -> None:
@@ -15,8 +15,8 @@ def register(sub, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..catalogues import load_questionnaires
-    from ..demo import create_demo
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.demo import create_demo
 
     with open_store(args) as store:
         catalogue = load_questionnaires(store.workspace)

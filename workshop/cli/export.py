@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._common import open_store
+from workshop.cli._common import open_store
 
 
 def register(sub, common) -> None:
-    from ..exports import EXPORTERS
+    from workshop.services.exports import EXPORTERS
 
     p = sub.add_parser("export", parents=[common], help="write documents and other exports to a folder")
     p.add_argument("app", nargs="?", help="application slug (or --portfolio)")
@@ -23,9 +23,9 @@ def register(sub, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..catalogues import load_questionnaires
-    from ..errors import InputError
-    from ..exports import ExportRequest, export
+    from workshop.core.errors import InputError
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.exports import ExportRequest, export
 
     if bool(args.app) == bool(args.portfolio):
         raise InputError("name one application, or pass --portfolio")

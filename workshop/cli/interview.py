@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import open_store, print_json, write_output
+from workshop.cli._common import open_store, print_json, write_output
 
 
 def register(sub, common) -> None:
@@ -100,8 +100,8 @@ def register(sub, common) -> None:
 
 def _context(args, store):
     """The questionnaire catalogue and the interview a command works on."""
-    from ..catalogues import load_questionnaires
-    from ..errors import InputError
+    from workshop.core.errors import InputError
+    from workshop.services.catalogues import load_questionnaires
 
     catalogue = load_questionnaires(store.workspace)
     store.get_application(args.app)
@@ -121,7 +121,7 @@ def _context(args, store):
 
 
 def start(args: argparse.Namespace) -> int:
-    from ..catalogues import DEFAULT_QUESTIONNAIRE, load_questionnaires
+    from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE, load_questionnaires
 
     with open_store(args) as store:
         q = load_questionnaires(store.workspace).get(args.questionnaire or DEFAULT_QUESTIONNAIRE)
@@ -132,7 +132,7 @@ def start(args: argparse.Namespace) -> int:
                 participants=args.participants,
             )  # fmt: skip
         else:
-            from ..portfolio import start_rereview
+            from workshop.services.portfolio import start_rereview
 
             i = start_rereview(store, args.app, q, facilitator=args.facilitator, participants=args.participants,
                                held_on=args.date)  # fmt: skip
@@ -145,13 +145,13 @@ def start(args: argparse.Namespace) -> int:
 
 
 def answer(args: argparse.Namespace) -> int:
-    from .. import yamlsource
-    from ..interview import answer_question
-    from ..store import UNSET
+    from workshop.core import yamlsource
+    from workshop.services.interview import answer_question
+    from workshop.store import UNSET
 
     if isinstance(args.text, str):  # answer APP QUESTION --text VALUE
         if args.value is not None:
-            from ..errors import InputError
+            from workshop.core.errors import InputError
 
             raise InputError("give the value once: either before --text or after it")
         args.value, args.text = args.text, True
@@ -179,8 +179,8 @@ def answer(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
-    from ..interview import open_required, progress
-    from ..questionnaire import format_value
+    from workshop.questionnaire import format_value
+    from workshop.services.interview import open_required, progress
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)
@@ -214,7 +214,7 @@ def show(args: argparse.Namespace) -> int:
 
 
 def followups(args: argparse.Namespace) -> int:
-    from ..interview import follow_ups, follow_ups_csv, follow_ups_markdown
+    from workshop.services.interview import follow_ups, follow_ups_csv, follow_ups_markdown
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)
@@ -233,7 +233,7 @@ def followups(args: argparse.Namespace) -> int:
 
 
 def changes(args: argparse.Namespace) -> int:
-    from ..interview import diff_answers, previous_interview
+    from workshop.services.interview import diff_answers, previous_interview
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)
@@ -254,7 +254,7 @@ def changes(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from ..interview_io import export_interview
+    from workshop.services.interview_io import export_interview
 
     with open_store(args) as store:
         catalogue, interview, _ = _context(args, store)
@@ -264,8 +264,8 @@ def export(args: argparse.Namespace) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
-    from ..catalogues import load_questionnaires
-    from ..interview_io import import_interview
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.interview_io import import_interview
 
     with open_store(args) as store:
         catalogue = load_questionnaires(store.workspace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import open_store, print_json
+from workshop.cli._common import open_store, print_json
 
 
 def register(sub, common) -> None:
@@ -29,16 +29,16 @@ def register(sub, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import settings
-    from ..catalogues import load_questionnaires
-    from ..portfolio import portfolio, reviews_by_month, uncovered_ideas
+    from workshop.services import settings
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.portfolio import portfolio, reviews_by_month, uncovered_ideas
 
     with open_store(args) as store:
         conf = settings.load(store.workspace)
         rows = portfolio(store, load_questionnaires(store.workspace), conf["review_interval_days"])
         ideas = []
         if args.ideas:
-            from ..exports import attack_index
+            from workshop.services.exports import attack_index
 
             ideas = uncovered_ideas(store, attack_index(args.bundle or conf.get("attack_bundle") or None))
     if args.json:
@@ -66,17 +66,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def settings_show(args: argparse.Namespace) -> int:
-    from .. import settings
-    from ..workspace import resolve_workspace
+    from workshop.core.workspace import resolve_workspace
+    from workshop.services import settings
 
     print_json(settings.load(resolve_workspace(getattr(args, "workspace", None))))
     return 0
 
 
 def settings_set(args: argparse.Namespace) -> int:
-    from .. import settings, yamlsource
-    from ..errors import InputError
-    from ..workspace import resolve_workspace
+    from workshop.core import yamlsource
+    from workshop.core.errors import InputError
+    from workshop.core.workspace import resolve_workspace
+    from workshop.services import settings
 
     ws = resolve_workspace(getattr(args, "workspace", None))
     value = yamlsource.load(args.value, "<value>")

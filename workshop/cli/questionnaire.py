@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import print_json, validate_files, workspace_arg, write_output
+from workshop.cli._common import print_json, validate_files, workspace_arg, write_output
 
 
 def register(sub, common) -> None:
@@ -28,8 +28,8 @@ def register(sub, common) -> None:
 
 
 def _catalogue(args):
-    from ..catalogues import load_questionnaires
-    from ..workspace import resolve_workspace
+    from workshop.core.workspace import resolve_workspace
+    from workshop.services.catalogues import load_questionnaires
 
     return load_questionnaires(resolve_workspace(workspace_arg(args)))
 
@@ -53,7 +53,7 @@ def list_questionnaires(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    from ..questionnaire import load_questionnaire
+    from workshop.questionnaire import load_questionnaire
 
     return validate_files(
         args.files,
@@ -63,7 +63,7 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from ..questionnaire.forms import blank_form
+    from workshop.questionnaire.forms import blank_form
 
     q = _catalogue(args).get(args.id)
     write_output(blank_form(q, args.format), args.out)

@@ -7,7 +7,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from ._common import open_store, print_json, write_output
+from workshop.cli._common import open_store, print_json, write_output
 
 SIEM_CHOICES = ("splunk", "kql", "esql", "lucene")
 
@@ -22,7 +22,7 @@ def _who(args: argparse.Namespace) -> str:
 
 
 def _statuses(args: argparse.Namespace):
-    from ..rules.sigma import DEFAULT_STATUSES
+    from workshop.rules.sigma import DEFAULT_STATUSES
 
     if getattr(args, "all_statuses", False):
         return None
@@ -84,8 +84,8 @@ def register(sub, common) -> None:
 
 
 def build(args: argparse.Namespace) -> int:
-    from ..fileio import atomic_write_text
-    from ..rules.sigma import build_rule_sets, rule_context, validate_rule_sets
+    from workshop.core.fileio import atomic_write_text
+    from workshop.rules.sigma import build_rule_sets, rule_context, validate_rule_sets
 
     with open_store(args) as store:
         ctx = rule_context(store, args.app, args.bundle)
@@ -122,8 +122,8 @@ def build(args: argparse.Namespace) -> int:
 
 
 def convert(args: argparse.Namespace) -> int:
-    from ..rules.convert import convert_application, export_text, pipeline_for
-    from ..rules.sigma import build_rule_sets, rule_context
+    from workshop.rules.convert import convert_application, export_text, pipeline_for
+    from workshop.rules.sigma import build_rule_sets, rule_context
 
     with open_store(args) as store:
         ctx = rule_context(store, args.app)
@@ -142,7 +142,7 @@ def convert(args: argparse.Namespace) -> int:
 
 
 def test(args: argparse.Namespace) -> int:
-    from ..rules.testing import run_tests
+    from workshop.rules.testing import run_tests
 
     with open_store(args) as store:
         report = run_tests(store, args.app, log=args.log, rules_dir=args.rules, statuses=_statuses(args),
@@ -179,8 +179,8 @@ def test(args: argparse.Namespace) -> int:
 
 
 def pipeline(args: argparse.Namespace) -> int:
-    from ..errors import InputError
-    from ..rules.convert import pipeline_for, reset_pipeline, save_pipeline
+    from workshop.core.errors import InputError
+    from workshop.rules.convert import pipeline_for, reset_pipeline, save_pipeline
 
     with open_store(args) as store:
         if args.edit:

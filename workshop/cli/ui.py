@@ -6,8 +6,8 @@ import argparse
 import os
 import sys
 
-from ..workspace import PROJECT_ROOT, resolve_workspace
-from ._common import workspace_arg
+from workshop.cli._common import workspace_arg
+from workshop.core.workspace import PROJECT_ROOT, resolve_workspace
 
 
 def register(sub, common) -> None:

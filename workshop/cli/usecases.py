@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from ._common import open_store, print_json, validate_files
+from workshop.cli._common import open_store, print_json, validate_files
 
 
 def _who(args) -> str:
@@ -79,15 +79,15 @@ def register(sub, common) -> None:
 
 
 def _catalogues(store):
-    from ..catalogues import load_questionnaires
-    from ..usecases.service import load_templates
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.usecases import load_templates
 
     qs = load_questionnaires(store.workspace)
     return qs, load_templates(qs, store.workspace)
 
 
 def generate(args) -> int:
-    from ..usecases.service import generate_for_application
+    from workshop.services.usecases import generate_for_application
 
     with open_store(args) as store:
         qs, cat = _catalogues(store)
@@ -127,8 +127,8 @@ def list_(args) -> int:
 
 
 def show(args) -> int:
-    from ..exports import document_context
-    from ..usecases.documents import use_case_markdown
+    from workshop.services.exports import document_context
+    from workshop.usecases.documents import use_case_markdown
 
     with open_store(args) as store:
         qs, _ = _catalogues(store)
@@ -142,7 +142,7 @@ def show(args) -> int:
 
 
 def status(args) -> int:
-    from ..errors import InputError
+    from workshop.core.errors import InputError
 
     with open_store(args) as store:
         if args.all:
@@ -164,8 +164,8 @@ def status(args) -> int:
 
 
 def edit(args) -> int:
-    from .. import yamlsource
-    from ..errors import InputError
+    from workshop.core import yamlsource
+    from workshop.core.errors import InputError
 
     with open_store(args) as store:
         if args.keep:
@@ -217,9 +217,9 @@ def templates(args) -> int:
 
 
 def validate(args) -> int:
-    from ..catalogues import load_questionnaires
-    from ..usecases.loader import load_template
-    from ..usecases.service import answer_ids
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.usecases import answer_ids
+    from workshop.usecases.loader import load_template
 
     ids = answer_ids(load_questionnaires())
     return validate_files(args.files, lambda f: load_template(f, ids), lambda t: f"{t.id}, {t.logic.type}")

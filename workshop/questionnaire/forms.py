@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..render import markdown_to_html, md_escape
-from .model import QUESTION_TYPES, Question, Questionnaire
+from workshop.core.render import markdown_to_html, md_escape
+from workshop.questionnaire.model import QUESTION_TYPES, Question, Questionnaire
 
 FORMATS = ("md", "html", "yaml")
 
@@ -75,7 +75,7 @@ def _indent(block: str, n: int) -> list[str]:
 
 
 def _dump(data: Any) -> str:
-    from ..yamlsource import dump
+    from workshop.core.yamlsource import dump
 
     return dump(data)
 

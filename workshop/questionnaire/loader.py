@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import yamlsource
-from ..checking import MappingChecker, closest, load_all
-from ..conditions import Condition
-from ..errors import ConditionError, LoadError, WorkshopError
-from ..yamlsource import YList, YMap, line_of
-from .model import (
+from workshop.core import yamlsource
+from workshop.core.checking import MappingChecker, closest, load_all
+from workshop.core.conditions import Condition
+from workshop.core.errors import ConditionError, LoadError, WorkshopError
+from workshop.core.yamlsource import YList, YMap, line_of
+from workshop.questionnaire.model import (
     CHOICE_TYPES,
     COLUMN_TYPES,
     QUESTION_TYPES,

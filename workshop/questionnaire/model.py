@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..conditions import Condition, Context
+from workshop.core.conditions import Condition, Context
 
 #: Every question type, with what its answer looks like.
 QUESTION_TYPES: dict[str, str] = {

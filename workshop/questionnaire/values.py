@@ -13,8 +13,8 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from ..errors import AnswerError
-from .model import WEEKDAYS, Column, Question
+from workshop.core.errors import AnswerError
+from workshop.questionnaire.model import WEEKDAYS, Column, Question
 
 MAX_TEXT = 2_000
 MAX_LONG_TEXT = 50_000

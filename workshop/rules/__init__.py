@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .convert import (
+    from workshop.rules.convert import (
         SIEMS,
         ConvertedRule,
         convert_application,
@@ -84,7 +84,7 @@ if TYPE_CHECKING:  # pragma: no cover
         reset_pipeline,
         save_pipeline,
     )
-    from .sigma import (
+    from workshop.rules.sigma import (
         DEFAULT_STATUSES,
         RuleContext,
         RuleSet,
@@ -96,8 +96,8 @@ if TYPE_CHECKING:  # pragma: no cover
         rule_context,
         validate_rule_sets,
     )
-    from .stix import stix_bundle
-    from .testing import RuleTestResult, TestReport, latest_rule_tests, run_tests, test_rule_set
+    from workshop.rules.stix import stix_bundle
+    from workshop.rules.testing import RuleTestResult, TestReport, latest_rule_tests, run_tests, test_rule_set
 
 
 def __getattr__(name: str) -> Any:

@@ -26,9 +26,16 @@ from typing import Any
 
 import yaml
 
-from ..errors import InputError, LoadError, Location
-from ..usecases.events import ROLES, vocabulary
-from .sigma import DEFAULT_STATUSES, RuleContext, RuleSet, TimeWindow, build_rule_sets, rule_context
+from workshop.core.errors import InputError, LoadError, Location
+from workshop.rules.sigma import (
+    DEFAULT_STATUSES,
+    RuleContext,
+    RuleSet,
+    TimeWindow,
+    build_rule_sets,
+    rule_context,
+)
+from workshop.usecases.events import ROLES, vocabulary
 
 SIEMS: dict[str, str] = {
     "splunk": "Splunk SPL",

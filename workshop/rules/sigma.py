@@ -38,12 +38,12 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from .. import __version__
-from ..errors import LoadError, Location
-from ..models import AnswerSet, Application
-from ..usecases.events import EVENTS, EventName, LogVocabulary, vocabulary
-from ..usecases.model import UseCase
-from ..workspace import PROJECT_ROOT
+from workshop import __version__
+from workshop.core.errors import LoadError, Location
+from workshop.core.workspace import PROJECT_ROOT
+from workshop.interview.model import AnswerSet, Application
+from workshop.usecases.events import EVENTS, EventName, LogVocabulary, vocabulary
+from workshop.usecases.model import UseCase
 
 #: Namespace of every rule id the toolkit generates (uuid5 of slug/template/part).
 RULE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://use-case-workshop.invalid/sigma-rule")
@@ -407,7 +407,7 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    from ..yamlsource import fragile
+    from workshop.core.yamlsource import fragile
 
     if fragile(data):  # NEL, line separators, CR, BOM: only double quotes keep them
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
@@ -466,7 +466,7 @@ class RuleContext:
 
 def rule_context(store: Any, slug: str, bundle: str | None = None) -> RuleContext:
     """The context for one application from the store (answers of the latest interview)."""
-    from ..exports import _bundle_setting, attack_index
+    from workshop.services.exports import _bundle_setting, attack_index
 
     app = store.get_application(slug)
     interview = store.latest_interview(slug)

@@ -22,8 +22,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..models import utcnow
-from .sigma import DEFAULT_STATUSES, RULE_NAMESPACE, RuleContext, RuleSet, build_rule_set, rule_context
+from workshop.interview.model import utcnow
+from workshop.rules.sigma import (
+    DEFAULT_STATUSES,
+    RULE_NAMESPACE,
+    RuleContext,
+    RuleSet,
+    build_rule_set,
+    rule_context,
+)
 
 STIX_NAMESPACE = uuid.uuid5(RULE_NAMESPACE, "stix")
 
@@ -48,7 +55,7 @@ def attack_patterns(technique_ids: Iterable[str], bundle: Path | None, index: An
     wanted = {t.upper() for t in technique_ids}
     out: dict[str, Any] = {}
     if bundle is not None and wanted:
-        from ..attack.bundle import attack_id, is_hidden, load_bundle
+        from workshop.attack.bundle import attack_id, is_hidden, load_bundle
 
         data = load_bundle(bundle)
         for obj in data.objects:
@@ -91,8 +98,8 @@ def stix_bundle(
     """The bundle (as a dict) of the rules of these applications."""
     import stix2
 
-    from ..attack import load_index_or_builtin, resolve_bundle
-    from ..exports import _bundle_setting
+    from workshop.attack import load_index_or_builtin, resolve_bundle
+    from workshop.services.exports import _bundle_setting
 
     path = resolve_bundle(bundle or _bundle_setting(store))
     index, _warning = load_index_or_builtin(path)
@@ -167,7 +174,7 @@ def stix_bundle(
 
 def _organisation(store: Any) -> str:
     if store.workspace is not None:
-        from .. import settings
+        from workshop.services import settings
 
         name = settings.load(store.workspace).get("organisation")
         if isinstance(name, str) and name.strip():

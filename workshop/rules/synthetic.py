@@ -28,8 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..usecases.model import UseCase
-from .sigma import (
+from workshop.rules.sigma import (
     PARAMETER_LISTS,
     RuleContext,
     RuleSet,
@@ -38,6 +37,7 @@ from .sigma import (
     duration_seconds,
     vocabulary_of,
 )
+from workshop.usecases.model import UseCase
 
 #: A Wednesday, so that business-hours rules have somewhere to start from.
 BASE_TIME = dt.datetime(2024, 3, 6, 12, 0, tzinfo=dt.UTC)
@@ -179,7 +179,7 @@ class _Ctx:
 
     # -- events ------------------------------------------------------------------
     def event(self, event_id: str, when: dt.datetime, **by_role: Any) -> dict[str, Any]:
-        from .sigma import clean_value
+        from workshop.rules.sigma import clean_value
 
         name = self.vocab.event(event_id)
         ev: dict[str, Any] = {self.field("timestamp"): when}

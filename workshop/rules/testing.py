@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, LoadError, Location
-from ..models import utcnow
-from ..usecases.model import UseCase
-from .sigma import (
+from workshop.core.errors import InputError, LoadError, Location
+from workshop.interview.model import utcnow
+from workshop.rules.sigma import (
     DEFAULT_STATUSES,
     RuleContext,
     RuleSet,
@@ -42,7 +41,8 @@ from .sigma import (
     vocabulary_of,
     with_documents,
 )
-from .synthetic import NotGenerated, SyntheticCase, evasion_cases, true_positive
+from workshop.rules.synthetic import NotGenerated, SyntheticCase, evasion_cases, true_positive
+from workshop.usecases.model import UseCase
 
 NUMERIC_ROLES = ("records", "bytes")
 
@@ -478,7 +478,7 @@ def load_log(
     """The application's log sample (CSV or JSONL) as an event table whose columns are the
     application's field names. Read with :mod:`workshop.baseline` (which reads the roles it
     knows); without it, plainly with the csv and json modules."""
-    from ..usecases.events import vocabulary
+    from workshop.usecases.events import vocabulary
 
     vocab = vocab or ctx.vocab or vocabulary(ctx.values)
     p = Path(path)
@@ -489,8 +489,8 @@ def load_log(
     numeric = {vocab.field_for(r) for r in NUMERIC_ROLES}
     summary: dict[str, Any] = {"file": p.name}
     try:
-        from ..baseline import inspect_sample, load_sample
-        from ..baseline.mapping import ROLES as SAMPLE_ROLES
+        from workshop.baseline import inspect_sample, load_sample
+        from workshop.baseline.mapping import ROLES as SAMPLE_ROLES
     except ImportError:  # pragma: no cover - the baseline package ships with the toolkit
         events = _read_plain(p, ts_field)
         summary["reader"] = "plain"

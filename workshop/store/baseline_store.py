@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
-from ..errors import InputError, NotFoundError
-from ..models import clean_line, utcnow
-from .schema import applications, baselines, log_mappings
+from workshop.core.errors import InputError, NotFoundError
+from workshop.interview.model import clean_line, utcnow
+from workshop.store.schema import applications, baselines, log_mappings
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection
 
-from ..errors import WorkspaceError
+from workshop.core.errors import WorkspaceError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from ..errors import InputError
-from ..models import clean_line, utcnow
-from .schema import applications, rule_pipelines, rule_tests
+from workshop.core.errors import InputError
+from workshop.interview.model import clean_line, utcnow
+from workshop.store.schema import applications, rule_pipelines, rule_tests
 
 MAX_PIPELINE_CHARS = 200_000
 

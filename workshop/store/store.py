@@ -26,14 +26,22 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from ..errors import InputError, NotFoundError, StaleEditError, WorkspaceError
-from ..models import Answer, Application, HistoryEntry, Interview, check_slug, clean_line, utcnow
-from ..workspace import database_url, resolve_workspace
-from . import migrate
-from .baseline_store import BaselineStoreMixin
-from .rules_store import RuleStoreMixin
-from .schema import answer_history, answers, applications, interviews
-from .usecase_store import UseCaseStoreMixin
+from workshop.core.errors import InputError, NotFoundError, StaleEditError, WorkspaceError
+from workshop.core.workspace import database_url, resolve_workspace
+from workshop.interview.model import (
+    Answer,
+    Application,
+    HistoryEntry,
+    Interview,
+    check_slug,
+    clean_line,
+    utcnow,
+)
+from workshop.store import migrate
+from workshop.store.baseline_store import BaselineStoreMixin
+from workshop.store.rules_store import RuleStoreMixin
+from workshop.store.schema import answer_history, answers, applications, interviews
+from workshop.store.usecase_store import UseCaseStoreMixin
 
 #: Sentinel for "leave this field as it is" in :meth:`Store.save_answer`.
 UNSET: Any = object()
@@ -490,7 +498,7 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         """Save one answer (value and/or flags) and its history row in one transaction.
 
         The value must already be checked against its question (see
-        :mod:`workshop.interview`). ``expected_revision`` is the revision the editor
+        :mod:`workshop.services.interview`). ``expected_revision`` is the revision the editor
         started from (0 for "no answer yet"); if the stored one differs, someone else
         saved in between and :class:`StaleEditError` is raised with their answer.
         Saving what is already stored is a no-op and writes no history.

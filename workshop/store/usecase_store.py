@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ..errors import InputError, NotFoundError, StaleEditError
-from ..models import clean_line, utcnow
-from ..usecases.model import PRIORITIES, STATUSES, UseCase
-from .schema import applications, use_case_history, use_cases
+from workshop.core.errors import InputError, NotFoundError, StaleEditError
+from workshop.interview.model import clean_line, utcnow
+from workshop.store.schema import applications, use_case_history, use_cases
+from workshop.usecases.model import PRIORITIES, STATUSES, UseCase
 
 #: Allowed lifecycle moves. Anything else is refused with the allowed ones named.
 TRANSITIONS: dict[str, set[str]] = {
@@ -95,8 +95,8 @@ def check_parameter(name: str, ptype: str, value: Any) -> Any:
             raise InputError(f"parameter '{name}' is a list of values")
         return [str(v) for v in items if str(v).strip()]
     if ptype == "time_window":
-        from ..questionnaire.model import Question
-        from ..questionnaire.values import coerce
+        from workshop.questionnaire.model import Question
+        from workshop.questionnaire.values import coerce
 
         return coerce(Question(name, name, "time_window", ""), value)
     return value

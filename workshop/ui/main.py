@@ -6,8 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..errors import WorkshopError
-from . import state
+from workshop.core.errors import WorkshopError
+from workshop.ui import state
 
 PAGE_DIR = Path(__file__).resolve().parent / "pages"
 #: Page files in workshop/ui/pages, in navigation order: name -> (title, icon).

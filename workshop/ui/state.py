@@ -18,12 +18,12 @@ from typing import Any
 
 import streamlit as st
 
-from ..catalogues import load_questionnaires
-from ..errors import StaleEditError, ValidationErrors, WorkshopError
-from ..models import Application
-from ..questionnaire import Catalogue
-from ..store import Store
-from ..workspace import questionnaire_dirs, resolve_workspace
+from workshop.core.errors import StaleEditError, ValidationErrors, WorkshopError
+from workshop.core.workspace import questionnaire_dirs, resolve_workspace
+from workshop.interview.model import Application
+from workshop.questionnaire import Catalogue
+from workshop.services.catalogues import load_questionnaires
+from workshop.store import Store
 
 log = logging.getLogger("workshop.ui")
 

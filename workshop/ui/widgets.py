@@ -16,13 +16,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from ..errors import AnswerError, StaleEditError, WorkshopError
-from ..interview import answer_question
-from ..models import Answer
-from ..questionnaire import Question, Questionnaire
-from ..questionnaire.model import WEEKDAYS
-from ..questionnaire.values import common_timezones
-from . import state
+from workshop.core.errors import AnswerError, StaleEditError, WorkshopError
+from workshop.interview.model import Answer
+from workshop.questionnaire import Question, Questionnaire
+from workshop.questionnaire.model import WEEKDAYS
+from workshop.questionnaire.values import common_timezones
+from workshop.services.interview import answer_question
+from workshop.ui import state
 
 PILL_LIMIT_SINGLE = 8
 PILL_LIMIT_MULTI = 14
@@ -311,7 +311,7 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
     rows = _rows(edited)
     stored = answer.value if answer else None
     try:
-        from ..questionnaire import coerce
+        from workshop.questionnaire import coerce
 
         value = coerce(question, rows)
     except AnswerError as exc:

@@ -1,9 +1,9 @@
 """Detection use cases: the template catalogue, generation from answers, ADS documents."""
 
-from .events import EVENTS, LogVocabulary, vocabulary
-from .generate import Inputs, generate, generate_all
-from .loader import TemplateCatalogue, discover_templates, load_template, load_template_text
-from .model import PRIORITIES, STATUSES, Template, UseCase
+from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
+from workshop.usecases.generate import Inputs, generate, generate_all
+from workshop.usecases.loader import TemplateCatalogue, discover_templates, load_template, load_template_text
+from workshop.usecases.model import PRIORITIES, STATUSES, Template, UseCase
 
 __all__ = [
     "EVENTS",

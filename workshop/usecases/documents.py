@@ -4,7 +4,7 @@ Sections come in the ADS order (Goal, Categorization, Strategy Abstract, Technic
 Context, Blind Spots and Assumptions, False Positives, Validation, Priority, Response,
 Additional Resources), plus Baseline and Contacts. Everything that came from a person,
 whether an answer folded into generated text or an edit, goes through
-:func:`workshop.render.md_escape`, so the HTML has no live markup from it.
+:func:`workshop.core.render.md_escape`, so the HTML has no live markup from it.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .. import __version__
-from ..models import Application, Interview
-from ..questionnaire import Questionnaire, format_value
-from ..render import markdown_to_html, md_escape, md_table
-from .model import UseCase, format_param
+from workshop import __version__
+from workshop.core.render import markdown_to_html, md_escape, md_table
+from workshop.interview.model import Application, Interview
+from workshop.questionnaire import Questionnaire, format_value
+from workshop.usecases.model import UseCase, format_param
 
 #: Statuses whose use cases go into the SOC's document.
 DOCUMENT_STATUSES = ("accepted", "implemented", "tested")

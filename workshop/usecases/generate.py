@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..conditions import Condition, Context, truthy
-from ..models import Answer, AnswerSet, Application
-from ..questionnaire import Questionnaire, format_value, is_empty
-from .events import EVENTS, LogVocabulary, vocabulary
-from .loader import PLACEHOLDER_RE, TemplateCatalogue
-from .model import PRIORITIES, Logic, ParameterSpec, Template
+from workshop.core.conditions import Condition, Context, truthy
+from workshop.interview.model import Answer, AnswerSet, Application
+from workshop.questionnaire import Questionnaire, format_value, is_empty
+from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
+from workshop.usecases.loader import PLACEHOLDER_RE, TemplateCatalogue
+from workshop.usecases.model import PRIORITIES, Logic, ParameterSpec, Template
 
 APP_NAMES = {"app.name", "app.slug", "app.owner", "app.criticality", "app.description", "app.platforms"}
 
@@ -214,7 +214,7 @@ def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, d
             + "."
         )
     if logic.exclude:
-        from .model import ALLOWLISTS
+        from workshop.usecases.model import ALLOWLISTS
 
         text += " Excluded: " + "; ".join(ALLOWLISTS[e] for e in logic.exclude) + "."
     return text

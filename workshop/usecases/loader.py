@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import yamlsource
-from ..checking import MappingChecker, load_all
-from ..conditions import Condition
-from ..errors import ConditionError, LoadError, WorkshopError
-from ..yamlsource import YList, YMap
-from .events import EVENTS, ROLES
-from .model import (
+from workshop.core import yamlsource
+from workshop.core.checking import MappingChecker, load_all
+from workshop.core.conditions import Condition
+from workshop.core.errors import ConditionError, LoadError, WorkshopError
+from workshop.core.yamlsource import YList, YMap
+from workshop.usecases.events import EVENTS, ROLES
+from workshop.usecases.model import (
     ALLOWLISTS,
     CATEGORIES,
     LOGIC_TYPES,

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..conditions import Condition
+from workshop.core.conditions import Condition
 
 STATUSES = ("proposed", "accepted", "rejected", "implemented", "tested", "retired")
 PRIORITIES = ("low", "medium", "high", "critical")
@@ -183,7 +183,7 @@ def format_param(spec_type: str, value: Any) -> str:
     if value is None:
         return "(not set)"
     if spec_type == "time_window" and isinstance(value, dict):
-        from ..questionnaire.values import format_time_window
+        from workshop.questionnaire.values import format_time_window
 
         return format_time_window(value)
     if isinstance(value, list):

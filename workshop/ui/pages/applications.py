@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workshop.catalogues import DEFAULT_QUESTIONNAIRE
-from workshop.demo import create_demo
-from workshop.models import CRITICALITIES, PLATFORMS, Application, slugify
+from workshop.interview.model import CRITICALITIES, PLATFORMS, Application, slugify
+from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
+from workshop.services.demo import create_demo
 from workshop.ui import state
 
 

@@ -11,14 +11,14 @@ import json
 
 import streamlit as st
 
-from workshop import settings
 from workshop.attack import load_index_or_builtin, resolve_bundle, suggest_for_application
-from workshop.coverage import matrix, navigator_layer
-from workshop.errors import WorkshopError
-from workshop.models import AnswerSet
-from workshop.render import md_escape
+from workshop.core.errors import WorkshopError
+from workshop.core.render import md_escape
+from workshop.core.workspace import resolve_workspace
+from workshop.interview.model import AnswerSet
+from workshop.services import settings
 from workshop.ui import state
-from workshop.workspace import resolve_workspace
+from workshop.usecases.coverage import matrix, navigator_layer
 
 
 @st.cache_resource(show_spinner="Loading ATT&CK...", max_entries=2)

@@ -11,9 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from workshop.baseline import inspect_sample
-from workshop.baselines import attach_file, claims_for
-from workshop.errors import WorkshopError
-from workshop.thresholds import apply_proposal, proposals_for
+from workshop.core.errors import WorkshopError
+from workshop.services.baselines import attach_file, claims_for
+from workshop.services.thresholds import apply_proposal, proposals_for
 from workshop.ui import state
 
 ROLES = ("timestamp", "user", "action", "outcome", "source_ip", "records", "bytes", "session", "country")

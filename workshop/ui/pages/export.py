@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workshop import settings
-from workshop.errors import WorkshopError
-from workshop.exports import EXPORTERS, ExportRequest, everything
+from workshop.core.errors import WorkshopError
+from workshop.core.workspace import resolve_workspace
+from workshop.services import settings
+from workshop.services.exports import EXPORTERS, ExportRequest, everything
 from workshop.ui import state
-from workshop.workspace import resolve_workspace
 
 LABELS = {
     "markdown": "Use-case document and analyst brief (Markdown)",

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from workshop import settings
-from workshop.models import CRITICALITIES
-from workshop.portfolio import portfolio, reviews_by_month, uncovered_ideas
+from workshop.core.workspace import resolve_workspace
+from workshop.interview.model import CRITICALITIES
+from workshop.services import settings
+from workshop.services.portfolio import portfolio, reviews_by_month, uncovered_ideas
 from workshop.ui import state
 from workshop.usecases.model import PRIORITIES, STATUSES
-from workshop.workspace import resolve_workspace
 
 
 def _intervals_form(conf: dict) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workshop.interview import (
+from workshop.questionnaire import format_value
+from workshop.services.interview import (
     context_for,
     diff_answers,
     follow_ups,
@@ -14,8 +15,7 @@ from workshop.interview import (
     previous_interview,
     progress,
 )
-from workshop.portfolio import flagged_use_cases
-from workshop.questionnaire import format_value
+from workshop.services.portfolio import flagged_use_cases
 from workshop.ui import state
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workshop.errors import WorkshopError
-from workshop.exports import document_context
-from workshop.models import Application
+from workshop.core.errors import WorkshopError
+from workshop.interview.model import Application
+from workshop.services.exports import document_context
+from workshop.services.usecases import generate_for_application, load_templates
 from workshop.ui import state
 from workshop.usecases.documents import analyst_brief, application_document, to_html, use_case_markdown
 from workshop.usecases.model import PRIORITIES, STATUSES, UseCase, format_param
-from workshop.usecases.service import generate_for_application, load_templates
 
 LIST_FIELDS = ("false_positives", "blind_spots", "response", "validation")
 
@@ -23,8 +23,8 @@ def _templates(workspace: str, stamps: tuple):
 
 
 def templates():
-    from workshop.usecases.service import template_dirs
-    from workshop.workspace import resolve_workspace
+    from workshop.core.workspace import resolve_workspace
+    from workshop.services.usecases import template_dirs
 
     ws = resolve_workspace()
     stamps = tuple(
@@ -171,7 +171,7 @@ def _save_edits(app, uc, title, priority, objective, abstract, lists, notes, par
 
 
 def _param_value(ptype: str, text: str) -> object:
-    from workshop.errors import InputError
+    from workshop.core.errors import InputError
 
     text = text.strip()
     if ptype == "integer":

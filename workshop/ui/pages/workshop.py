@@ -7,10 +7,10 @@ import html
 
 import streamlit as st
 
-from workshop.catalogues import DEFAULT_QUESTIONNAIRE
-from workshop.interview import context_for, progress
-from workshop.models import Application, Interview
+from workshop.interview.model import Application, Interview
 from workshop.questionnaire import Questionnaire
+from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
+from workshop.services.interview import context_for, progress
 from workshop.ui import state, widgets
 
 
@@ -64,7 +64,7 @@ def _on_nav(iid: int) -> None:
 
 
 def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
-    from workshop.portfolio import start_rereview
+    from workshop.services.portfolio import start_rereview
 
     s = state.store()
     if prefill:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .questionnaire import Catalogue, discover
-from .workspace import questionnaire_dirs
+from workshop.core.workspace import questionnaire_dirs
+from workshop.questionnaire import Catalogue, discover
 
 
 def load_questionnaires(workspace: Path | None = None) -> Catalogue:

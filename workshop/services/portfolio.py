@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .interview import diff_answers, follow_ups, progress
-from .models import AnswerSet, Interview
-from .questionnaire import Catalogue, Questionnaire
-from .store import Store
-from .usecases.model import STATUSES, UseCase
+from workshop.interview.model import AnswerSet, Interview
+from workshop.questionnaire import Catalogue, Questionnaire
+from workshop.services.interview import diff_answers, follow_ups, progress
+from workshop.store import Store
+from workshop.usecases.model import STATUSES, UseCase
 
 DEFAULT_INTERVALS = {"critical": 180, "high": 365, "medium": 365, "low": 730}
 BASELINE_STALE_DAYS = 90
@@ -84,7 +84,7 @@ class PortfolioRow:
 
 def changed_questions(store: Store, interview: Interview, questionnaire: Questionnaire) -> set[str]:
     """Question ids whose answers differ from the interview this one follows."""
-    from .interview import previous_interview
+    from workshop.services.interview import previous_interview
 
     prev = previous_interview(store, interview)
     if prev is None:
@@ -220,7 +220,7 @@ class Idea:
 def uncovered_ideas(store: Store, index: Any, limit: int = 40) -> list[Idea]:
     """Techniques suggested for the portfolio's applications that no use case covers yet,
     sorted by how many applications they concern."""
-    from .attack import suggest_for_application
+    from workshop.attack import suggest_for_application
 
     ideas: dict[str, Idea] = {}
     for app in store.list_applications():

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .baseline import Profile, build_profile, check_claims, load_sample
-from .baseline.claims import profile_options_from_answers
-from .baseline.formats import DEFAULT_SIZE_LIMIT
-from .errors import InputError
-from .models import AnswerSet
-from .store import Store
-from .store.baseline_store import BaselineRecord
+from workshop.baseline import Profile, build_profile, check_claims, load_sample
+from workshop.baseline.claims import profile_options_from_answers
+from workshop.baseline.formats import DEFAULT_SIZE_LIMIT
+from workshop.core.errors import InputError
+from workshop.interview.model import AnswerSet
+from workshop.store import Store
+from workshop.store.baseline_store import BaselineRecord
 
 
 def answers_of(store: Store, slug: str) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-from .errors import LoadError, Problems, ValidationErrors, WorkshopError
-from .yamlsource import YMap
+from workshop.core.errors import LoadError, Problems, ValidationErrors, WorkshopError
+from workshop.core.yamlsource import YMap
 
 T = TypeVar("T")
 

@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConditionError, Location
+from workshop.core.errors import ConditionError, Location
 
 KEYWORDS = {"and", "or", "not", "in", "true", "false", "null", "contains"}
 COMPARISONS = {"==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains"}

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import yamlsource
-from .errors import WorkshopError
-from .fileio import atomic_write_text
+from workshop.core import yamlsource
+from workshop.core.errors import WorkshopError
+from workshop.core.fileio import atomic_write_text
 
 FILENAME = "settings.yaml"
 DEFAULTS: dict[str, Any] = {
@@ -22,7 +22,7 @@ DEFAULTS: dict[str, Any] = {
 
 def check(key: str, value: Any) -> Any:
     """A setting's value in its proper shape, or InputError saying what it must be."""
-    from .errors import InputError
+    from workshop.core.errors import InputError
 
     if key == "review_interval_days":
         if not isinstance(value, dict) or not value:
@@ -38,7 +38,7 @@ def check(key: str, value: Any) -> Any:
     if key == "attack_bundle":
         if value in (None, ""):
             return ""
-        from .attack import load_index
+        from workshop.attack import load_index
 
         path = Path(str(value)).expanduser()
         if not path.is_file():

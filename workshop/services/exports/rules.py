@@ -1,4 +1,4 @@
-"""Export formats for rule drafts, registered with :func:`workshop.exports.exporter`.
+"""Export formats for rule drafts, registered with :func:`workshop.services.exports.exporter`.
 
 * ``sigma``: one ``.yml`` per use case in ``sigma/<app>/`` (the outer rule first, then
   the rules it uses), named as the Sigma specification asks;
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 
-from ..exports import ExportRequest, Files, _slugs, exporter
-from .convert import EXTENSIONS, convert_application, export_text, pipeline_for
-from .sigma import build_rule_sets, rule_context
+from workshop.rules.convert import EXTENSIONS, convert_application, export_text, pipeline_for
+from workshop.rules.sigma import build_rule_sets, rule_context
+from workshop.services.exports import ExportRequest, Files, _slugs, exporter
 
 
 @exporter("sigma")
@@ -61,7 +61,7 @@ def lucene_files(req: ExportRequest) -> Files:
 
 @exporter("stix")
 def stix_files(req: ExportRequest) -> Files:
-    from .stix import stix_bundle
+    from workshop.rules.stix import stix_bundle
 
     slugs = _slugs(req)
     name = f"{req.slug}-rules.stix.json" if req.slug is not None else "portfolio-rules.stix.json"

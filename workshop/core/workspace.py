@@ -15,7 +15,7 @@ DEFAULT_WORKSPACE = "workspace"
 DB_FILENAME = "workshop.db"
 
 #: The project's top-level folder (holds questionnaires/, usecases/, attack_data/).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def resolve_workspace(path: str | os.PathLike[str] | None = None) -> Path:

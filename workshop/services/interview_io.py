@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__, yamlsource
-from .errors import AnswerError, InputError, LoadError, Location, Problems
-from .models import Application, Interview, check_slug
-from .questionnaire import Catalogue, Questionnaire, coerce
-from .store import Store
-from .yamlsource import YMap
+from workshop import __version__
+from workshop.core import yamlsource
+from workshop.core.errors import AnswerError, InputError, LoadError, Location, Problems
+from workshop.core.yamlsource import YMap
+from workshop.interview.model import Application, Interview, check_slug
+from workshop.questionnaire import Catalogue, Questionnaire, coerce
+from workshop.store import Store
 
 FORMAT = "use-case-workshop/interview"
 FORMAT_VERSION = 1

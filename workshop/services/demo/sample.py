@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..baseline import generate_sample
-from ..baseline.synthetic import SyntheticSample
+from workshop.baseline import generate_sample
+from workshop.baseline.synthetic import SyntheticSample
 
 SEED = 7
 LOG_SOURCE = "payroll-audit"
@@ -63,7 +63,7 @@ def demo_sample() -> tuple[pd.DataFrame, SyntheticSample]:
 
 
 def write_demo_sample(path: Path) -> SyntheticSample:
-    from ..fileio import atomic_write_text
+    from workshop.core.fileio import atomic_write_text
 
     df, sample = demo_sample()
     atomic_write_text(path, df.to_csv(index=False))

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, WorkshopError
-from .fileio import atomic_write_bytes
-from .models import AnswerSet
-from .questionnaire import Catalogue
-from .store import Store
-from .usecases.documents import DocumentContext, analyst_brief, application_document, to_html
+from workshop.core.errors import InputError, WorkshopError
+from workshop.core.fileio import atomic_write_bytes
+from workshop.interview.model import AnswerSet
+from workshop.questionnaire import Catalogue
+from workshop.store import Store
+from workshop.usecases.documents import DocumentContext, analyst_brief, application_document, to_html
 
 
 @dataclass
@@ -48,7 +48,7 @@ def document_context(
     values = AnswerSet(store.answers(interview.id)).values if interview else {}
     q = questionnaires.questionnaires.get(interview.questionnaire_id) if interview else None
     lookup, version = technique_lookup(bundle or _bundle_setting(store))
-    from .rules.testing import latest_rule_tests
+    from workshop.rules.testing import latest_rule_tests
 
     return DocumentContext(app, interview, q, values, attack_version=version, lookup=lookup,
                            rule_tests=latest_rule_tests(store, slug))  # fmt: skip
@@ -57,7 +57,7 @@ def document_context(
 def _bundle_setting(store: Store) -> str | None:
     if store.workspace is None:
         return None
-    from . import settings
+    from workshop.services import settings
 
     return settings.load(store.workspace).get("attack_bundle") or None
 
@@ -107,7 +107,7 @@ def attack_index(bundle: str | None = None):
     """The ATT&CK index for exports: the bundle asked for, else the workspace setting, else the
     newest download, else the built-in catalogue. Kept in memory per file and modification time,
     since documents look technique names up on every preview."""
-    from .attack import resolve_bundle
+    from workshop.attack import resolve_bundle
 
     path = resolve_bundle(bundle)
     stamp = path.stat().st_mtime_ns if path is not None and path.exists() else None
@@ -116,7 +116,7 @@ def attack_index(bundle: str | None = None):
 
 @functools.lru_cache(maxsize=4)
 def _index_for(path: str | None, _stamp: int | None):
-    from .attack import load_index_or_builtin
+    from workshop.attack import load_index_or_builtin
 
     index, _warning = load_index_or_builtin(path)
     return index
@@ -126,7 +126,7 @@ def _index_for(path: str | None, _stamp: int | None):
 def navigator_files(req: ExportRequest) -> Files:
     import json
 
-    from .coverage import navigator_layer
+    from workshop.usecases.coverage import navigator_layer
 
     index = attack_index(req.attack_bundle or _bundle_setting(req.store))
     if req.slug is not None:
@@ -160,7 +160,7 @@ def export(req: ExportRequest, formats: list[str], out_dir: Path) -> list[Path]:
 @exporter("csv")
 def backlog_csv(req: ExportRequest) -> Files:
     """The use-case backlog for a ticket tracker, safe against spreadsheet formula injection."""
-    from .csvsafe import to_csv
+    from workshop.core.csvsafe import to_csv
 
     rows = []
     for slug in _slugs(req):
@@ -191,8 +191,8 @@ def everything(req: ExportRequest) -> Files:
     import json
     import zipfile
 
-    from . import __version__
-    from .models import utcnow
+    from workshop import __version__
+    from workshop.interview.model import utcnow
 
     files: Files = {}
     problems: dict[str, str] = {}
@@ -221,4 +221,4 @@ def everything(req: ExportRequest) -> Files:
     return {f"{req.slug or 'portfolio'}-workshop-export.zip": buf.getvalue()}
 
 
-from .rules import exports as _rule_exports  # noqa: E402,F401  (registers sigma, splunk, kql, esql, lucene, stix)
+from workshop.services.exports import rules as _rule_exports  # noqa: E402,F401  (registers sigma, splunk, kql, esql, lucene, stix)

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import Context
-from .errors import InputError
-from .models import Answer, AnswerSet, Interview
-from .questionnaire import Question, Questionnaire, coerce, format_value, is_empty
-from .store import UNSET, Store
+from workshop.core.conditions import Context
+from workshop.core.errors import InputError
+from workshop.interview.model import Answer, AnswerSet, Interview
+from workshop.questionnaire import Question, Questionnaire, coerce, format_value, is_empty
+from workshop.store import UNSET, Store
 
 
 def context_for(answers: Mapping[str, Answer]) -> Context:
@@ -193,7 +193,7 @@ def previous_interview(store: Store, interview: Interview) -> Interview | None:
 
 def follow_ups_markdown(app_name: str, items: list[FollowUp], held_on: str = "") -> str:
     """The follow-up list for the email after the meeting."""
-    from .render import md_escape, md_table
+    from workshop.core.render import md_escape, md_table
 
     title = f"Follow-ups from the {md_escape(app_name, False)} workshop"
     if held_on:
@@ -205,7 +205,7 @@ def follow_ups_markdown(app_name: str, items: list[FollowUp], held_on: str = "")
 
 
 def follow_ups_csv(items: list[FollowUp]) -> str:
-    from .csvsafe import to_csv
+    from workshop.core.csvsafe import to_csv
 
     return to_csv(
         ["question_id", "section", "question", "owner", "note", "current_answer"],

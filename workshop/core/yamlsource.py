@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Location, YamlSyntaxError
+from workshop.core.errors import Location, YamlSyntaxError
 
 #: A document that expands to more nodes than this is refused (billion-laughs guard).
 MAX_NODES = 200_000

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import Location, WorkspaceError
+from workshop.core.errors import Location, WorkspaceError
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

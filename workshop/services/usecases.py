@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
-from ..questionnaire import Catalogue
-from ..store import Store
-from ..store.usecase_store import GenerationResult
-from ..workspace import PROJECT_ROOT
-from .generate import APP_NAMES, Inputs, generate_all
-from .loader import TemplateCatalogue, discover_templates
+from workshop.core.errors import InputError
+from workshop.core.workspace import PROJECT_ROOT
+from workshop.questionnaire import Catalogue
+from workshop.store import Store
+from workshop.store.usecase_store import GenerationResult
+from workshop.usecases.generate import APP_NAMES, Inputs, generate_all
+from workshop.usecases.loader import TemplateCatalogue, discover_templates
 
 
 def template_dirs(workspace: Path | None = None) -> list[Path]:

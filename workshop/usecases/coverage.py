@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .attack import AttackIndex, LayerEntry, build_layer
-from .usecases.model import UseCase
+from workshop.attack import AttackIndex, LayerEntry, build_layer
+from workshop.usecases.model import UseCase
 
 #: Use cases in these statuses do not cover anything.
 NOT_COVERING = {"rejected", "retired"}

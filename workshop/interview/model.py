@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import InputError
+from workshop.core.errors import InputError
 
 CRITICALITIES = ("low", "medium", "high", "critical")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -181,7 +181,7 @@ class Answer:
 
     @property
     def answered(self) -> bool:
-        from .questionnaire.values import is_empty
+        from workshop.questionnaire.values import is_empty
 
         return self.unknown or not is_empty(self.value)
 
@@ -234,6 +234,6 @@ class AnswerSet:
         return {k for k, a in self.answers.items() if a.unknown}
 
     def context(self):
-        from .conditions import Context
+        from workshop.core.conditions import Context
 
         return Context(self.values, self.unknown)

@@ -14,12 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .baseline import Profile, propose_thresholds
-from .baseline.profile import Distribution
-from .errors import InputError
-from .store import Store
-from .store.baseline_store import BaselineRecord
-from .usecases.model import UseCase
+from workshop.baseline import Profile, propose_thresholds
+from workshop.baseline.profile import Distribution
+from workshop.core.errors import InputError
+from workshop.store import Store
+from workshop.store.baseline_store import BaselineRecord
+from workshop.usecases.model import UseCase
 
 STATS = ("p50", "p90", "p95", "p99", "max", "mean")
 METHODS = ("p99+20%", "mad3", "stdev3")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..interview_io import import_interview
-from ..models import Application
-from ..questionnaire import Catalogue
-from ..store import Store
+from workshop.interview.model import Application
+from workshop.questionnaire import Catalogue
+from workshop.services.interview_io import import_interview
+from workshop.store import Store
 
 DEMO_DIR = Path(__file__).resolve().parent
 DEMO_SLUG = "payroll-portal"
@@ -37,8 +37,8 @@ def attach_demo_baseline(store: Store) -> None:
 
     The sample is kept (it is synthetic), so rule tests can run against it.
     """
-    from ..baselines import attach_file
-    from .sample import LOG_SOURCE, write_demo_sample
+    from workshop.services.baselines import attach_file
+    from workshop.services.demo.sample import LOG_SOURCE, write_demo_sample
 
     path = store.workspace / "samples" / DEMO_SLUG / f"{LOG_SOURCE}.csv"
     write_demo_sample(path)
@@ -50,7 +50,7 @@ def attach_demo_baseline(store: Store) -> None:
 def review_use_cases(store: Store, catalogue: Catalogue) -> None:
     """Generate the demo's use cases and review them as a team would: accept most, reject one
     idea with a reason, and leave the noisy, low-priority and conditional ones proposed."""
-    from ..usecases.service import generate_for_application, load_templates
+    from workshop.services.usecases import generate_for_application, load_templates
 
     templates = load_templates(catalogue, store.workspace)
     generate_for_application(store, DEMO_SLUG, templates, catalogue, who="demo")

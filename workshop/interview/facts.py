@@ -1,0 +1,287 @@
+"""Typed facts read from an interview's answers: the only module that names question ids.
+
+The questionnaires decide what is asked; the rest of the code needs a handful of
+those answers as facts (business hours, networks, service accounts, the log's field
+names). Reading them here, once, means a question renamed in a questionnaire is
+changed in one place, and every consumer gets a typed value instead of digging in a
+dict of raw answers. Question ids appear in templates' conditions too; those are data
+checked against the questionnaires by the template loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from workshop.core.errors import InputError
+from workshop.vocab import TimeWindow
+
+
+class Q(StrEnum):
+    """Question ids the code reads (the questionnaires hold many more)."""
+
+    PURPOSE_SUMMARY = "purpose.summary"
+    INTERNET_FACING = "purpose.internet_facing"
+    USERS_TOTAL = "users.total_count"
+    SERVICE_ACCOUNTS = "service.accounts"
+    BATCH_JOBS = "service.batch_jobs"
+    BATCH_HOSTS = "service.batch_hosts"
+    BREAKGLASS_ACCOUNTS = "auth.breakglass_accounts"
+    MFA = "auth.mfa"
+    AUTH_METHODS = "auth.methods"
+    BUSINESS_HOURS = "access.business_hours"
+    WEEKEND_USE = "access.weekend_use"
+    COUNTRIES = "access.countries"
+    NETWORKS = "access.networks"
+    DAILY_LOGINS = "volume.daily_logins"
+    RECORDS_PER_USER_DAY = "volume.records_per_user_day"
+    EXPORTS_PER_DAY = "volume.exports_per_day"
+    PEAK_PERIODS = "volume.peak_periods"
+    DATA_TYPES = "data.types"
+    DATA_CLASSIFICATION = "data.classification"
+    LOG_EVENTS = "logging.events"
+    LOG_FIELDS = "logging.fields"
+    LOG_EVENT_NAMES = "logging.event_names"
+    LOG_FORMAT = "logging.format"
+    LOG_DESTINATION = "logging.destination"
+    LOG_SOURCE_NAME = "logging.source_name"
+    LOG_TIMEZONE = "logging.timezone"
+    LOG_RETENTION_DAYS = "logging.retention_days"
+    SOURCE_IP_IS_CLIENT = "logging.source_ip_is_client"
+    CHANGE_WINDOWS = "change.windows"
+    CONTACTS = "response.contacts"
+    CAN_DISABLE_ACCOUNTS = "response.can_disable_accounts"
+    OUT_OF_HOURS_CONTACT = "response.out_of_hours_contact"
+
+
+#: Application profile fields that conditions and texts may name like answers.
+APP_FIELDS = ("app.name", "app.slug", "app.owner", "app.criticality", "app.description", "app.platforms")
+
+
+def _rows(value: Any) -> list[Mapping[str, Any]]:
+    return [r for r in value or [] if isinstance(r, Mapping)] if isinstance(value, list) else []
+
+
+def _texts(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return [str(v).strip() for v in items if v is not None and str(v).strip()]
+
+
+def _number(value: Any) -> float | int | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    name: str
+    purpose: str = ""
+    source_hosts: tuple[str, ...] = ()
+    interactive_allowed: bool = False
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    name: str
+    schedule: str = ""
+    account: str = ""
+    host: str = ""
+
+
+@dataclass(frozen=True)
+class Contact:
+    role: str
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    hours: str = ""
+
+    def line(self) -> str:
+        who = " - ".join(b for b in (self.role, self.name) if b)
+        reach = ", ".join(b for b in (self.email, self.phone) if b)
+        hours = f" ({self.hours})" if self.hours else ""
+        return f"{who}: {reach}{hours}" if reach else f"{who}{hours}"
+
+
+@dataclass(frozen=True)
+class Facts:
+    """An interview's answers as the facts detection content is built from.
+
+    ``values`` are answer values by question id (unanswered ones absent or None);
+    ``unknown`` the ids the owners could not answer. Accessors return empty values,
+    never raise, for missing or malformed answers: the questionnaire validated them
+    when they were typed, and a fact nobody gave is simply not there.
+    """
+
+    values: Mapping[str, Any] = field(default_factory=dict)
+    unknown: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], unknown: Iterable[str] = ()) -> Facts:
+        return cls(dict(values), frozenset(unknown))
+
+    def get(self, qid: Q) -> Any:
+        return self.values.get(qid)
+
+    def answered(self, qid: Q) -> bool:
+        v = self.values.get(qid)
+        return qid not in self.unknown and v not in (None, "", [], {})
+
+    # ----------------------------------------------------------------- the application
+
+    @property
+    def purpose(self) -> str:
+        return str(self.values.get(Q.PURPOSE_SUMMARY) or "")
+
+    @property
+    def users_total(self) -> float | int | None:
+        return _number(self.values.get(Q.USERS_TOTAL))
+
+    # ----------------------------------------------------------------- principals
+
+    @property
+    def service_accounts(self) -> list[ServiceAccount]:
+        out = []
+        for r in _rows(self.values.get(Q.SERVICE_ACCOUNTS)):
+            name = str(r.get("name") or "").strip()
+            if name:
+                hosts = tuple(h.strip() for h in str(r.get("source_hosts") or "").replace(";", ",").split(",")
+                              if h.strip())  # fmt: skip
+                out.append(ServiceAccount(name, str(r.get("purpose") or ""), hosts,
+                                          bool(r.get("interactive_allowed"))))  # fmt: skip
+        return out
+
+    @property
+    def batch_jobs(self) -> list[BatchJob]:
+        return [
+            BatchJob(str(r.get("name")), str(r.get("schedule") or ""), str(r.get("account") or ""),
+                     str(r.get("host") or ""))  # fmt: skip
+            for r in _rows(self.values.get(Q.BATCH_JOBS))
+            if r.get("name")
+        ]
+
+    @property
+    def batch_hosts(self) -> list[str]:
+        """Hosts named as batch hosts, and the hosts the batch jobs run on."""
+        hosts = _texts(self.values.get(Q.BATCH_HOSTS)) + [j.host for j in self.batch_jobs if j.host]
+        return list(dict.fromkeys(hosts))
+
+    @property
+    def breakglass_accounts(self) -> list[str]:
+        return _texts(self.values.get(Q.BREAKGLASS_ACCOUNTS))
+
+    # ----------------------------------------------------------------- normal use
+
+    def business_hours(self, default_zone: str | None = None) -> TimeWindow | None:
+        value = self.values.get(Q.BUSINESS_HOURS)
+        if not isinstance(value, Mapping):
+            return None
+        try:
+            window = TimeWindow.from_answer(value, label="business hours")
+        except InputError:
+            return None
+        if window.timezone is None and default_zone:
+            window = TimeWindow(window.days, window.start, window.end, default_zone, window.label)
+        return window
+
+    @property
+    def change_windows(self) -> list[TimeWindow]:
+        value = self.values.get(Q.CHANGE_WINDOWS)
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for item in items:
+            w = TimeWindow.from_value("change window", item)
+            if w is not None:
+                out.append(w)
+        return out
+
+    @property
+    def weekend_use(self) -> str:
+        return str(self.values.get(Q.WEEKEND_USE) or "")
+
+    @property
+    def countries(self) -> list[str]:
+        return _texts(self.values.get(Q.COUNTRIES))
+
+    @property
+    def networks(self) -> list[str]:
+        return _texts(self.values.get(Q.NETWORKS))
+
+    @property
+    def daily_logins(self) -> float | int | None:
+        return _number(self.values.get(Q.DAILY_LOGINS))
+
+    @property
+    def records_per_user_day(self) -> float | int | None:
+        return _number(self.values.get(Q.RECORDS_PER_USER_DAY))
+
+    @property
+    def exports_per_day(self) -> float | int | None:
+        return _number(self.values.get(Q.EXPORTS_PER_DAY))
+
+    # ----------------------------------------------------------------- logging
+
+    @property
+    def log_timezone(self) -> str | None:
+        tz = self.values.get(Q.LOG_TIMEZONE)
+        return str(tz) if tz else None
+
+    @property
+    def log_fields(self) -> list[tuple[str, str]]:
+        """(role, field name) pairs as the owners gave them, first naming of a role first."""
+        out = []
+        for r in _rows(self.values.get(Q.LOG_FIELDS)):
+            role, name = r.get("role"), r.get("field")
+            if role and name:
+                out.append((str(role), str(name)))
+        return out
+
+    @property
+    def log_event_names(self) -> list[tuple[str, str, str]]:
+        """(event id, action as logged, outcome as logged) as the owners gave them."""
+        return [
+            (str(r.get("event")), str(r.get("action")), str(r.get("outcome") or ""))
+            for r in _rows(self.values.get(Q.LOG_EVENT_NAMES))
+            if r.get("event") and r.get("action")
+        ]
+
+    @property
+    def logged_events(self) -> set[str] | None:
+        """Kinds of events the owners said are logged; None when nobody said."""
+        v = self.values.get(Q.LOG_EVENTS)
+        return None if v is None else {str(x) for x in v}
+
+    @property
+    def log_source_name(self) -> str:
+        return str(self.values.get(Q.LOG_SOURCE_NAME) or "")
+
+    @property
+    def retention_days(self) -> float | int | None:
+        return _number(self.values.get(Q.LOG_RETENTION_DAYS))
+
+    @property
+    def source_ip_is_client(self) -> bool | None:
+        v = self.values.get(Q.SOURCE_IP_IS_CLIENT)
+        return v if isinstance(v, bool) else None
+
+    # ----------------------------------------------------------------- response
+
+    @property
+    def contacts(self) -> list[Contact]:
+        return [
+            Contact(str(r.get("role") or ""), str(r.get("name") or ""), str(r.get("email") or ""),
+                    str(r.get("phone") or ""), str(r.get("hours") or ""))  # fmt: skip
+            for r in _rows(self.values.get(Q.CONTACTS))
+        ]
+
+    @property
+    def can_disable_accounts(self) -> bool | None:
+        v = self.values.get(Q.CAN_DISABLE_ACCOUNTS)
+        return v if isinstance(v, bool) else None
+
+    @property
+    def out_of_hours_contact(self) -> str:
+        return str(self.values.get(Q.OUT_OF_HOURS_CONTACT) or "")
