@@ -158,7 +158,7 @@ class Facts:
     def batch_jobs(self) -> list[BatchJob]:
         return [
             BatchJob(str(r.get("name")), str(r.get("schedule") or ""), str(r.get("account") or ""),
-                     str(r.get("host") or ""))  # fmt: skip
+                     str(r.get("host") or ""))
             for r in _rows(self.values.get(Q.BATCH_JOBS))
             if r.get("name")
         ]
@@ -273,7 +273,7 @@ class Facts:
     def contacts(self) -> list[Contact]:
         return [
             Contact(str(r.get("role") or ""), str(r.get("name") or ""), str(r.get("email") or ""),
-                    str(r.get("phone") or ""), str(r.get("hours") or ""))  # fmt: skip
+                    str(r.get("phone") or ""), str(r.get("hours") or ""))
             for r in _rows(self.values.get(Q.CONTACTS))
         ]
 
