@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
+from workshop.interview.io import parse_interview
 from workshop.interview.model import Answer, Application
 from workshop.services.catalogues import load_questionnaires
 from workshop.services.demo import DEMO_FILE
-from workshop.services.interview_io import parse_interview
 from workshop.services.usecases import answer_ids, load_templates
 from workshop.usecases.generate import Inputs, applies, derive_parameters, generate, generate_all
 from workshop.usecases.loader import discover_templates

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.interview.model import AnswerSet, Interview
+from workshop.interview.progress import diff_answers, follow_ups, progress
 from workshop.questionnaire import Catalogue, Questionnaire
-from workshop.services.interview import diff_answers, follow_ups, progress
 from workshop.store import Store
 from workshop.usecases.model import UseCase
 from workshop.vocab import DROPPED, STATUSES
