@@ -84,7 +84,7 @@ def test_apply_records_where_the_value_came_from(demo: Path, capsys) -> None:
     with Store.open(demo) as s:
         uc = s.get_use_case("payroll-portal", "brute-force-login")
         last = s.use_case_history("payroll-portal", "brute-force-login")[-1]
-    assert uc.parameters["max_failures"]["value"] == applied["value"]
+    assert uc.parameters["max_failures"].value == applied["value"]
     assert (last.who, last.field, last.reason) == (
         "dee",
         "parameters.max_failures",
@@ -157,7 +157,7 @@ def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path) -> None
     assert not at.exception and not at.error
     with Store.open(demo) as s:
         p = s.get_use_case("payroll-portal", "brute-force-login").parameters["max_failures"]
-    assert p["source"] == "baseline" and p["method"] == "p99+20%"
+    assert p.source == "baseline" and p.method == "p99+20%"
 
 
 def test_baselines_page_upload_maps_and_attaches(workspace: Path) -> None:

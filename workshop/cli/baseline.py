@@ -296,9 +296,9 @@ def _apply(args: argparse.Namespace) -> int:
         )
     p = uc.parameters[args.parameter]
     if args.json:
-        print_json({"use_case": uc.template_id, "parameter": args.parameter} | p)
+        print_json({"use_case": uc.template_id, "parameter": args.parameter} | p.to_dict())
     else:
-        print(f"{uc.template_id} {args.parameter} = {p['value']} ({p['detail']})")
+        print(f"{uc.template_id} {args.parameter} = {p.value} ({p.detail})")
     return 0
 
 
