@@ -35,27 +35,23 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workshop.baseline.formats import DEFAULT_SIZE_LIMIT, check_file, check_timezone, parse_timestamps
+from workshop.baseline.derive import profile_from_tables
+from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file
 from workshop.baseline.mapping import ROLES, check_role
-from workshop.baseline.profile import (
-    NS_PER_HOUR,
-    BusinessHours,
-    CountTables,
-    Profile,
-    ProfileOptions,
-    RoleCounts,
-    _day_index,
-    group_sum,
-    local_ns,
-    profile_from_tables,
-)
+from workshop.baseline.options import ProfileOptions
+from workshop.baseline.profile import Profile
+from workshop.baseline.tables import NS_PER_HOUR, CountTables, RoleCounts, group_sum, local_ns
+from workshop.baseline.timestamps import parse_timestamps
 from workshop.core.errors import InputError, LoadError, Location
+from workshop.vocab import LogRole, TimeWindow, check_timezone, day_index
 
 SIEMS: tuple[str, ...] = ("splunk", "kql", "esql")
 SIEM_NAMES = {"splunk": "Splunk SPL", "kql": "Microsoft Sentinel KQL", "esql": "Elastic ES|QL"}
 DEFAULT_INDEX = {"splunk": "main", "kql": "AppAuditLogs_CL", "esql": "logs-*"}
 DEFAULT_TIME_FIELD = {"splunk": "_time", "kql": "TimeGenerated", "esql": "@timestamp"}
-BREAKDOWN_ROLES: tuple[str, ...] = ("action", "outcome", "source_ip", "country")
+BREAKDOWN_ROLES: tuple[str, ...] = (
+    LogRole.ACTION.value, LogRole.OUTCOME.value, LogRole.SOURCE_IP.value, LogRole.COUNTRY.value,
+)  # fmt: skip
 _NAME_OK = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_@.\-: ]*$")
 _SIMPLE = re.compile(r"^[A-Za-z_@][A-Za-z0-9_@.]*$")
 _INDEX_OK = re.compile(r"^[A-Za-z0-9_\-.*:,]+$")
@@ -427,7 +423,7 @@ def _weekday_index(value: str) -> int:
         if n == 0:
             return 6
         raise InputError(f"weekday {value} is not 0-7")
-    return _day_index(text)
+    return day_index(text)
 
 
 def profile_from_siem_tables(
@@ -436,7 +432,7 @@ def profile_from_siem_tables(
     tz: str = "UTC",
     *,
     default_tz: str = "UTC",
-    business_hours: BusinessHours | None = None,
+    business_hours: TimeWindow | None = None,
     service_accounts: Sequence[str] = (),
     options: ProfileOptions | None = None,
     mapping: Mapping[str, str] | None = None,
@@ -452,7 +448,7 @@ def profile_from_siem_tables(
     if entity_role not in ROLES or entity_role == "timestamp":
         raise InputError(f"unknown entity role '{entity_role}'")
     options = options or ProfileOptions()
-    business_hours = business_hours or BusinessHours()
+    business_hours = business_hours or TimeWindow()
     if not tables:
         raise InputError("give at least one SIEM result table")
     parsed: list[_Table] = []

@@ -16,8 +16,9 @@ from typing import Any
 
 from workshop.baseline import Profile, build_profile, check_claims, load_sample
 from workshop.baseline.claims import profile_options_from_answers
-from workshop.baseline.formats import DEFAULT_SIZE_LIMIT
+from workshop.baseline.files import DEFAULT_SIZE_LIMIT
 from workshop.core.errors import InputError
+from workshop.interview.facts import Facts, Q
 from workshop.interview.model import AnswerSet
 from workshop.store import Store
 from workshop.store.baseline_store import BaselineRecord
@@ -30,11 +31,12 @@ def answers_of(store: Store, slug: str) -> dict[str, Any]:
 
 def declared_timezone(answers: Mapping[str, Any]) -> str:
     """The zone of naive log timestamps: the log's declared zone, else the business hours' zone."""
-    tz = answers.get("logging.timezone")
+    facts = Facts.of(answers)
+    tz = facts.get(Q.LOG_TIMEZONE)
     if isinstance(tz, str) and tz.strip():
         return tz.strip()
-    window = answers.get("access.business_hours")
-    if isinstance(window, dict) and window.get("timezone"):
+    window = facts.get(Q.BUSINESS_HOURS)
+    if isinstance(window, Mapping) and window.get("timezone"):
         return str(window["timezone"])
     return "UTC"
 

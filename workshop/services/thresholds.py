@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.baseline import Profile, propose_thresholds
-from workshop.baseline.profile import Distribution
+from workshop.baseline.figures import Distribution
 from workshop.core.errors import InputError
 from workshop.store import Store
 from workshop.store.baseline_store import BaselineRecord
