@@ -235,6 +235,21 @@ def test_round_trip_and_json(sample: LoadedSample) -> None:
     assert "alice" not in json.dumps(data["actions"])  # no raw values beyond first-seen lists
 
 
+def test_business_hours_are_stored_as_before(sample: LoadedSample) -> None:
+    # A window carrying a label (as the interview's facts give it) is stored as
+    # profiles always stored business hours: days, start, end and zone, no label.
+    window = TimeWindow(("mon", "tue"), "07:00", "19:30", "Europe/London", label="business hours")
+    data = build_profile(sample, tz="Europe/London", business_hours=window).to_dict()
+    assert data["business_hours"] == {
+        "days": ["mon", "tue"], "start": "07:00", "end": "19:30", "timezone": "Europe/London",
+    }  # fmt: skip
+    # A profile stored by the earlier releases reads back as the same window.
+    data["business_hours"] = {"days": ["mon", "tue"], "start": "07:00", "end": "19:30", "timezone": None}
+    again = Profile.from_dict(data)
+    assert again.business_hours == TimeWindow(("mon", "tue"), "07:00", "19:30", None)
+    assert again.to_dict()["business_hours"]["timezone"] is None
+
+
 def test_count_series(sample: LoadedSample) -> None:
     s = count_series(sample)
     assert s.to_dict() == {

@@ -274,6 +274,8 @@ def profile_from_tables(
     first_day = dv.date(active_days[0]) if len(active_days) else None
     last_day = dv.date(active_days[-1]) if len(active_days) else None
     zone = ZoneInfo(tz)
+    first: str | None
+    last: str | None
     if t.hour_known and events:
         hours = t.hour[t.events > 0]
         first = _hour_iso(t.hour0 + int(hours.min()), zone)
@@ -367,7 +369,7 @@ def profile_from_tables(
 def _hour_iso(abs_hour: int, zone: ZoneInfo) -> str:
     """The local wall-clock hour as an ISO string with its offset."""
     naive = datetime(1970, 1, 1) + pd.Timedelta(hours=abs_hour).to_pytimedelta()
-    return pd.Timestamp(naive).tz_localize(zone, ambiguous=True, nonexistent="shift_forward").isoformat()
+    return str(pd.Timestamp(naive).tz_localize(zone, ambiguous=True, nonexistent="shift_forward").isoformat())
 
 
 def _service_accounts_from_tables(

@@ -34,6 +34,12 @@ def json_number(x: float | int | None) -> float | int | None:
     return round(x, 6)
 
 
+def _stored_value(x: float) -> float:
+    """A histogram value as stored: integral values as int, others rounded (never NaN here)."""
+    n = json_number(x)
+    return float("nan") if n is None else n
+
+
 def _counts_of(v: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(values, frequencies) by bincount when ``v`` holds small non-negative integers."""
     integral = v.dtype.kind in "iub" or np.array_equal(v, np.floor(v))
@@ -93,14 +99,16 @@ class Distribution:
         if counts is not None:
             # Counts: percentiles from a bincount, O(n) instead of a partition.
             q = _percentiles_from_counts(counts[0], counts[1], PERCENTILES)
-            hist = [[int(a), int(b)] for a, b in zip(*counts, strict=True)] if histogram else None
+            hist: list[list[float]] | None = (
+                [[int(a), int(b)] for a, b in zip(*counts, strict=True)] if histogram else None
+            )
         else:
             v = v.astype(float, copy=False)
             q = list(np.percentile(v, PERCENTILES))
             hist = None
             if histogram:
                 vals, freq = np.unique(v, return_counts=True)
-                hist = [[json_number(a), int(b)] for a, b in zip(vals, freq, strict=True)]
+                hist = [[_stored_value(a), int(b)] for a, b in zip(vals, freq, strict=True)]
         return cls(
             n=int(v.size),
             mean=float(v.mean()),

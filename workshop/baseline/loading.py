@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from workshop.baseline.detect import detect_format
 from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file
 from workshop.baseline.mapping import LABEL_ROLES, NUMERIC_ROLES, merge_mapping
-from workshop.baseline.readers import BadRows, Head, ReadRequest, reader
+from workshop.baseline.readers import BadRows, Head, ReadRequest, ReadTable, reader
 from workshop.baseline.readers.base import MAX_EXAMPLES
 from workshop.baseline.readers.parquet import PARQUET_MAGIC
 from workshop.baseline.sample import LoadedSample, SampleInspection
@@ -132,68 +132,13 @@ def load_sample(
         raise LoadError("no data rows" + after, Location(str(p)))
     rows_read = table.num_rows + skipped
 
-    def where(index: int) -> tuple[str, int | None]:
-        """'row N (line M)' for the data row at 0-based ``index``."""
-        if read.line_numbers is not None:
-            line = int(read.line_numbers[index])
-            return f"line {line}", line
-        if read.line_offset is None:
-            return f"row {index + 1}", None
-        return f"row {index + 1} (line {index + read.line_offset})", index + read.line_offset
-
-    # Time stamps.
     raw_time = table.column(time_col)
     if timestamp_format is None:
         timestamp_format = fmt_reader.time_format(time_col)
     ts, ts_warnings = parse_timestamps(raw_time, default_tz, timestamp_format)
     warnings.extend(ts_warnings)
-    bad = ts.isna().to_numpy()
-    if bad.any():
-        raw_null = pc.is_null(raw_time).to_numpy(zero_copy_only=False)
-        if pa.types.is_string(raw_time.type) or pa.types.is_large_string(raw_time.type):
-            raw_null = raw_null | pc.equal(pc.utf8_trim_whitespace(pc.fill_null(raw_time, "")), "").to_numpy(
-                zero_copy_only=False
-            )
-        unparseable = bad & ~raw_null
-        empty = bad & raw_null
-        n_total = len(ts)
-        if unparseable.all() or (bad.all()):
-            idx = np.flatnonzero(unparseable)[:MAX_EXAMPLES]
-            examples = ", ".join(repr(str(raw_time[int(i)].as_py())) for i in idx)
-            raise LoadError(
-                f"no usable timestamp: column '{time_col}' holds no dates I can read"
-                + (f" (e.g. {examples})" if examples else " (it is empty)")
-                + "; map another column with --map timestamp=COLUMN or give --timestamp-format",
-                Location(str(p)),
-            )
-        problems: list[str] = []
-        first_line_no: int | None = None
-        if unparseable.any():
-            idx = np.flatnonzero(unparseable)[:MAX_EXAMPLES]
-            parts = []
-            for i in idx:
-                text, line = where(int(i))
-                first_line_no = first_line_no or line
-                parts.append(f"{text}: {str(raw_time[int(i)].as_py())!r}")
-            problems.append(
-                f"{int(unparseable.sum())} of {n_total} value(s) in '{time_col}' are not dates I can read, "
-                f"e.g. {'; '.join(parts)}"
-            )
-        if empty.any():
-            idx = np.flatnonzero(empty)[:MAX_EXAMPLES]
-            parts = []
-            for i in idx:
-                text, line = where(int(i))
-                first_line_no = first_line_no or line
-                parts.append(text)
-            problems.append(f"{int(empty.sum())} row(s) have no time stamp, e.g. {', '.join(parts)}")
-        message = "; ".join(problems)
-        if on_bad_rows == "error":
-            raise LoadError(
-                message + " (give --timestamp-format, or --skip-bad-rows to leave them out)",
-                Location(str(p), first_line_no),
-            )
-        warnings.append(message + "; skipped")
+    bad = _bad_times(p, read, raw_time, ts, time_col, on_bad_rows, warnings)
+    if bad is not None:
         keep = ~bad
         table = table.filter(pa.array(keep))
         ts = ts[keep].reset_index(drop=True)
@@ -220,6 +165,68 @@ def load_sample(
         columns=columns,
         default_tz=default_tz,
     )
+
+
+def _bad_times(
+    path: Path,
+    read: ReadTable,
+    raw_time: pa.ChunkedArray,
+    ts: pd.Series,
+    time_col: str,
+    on_bad_rows: BadRows,
+    warnings: list[str],
+) -> np.ndarray | None:
+    """Rows whose time stamp is missing or unreadable, to leave out; None when there are none.
+
+    Raises, naming the rows and their lines, when no row has a time or when bad rows
+    are not to be skipped.
+    """
+    bad: np.ndarray = ts.isna().to_numpy()
+    if not bad.any():
+        return None
+    raw_null = pc.is_null(raw_time).to_numpy(zero_copy_only=False)
+    if pa.types.is_string(raw_time.type) or pa.types.is_large_string(raw_time.type):
+        raw_null = raw_null | pc.equal(pc.utf8_trim_whitespace(pc.fill_null(raw_time, "")), "").to_numpy(
+            zero_copy_only=False
+        )
+    unparseable = bad & ~raw_null
+    empty = bad & raw_null
+    if unparseable.all() or bad.all():
+        idx = np.flatnonzero(unparseable)[:MAX_EXAMPLES]
+        examples = ", ".join(repr(str(raw_time[int(i)].as_py())) for i in idx)
+        raise LoadError(
+            f"no usable timestamp: column '{time_col}' holds no dates I can read"
+            + (f" (e.g. {examples})" if examples else " (it is empty)")
+            + "; map another column with --map timestamp=COLUMN or give --timestamp-format",
+            Location(str(path)),
+        )
+    problems: list[str] = []
+    first_line: int | None = None
+    if unparseable.any():
+        parts = []
+        for i in np.flatnonzero(unparseable)[:MAX_EXAMPLES]:
+            text, line = read.where(int(i))
+            first_line = first_line or line
+            parts.append(f"{text}: {str(raw_time[int(i)].as_py())!r}")
+        problems.append(
+            f"{int(unparseable.sum())} of {len(ts)} value(s) in '{time_col}' are not dates I can read, "
+            f"e.g. {'; '.join(parts)}"
+        )
+    if empty.any():
+        parts = []
+        for i in np.flatnonzero(empty)[:MAX_EXAMPLES]:
+            text, line = read.where(int(i))
+            first_line = first_line or line
+            parts.append(text)
+        problems.append(f"{int(empty.sum())} row(s) have no time stamp, e.g. {', '.join(parts)}")
+    message = "; ".join(problems)
+    if on_bad_rows == "error":
+        raise LoadError(
+            message + " (give --timestamp-format, or --skip-bad-rows to leave them out)",
+            Location(str(path), first_line),
+        )
+    warnings.append(message + "; skipped")
+    return bad
 
 
 def _labels(arr: pa.ChunkedArray) -> pd.Categorical:
@@ -263,9 +270,11 @@ def _numeric(arr: pa.ChunkedArray, column: str, role: str, warnings: list[str]) 
         arr = pc.cast(arr, t.value_type)
         t = arr.type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
-        return pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        floats: np.ndarray = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        return floats
     series = pd.Series(pc.cast(arr, pa.string()).to_pandas(), dtype=object)
-    text = series.str.strip().replace({"": None, "-": None})
+    stripped = series.str.strip()
+    text = stripped.mask(stripped.isin(["", "-"]))
     num = pd.to_numeric(text, errors="coerce")
     bad = num.isna() & text.notna()
     if bad.any():
@@ -273,4 +282,5 @@ def _numeric(arr: pa.ChunkedArray, column: str, role: str, warnings: list[str]) 
         warnings.append(
             f"{int(bad.sum())} value(s) in '{column}' ({role}) are not numbers (e.g. {examples}); counted as missing"
         )
-    return num.to_numpy(dtype="float64")
+    out: np.ndarray = num.to_numpy(dtype="float64")
+    return out

@@ -388,7 +388,8 @@ def _ints(series: pd.Series, column: str, source: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise LoadError(f"'{column}' holds {series.iloc[i]!r}, not a number", Location(source, i + 2))
-    return num.to_numpy(dtype=float)
+    out: np.ndarray = num.to_numpy(dtype=float)
+    return out
 
 
 def _local_hours(t: _Table, tz: str, default_tz: str) -> tuple[np.ndarray, bool]:
@@ -520,9 +521,11 @@ def profile_from_siem_tables(
             continue
         role = t.kind
         cat = pd.Categorical(t.frame[role].replace("", None))
-        w = {"events": _ints(t.frame["events"], "events", t.source).astype(np.int64)}
+        role_weights: dict[str, np.ndarray | None] = {
+            "events": _ints(t.frame["events"], "events", t.source).astype(np.int64)
+        }
         if "failures" in t.frame.columns:
-            w["failures"] = _ints(t.frame["failures"], "failures", t.source).astype(np.int64)
+            role_weights["failures"] = _ints(t.frame["failures"], "failures", t.source).astype(np.int64)
         code = np.asarray(cat.codes, dtype=np.int64)
         ent_i = ent_codes[offsets[i][0] : offsets[i][1]]
         day0 = hour0 // 24
@@ -533,7 +536,7 @@ def profile_from_siem_tables(
             hours[i][0] // 24 - day0,
             len(ent_labels),
             (hour_max // 24) - day0 + 1,
-            w,
+            role_weights,
         )
     profile = profile_from_tables(
         counts,

@@ -375,4 +375,4 @@ def generate_sample(
 
 def _iso(local: np.datetime64) -> str:
     ts = pd.Timestamp(local).tz_localize(TIMEZONE, ambiguous=False, nonexistent="shift_forward")
-    return ts.isoformat()
+    return str(ts.isoformat())

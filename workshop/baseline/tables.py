@@ -102,6 +102,8 @@ def group_index(keys: Sequence[np.ndarray], sizes: Sequence[int]) -> tuple[np.nd
     space = 1
     for s in sizes:
         space *= max(int(s), 1)
+    inverse: np.ndarray
+    uniq: np.ndarray
     if space >= 2**62:
         frame = pd.DataFrame({f"k{i}": k for i, k in enumerate(keys)})
         inverse = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy(np.int64)
@@ -118,8 +120,8 @@ def group_index(keys: Sequence[np.ndarray], sizes: Sequence[int]) -> tuple[np.nd
         lookup = np.cumsum(present, dtype=np.int64 if len(uniq) >= 2**31 else np.int32) - 1
         inverse = lookup[key]
     else:
-        inverse, uniq = pd.factorize(key, sort=False)
-        uniq = np.asarray(uniq, dtype=np.int64)
+        inverse, found = pd.factorize(key, sort=False)
+        uniq = np.asarray(found, dtype=np.int64)
     comps: list[np.ndarray] = []
     rest = uniq
     for s in reversed(sizes[1:]):
@@ -160,8 +162,10 @@ def local_ns(ts: pd.Series, tz: str) -> np.ndarray:
     """Wall-clock nanoseconds since 1970-01-01 in ``tz`` (UTC stamps in)."""
     ts = ts.astype("datetime64[ns, UTC]") if ts.dt.tz is not None else ts.dt.tz_localize("UTC")
     if tz == "UTC":
-        return np.asarray(ts.array.asi8)  # stored as UTC nanoseconds already
-    return ts.dt.tz_convert(tz).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view(np.int64)
+        utc: np.ndarray = ts.to_numpy(dtype="datetime64[ns]")  # stored as UTC nanoseconds already
+        return utc.view(np.int64)
+    local: np.ndarray = ts.dt.tz_convert(tz).dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")
+    return local.view(np.int64)
 
 
 def codes(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, np.ndarray]:

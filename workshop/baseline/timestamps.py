@@ -179,7 +179,9 @@ def _parse_slow(
     if remaining.any():
         rest = pa.array(s[remaining], pa.string())
         sample = rest.slice(0, 500)
-        best, best_share, tied = None, 0.0, []
+        best: str | None = None
+        best_share = 0.0
+        tied: list[str] = []
         for fmt in TIMESTAMP_FORMATS:
             share = (
                 pc.mean(

@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workshop.baseline import Profile, propose_thresholds
+from workshop.baseline import Profile, ThresholdProposal, propose_thresholds
 from workshop.baseline.figures import Distribution
 from workshop.core.errors import InputError
 from workshop.store import Store
 from workshop.store.baseline_store import BaselineRecord
 from workshop.usecases.model import UseCase
+from workshop.vocab import DROPPED
 
 STATS = ("p50", "p90", "p95", "p99", "max", "mean")
 METHODS = ("p99+20%", "mad3", "stdev3")
@@ -34,7 +35,7 @@ class ParameterProposal:
     current: Any
     current_source: str
     figure: str
-    proposals: list[Any] = field(default_factory=list)  # ThresholdProposal
+    proposals: list[ThresholdProposal] = field(default_factory=list)
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,7 +98,8 @@ def _action_of(uc: UseCase) -> str | None:
     event = logic.get("event") or (logic.get("events") or [None])[0]
     for e in uc.generated.get("events") or []:
         if e.get("event") == event:
-            return e.get("action")  # an assumed (OWASP) name simply will not be found in the sample
+            action = e.get("action")
+            return str(action) if action else None  # an assumed (OWASP) name simply will not be found in the sample
     return None
 
 
@@ -107,7 +109,7 @@ def proposals_for(store: Store, slug: str, baseline: BaselineRecord) -> list[Par
     days = int(baseline.profile.get("days_covered") or 0) or None
     out: list[ParameterProposal] = []
     for uc in store.list_use_cases(slug):
-        if uc.status in ("rejected", "retired"):
+        if uc.status in DROPPED:
             continue
         for name, p in uc.parameters.items():
             figure = p.get("baseline") or ""

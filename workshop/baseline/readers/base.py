@@ -67,6 +67,15 @@ class ReadTable:
     line_numbers: np.ndarray | None = None
     line_offset: int | None = None
 
+    def where(self, index: int) -> tuple[str, int | None]:
+        """``row N (line M)`` (or what is known of it) for the row at 0-based ``index``, and the line."""
+        if self.line_numbers is not None:
+            line = int(self.line_numbers[index])
+            return f"line {line}", line
+        if self.line_offset is None:
+            return f"row {index + 1}", None
+        return f"row {index + 1} (line {index + self.line_offset})", index + self.line_offset
+
 
 class Reader(Protocol):
     """One log format. ``header_line`` is the line naming the columns (CSV: 1), if any."""

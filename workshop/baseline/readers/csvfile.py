@@ -100,7 +100,8 @@ def _csv_head(path: Path, text: str, delimiter: str, rows: int) -> pd.DataFrame:
         )
     if table.num_rows == 0:
         raise LoadError("no data rows after the header line", Location(str(path), 2))
-    return table.to_pandas()
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 def _read_csv(
     path: Path,
@@ -203,7 +204,7 @@ def _has_multiline_values(path: Path, delimiter: str) -> bool:
 
 def _locate_lines(path: Path, texts: list[str]) -> list[int | None]:
     """Line numbers of the given raw rows (error path only: a linear scan)."""
-    wanted = {t: None for t in texts}
+    wanted: dict[str, int | None] = dict.fromkeys(texts)
     remaining = len(wanted)
     with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
         for number, line in enumerate(fh, start=1):

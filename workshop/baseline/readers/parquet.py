@@ -44,8 +44,8 @@ def _parquet_head(path: Path, rows: int) -> pd.DataFrame:
         raise LoadError(f"not a readable Parquet file: {exc}", Location(str(path))) from None
     if batch is None or batch.num_rows == 0:
         raise LoadError("Parquet file has no rows", Location(str(path)))
-    table = flatten(pa.Table.from_batches([batch]))
-    return table.to_pandas()
+    frame: pd.DataFrame = flatten(pa.Table.from_batches([batch])).to_pandas()
+    return frame
 
 
 def _read_parquet(path: Path, columns: list[str]) -> pa.Table:
