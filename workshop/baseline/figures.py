@@ -478,5 +478,3 @@ class DailyActivity:
             failed=data.get("failed"),
             per_day=Distribution.from_dict(data.get("per_day")),
         )
-
-

@@ -135,4 +135,3 @@ def head_text(head: bytes) -> str:
     if len(head) >= HEAD_BYTES and "\n" in text:
         text = text[: text.rfind("\n") + 1]  # drop the partial last line
     return text
-

@@ -62,7 +62,9 @@ def inspect_sample(
     p = Path(path)
     fmt, head = read_head(p, fmt, size_limit)
     frame = head.frame
-    examples = {str(c): [str(v) for v in frame[c].dropna().astype(str).head(3).tolist()] for c in frame.columns}
+    examples = {
+        str(c): [str(v) for v in frame[c].dropna().astype(str).head(3).tolist()] for c in frame.columns
+    }
     return SampleInspection(
         format=fmt,
         columns=[str(c) for c in frame.columns],

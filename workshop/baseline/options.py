@@ -109,4 +109,3 @@ def classify_failures(
                 fail = int(text[0]) * 100 + 99 >= http_failure_min
         result.append(fail)
     return np.array(result, dtype=bool)
-

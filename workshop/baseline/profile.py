@@ -259,7 +259,6 @@ class Profile:
         )
 
 
-
 def window_dict(window: TimeWindow) -> dict[str, Any]:
     """Business hours as profiles store them: ``{days, start, end, timezone}``, never a label."""
     return {"days": list(window.days), "start": window.start, "end": window.end, "timezone": window.timezone}

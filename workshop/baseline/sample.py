@@ -90,4 +90,3 @@ class SampleInspection:
             delimiter=data.get("delimiter"),
             size=int(data.get("size", 0)),
         )
-

@@ -121,7 +121,12 @@ class SyntheticSample:
 def demo_answers() -> dict[str, Any]:
     """The payroll owners' answers by question id (plain strings, as stored answers are)."""
     answers: dict[Q, Any] = {
-        Q.BUSINESS_HOURS: {"days": list(WORKING_DAYS), "start": "08:00", "end": "18:00", "timezone": TIMEZONE},
+        Q.BUSINESS_HOURS: {
+            "days": list(WORKING_DAYS),
+            "start": "08:00",
+            "end": "18:00",
+            "timezone": TIMEZONE,
+        },
         Q.WEEKEND_USE: "none",
         Q.DAILY_LOGINS: 45,
         Q.RECORDS_PER_USER_DAY: 250,

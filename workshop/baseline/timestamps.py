@@ -213,4 +213,3 @@ def _parse_slow(
 
 def _day_month_swap(a: str, b: str) -> bool:
     return a.replace("%d", "@").replace("%m", "%d").replace("@", "%m") == b
-

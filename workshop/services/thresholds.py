@@ -99,8 +99,9 @@ def _action_of(uc: UseCase) -> str | None:
     event = logic.get("event") or (logic.get("events") or [None])[0]
     for e in uc.generated.get("events") or []:
         if e.get("event") == event:
+            # An assumed (OWASP) name simply will not be found in the sample.
             action = e.get("action")
-            return str(action) if action else None  # an assumed (OWASP) name simply will not be found in the sample
+            return str(action) if action else None
     return None
 
 

@@ -17,7 +17,13 @@ from workshop.core.errors import InputError
 #: Readers by format name, in the order shown to people.
 READERS: dict[str, Reader] = {
     r.name: r
-    for r in (CsvReader(), JsonLinesReader(), ParquetReader(), AccessLogReader("combined"), AccessLogReader("common"))
+    for r in (
+        CsvReader(),
+        JsonLinesReader(),
+        ParquetReader(),
+        AccessLogReader("combined"),
+        AccessLogReader("common"),
+    )
 }
 #: Formats a sample can be read from. ``combined`` and ``common`` are the web
 #: server access-log formats (Apache/NGINX ``combined`` adds referer and agent).

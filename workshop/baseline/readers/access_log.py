@@ -219,4 +219,3 @@ def _read_access_log(
             raise LoadError(message, Location(str(path), int(np.flatnonzero(bad)[0]) + 1))
         warnings.append(message + "; skipped")
     return table.filter(matched), numbers, n_bad
-

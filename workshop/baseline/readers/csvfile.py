@@ -103,6 +103,7 @@ def _csv_head(path: Path, text: str, delimiter: str, rows: int) -> pd.DataFrame:
     frame: pd.DataFrame = table.to_pandas()
     return frame
 
+
 def _read_csv(
     path: Path,
     columns: list[str],

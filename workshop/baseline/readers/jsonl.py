@@ -101,5 +101,3 @@ def _read_jsonl_slow(path: Path) -> pa.Table:
                 lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
             )
     return pa.Table.from_pandas(frame, preserve_index=False)
-
-

@@ -59,4 +59,3 @@ def _read_parquet(path: Path, columns: list[str]) -> pa.Table:
     except (pa.ArrowException, OSError) as exc:
         raise LoadError(f"not a readable Parquet file: {exc}", Location(str(path))) from None
     return flatten(table).select(columns)
-
