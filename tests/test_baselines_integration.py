@@ -74,6 +74,15 @@ def test_thresholds_catch_the_planted_anomalies(demo: Path) -> None:
             assert exported > p.value, (p.method, exported)
 
 
+def test_a_window_other_than_the_baselines_unit_is_flagged(demo: Path) -> None:
+    with Store.open(demo) as s:
+        baseline = s.get_baseline("payroll-portal")
+        items = {i.use_case: i for i in proposals_for(s, "payroll-portal", baseline)}
+    assert items["export-volume-above-baseline"].note == ""  # the rule counts per 1d, as the baseline does
+    assert "the rule counts per 1h" in items["mass-update"].note
+    assert "counts per hour; the rule counts per 5m" in items["rapid-record-access"].note
+
+
 def test_apply_records_where_the_value_came_from(demo: Path, capsys) -> None:
     ws = str(demo)
     assert main(["baseline", "apply", "payroll-portal", "brute-force-login", "max_failures", "--method", "stdev3",

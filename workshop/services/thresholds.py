@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workshop.baseline import Profile, propose_thresholds
-from workshop.baseline.profile import Distribution
+from workshop.baseline import Profile, ThresholdProposal, propose_thresholds
+from workshop.baseline.figures import Distribution
 from workshop.core.errors import InputError
 from workshop.store import Store
 from workshop.store.baseline_store import BaselineRecord
 from workshop.usecases.model import UseCase
-from workshop.vocab import DROPPED
+from workshop.vocab import DROPPED, duration_seconds, is_duration
 
 STATS = ("p50", "p90", "p95", "p99", "max", "mean")
 METHODS = ("p99+20%", "mad3", "stdev3")
@@ -35,7 +35,7 @@ class ParameterProposal:
     current: Any
     current_source: str
     figure: str
-    proposals: list[Any] = field(default_factory=list)  # ThresholdProposal
+    proposals: list[ThresholdProposal] = field(default_factory=list)
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,7 +86,8 @@ def _window_note(uc: UseCase, base: str) -> str:
     param = uc.parameters.get(window_param) if window_param else None
     window = param.value if param is not None else None
     unit = "hour" if "_hour" in base else "day"
-    if window and window not in ("1d", "24h") and not (unit == "hour" and window in ("1h", "60m")):
+    seconds = duration_seconds(str(window)) if is_duration(window) else None
+    if window and seconds != 86400 and not (unit == "hour" and seconds == 3600):
         return (f"The baseline counts per {unit}; the rule counts per {window}. A per-{unit} figure is an upper "
                 f"bound for a shorter window: review before applying.")  # fmt: skip
     return ""
