@@ -29,8 +29,11 @@ def _statuses(args: argparse.Namespace):
     return args.status or DEFAULT_STATUSES
 
 
-def register(sub, common) -> None:
-    p = sub.add_parser("rules", parents=[common], help="Sigma rule drafts: build, convert, test, pipelines")
+COMMANDS = {"rules": "Sigma rule drafts: build, convert, test, pipelines"}
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("rules", parents=[common], help=COMMANDS["rules"])
     s = p.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
     status = argparse.ArgumentParser(add_help=False)
     status.add_argument("--status", action="append",
