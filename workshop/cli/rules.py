@@ -166,8 +166,8 @@ def test(args: argparse.Namespace) -> int:
             print(f"{r.use_case:<36} {fires} on its true positive{sample}")
             for e in r.evasion_results:
                 print(f"    evasion {e.name} ({e.kind}): {'caught' if e.caught else 'missed'}")
-            for e in r.evasions_not_tested:
-                print(f"    evasion {e.id} ({e.kind}): not tested, {e.reason}")
+            for skipped in r.evasions_not_tested:
+                print(f"    evasion {skipped.id} ({skipped.kind}): not tested, {skipped.reason}")
             if r.error:
                 print(f"    error: {r.error}")
         if not report.results:

@@ -25,7 +25,7 @@ MAX_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 100
 
 
-class YMap(dict):
+class YMap(dict[Any, Any]):
     """A mapping that knows its own line and the line of each key."""
 
     line: int | None = None
@@ -39,7 +39,7 @@ class YMap(dict):
         return self.key_lines.get(key, self.line)
 
 
-class YList(list):
+class YList(list[Any]):
     """A sequence that knows its own line and the line of each item."""
 
     line: int | None = None
@@ -57,9 +57,10 @@ class YList(list):
 
 def line_of(obj: Any, key: Any = None) -> int | None:
     """The line of ``obj`` (or of ``obj[key]``) where it is known."""
-    if key is not None and hasattr(obj, "line_of"):
-        return obj.line_of(key)
-    return getattr(obj, "line", None)
+    line: int | None = (
+        obj.line_of(key) if key is not None and hasattr(obj, "line_of") else getattr(obj, "line", None)
+    )
+    return line
 
 
 def read_text(path: str | Path, max_bytes: int = MAX_BYTES) -> str:
