@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.pop("WORKSHOP_ATTACK_BUNDLE", None)
+    # As installed: compiled modules are cached (the warm-up writes any missing .pyc);
+    # without them every start would compile the sources again.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     workshop = [sys.executable, "-m", "workshop"]
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as cache:
         # name, command, target in seconds (None: a reference without a target)

@@ -19,8 +19,6 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from workshop.core.errors import ValidationErrors, WorkshopError
-
 #: Modules under ``workshop.cli`` that add command groups, in help order.
 COMMAND_MODULES = [
     "ui",
@@ -76,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv = sys.argv[1:]
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    # Here, not at the top: `workshop --help` ends in parse_args and needs none of it.
+    from workshop.core.errors import ValidationErrors, WorkshopError
+
     try:
         result = args.func(args)
     except ValidationErrors as exc:
