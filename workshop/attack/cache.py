@@ -159,7 +159,8 @@ class SearchCache:
         ):
             return None
         self.status = "hit"
-        return data["postings"]
+        postings: dict[str, list[int]] = data["postings"]
+        return postings
 
     def save(self, postings: dict[str, list[int]]) -> None:
         """Write the postings in the background (see :func:`write_cache_in_background`)."""

@@ -317,7 +317,7 @@ def _analytic(
         sources.append(
             [
                 ids.get(dc, "") if isinstance(dc, str) else "",
-                names.get(dc, ""),
+                names.get(dc, "") if isinstance(dc, str) else "",
                 str(ref.get("name") or ""),
                 str(ref.get("channel") or ""),
             ]
@@ -420,11 +420,11 @@ class AttackIndex:
             rows = payload[kind]
             if kind == "analytics":
                 records[kind] = [
-                    Analytic(*r[:8], [LogSourceRef(*s) for s in r[8]], [MutableElement(*e) for e in r[9]])
+                    Analytic(*[*r[:8], [LogSourceRef(*s) for s in r[8]], [MutableElement(*e) for e in r[9]]])
                     for r in rows
                 ]
             elif kind == "data_components":
-                records[kind] = [DataComponent(*r[:7], [LogSource(*s) for s in r[7]]) for r in rows]
+                records[kind] = [DataComponent(*[*r[:7], [LogSource(*s) for s in r[7]]]) for r in rows]
             else:
                 records[kind] = [_ROW_CLASSES[kind](*r) for r in rows]
         return cls(meta, records)
@@ -436,7 +436,7 @@ class AttackIndex:
 
     def technique(self, technique_id: str, include_hidden: bool = False) -> Technique | None:
         """A technique or sub-technique by ID (case-insensitive), or None."""
-        t = self._by_id["techniques"].get(technique_id.strip().upper())
+        t: Technique | None = self._by_id["techniques"].get(technique_id.strip().upper())
         if t is None or (not include_hidden and _hidden(t)):
             return None
         return t
@@ -445,7 +445,7 @@ class AttackIndex:
         """Any object by ATT&CK ID (techniques first when an old ID is shared)."""
         key = attack_id.strip().upper()
         for kind in ("techniques", *[k for k in KINDS if k != "techniques"]):
-            obj = self._by_id[kind].get(key)
+            obj: Record | None = self._by_id[kind].get(key)
             if obj is not None and (include_hidden or not _hidden(obj)):
                 return obj
         return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from workshop.attack.model import DOMAINS
 from workshop.core.errors import InputError
@@ -363,14 +363,15 @@ def _list(obj: dict[str, Any], key: str, errors: list[str], where: str = "layer"
     if not isinstance(obj[key], list):
         errors.append(f"{where}: '{key}' must be a list")
         return []
-    return obj[key]
+    items: list[Any] = obj[key]
+    return items
 
 
-def _str_list(value: Any) -> bool:
+def _str_list(value: Any) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def _number(value: Any) -> bool:
+def _number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

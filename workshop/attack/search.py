@@ -145,16 +145,16 @@ def build_postings(fields: Sequence[tuple[str, Sequence[str], str] | None]) -> d
             per_doc.append(None)
             continue
         name, aliases, text = entry
-        tf = (
+        counts = (
             term_counts(name),
             term_counts(" ".join(aliases)) if aliases else empty,
             term_counts(plain_text(text)) if text else empty,
         )
-        per_doc.append(tf)
+        per_doc.append(counts)
         counted += 1
         for i in range(3):
-            lengths[i] += sum(tf[i].values())
-        df.update(tf[0].keys() | tf[1].keys() | tf[2].keys())
+            lengths[i] += sum(counts[i].values())
+        df.update(counts[0].keys() | counts[1].keys() | counts[2].keys())
     avg = [max(1.0, n / max(1, counted)) for n in lengths]
     total = max(1, counted)
     idf = {word: math.log(1 + (total - n + 0.5) / (n + 0.5)) for word, n in df.items()}
@@ -235,8 +235,8 @@ class SearchEngine:
                 for doc, w in zip(it, it, strict=True):
                     if w > best.get(doc, 0):
                         best[doc] = w
-            for doc, w in best.items():
-                scores[doc] = scores.get(doc, 0.0) + PREFIX_FACTOR * w / _SCALE
+            for doc, weight in best.items():
+                scores[doc] = scores.get(doc, 0.0) + PREFIX_FACTOR * weight / _SCALE
                 matched.setdefault(doc, set()).add(word)
         n = len(words)
         if coordinate and n > 1:

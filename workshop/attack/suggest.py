@@ -24,7 +24,7 @@ from workshop.attack.builtin import BUILTIN_DIR, app_logs_note
 from workshop.attack.index import AttackIndex
 from workshop.attack.model import Technique
 from workshop.attack.search import normalise, tokens
-from workshop.core.errors import Problems
+from workshop.core.errors import Problems, ValidationErrors
 
 RULES_FILE = BUILTIN_DIR / "suggestion_rules.yaml"
 
@@ -89,7 +89,7 @@ def load_rules(path: Path | None = None) -> list[Rule]:
     items = doc.get("rules") if isinstance(doc, dict) else None
     if not isinstance(items, list):
         problems.add("the rules file needs a 'rules' list")
-        problems.raise_if_any()
+        raise ValidationErrors(problems.errors)
     rules: list[Rule] = []
     seen: set[str] = set()
     for i, item in enumerate(items):

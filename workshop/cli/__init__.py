@@ -1,8 +1,15 @@
-"""The ``workshop`` command line: a thin layer of argument parsing over the library.
+"""The ``workshop`` command line: a thin layer of argument parsing over the services.
 
-Each command group lives in its own module with a ``register(subparsers, common)``
-function; the module imports its heavy dependencies inside the handlers so that
-``workshop --help`` stays fast.
+Each command group lives in its own module under ``workshop.cli`` with ``COMMANDS``
+(command name -> one-line help) and ``register(subparsers, common)``. Start-up must
+stay fast (``benchmarks/bench_cli.py``), so:
+
+- a command module imports only the standard library and ``workshop.cli._common`` at
+  module level and while registering; its handlers import what they use;
+- :func:`build_parser` registers in full only the modules whose commands appear on the
+  command line; every other command gets an outline (name and help), which is all that
+  ``workshop --help`` shows. Building the ~60 parsers of every action costs more than
+  the rest of ``--help`` together.
 """
 
 from __future__ import annotations
@@ -11,8 +18,6 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
-
-from workshop.core.errors import ValidationErrors, WorkshopError
 
 #: Modules under ``workshop.cli`` that add command groups, in help order.
 COMMAND_MODULES = [
@@ -30,7 +35,8 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``; without ``argv``, the full parser of every command."""
     # --workspace is accepted before and after the sub-command; SUPPRESS keeps the
     # sub-parser's copy from overwriting a value given before the sub-command.
     common = argparse.ArgumentParser(add_help=False)
@@ -49,14 +55,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"workshop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # argparse picks a sub-command by its exact name, so a command absent from argv's
+    # words is never parsed and its outline is never used for more than the help list.
+    words = None if argv is None else set(argv)
     for name in COMMAND_MODULES:
-        importlib.import_module(f"{__name__}.{name}").register(sub, common)
+        module = importlib.import_module(f"{__name__}.{name}")
+        commands: dict[str, str] = module.COMMANDS
+        if words is None or not words.isdisjoint(commands):
+            module.register(sub, common)
+        else:
+            for command, help_text in commands.items():
+                sub.add_parser(command, help=help_text)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
+    # Here, not at the top: `workshop --help` ends in parse_args and needs none of it.
+    from workshop.core.errors import ValidationErrors, WorkshopError
+
     try:
         result = args.func(args)
     except ValidationErrors as exc:

@@ -10,6 +10,26 @@ from pathlib import Path
 from typing import Any
 
 
+class LazyHelp(str):
+    """Help text computed only when argparse shows it.
+
+    Building the parser must import nothing heavy (``workshop --help`` loads every
+    command's parser), yet some help lists names from a registry that does, e.g. the
+    export formats. argparse expands help with ``help % params`` only when it prints
+    it, so this ``str`` defers the real text to that moment.
+    """
+
+    _make: Callable[[], str]
+
+    def __new__(cls, make: Callable[[], str]) -> LazyHelp:
+        self = super().__new__(cls, "(see the command's --help)")
+        self._make = make
+        return self
+
+    def __mod__(self, params: Any) -> str:
+        return self._make() % params
+
+
 def workspace_arg(args: argparse.Namespace) -> str | None:
     return getattr(args, "workspace", None)
 

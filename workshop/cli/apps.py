@@ -6,9 +6,11 @@ import argparse
 
 from workshop.cli._common import open_store, print_json
 
+COMMANDS = {"apps": "applications in the workspace"}
 
-def register(sub, common) -> None:
-    p = sub.add_parser("apps", parents=[common], help="applications in the workspace")
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("apps", parents=[common], help=COMMANDS["apps"])
     s = p.add_subparsers(dest="apps_command", metavar="ACTION", required=True)
 
     ls = s.add_parser("list", parents=[common], help="list applications")

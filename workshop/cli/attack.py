@@ -27,8 +27,11 @@ _KINDS = (
 )
 
 
-def register(sub, common) -> None:
-    p = sub.add_parser("attack", parents=[common], help="ATT&CK data: info, search, show, fetch")
+COMMANDS = {"attack": "ATT&CK data: info, search, show, fetch"}
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("attack", parents=[common], help=COMMANDS["attack"])
     s = p.add_subparsers(dest="attack_command", metavar="ACTION", required=True)
 
     data = argparse.ArgumentParser(add_help=False)

@@ -26,11 +26,14 @@ examples:
 """
 
 
+COMMANDS = {"baseline": "profile log samples: what normal looks like"}
+
+
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "baseline",
         parents=[common],
-        help="profile log samples: what normal looks like",
+        help=COMMANDS["baseline"],
         description="Baselines from log samples: profile a file, or generate SIEM queries that compute the profile.",
     )
     sub = parser.add_subparsers(dest="baseline_command", metavar="ACTION", required=True)

@@ -6,9 +6,11 @@ import argparse
 
 from workshop.cli._common import open_store, print_json, workspace_arg
 
+COMMANDS = {"demo": "create the demo application (payroll portal)"}
 
-def register(sub, common) -> None:
-    p = sub.add_parser("demo", parents=[common], help="create the demo application (payroll portal)")
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("demo", parents=[common], help=COMMANDS["demo"])
     p.add_argument("--reset", action="store_true", help="delete and recreate the demo application")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)

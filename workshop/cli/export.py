@@ -6,17 +6,24 @@ import argparse
 import sys
 from pathlib import Path
 
-from workshop.cli._common import open_store
+from workshop.cli._common import LazyHelp, open_store
 
 
-def register(sub, common) -> None:
+def _formats_help() -> str:
     from workshop.services.exports import EXPORTERS
 
-    p = sub.add_parser("export", parents=[common], help="write documents and other exports to a folder")
+    return f"repeatable; one of: {', '.join(EXPORTERS)}"
+
+
+COMMANDS = {"export": "write documents and other exports to a folder"}
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("export", parents=[common], help=COMMANDS["export"])
     p.add_argument("app", nargs="?", help="application slug (or --portfolio)")
     p.add_argument("--portfolio", action="store_true", help="every application")
     p.add_argument("--format", action="append", dest="formats", required=True,
-                   help=f"repeatable; one of: {', '.join(EXPORTERS)}")  # fmt: skip
+                   help=LazyHelp(_formats_help))  # fmt: skip
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if missing)")
     p.add_argument("--bundle", help="ATT&CK STIX bundle to read technique names and versions from")
     p.set_defaults(func=run)

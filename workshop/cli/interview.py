@@ -7,9 +7,11 @@ import sys
 
 from workshop.cli._common import open_store, print_json, write_output
 
+COMMANDS = {"interview": "interviews and their answers"}
 
-def register(sub, common) -> None:
-    p = sub.add_parser("interview", parents=[common], help="interviews and their answers")
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("interview", parents=[common], help=COMMANDS["interview"])
     s = p.add_subparsers(dest="interview_command", metavar="ACTION", required=True)
 
     st = s.add_parser("start", parents=[common], help="start a new interview of an application")

@@ -7,17 +7,20 @@ import argparse
 from workshop.cli._common import open_store, print_json
 from workshop.vocab import ADOPTED
 
+COMMANDS = {
+    "portfolio": "every application: workshops, use cases, reviews due",
+    "settings": "show or change workspace settings",
+}
 
-def register(sub, common) -> None:
-    p = sub.add_parser(
-        "portfolio", parents=[common], help="every application: workshops, use cases, reviews due"
-    )
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("portfolio", parents=[common], help=COMMANDS["portfolio"])
     p.add_argument("--json", action="store_true")
     p.add_argument("--ideas", action="store_true", help="also list ATT&CK techniques no use case covers yet")
     p.add_argument("--bundle", help="ATT&CK bundle for the ideas (default: workspace setting, else built-in)")
     p.set_defaults(func=run)
 
-    st = sub.add_parser("settings", parents=[common], help="show or change workspace settings")
+    st = sub.add_parser("settings", parents=[common], help=COMMANDS["settings"])
     ss = st.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
     show = ss.add_parser("show", parents=[common], help="print the settings")
     show.set_defaults(func=settings_show)

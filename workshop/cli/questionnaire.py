@@ -7,9 +7,11 @@ import sys
 
 from workshop.cli._common import print_json, validate_files, workspace_arg, write_output
 
+COMMANDS = {"questionnaire": "questionnaire templates"}
 
-def register(sub, common) -> None:
-    p = sub.add_parser("questionnaire", parents=[common], help="questionnaire templates")
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("questionnaire", parents=[common], help=COMMANDS["questionnaire"])
     s = p.add_subparsers(dest="questionnaire_command", metavar="ACTION", required=True)
 
     ls = s.add_parser("list", parents=[common], help="questionnaires available to the workspace")

@@ -29,8 +29,11 @@ def _statuses(args: argparse.Namespace):
     return args.status or DEFAULT_STATUSES
 
 
-def register(sub, common) -> None:
-    p = sub.add_parser("rules", parents=[common], help="Sigma rule drafts: build, convert, test, pipelines")
+COMMANDS = {"rules": "Sigma rule drafts: build, convert, test, pipelines"}
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("rules", parents=[common], help=COMMANDS["rules"])
     s = p.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
     status = argparse.ArgumentParser(add_help=False)
     status.add_argument("--status", action="append",
@@ -163,8 +166,8 @@ def test(args: argparse.Namespace) -> int:
             print(f"{r.use_case:<36} {fires} on its true positive{sample}")
             for e in r.evasion_results:
                 print(f"    evasion {e.name} ({e.kind}): {'caught' if e.caught else 'missed'}")
-            for e in r.evasions_not_tested:
-                print(f"    evasion {e.id} ({e.kind}): not tested, {e.reason}")
+            for skipped in r.evasions_not_tested:
+                print(f"    evasion {skipped.id} ({skipped.kind}): not tested, {skipped.reason}")
             if r.error:
                 print(f"    error: {r.error}")
         if not report.results:

@@ -9,9 +9,11 @@ import sys
 from workshop.cli._common import workspace_arg
 from workshop.core.workspace import PROJECT_ROOT, resolve_workspace
 
+COMMANDS = {"ui": "start the workshop app in the browser"}
 
-def register(sub, common) -> None:
-    p = sub.add_parser("ui", parents=[common], help="start the workshop app in the browser")
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("ui", parents=[common], help=COMMANDS["ui"])
     p.add_argument("--port", type=int, default=8501, help="port to listen on (default 8501)")
     p.add_argument(
         "--host",

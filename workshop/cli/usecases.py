@@ -18,8 +18,11 @@ def _who(args) -> str:
         return "cli"
 
 
-def register(sub, common) -> None:
-    p = sub.add_parser("usecases", parents=[common], help="detection use cases from the interview")
+COMMANDS = {"usecases": "detection use cases from the interview"}
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("usecases", parents=[common], help=COMMANDS["usecases"])
     s = p.add_subparsers(dest="usecases_command", metavar="ACTION", required=True)
     who = argparse.ArgumentParser(add_help=False)
     who.add_argument("--who", default="", help="who is acting (recorded in the history; default: login name)")

@@ -37,6 +37,7 @@ derived from a missing answer falls back to its default instead of becoming 0.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -251,12 +252,19 @@ def compare(op: str, left: Any, right: Any) -> bool:
     if left is None or right is None:
         return False
     if _is_number(left) and _is_number(right):
-        a, b = float(left), float(right)
-    elif isinstance(left, str) and isinstance(right, str):
-        a, b = left, right
-    else:
-        return False
-    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        return _ORDER[op](float(left), float(right))
+    if isinstance(left, str) and isinstance(right, str):
+        return _ORDER[op](left, right)
+    return False
+
+
+#: Ordering operators; both sides are numbers, or both strings, when one is applied.
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def _contains(container: Any, item: Any) -> bool:
@@ -339,7 +347,7 @@ FUNCTIONS: dict[str, _Func] = {
 }
 
 
-def _num2(fn: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+def _num2(fn: Callable[[list[Any]], Any], a: Any, b: Any) -> Any:
     nums = [x for x in (a, b) if _is_number(x)]
     return fn(nums) if len(nums) == 2 else (nums[0] if nums else None)
 

@@ -91,7 +91,7 @@ def markdown_to_html(source: str, title: str, toc: bool = True) -> str:
         output_format="html",
     )
     body = md.convert(source)
-    toc_html = f"<nav>{md.toc}</nav>" if toc and getattr(md, "toc_tokens", None) else ""
+    toc_html = f"<nav>{getattr(md, 'toc', '')}</nav>" if toc and getattr(md, "toc_tokens", None) else ""
     if toc_html and "</h1>" in body:  # the contents go under the document's title
         head, rest = body.split("</h1>", 1)
         body = f"{head}</h1>\n{toc_html}{rest}"

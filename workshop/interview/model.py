@@ -11,9 +11,12 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workshop.core.errors import InputError
+
+if TYPE_CHECKING:
+    from workshop.core.conditions import Context
 
 CRITICALITIES = ("low", "medium", "high", "critical")
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -233,7 +236,7 @@ class AnswerSet:
     def unknown(self) -> set[str]:
         return {k for k, a in self.answers.items() if a.unknown}
 
-    def context(self):
+    def context(self) -> Context:
         from workshop.core.conditions import Context
 
         return Context(self.values, self.unknown)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from workshop.core.conditions import Condition, Context
@@ -200,19 +201,21 @@ class Questionnaire:
     sections: tuple[Section, ...] = ()
     source: str | None = field(default=None, compare=False)
 
-    def __post_init__(self) -> None:
-        index = {q.id: q for s in self.sections for q in s.questions}
-        object.__setattr__(self, "_index", index)
+    @cached_property
+    def _index(self) -> dict[str, Question]:
+        # cached_property writes the instance's __dict__ directly, so it works on a frozen
+        # dataclass, and as a non-field it stays out of equality and repr.
+        return {q.id: q for s in self.sections for q in s.questions}
 
     @property
     def questions(self) -> list[Question]:
         return [q for s in self.sections for q in s.questions]
 
     def question(self, qid: str) -> Question:
-        return self._index[qid]  # type: ignore[attr-defined]
+        return self._index[qid]
 
     def has_question(self, qid: str) -> bool:
-        return qid in self._index  # type: ignore[attr-defined]
+        return qid in self._index
 
     def section(self, sid: str) -> Section:
         for s in self.sections:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from workshop.core.errors import AnswerError
-from workshop.questionnaire.model import WEEKDAYS, Column, Question
+from workshop.questionnaire.model import WEEKDAYS, Column, Option, Question
 
 MAX_TEXT = 2_000
 MAX_LONG_TEXT = 50_000
@@ -112,7 +112,7 @@ def _bool(q: Question | Column, v: Any) -> bool:
     raise AnswerError(f"expected yes or no, got {v!r}")
 
 
-def _choice_value(options: Any, v: Any) -> str:
+def _choice_value(options: tuple[Option, ...], v: Any) -> str:
     s = str(v).strip()
     for opt in options:
         if s == opt.value:
