@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from test_attack_bundle import _handmade_bundle
 
+from tests.support.attack_bundle import handmade_bundle
 from workshop.attack import cache as cache_module
 from workshop.attack import load as load_module
 from workshop.attack.cache import HASHES_FILE, cache_path
@@ -25,7 +25,7 @@ def load_index(*args, **kwargs):
 @pytest.fixture
 def bundle(tmp_path: Path) -> Path:
     path = tmp_path / "enterprise-attack-99.1.json"
-    path.write_text(_handmade_bundle(collection=False))
+    path.write_text(handmade_bundle(collection=False))
     return path
 
 

@@ -10,13 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from workshop.cli import main
 from workshop.core.errors import WorkshopError
 from workshop.interview.model import Application
-from workshop.services.catalogues import load_questionnaires
-from workshop.services.demo import create_demo
 from workshop.services.demo.sample import demo_sample
 from workshop.services.thresholds import apply_proposal, proposals_for
 from workshop.store import Store
@@ -25,10 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def demo(workspace: Path) -> Path:
-    with Store.open(workspace) as s:
-        create_demo(s, load_questionnaires(workspace))
-    return workspace
+def demo(demo_workspace: Path) -> Path:
+    return demo_workspace
 
 
 def test_demo_has_a_kept_synthetic_sample_and_a_baseline(demo: Path) -> None:
@@ -138,17 +133,7 @@ def test_no_proposal_without_baseline_figure_is_explained(demo: Path) -> None:
             )
 
 
-def open_page(page: str, slug: str | None = "payroll-portal") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if slug:
-        at.query_params["app"] = slug
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path) -> None:
+def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path, open_page) -> None:
     at = open_page("workshop/ui/pages/baselines.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Days"] == "28"
@@ -160,7 +145,7 @@ def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path) -> None
     assert p["source"] == "baseline" and p["method"] == "p99+20%"
 
 
-def test_baselines_page_upload_maps_and_attaches(workspace: Path) -> None:
+def test_baselines_page_upload_maps_and_attaches(workspace: Path, open_page) -> None:
     with Store.open(workspace) as s:
         s.create_application(Application("claims", "Claims"))
     df, _ = demo_sample()
@@ -177,7 +162,7 @@ def test_baselines_page_upload_maps_and_attaches(workspace: Path) -> None:
     assert b.events == 3000 and b.file_name == "claims-audit.csv" and b.sample_path is None
 
 
-def test_baselines_page_bad_upload_shows_the_error(workspace: Path) -> None:
+def test_baselines_page_bad_upload_shows_the_error(workspace: Path, open_page) -> None:
     with Store.open(workspace) as s:
         s.create_application(Application("claims", "Claims"))
     at = open_page("workshop/ui/pages/baselines.py", "claims")
@@ -188,7 +173,7 @@ def test_baselines_page_bad_upload_shows_the_error(workspace: Path) -> None:
         assert s.list_baselines("claims") == []
 
 
-def test_export_page_previews_and_zips(demo: Path) -> None:
+def test_export_page_previews_and_zips(demo: Path, open_page) -> None:
     at = open_page("workshop/ui/pages/export.py")
     at.multiselect(key="ex_formats").set_value(["markdown", "sigma", "kql", "csv"]).run()
     at.button(key="ex_prepare").click().run()
@@ -205,7 +190,7 @@ def test_export_page_previews_and_zips(demo: Path) -> None:
         assert any(n.endswith(".spl") or "splunk" in n for n in zf.namelist())
 
 
-def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path) -> None:
+def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path, open_page) -> None:
     with Store.open(workspace) as s:
         s.create_application(Application("claims", "Claims"))
         s.save_log_mapping(
@@ -219,7 +204,7 @@ def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path) -> None:
     assert any("confirmed for 'audit' before" in c.value for c in at.caption)
 
 
-def test_pipeline_editor_saves_checks_and_resets(demo: Path) -> None:
+def test_pipeline_editor_saves_checks_and_resets(demo: Path, open_page) -> None:
     from workshop.rules.convert import pipeline_for
 
     at = open_page("workshop/ui/pages/export.py")
@@ -263,7 +248,7 @@ def test_hostile_cells_in_a_log_sample_are_only_data(workspace: Path, tmp_path: 
     }  # plain text, not evaluated
 
 
-def test_export_zip_is_never_offered_for_another_scope(demo: Path) -> None:
+def test_export_zip_is_never_offered_for_another_scope(demo: Path, open_page) -> None:
     at = open_page("workshop/ui/pages/export.py")
     at.button(key="ex_prepare").click().run()
     at.button(key="ex_zip").click().run()

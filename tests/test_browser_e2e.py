@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_support import AppServer, browser_page, key_css, shot, wait_for_app, wait_until
+
+from tests.support.e2e import AppServer, browser_page, key_css, shot, wait_for_app, wait_until
 
 from workshop.store import Store
 
@@ -147,8 +148,9 @@ def test_presenter_mode_in_the_browser(workspace: Path) -> None:
 
 def test_two_browser_sessions_on_one_interview(workspace: Path) -> None:
     """Two facilitators' screens: both keep their answers; a stale edit is shown, not lost."""
-    from e2e_support import CHROMIUM_ARGS, chromium_path
     from playwright.sync_api import sync_playwright
+
+    from tests.support.e2e import CHROMIUM_ARGS, chromium_path
 
     from workshop.interview.model import Application
 

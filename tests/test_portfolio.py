@@ -13,7 +13,6 @@ from workshop.cli import main
 from workshop.interview.model import Application
 from workshop.services import settings
 from workshop.services.catalogues import load_questionnaires
-from workshop.services.demo import create_demo
 from workshop.services.interview import answer_question
 from workshop.services.portfolio import next_review, portfolio, reviews_by_month, start_rereview
 from workshop.services.usecases import generate_for_application, load_templates
@@ -40,13 +39,9 @@ def test_next_review_arithmetic(last, criticality, intervals, due) -> None:
 
 
 @pytest.fixture
-def demo(workspace: Path):
-    qs = load_questionnaires(workspace)
-    s = Store.open(workspace)
-    create_demo(s, qs)
-    s.create_application(Application("claims", "Claims Portal", criticality="critical"))
-    yield s, qs
-    s.close()
+def demo(demo_workspace: Path, demo_store):
+    demo_store.create_application(Application("claims", "Claims Portal", criticality="critical"))
+    return demo_store, load_questionnaires(demo_workspace)
 
 
 def test_portfolio_rows(demo) -> None:

@@ -17,23 +17,9 @@ from workshop.services.exports import EXPORTERS, ExportRequest, export
 SLUG = "payroll-portal"
 
 
-@pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory) -> Path:
-    from workshop.services.demo import create_demo
-    from workshop.store import Store
-
-    ws = tmp_path_factory.mktemp("rules-export")
-    with Store.open(ws) as store:
-        create_demo(store, load_questionnaires())
-    return ws
-
-
 @pytest.fixture
-def store(demo_ws: Path):
-    from workshop.store import Store
-
-    with Store.open(demo_ws) as s:
-        yield s
+def store(demo_store):
+    return demo_store
 
 
 def _validator():

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_rules_sigma import catalogue_cases, maximal_values, one_case
 
+from tests.support.sigma_cases import catalogue_cases, maximal_values, one_case
 from workshop.cli import main
 from workshop.rules.sigma import with_documents
 from workshop.rules.synthetic import evasion_cases, true_positive
@@ -21,16 +21,9 @@ from workshop.rules.testing import EventTable, count_alerts, latest_rule_tests, 
 SLUG = "payroll-portal"
 
 
-@pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory) -> Path:
-    from workshop.services.catalogues import load_questionnaires
-    from workshop.services.demo import create_demo
-    from workshop.store import Store
-
-    ws = tmp_path_factory.mktemp("rules-demo")
-    with Store.open(ws) as store:
-        create_demo(store, load_questionnaires())
-    return ws
+@pytest.fixture
+def demo_ws(demo_workspace: Path) -> Path:
+    return demo_workspace
 
 
 def _events(rs, rows):

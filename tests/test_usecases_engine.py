@@ -134,16 +134,6 @@ def test_logging_gaps_become_blind_spots(questionnaires, template) -> None:
     assert "not the client's" in text
 
 
-@pytest.fixture
-def demo_store(workspace: Path, questionnaires):
-    from workshop.services.demo import create_demo
-
-    store = Store.open(workspace)
-    create_demo(store, questionnaires)
-    yield store
-    store.close()
-
-
 def test_demo_ends_with_most_use_cases_accepted(demo_store) -> None:
     ucs = demo_store.list_use_cases("payroll-portal")
     assert ucs
