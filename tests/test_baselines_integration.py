@@ -18,8 +18,6 @@ from workshop.services.demo.sample import demo_sample
 from workshop.services.thresholds import apply_proposal, proposals_for
 from workshop.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture
 def demo(demo_workspace: Path) -> Path:
@@ -32,6 +30,7 @@ def test_demo_has_a_kept_synthetic_sample_and_a_baseline(demo: Path) -> None:
         mapping = s.get_log_mapping("payroll-portal", b.log_source)
     assert b.version == 1 and b.events > 40_000
     assert b.sample_path and Path(b.sample_path).is_file()
+    assert Path(b.sample_path).is_relative_to(demo)  # kept in this workspace, not another
     assert mapping.mapping["source_ip"] == "src_ip" and mapping.mapping["records"] == "record_count"
     assert b.profile["timezone"] == "Europe/London"  # the declared business hours' zone
 

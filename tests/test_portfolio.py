@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from workshop.cli import main
 from workshop.interview.model import Application
@@ -18,7 +17,6 @@ from workshop.services.portfolio import next_review, portfolio, reviews_by_month
 from workshop.services.usecases import generate_for_application, load_templates
 from workshop.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 22)
 
 
@@ -120,10 +118,8 @@ def test_accepted_but_not_implemented_across_applications(demo, workspace: Path,
     assert all(u["status"] == "accepted" for u in listed)
 
 
-def test_portfolio_page(demo) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("workshop/ui/pages/portfolio.py").run()
+def test_portfolio_page(demo, open_page) -> None:
+    at = open_page("workshop/ui/pages/portfolio.py", slug=None)
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Applications"] == "2"

@@ -9,7 +9,6 @@ import pytest
 from workshop.interview.model import Application
 from workshop.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
 USECASES = "workshop/ui/pages/usecases.py"
 ATTACK = "workshop/ui/pages/attack.py"
 
