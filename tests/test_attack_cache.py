@@ -154,6 +154,7 @@ def test_cache_folder_that_is_a_file_is_not_an_error(bundle: Path, tmp_path: Pat
     assert load_index(bundle, blocker).cache_status == "miss"
 
 
+@pytest.mark.slow
 def test_enterprise_cache_is_compact_and_warm_start_skips_the_bundle(
     shared_dir: Path, tmp_path_factory, monkeypatch
 ) -> None:

@@ -31,6 +31,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_info_json_on_enterprise(capsys, enterprise_args) -> None:
     code, out, _ = run(capsys, "info", *enterprise_args, "--json")
     assert code == 0

@@ -44,6 +44,7 @@ def test_claims_find_what_the_owners_did_not_say(demo: Path, capsys) -> None:
     assert "NL" in text
 
 
+@pytest.mark.slow
 def test_thresholds_catch_the_planted_anomalies(demo: Path) -> None:
     df, sample = demo_sample()
     planted = {a.kind: a for a in sample.anomalies}
@@ -91,6 +92,7 @@ def test_apply_records_where_the_value_came_from(demo: Path, capsys) -> None:
     )  # the sample has no payee changes
 
 
+@pytest.mark.slow
 def test_attach_stores_aggregates_only_unless_asked(demo: Path, tmp_path: Path) -> None:
     df, _ = demo_sample()
     path = tmp_path / "week.csv"
@@ -132,6 +134,7 @@ def test_no_proposal_without_baseline_figure_is_explained(demo: Path) -> None:
             )
 
 
+@pytest.mark.slow
 def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path, open_page) -> None:
     at = open_page("workshop/ui/pages/baselines.py")
     metrics = {m.label: m.value for m in at.metric}
@@ -144,6 +147,7 @@ def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path, open_pa
     assert p["source"] == "baseline" and p["method"] == "p99+20%"
 
 
+@pytest.mark.slow
 def test_baselines_page_upload_maps_and_attaches(workspace: Path, open_page) -> None:
     with Store.open(workspace) as s:
         s.create_application(Application("claims", "Claims"))
@@ -172,6 +176,7 @@ def test_baselines_page_bad_upload_shows_the_error(workspace: Path, open_page) -
         assert s.list_baselines("claims") == []
 
 
+@pytest.mark.slow
 def test_export_page_previews_and_zips(demo: Path, open_page) -> None:
     at = open_page("workshop/ui/pages/export.py")
     at.multiselect(key="ex_formats").set_value(["markdown", "sigma", "kql", "csv"]).run()
@@ -247,6 +252,7 @@ def test_hostile_cells_in_a_log_sample_are_only_data(workspace: Path, tmp_path: 
     }  # plain text, not evaluated
 
 
+@pytest.mark.slow
 def test_export_zip_is_never_offered_for_another_scope(demo: Path, open_page) -> None:
     at = open_page("workshop/ui/pages/export.py")
     at.button(key="ex_prepare").click().run()

@@ -48,6 +48,7 @@ def test_full_disk_gives_a_clear_error_and_keeps_earlier_answers(workspace: Path
         assert [h.question_id for h in s.history(iid)] == ["q.saved"]
 
 
+@pytest.mark.slow
 def test_full_disk_in_the_app_shows_a_message_not_a_traceback(workspace: Path, open_page) -> None:
     (workspace / "questionnaires").mkdir(parents=True)
     (workspace / "questionnaires" / "t.yaml").write_text(

@@ -78,6 +78,7 @@ def test_prefilled_rereview_flags_use_cases_whose_answers_changed(demo) -> None:
     assert uc.generated["parameters"]["max_failures"]["value"] == 10  # max(3 * 2, 10)
 
 
+@pytest.mark.slow
 def test_portfolio_cli_json_and_settings(demo, workspace: Path, capsys) -> None:
     ws = str(workspace)
     assert main(["settings", "set", "review_interval_days.high", "30", "--workspace", ws]) == 0
@@ -118,6 +119,7 @@ def test_accepted_but_not_implemented_across_applications(demo, workspace: Path,
     assert all(u["status"] == "accepted" for u in listed)
 
 
+@pytest.mark.slow
 def test_portfolio_page(demo, open_page) -> None:
     at = open_page("workshop/ui/pages/portfolio.py", slug=None)
     assert not at.exception and not at.error
@@ -132,6 +134,7 @@ def test_portfolio_page(demo, open_page) -> None:
     assert settings.load(demo[0].workspace)["review_interval_days"]["critical"] == 90
 
 
+@pytest.mark.slow
 def test_settings_are_checked_and_never_left_broken(workspace: Path, capsys) -> None:
     ws = str(workspace)
     assert main(["settings", "set", "review_interval_days", "{high: 10, low: 900}", "--workspace", ws]) == 0

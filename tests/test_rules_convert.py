@@ -200,6 +200,7 @@ def test_bad_pipelines_are_refused(text: str, message: str) -> None:
         parse_pipeline(text, "splunk", "p.yml")
 
 
+@pytest.mark.slow
 def test_pipeline_edit_save_reset(demo_workspace: Path) -> None:
     from workshop.store import Store
 

@@ -43,6 +43,7 @@ def test_every_template_is_covered_by_the_maximal_answers() -> None:
     assert covered == set(cat.templates), f"not triggered: {sorted(set(cat.templates) - covered)}"
 
 
+@pytest.mark.slow
 def test_every_rule_of_the_catalogue_validates(shared_dir: Path) -> None:
     cases = catalogue_cases()
     sets = [rs for _, rs, _ in cases]
@@ -55,6 +56,7 @@ def test_every_rule_of_the_catalogue_validates(shared_dir: Path) -> None:
                                          "outside_window", "silence"}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_each_rule_file_is_its_own_valid_collection(shared_dir: Path) -> None:
     from sigma.collection import SigmaCollection
 
@@ -239,6 +241,7 @@ def _plain(v) -> str:
     return "".join(p for p in v.s if isinstance(p, str))
 
 
+@pytest.mark.slow
 def test_adversarial_answer_text_round_trips(shared_dir: Path) -> None:
     from sigma.collection import SigmaCollection
 

@@ -41,6 +41,7 @@ def _check(bundle: dict) -> None:
     ), problems
 
 
+@pytest.mark.slow
 def test_bundle_with_the_builtin_catalogue(store) -> None:
     bundle = stix_bundle(store, [SLUG], bundle="builtin")
     _check(bundle)
@@ -68,6 +69,7 @@ def test_bundle_with_the_builtin_catalogue(store) -> None:
     assert [o["id"] for o in again["objects"]] == [o["id"] for o in objs]
 
 
+@pytest.mark.slow
 def test_bundle_uses_mitre_ids_from_an_attack_bundle(store, shared_dir: Path) -> None:
     path = shared_dir / "attack" / "enterprise-attack-18.1.json"
     if not path.is_file():
@@ -87,6 +89,7 @@ def test_bundle_uses_mitre_ids_from_an_attack_bundle(store, shared_dir: Path) ->
     assert all(o["spec_version"] == "2.1" for o in aps)
 
 
+@pytest.mark.slow
 def test_export_formats(store, tmp_path: Path) -> None:
     assert {"sigma", "splunk", "kql", "esql", "lucene", "stix"} <= set(EXPORTERS)
     req = ExportRequest(store, load_questionnaires(store.workspace), SLUG, attack_bundle="builtin")
@@ -104,6 +107,7 @@ def test_export_formats(store, tmp_path: Path) -> None:
     assert "portfolio-rules.stix.json" in EXPORTERS["stix"](portfolio)
 
 
+@pytest.mark.slow
 def test_documents_show_tested_evasions(store) -> None:
     from workshop.rules.testing import latest_rule_tests, run_tests
     from workshop.services.exports import document_context

@@ -30,6 +30,7 @@ def _events(rs, rows):
     return EventTable(rows, rs.fields["timestamp"], [rs.fields.get("records", "record_count")])
 
 
+@pytest.mark.slow
 def test_every_catalogue_rule_fires_on_its_true_positive() -> None:
     for uc, rs, ctx in catalogue_cases():
         res = test_rule_set(uc, rs, ctx)
@@ -166,6 +167,7 @@ def _sample_app(ws: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_sample_alerts_per_day(tmp_path: Path) -> None:
     from workshop.store import Store
 
@@ -188,6 +190,7 @@ def test_sample_alerts_per_day(tmp_path: Path) -> None:
         assert store.rule_test_history("sample-app", "brute-force-login")[0]["fires"] is True
 
 
+@pytest.mark.slow
 def test_results_are_kept_for_documents(demo_ws: Path) -> None:
     from workshop.store import Store
 
@@ -203,6 +206,7 @@ def test_results_are_kept_for_documents(demo_ws: Path) -> None:
         assert len(store.rule_test_history(SLUG, "brute-force-login")) == 2
 
 
+@pytest.mark.slow
 def test_cli_test_build_and_edited_rules(demo_ws: Path, tmp_path: Path, capsys) -> None:
     ws = ["--workspace", str(demo_ws)]
     assert main(["rules", "test", SLUG, "--json", "--no-save", *ws]) == 0
@@ -231,6 +235,7 @@ def test_cli_test_build_and_edited_rules(demo_ws: Path, tmp_path: Path, capsys) 
     assert "x_workshop.use_case" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_build_convert_pipeline(demo_ws: Path, tmp_path: Path, capsys) -> None:
     ws = ["--workspace", str(demo_ws)]
     assert main(["rules", "build", SLUG, "--json", *ws]) == 0

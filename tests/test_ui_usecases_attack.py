@@ -18,6 +18,7 @@ def demo(demo_workspace: Path) -> Path:
     return demo_workspace
 
 
+@pytest.mark.slow
 def test_use_cases_page_lists_and_filters(demo: Path, open_page) -> None:
     at = open_page(USECASES)
     assert at.title[0].value == "Use cases · Payroll Portal"
@@ -35,6 +36,7 @@ def test_use_cases_page_lists_and_filters(demo: Path, open_page) -> None:
     assert any("No use case matches" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_reject_with_reason_is_recorded(demo: Path, open_page) -> None:
     at = open_page(USECASES)
     at.selectbox(key="uc_select").set_value("brute-force-login").run()
@@ -49,6 +51,7 @@ def test_reject_with_reason_is_recorded(demo: Path, open_page) -> None:
     assert any("now rejected" in m.value for m in at.success)
 
 
+@pytest.mark.slow
 def test_edit_form_saves_fields_and_parameters(demo: Path, open_page) -> None:
     at = open_page(USECASES)
     at.selectbox(key="uc_select").set_value("brute-force-login").run()
@@ -65,6 +68,7 @@ def test_edit_form_saves_fields_and_parameters(demo: Path, open_page) -> None:
     assert uc.parameters["max_failures"]["source"] == "manual"
 
 
+@pytest.mark.slow
 def test_bad_parameter_value_shows_an_error_not_a_traceback(demo: Path, open_page) -> None:
     at = open_page(USECASES)
     at.selectbox(key="uc_select").set_value("brute-force-login").run()
@@ -75,6 +79,7 @@ def test_bad_parameter_value_shows_an_error_not_a_traceback(demo: Path, open_pag
     assert any("not a duration" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_document_preview_escapes_answers(demo: Path, open_page) -> None:
     with Store.open(demo) as s:
         s.edit_use_case(
@@ -86,6 +91,7 @@ def test_document_preview_escapes_answers(demo: Path, open_page) -> None:
     assert "&lt;b&gt;bold&lt;/b&gt;" in md and "\\[x\\]" in md
 
 
+@pytest.mark.slow
 def test_generate_button_on_a_new_application(demo: Path, open_page) -> None:
     with Store.open(demo) as s:
         s.create_application(Application("claims", "Claims"))
@@ -122,6 +128,7 @@ def test_attack_page_matrix_and_layer_download(demo: Path, open_page) -> None:
     assert button.label == "Download the Navigator layer"
 
 
+@pytest.mark.slow
 def test_attack_page_with_a_bundle_setting(demo: Path, shared_dir: Path, open_page) -> None:
     from workshop.services import settings
 
@@ -142,6 +149,7 @@ def test_attack_page_without_application(workspace: Path, open_page) -> None:
     assert "built-in catalogue" in at.caption[0].value
 
 
+@pytest.mark.slow
 def test_rule_test_results_show_beside_each_use_case(demo: Path, open_page) -> None:
     from workshop.rules.testing import run_tests
 

@@ -250,6 +250,7 @@ def test_document_sections_in_ads_order(demo_store, questionnaires) -> None:
     assert "Password Guessing" in md  # technique name from the ATT&CK layer (built-in catalogue at least)
 
 
+@pytest.mark.slow
 def test_cli_generate_status_edit_and_export(demo_store, workspace: Path, capsys, tmp_path: Path) -> None:
     ws = str(workspace)
     assert main(["usecases", "generate", "payroll-portal", "--json", "--workspace", ws]) == 0
