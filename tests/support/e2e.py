@@ -142,9 +142,11 @@ def wait_for_app(page) -> None:
     The running indicator (``stStatusWidget``) is not enough: Streamlit draws it only once a
     run has lasted 500 ms, so a shorter wait can return in the middle of a rerun and read a
     widget before the rerun's new value reaches the page. The app root's script state is set
-    for every run; after an action that triggers a rerun, use :func:`rerun` instead, which
-    also waits for that run to start.
+    for every run. A rerun asked for by a click starts a moment later, so this first gives it
+    that moment (as Streamlit's own ``wait_for_app_run`` does); :func:`rerun` instead watches
+    for the run to start, which does not depend on the moment being long enough.
     """
+    page.wait_for_timeout(250)
     page.wait_for_selector('[data-testid="stApp"]')
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=30_000)  # every page has a title
     page.wait_for_selector(_IDLE, timeout=30_000)
