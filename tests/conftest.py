@@ -1,5 +1,13 @@
 """Shared fixtures.
 
+- ``workspace``: an empty workspace folder that the store and the CLI use by default.
+- ``demo_workspace``: that folder holding a copy of the demo (built once per test process by
+  ``create_demo``, then copied per test, since building it takes seconds).
+- ``store`` / ``demo_store``: the store of either workspace, open for the test.
+- ``open_page``: runs the app in Streamlit's AppTest on one page (see ``tests/support/apptest.py``).
+
+Code shared by several test modules lives in ``tests/support/``; no test module imports another.
+
 Data from elsewhere (ATT&CK bundles, Sigma schemas, real log samples) lives in
 ``../shared`` beside the project and is never copied in; tests that need it use the
 ``shared_dir`` fixture, which skips with the reason when it is missing.
@@ -8,7 +16,9 @@ Data from elsewhere (ATT&CK bundles, Sigma schemas, real log samples) lives in
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +43,63 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WORKSHOP_HOME", str(ws))
     monkeypatch.delenv("WORKSHOP_DB_URL", raising=False)
     return ws
+
+
+@pytest.fixture
+def store(workspace: Path) -> Iterator:
+    """The store of the (empty) test workspace."""
+    from workshop.store import Store
+
+    with Store.open(workspace) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo built once per test process (each xdist worker builds its own); never modified."""
+    from workshop.core.workspace import DB_FILENAME
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.demo import create_demo
+    from workshop.store import Store
+
+    ws = tmp_path_factory.mktemp("demo-template") / "ws"
+    with Store.open(ws, f"sqlite:///{ws / DB_FILENAME}") as s:
+        create_demo(s, load_questionnaires(ws))
+    return ws
+
+
+@pytest.fixture
+def demo_workspace(workspace: Path, demo_template: Path) -> Path:
+    """The test workspace holding its own copy of the demo (SQLite, the default store)."""
+    from workshop.core.workspace import DB_FILENAME
+
+    shutil.copytree(demo_template, workspace, ignore=shutil.ignore_patterns("*.lock"))
+    # The kept log sample is recorded by absolute path: point the copy at its own sample, so a
+    # test that changes it cannot change another test's demo.
+    with sqlite3.connect(workspace / DB_FILENAME) as db:
+        db.execute(
+            "UPDATE baselines SET sample_path = ? || substr(sample_path, ?) WHERE sample_path LIKE ? || '%'",
+            (str(workspace), len(str(demo_template)) + 1, str(demo_template)),
+        )
+    db.close()
+    return workspace
+
+
+@pytest.fixture
+def demo_store(demo_workspace: Path) -> Iterator:
+    """The store of the test's copy of the demo."""
+    from workshop.store import Store
+
+    with Store.open(demo_workspace) as s:
+        yield s
+
+
+@pytest.fixture
+def open_page(workspace: Path) -> Callable[..., object]:
+    """``open_page(page, slug="payroll-portal")``: the app in AppTest on that page of the workspace."""
+    from tests.support.apptest import open_page as opener  # imports Streamlit: only where used
+
+    return opener
 
 
 @pytest.fixture
@@ -72,11 +139,12 @@ def backend(request: pytest.FixtureRequest, workspace: Path, monkeypatch: pytest
 
 # Property tests explore at random on developers' machines; in CI they replay a fixed
 # sequence, so a run is reproducible and a new random find cannot block a landing.
+# No example has a deadline: a test asserts behaviour, never speed (benchmarks/ measure that).
 try:
     from hypothesis import settings as _hypothesis_settings
 
-    _hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
-    if os.environ.get("CI"):
-        _hypothesis_settings.load_profile("ci")
+    _hypothesis_settings.register_profile("workshop", deadline=None)
+    _hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+    _hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "workshop")
 except ImportError:  # pragma: no cover - hypothesis is in requirements-dev.txt
     pass

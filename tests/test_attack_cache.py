@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from test_attack_bundle import _handmade_bundle
 
+from tests.support.attack_bundle import handmade_bundle
 from workshop.attack import cache as cache_module
 from workshop.attack import load as load_module
 from workshop.attack.cache import HASHES_FILE, cache_path
@@ -25,7 +25,7 @@ def load_index(*args, **kwargs):
 @pytest.fixture
 def bundle(tmp_path: Path) -> Path:
     path = tmp_path / "enterprise-attack-99.1.json"
-    path.write_text(_handmade_bundle(collection=False))
+    path.write_text(handmade_bundle(collection=False))
     return path
 
 
@@ -154,16 +154,25 @@ def test_cache_folder_that_is_a_file_is_not_an_error(bundle: Path, tmp_path: Pat
     assert load_index(bundle, blocker).cache_status == "miss"
 
 
-def test_enterprise_cache_is_compact_and_warm_start_is_fast(shared_dir: Path, tmp_path_factory) -> None:
+@pytest.mark.slow
+def test_enterprise_cache_is_compact_and_warm_start_skips_the_bundle(
+    shared_dir: Path, tmp_path_factory, monkeypatch
+) -> None:
     cache = tmp_path_factory.getbasetemp() / "attack-cache"
     path = shared_dir / "attack" / "enterprise-attack-18.1.json"
     load_index(path, cache)
+
+    def untouched(*_args, **_kwargs):
+        raise AssertionError("a warm start read or parsed the 37 MB bundle")
+
+    # What makes a warm start fast: the bundle is neither read nor parsed (the benchmark times it).
+    monkeypatch.setattr(load_module, "read_bytes", untouched)
+    monkeypatch.setattr(load_module, "parse_bundle", untouched)
     warm = load_index(path, cache)
     assert warm.cache_status == "hit"
+    assert warm.technique("T1110") is not None
     size = cache_path(cache, warm.meta.sha256).stat().st_size
     assert size < 8_000_000  # the bundle is 37 MB
-    # generous bound so a busy CI machine does not fail; the benchmark measures it properly
-    assert warm.load_seconds < 1.0
 
 
 def test_cold_load_returns_before_the_cache_write_and_waits_for_it_later(

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from test_attack_bundle import _handmade_bundle
 
+from tests.support.attack_bundle import handmade_bundle
 from workshop.attack import load
 from workshop.cli import main
 
@@ -31,6 +31,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow
 def test_info_json_on_enterprise(capsys, enterprise_args) -> None:
     code, out, _ = run(capsys, "info", *enterprise_args, "--json")
     assert code == 0
@@ -64,7 +65,7 @@ def test_info_without_a_bundle_describes_the_builtin_catalogue(capsys) -> None:
 
 def test_env_variable_and_downloaded_bundles_are_found(capsys, monkeypatch, tmp_path: Path) -> None:
     bundle = tmp_path / "handmade.json"
-    bundle.write_text(_handmade_bundle())
+    bundle.write_text(handmade_bundle())
     monkeypatch.setenv("WORKSHOP_ATTACK_BUNDLE", str(bundle))
     code, out, _ = run(capsys, "info", "--cache-dir", str(tmp_path / "c"), "--json")
     assert json.loads(out)["version"] == "99.1"
@@ -73,7 +74,7 @@ def test_env_variable_and_downloaded_bundles_are_found(capsys, monkeypatch, tmp_
     monkeypatch.delenv("WORKSHOP_ATTACK_BUNDLE")
     downloads = load.DEFAULT_DATA_DIR
     downloads.mkdir()
-    (downloads / "enterprise-attack-99.1.json").write_text(_handmade_bundle())
+    (downloads / "enterprise-attack-99.1.json").write_text(handmade_bundle())
     (downloads / "enterprise-attack-9.0.json").write_text("older, and broken: must not be picked")
     code, out, _ = run(capsys, "info", "--cache-dir", str(tmp_path / "c"), "--json")
     assert code == 0 and json.loads(out)["file"].endswith("enterprise-attack-99.1.json")
@@ -170,7 +171,7 @@ def test_broken_bundle_is_a_clear_error(capsys, tmp_path: Path) -> None:
 
 def test_fetch_from_a_file_url_writes_the_bundle_named_by_its_release(capsys, tmp_path: Path) -> None:
     source = tmp_path / "download.json"
-    source.write_text(_handmade_bundle())
+    source.write_text(handmade_bundle())
     out_dir = tmp_path / "attack_data"
     code, out, _ = run(
         capsys,

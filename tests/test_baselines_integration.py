@@ -10,25 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from workshop.cli import main
 from workshop.core.errors import WorkshopError
 from workshop.interview.model import Application
-from workshop.services.catalogues import load_questionnaires
-from workshop.services.demo import create_demo
 from workshop.services.demo.sample import demo_sample
 from workshop.services.thresholds import apply_proposal, proposals_for
 from workshop.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture
-def demo(workspace: Path) -> Path:
-    with Store.open(workspace) as s:
-        create_demo(s, load_questionnaires(workspace))
-    return workspace
+def demo(demo_workspace: Path) -> Path:
+    return demo_workspace
 
 
 def test_demo_has_a_kept_synthetic_sample_and_a_baseline(demo: Path) -> None:
@@ -37,6 +30,7 @@ def test_demo_has_a_kept_synthetic_sample_and_a_baseline(demo: Path) -> None:
         mapping = s.get_log_mapping("payroll-portal", b.log_source)
     assert b.version == 1 and b.events > 40_000
     assert b.sample_path and Path(b.sample_path).is_file()
+    assert Path(b.sample_path).is_relative_to(demo)  # kept in this workspace, not another
     assert mapping.mapping["source_ip"] == "src_ip" and mapping.mapping["records"] == "record_count"
     assert b.profile["timezone"] == "Europe/London"  # the declared business hours' zone
 
@@ -50,6 +44,7 @@ def test_claims_find_what_the_owners_did_not_say(demo: Path, capsys) -> None:
     assert "NL" in text
 
 
+@pytest.mark.slow
 def test_thresholds_catch_the_planted_anomalies(demo: Path) -> None:
     df, sample = demo_sample()
     planted = {a.kind: a for a in sample.anomalies}
@@ -106,6 +101,7 @@ def test_apply_records_where_the_value_came_from(demo: Path, capsys) -> None:
     )  # the sample has no payee changes
 
 
+@pytest.mark.slow
 def test_attach_stores_aggregates_only_unless_asked(demo: Path, tmp_path: Path) -> None:
     df, _ = demo_sample()
     path = tmp_path / "week.csv"
@@ -147,17 +143,8 @@ def test_no_proposal_without_baseline_figure_is_explained(demo: Path) -> None:
             )
 
 
-def open_page(page: str, slug: str | None = "payroll-portal") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    if slug:
-        at.query_params["app"] = slug
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path) -> None:
+@pytest.mark.slow
+def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path, open_page) -> None:
     at = open_page("workshop/ui/pages/baselines.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Days"] == "28"
@@ -169,7 +156,8 @@ def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path) -> None
     assert p.source == "baseline" and p.method == "p99+20%"
 
 
-def test_baselines_page_upload_maps_and_attaches(workspace: Path) -> None:
+@pytest.mark.slow
+def test_baselines_page_upload_maps_and_attaches(workspace: Path, open_page) -> None:
     with Store.open(workspace) as s:
         s.create_application(Application("claims", "Claims"))
     df, _ = demo_sample()
@@ -186,7 +174,7 @@ def test_baselines_page_upload_maps_and_attaches(workspace: Path) -> None:
     assert b.events == 3000 and b.file_name == "claims-audit.csv" and b.sample_path is None
 
 
-def test_baselines_page_bad_upload_shows_the_error(workspace: Path) -> None:
+def test_baselines_page_bad_upload_shows_the_error(workspace: Path, open_page) -> None:
     with Store.open(workspace) as s:
         s.create_application(Application("claims", "Claims"))
     at = open_page("workshop/ui/pages/baselines.py", "claims")
@@ -197,7 +185,8 @@ def test_baselines_page_bad_upload_shows_the_error(workspace: Path) -> None:
         assert s.list_baselines("claims") == []
 
 
-def test_export_page_previews_and_zips(demo: Path) -> None:
+@pytest.mark.slow
+def test_export_page_previews_and_zips(demo: Path, open_page) -> None:
     at = open_page("workshop/ui/pages/export.py")
     at.multiselect(key="ex_formats").set_value(["markdown", "sigma", "kql", "csv"]).run()
     at.button(key="ex_prepare").click().run()
@@ -214,7 +203,7 @@ def test_export_page_previews_and_zips(demo: Path) -> None:
         assert any(n.endswith(".spl") or "splunk" in n for n in zf.namelist())
 
 
-def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path) -> None:
+def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path, open_page) -> None:
     with Store.open(workspace) as s:
         s.create_application(Application("claims", "Claims"))
         s.save_log_mapping(
@@ -228,7 +217,7 @@ def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path) -> None:
     assert any("confirmed for 'audit' before" in c.value for c in at.caption)
 
 
-def test_pipeline_editor_saves_checks_and_resets(demo: Path) -> None:
+def test_pipeline_editor_saves_checks_and_resets(demo: Path, open_page) -> None:
     from workshop.rules.convert import pipeline_for
 
     at = open_page("workshop/ui/pages/export.py")
@@ -272,7 +261,8 @@ def test_hostile_cells_in_a_log_sample_are_only_data(workspace: Path, tmp_path: 
     }  # plain text, not evaluated
 
 
-def test_export_zip_is_never_offered_for_another_scope(demo: Path) -> None:
+@pytest.mark.slow
+def test_export_zip_is_never_offered_for_another_scope(demo: Path, open_page) -> None:
     at = open_page("workshop/ui/pages/export.py")
     at.button(key="ex_prepare").click().run()
     at.button(key="ex_zip").click().run()

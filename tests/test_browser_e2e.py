@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_support import AppServer, browser_page, key_css, shot, wait_for_app, wait_until
 
+from tests.support.e2e import AppServer, browser_page, key_css, rerun, shot, wait_for_app, wait_until
 from workshop.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -147,9 +147,9 @@ def test_presenter_mode_in_the_browser(workspace: Path) -> None:
 
 def test_two_browser_sessions_on_one_interview(workspace: Path) -> None:
     """Two facilitators' screens: both keep their answers; a stale edit is shown, not lost."""
-    from e2e_support import CHROMIUM_ARGS, chromium_path
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    from tests.support.e2e import CHROMIUM_ARGS, chromium_path
     from workshop.interview.model import Application
 
     with Store.open(workspace) as s:
@@ -187,9 +187,10 @@ def test_two_browser_sessions_on_one_interview(workspace: Path) -> None:
             b.get_by_text("since you opened it").first.wait_for()
             shot(b, "11-stale-edit-warning")
             assert stored(workspace)["purpose.tech_stack"] == "Java 21"
-            b.get_by_role("button", name="Load their answer").click()
-            wait_for_app(b)
-            assert b.locator(key_css("v:1:purpose.tech_stack")).locator("input").input_value() == "Java 21"
+            rerun(b, b.get_by_role("button", name="Load their answer").click)
+            expect(b.locator(key_css("v:1:purpose.tech_stack")).locator("input")).to_have_value("Java 21")
+            expect(b.get_by_text("since you opened it")).to_have_count(0)
+            shot(b, "12-their-answer-loaded")
             browser.close()
     finally:
         server.stop()

@@ -11,13 +11,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event
-from streamlit.testing.v1 import AppTest
 
 from workshop.core.errors import WorkspaceError
 from workshop.interview.model import Application
 from workshop.store import Store
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def fill_disk(store: Store) -> None:
@@ -51,7 +48,8 @@ def test_full_disk_gives_a_clear_error_and_keeps_earlier_answers(workspace: Path
         assert [h.question_id for h in s.history(iid)] == ["q.saved"]
 
 
-def test_full_disk_in_the_app_shows_a_message_not_a_traceback(workspace: Path) -> None:
+@pytest.mark.slow
+def test_full_disk_in_the_app_shows_a_message_not_a_traceback(workspace: Path, open_page) -> None:
     (workspace / "questionnaires").mkdir(parents=True)
     (workspace / "questionnaires" / "t.yaml").write_text(
         (Path(__file__).parent / "data" / "all-types.yaml").read_text()
@@ -59,10 +57,7 @@ def test_full_disk_in_the_app_shows_a_message_not_a_traceback(workspace: Path) -
     with Store.open() as s:
         s.create_application(Application("claims", "Claims"))
         s.create_interview("claims", "all-types", "1")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["app"] = "claims"
-    at.run()
-    at.switch_page("workshop/ui/pages/workshop.py").run()
+    at = open_page("workshop/ui/pages/workshop.py", "claims")
     at.text_input(key="v:1:basics.name").input("Saved fine").run()
     from workshop.ui import state
 

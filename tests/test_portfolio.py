@@ -7,19 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from workshop.cli import main
 from workshop.interview.model import Application
 from workshop.services import settings
 from workshop.services.catalogues import load_questionnaires
-from workshop.services.demo import create_demo
 from workshop.services.interview import answer_question
 from workshop.services.portfolio import next_review, portfolio, reviews_by_month, start_rereview
 from workshop.services.usecases import generate_for_application, load_templates
 from workshop.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 22)
 
 
@@ -40,13 +37,9 @@ def test_next_review_arithmetic(last, criticality, intervals, due) -> None:
 
 
 @pytest.fixture
-def demo(workspace: Path):
-    qs = load_questionnaires(workspace)
-    s = Store.open(workspace)
-    create_demo(s, qs)
-    s.create_application(Application("claims", "Claims Portal", criticality="critical"))
-    yield s, qs
-    s.close()
+def demo(demo_workspace: Path, demo_store):
+    demo_store.create_application(Application("claims", "Claims Portal", criticality="critical"))
+    return demo_store, load_questionnaires(demo_workspace)
 
 
 def test_portfolio_rows(demo) -> None:
@@ -85,6 +78,7 @@ def test_prefilled_rereview_flags_use_cases_whose_answers_changed(demo) -> None:
     assert uc.generated.parameters["max_failures"].value == 10  # max(3 * 2, 10)
 
 
+@pytest.mark.slow
 def test_portfolio_cli_json_and_settings(demo, workspace: Path, capsys) -> None:
     ws = str(workspace)
     assert main(["settings", "set", "review_interval_days.high", "30", "--workspace", ws]) == 0
@@ -125,10 +119,9 @@ def test_accepted_but_not_implemented_across_applications(demo, workspace: Path,
     assert all(u["status"] == "accepted" for u in listed)
 
 
-def test_portfolio_page(demo) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("workshop/ui/pages/portfolio.py").run()
+@pytest.mark.slow
+def test_portfolio_page(demo, open_page) -> None:
+    at = open_page("workshop/ui/pages/portfolio.py", slug=None)
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Applications"] == "2"
@@ -141,6 +134,7 @@ def test_portfolio_page(demo) -> None:
     assert settings.load(demo[0].workspace)["review_interval_days"]["critical"] == 90
 
 
+@pytest.mark.slow
 def test_settings_are_checked_and_never_left_broken(workspace: Path, capsys) -> None:
     ws = str(workspace)
     assert main(["settings", "set", "review_interval_days", "{high: 10, low: 900}", "--workspace", ws]) == 0

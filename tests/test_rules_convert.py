@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_rules_sigma import catalogue_cases, context, maximal_values, one_case
 
+from tests.support.sigma_cases import catalogue_cases, context, maximal_values, one_case
 from workshop.core.errors import LoadError
 from workshop.rules.convert import (
     SIEMS,
@@ -200,13 +200,11 @@ def test_bad_pipelines_are_refused(text: str, message: str) -> None:
         parse_pipeline(text, "splunk", "p.yml")
 
 
-def test_pipeline_edit_save_reset(workspace: Path) -> None:
-    from workshop.services.catalogues import load_questionnaires
-    from workshop.services.demo import create_demo
+@pytest.mark.slow
+def test_pipeline_edit_save_reset(demo_workspace: Path) -> None:
     from workshop.store import Store
 
-    with Store.open() as store:
-        create_demo(store, load_questionnaires())
+    with Store.open(demo_workspace) as store:
         slug = "payroll-portal"
         assert store.get_rule_pipeline(slug, "splunk") is None
         default = pipeline_for(store, slug, "splunk")

@@ -1,15 +1,12 @@
 """Sigma rules from use cases: every rule the catalogue can produce is valid (JSON schemas and
 pySigma), ids are stable, allowlists and thresholds are never dropped, answer text round-trips.
 
-The helpers at the top (:func:`catalogue_cases`) are shared with the other ``test_rules_*``
-modules: they generate every template of the catalogue from answer sets that trigger them
-all, as the use-case engine does, without a store.
+The use cases come from :mod:`tests.support.sigma_cases`, shared with the other ``test_rules_*``
+modules.
 """
 
 from __future__ import annotations
 
-import copy
-import functools
 import json
 import uuid
 from pathlib import Path
@@ -17,12 +14,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workshop.attack import load_index_or_builtin
-from workshop.core import yamlsource
-from workshop.interview.model import Answer, Application
+from tests.support.sigma_cases import (
+    catalogue_cases,
+    catalogues,
+    context,
+    maximal_values,
+    one_case,
+    use_cases,
+)
+from workshop.interview.model import Application
 from workshop.rules.sigma import (
     EXCLUDED_VALIDATORS,
-    RuleContext,
     build_rule_set,
     clean_values,
     dump_yaml_all,
@@ -31,89 +33,17 @@ from workshop.rules.sigma import (
     validate_documents,
     validate_rule_sets,
 )
-from workshop.services.catalogues import load_questionnaires
-from workshop.services.usecases import load_templates
-from workshop.usecases.generate import Inputs, generate
-from workshop.usecases.model import UseCase
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO = ROOT / "workshop" / "services" / "demo" / "payroll-portal.yaml"
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-
-@functools.lru_cache(maxsize=1)
-def _catalogues():
-    qs = load_questionnaires()
-    return qs, load_templates(qs)
-
-
-@functools.lru_cache(maxsize=1)
-def _index():
-    index, _ = load_index_or_builtin(None)
-    return index
-
-
-def demo_values() -> dict:
-    doc = yamlsource.load_file(DEMO)
-    return {k: v["value"] for k, v in doc["answers"].items() if isinstance(v, dict) and "value" in v}
-
-
-def maximal_values() -> dict:
-    """The demo's answers, changed so that every template of the catalogue applies."""
-    v = copy.deepcopy(demo_values())
-    v.update({"purpose.internet_facing": True, "service.api_keys": True, "access.travel": True})
-    v["functions.sensitive"] = [*v["functions.sensitive"], "bulk_delete"]
-    v["access.remote_access"] = [*v["access.remote_access"], "internet_direct"]
-    return v
-
-
-def tactics_of(tid: str):
-    t = _index().technique(tid)
-    return list(t.tactics) if t is not None else None
-
-
-def context(values: dict, app: Application | None = None) -> RuleContext:
-    app = app or Application("payroll-portal", "Payroll Portal", criticality="high")
-    return RuleContext(app, values, tactics_of, "2026-10-14")
-
-
-def use_cases(values: dict, app: Application | None = None, status: str = "accepted") -> list[UseCase]:
-    qs, cat = _catalogues()
-    app = app or Application("payroll-portal", "Payroll Portal", criticality="high")
-    inputs = Inputs(app, {k: Answer(k, val) for k, val in values.items()}, qs.get("in-house-application"))
-    out = []
-    for tid, template in cat.templates.items():
-        doc = generate(template, inputs)
-        if doc is not None:
-            out.append(UseCase(app.slug, tid, status, generated=doc))
-    return out
-
-
-def catalogue_cases(values: dict | None = None):
-    """(use case, rule set, context) for every template the answers trigger."""
-    values = values if values is not None else maximal_values()
-    ctx = context(values)
-    return [(uc, build_rule_set(uc, ctx), ctx) for uc in use_cases(values)]
-
-
-def one_case(template_id: str, values: dict | None = None):
-    for uc, rs, ctx in catalogue_cases(values):
-        if uc.template_id == template_id:
-            return uc, rs, ctx
-    raise AssertionError(f"{template_id} not generated")
-
 
 # --------------------------------------------------------------------------- the whole catalogue
 
 
 def test_every_template_is_covered_by_the_maximal_answers() -> None:
-    _, cat = _catalogues()
+    _, cat = catalogues()
     covered = {uc.template_id for uc in use_cases(maximal_values())}
     assert covered == set(cat.templates), f"not triggered: {sorted(set(cat.templates) - covered)}"
 
 
+@pytest.mark.slow
 def test_every_rule_of_the_catalogue_validates(shared_dir: Path) -> None:
     cases = catalogue_cases()
     sets = [rs for _, rs, _ in cases]
@@ -126,6 +56,7 @@ def test_every_rule_of_the_catalogue_validates(shared_dir: Path) -> None:
                                          "outside_window", "silence"}  # fmt: skip
 
 
+@pytest.mark.slow
 def test_each_rule_file_is_its_own_valid_collection(shared_dir: Path) -> None:
     from sigma.collection import SigmaCollection
 
@@ -310,6 +241,7 @@ def _plain(v) -> str:
     return "".join(p for p in v.s if isinstance(p, str))
 
 
+@pytest.mark.slow
 def test_adversarial_answer_text_round_trips(shared_dir: Path) -> None:
     from sigma.collection import SigmaCollection
 

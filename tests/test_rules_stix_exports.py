@@ -17,23 +17,9 @@ from workshop.services.exports import EXPORTERS, ExportRequest, export
 SLUG = "payroll-portal"
 
 
-@pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory) -> Path:
-    from workshop.services.demo import create_demo
-    from workshop.store import Store
-
-    ws = tmp_path_factory.mktemp("rules-export")
-    with Store.open(ws) as store:
-        create_demo(store, load_questionnaires())
-    return ws
-
-
 @pytest.fixture
-def store(demo_ws: Path):
-    from workshop.store import Store
-
-    with Store.open(demo_ws) as s:
-        yield s
+def store(demo_store):
+    return demo_store
 
 
 def _validator():
@@ -55,6 +41,7 @@ def _check(bundle: dict) -> None:
     ), problems
 
 
+@pytest.mark.slow
 def test_bundle_with_the_builtin_catalogue(store) -> None:
     bundle = stix_bundle(store, [SLUG], bundle="builtin")
     _check(bundle)
@@ -82,6 +69,7 @@ def test_bundle_with_the_builtin_catalogue(store) -> None:
     assert [o["id"] for o in again["objects"]] == [o["id"] for o in objs]
 
 
+@pytest.mark.slow
 def test_bundle_uses_mitre_ids_from_an_attack_bundle(store, shared_dir: Path) -> None:
     path = shared_dir / "attack" / "enterprise-attack-18.1.json"
     if not path.is_file():
@@ -101,6 +89,7 @@ def test_bundle_uses_mitre_ids_from_an_attack_bundle(store, shared_dir: Path) ->
     assert all(o["spec_version"] == "2.1" for o in aps)
 
 
+@pytest.mark.slow
 def test_export_formats(store, tmp_path: Path) -> None:
     assert {"sigma", "splunk", "kql", "esql", "lucene", "stix"} <= set(EXPORTERS)
     req = ExportRequest(store, load_questionnaires(store.workspace), SLUG, attack_bundle="builtin")
@@ -118,6 +107,7 @@ def test_export_formats(store, tmp_path: Path) -> None:
     assert "portfolio-rules.stix.json" in EXPORTERS["stix"](portfolio)
 
 
+@pytest.mark.slow
 def test_documents_show_tested_evasions(store) -> None:
     from workshop.rules.testing import run_tests
     from workshop.services.exports import document_context

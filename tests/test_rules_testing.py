@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_rules_sigma import catalogue_cases, maximal_values, one_case
 
+from tests.support.sigma_cases import catalogue_cases, maximal_values, one_case
 from workshop.cli import main
 from workshop.rules.sigma import with_documents
 from workshop.rules.synthetic import evasion_cases, true_positive
@@ -21,22 +21,16 @@ from workshop.rules.testing import EventTable, count_alerts, latest_rule_tests, 
 SLUG = "payroll-portal"
 
 
-@pytest.fixture(scope="module")
-def demo_ws(tmp_path_factory) -> Path:
-    from workshop.services.catalogues import load_questionnaires
-    from workshop.services.demo import create_demo
-    from workshop.store import Store
-
-    ws = tmp_path_factory.mktemp("rules-demo")
-    with Store.open(ws) as store:
-        create_demo(store, load_questionnaires())
-    return ws
+@pytest.fixture
+def demo_ws(demo_workspace: Path) -> Path:
+    return demo_workspace
 
 
 def _events(rs, rows):
     return EventTable(rows, rs.fields["timestamp"], [rs.fields.get("records", "record_count")])
 
 
+@pytest.mark.slow
 def test_every_catalogue_rule_fires_on_its_true_positive() -> None:
     for uc, rs, ctx in catalogue_cases():
         res = test_rule_set(uc, rs, ctx)
@@ -173,6 +167,7 @@ def _sample_app(ws: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_sample_alerts_per_day(tmp_path: Path) -> None:
     from workshop.store import Store
 
@@ -195,6 +190,7 @@ def test_sample_alerts_per_day(tmp_path: Path) -> None:
         assert store.rule_test_history("sample-app", "brute-force-login")[0]["fires"] is True
 
 
+@pytest.mark.slow
 def test_results_are_kept_for_documents(demo_ws: Path) -> None:
     from workshop.store import Store
 
@@ -210,6 +206,7 @@ def test_results_are_kept_for_documents(demo_ws: Path) -> None:
         assert len(store.rule_test_history(SLUG, "brute-force-login")) == 2
 
 
+@pytest.mark.slow
 def test_cli_test_build_and_edited_rules(demo_ws: Path, tmp_path: Path, capsys) -> None:
     ws = ["--workspace", str(demo_ws)]
     assert main(["rules", "test", SLUG, "--json", "--no-save", *ws]) == 0
@@ -238,6 +235,7 @@ def test_cli_test_build_and_edited_rules(demo_ws: Path, tmp_path: Path, capsys) 
     assert "x_workshop.use_case" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_build_convert_pipeline(demo_ws: Path, tmp_path: Path, capsys) -> None:
     ws = ["--workspace", str(demo_ws)]
     assert main(["rules", "build", SLUG, "--json", *ws]) == 0

@@ -5,37 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from workshop.interview.model import Application
-from workshop.services.catalogues import load_questionnaires
-from workshop.services.demo import create_demo
 from workshop.store import Store
 from workshop.usecases.model import AttackRef
 
-ROOT = Path(__file__).resolve().parent.parent
 USECASES = "workshop/ui/pages/usecases.py"
 ATTACK = "workshop/ui/pages/attack.py"
 
 
 @pytest.fixture
-def demo(workspace: Path) -> Path:
-    with Store.open(workspace) as s:
-        create_demo(s, load_questionnaires(workspace))
-    return workspace
+def demo(demo_workspace: Path) -> Path:
+    return demo_workspace
 
 
-def open_page(page: str, slug: str | None = "payroll-portal") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if slug:
-        at.query_params["app"] = slug
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def test_use_cases_page_lists_and_filters(demo: Path) -> None:
+@pytest.mark.slow
+def test_use_cases_page_lists_and_filters(demo: Path, open_page) -> None:
     at = open_page(USECASES)
     assert at.title[0].value == "Use cases · Payroll Portal"
     table = at.dataframe[0].value
@@ -52,7 +37,8 @@ def test_use_cases_page_lists_and_filters(demo: Path) -> None:
     assert any("No use case matches" in i.value for i in at.info)
 
 
-def test_reject_with_reason_is_recorded(demo: Path) -> None:
+@pytest.mark.slow
+def test_reject_with_reason_is_recorded(demo: Path, open_page) -> None:
     at = open_page(USECASES)
     at.selectbox(key="uc_select").set_value("brute-force-login").run()
     at.text_input(key="ucreason:brute-force-login").input("SSO only next quarter").run()
@@ -66,7 +52,8 @@ def test_reject_with_reason_is_recorded(demo: Path) -> None:
     assert any("now rejected" in m.value for m in at.success)
 
 
-def test_edit_form_saves_fields_and_parameters(demo: Path) -> None:
+@pytest.mark.slow
+def test_edit_form_saves_fields_and_parameters(demo: Path, open_page) -> None:
     at = open_page(USECASES)
     at.selectbox(key="uc_select").set_value("brute-force-login").run()
     key = "ucedit:brute-force-login"
@@ -82,7 +69,8 @@ def test_edit_form_saves_fields_and_parameters(demo: Path) -> None:
     assert uc.parameters["max_failures"].source == "manual"
 
 
-def test_bad_parameter_value_shows_an_error_not_a_traceback(demo: Path) -> None:
+@pytest.mark.slow
+def test_bad_parameter_value_shows_an_error_not_a_traceback(demo: Path, open_page) -> None:
     at = open_page(USECASES)
     at.selectbox(key="uc_select").set_value("brute-force-login").run()
     key = "ucedit:brute-force-login"
@@ -92,7 +80,8 @@ def test_bad_parameter_value_shows_an_error_not_a_traceback(demo: Path) -> None:
     assert any("not a duration" in e.value for e in at.error)
 
 
-def test_document_preview_escapes_answers(demo: Path) -> None:
+@pytest.mark.slow
+def test_document_preview_escapes_answers(demo: Path, open_page) -> None:
     with Store.open(demo) as s:
         s.edit_use_case(
             "payroll-portal", "brute-force-login", "false_positives", ["<b>bold</b> [x](javascript:1)"]
@@ -103,7 +92,8 @@ def test_document_preview_escapes_answers(demo: Path) -> None:
     assert "&lt;b&gt;bold&lt;/b&gt;" in md and "\\[x\\]" in md
 
 
-def test_generate_button_on_a_new_application(demo: Path) -> None:
+@pytest.mark.slow
+def test_generate_button_on_a_new_application(demo: Path, open_page) -> None:
     with Store.open(demo) as s:
         s.create_application(Application("claims", "Claims"))
         interview = s.create_interview("claims", "in-house-application", "1.0")
@@ -116,7 +106,7 @@ def test_generate_button_on_a_new_application(demo: Path) -> None:
         assert any(u.template_id == "brute-force-login" for u in s.list_use_cases("claims"))
 
 
-def test_attack_page_search_detail_and_mapping(demo: Path) -> None:
+def test_attack_page_search_detail_and_mapping(demo: Path, open_page) -> None:
     at = open_page(ATTACK)
     assert at.title[0].value == "ATT&CK"
     at.text_input(key="attack_q").input("password spraying").run()
@@ -131,7 +121,7 @@ def test_attack_page_search_detail_and_mapping(demo: Path) -> None:
     assert AttackRef("T1110.003", "spraying hits the same login") in uc.attack
 
 
-def test_attack_page_matrix_and_layer_download(demo: Path) -> None:
+def test_attack_page_matrix_and_layer_download(demo: Path, open_page) -> None:
     at = open_page(ATTACK)
     html = " ".join(h.value for h in at.get("html"))
     assert "T1110.001" in html and "Credential Access" in html
@@ -139,7 +129,8 @@ def test_attack_page_matrix_and_layer_download(demo: Path) -> None:
     assert button.label == "Download the Navigator layer"
 
 
-def test_attack_page_with_a_bundle_setting(demo: Path, shared_dir: Path) -> None:
+@pytest.mark.slow
+def test_attack_page_with_a_bundle_setting(demo: Path, shared_dir: Path, open_page) -> None:
     from workshop.services import settings
 
     settings.save(demo, {"attack_bundle": str(shared_dir / "attack" / "enterprise-attack-18.1.json")})
@@ -150,7 +141,7 @@ def test_attack_page_with_a_bundle_setting(demo: Path, shared_dir: Path) -> None
     assert any(label.startswith("DET") for label in expander_labels)  # detection strategies from the bundle
 
 
-def test_attack_page_without_application(workspace: Path) -> None:
+def test_attack_page_without_application(workspace: Path, open_page) -> None:
     at = open_page(ATTACK, slug=None)  # no application, no bundle: the built-in catalogue
     assert not at.error
     assert any("Choose an application" in i.value for i in at.info)  # suggestions need one
@@ -159,7 +150,8 @@ def test_attack_page_without_application(workspace: Path) -> None:
     assert "built-in catalogue" in at.caption[0].value
 
 
-def test_rule_test_results_show_beside_each_use_case(demo: Path) -> None:
+@pytest.mark.slow
+def test_rule_test_results_show_beside_each_use_case(demo: Path, open_page) -> None:
     from workshop.rules.testing import run_tests
 
     with Store.open(demo) as s:

@@ -134,16 +134,6 @@ def test_logging_gaps_become_blind_spots(questionnaires, template) -> None:
     assert "not the client's" in text
 
 
-@pytest.fixture
-def demo_store(workspace: Path, questionnaires):
-    from workshop.services.demo import create_demo
-
-    store = Store.open(workspace)
-    create_demo(store, questionnaires)
-    yield store
-    store.close()
-
-
 def test_demo_ends_with_most_use_cases_accepted(demo_store) -> None:
     ucs = demo_store.list_use_cases("payroll-portal")
     assert ucs
@@ -260,6 +250,7 @@ def test_document_sections_in_ads_order(demo_store, questionnaires) -> None:
     assert "Password Guessing" in md  # technique name from the ATT&CK layer (built-in catalogue at least)
 
 
+@pytest.mark.slow
 def test_cli_generate_status_edit_and_export(demo_store, workspace: Path, capsys, tmp_path: Path) -> None:
     ws = str(workspace)
     assert main(["usecases", "generate", "payroll-portal", "--json", "--workspace", ws]) == 0

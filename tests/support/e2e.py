@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -130,11 +130,52 @@ def shot(page, name: str) -> Path:
     return path
 
 
+#: The attribute Streamlit's app root carries with the state of the script run
+#: ("initial", "running", "rerunRequested", "notRunning"); Streamlit's own browser tests wait on it.
+_SCRIPT_STATE = "data-test-script-state"
+_IDLE = f'[data-testid="stApp"][{_SCRIPT_STATE}="notRunning"]'
+
+
 def wait_for_app(page) -> None:
-    """Wait until Streamlit has finished a run (no running indicator) and drawn the page."""
+    """Wait until Streamlit has finished its current run and drawn the page.
+
+    The running indicator (``stStatusWidget``) is not enough: Streamlit draws it only once a
+    run has lasted 500 ms, so a shorter wait can return in the middle of a rerun and read a
+    widget before the rerun's new value reaches the page. The app root's script state is set
+    for every run. A rerun asked for by a click starts a moment later, so this first gives it
+    that moment (as Streamlit's own ``wait_for_app_run`` does); :func:`rerun` instead watches
+    for the run to start, which does not depend on the moment being long enough.
+    """
+    page.wait_for_timeout(250)
     page.wait_for_selector('[data-testid="stApp"]')
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=30_000)  # every page has a title
+    page.wait_for_selector(_IDLE, timeout=30_000)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
     )
-    page.wait_for_timeout(300)
+
+
+def rerun(page, action: Callable[[], object]) -> None:
+    """Do ``action`` (a click or key press that makes Streamlit rerun) and wait for that rerun.
+
+    A watcher on the app root's script state is put in place before the action, so a run that
+    starts and ends between two polls is still seen; then this waits until a run has started
+    and the app is idle again.
+    """
+    page.evaluate(
+        """(attr) => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            window.__uwRuns = 0;
+            if (window.__uwWatch) window.__uwWatch.disconnect();
+            window.__uwWatch = new MutationObserver((records) => {
+                for (const r of records) {
+                    if (r.oldValue === 'running' || app.getAttribute(attr) === 'running') window.__uwRuns += 1;
+                }
+            });
+            window.__uwWatch.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: [attr]});
+        }""",
+        _SCRIPT_STATE,
+    )
+    action()
+    page.wait_for_function("() => window.__uwRuns > 0", timeout=30_000)
+    wait_for_app(page)
