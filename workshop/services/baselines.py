@@ -21,7 +21,7 @@ from workshop.core.errors import InputError
 from workshop.interview.facts import Facts, Q
 from workshop.interview.model import AnswerSet
 from workshop.store import Store
-from workshop.store.baseline_store import BaselineRecord
+from workshop.store.baseline_store import BaselineRecord, LogMapping
 
 
 def answers_of(store: Store, slug: str) -> dict[str, Any]:
@@ -103,3 +103,17 @@ def attach_file(
 def claims_for(store: Store, slug: str, baseline: BaselineRecord) -> list[Discrepancy]:
     """Every claim from the latest interview against the baseline: contradicted, consistent or unverifiable."""
     return check_claims(Profile.from_dict(baseline.profile), answers_of(store, slug))
+
+
+def list_baselines(store: Store, slug: str) -> list[BaselineRecord]:
+    """The application's baselines, newest first."""
+    return store.list_baselines(slug)
+
+
+def get_baseline(store: Store, slug: str, log_source: str | None = None, version: int | None = None) -> BaselineRecord:
+    return store.get_baseline(slug, log_source, version)
+
+
+def saved_mapping(store: Store, slug: str, log_source: str) -> LogMapping | None:
+    """The column mapping someone confirmed for this log before, if any."""
+    return store.get_log_mapping(slug, log_source)

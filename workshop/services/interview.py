@@ -8,10 +8,11 @@ pure and live in :mod:`workshop.interview.progress`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from workshop.core.errors import InputError
-from workshop.interview.model import Answer, Interview
+from workshop.interview.model import Answer, AnswerSet, HistoryEntry, Interview
 from workshop.questionnaire import Questionnaire, coerce
 from workshop.store import UNSET, Store
 
@@ -55,3 +56,38 @@ def previous_interview(store: Store, interview: Interview) -> Interview | None:
         return store.get_interview(interview.previous_id)
     earlier = [i for i in store.list_interviews(interview.application) if i.id < interview.id]
     return earlier[0] if earlier else None
+
+
+def latest_answers(store: Store, slug: str) -> dict[str, Answer]:
+    """The answers of the application's latest interview (none before the first workshop)."""
+    interview = store.latest_interview(slug)
+    return store.answers(interview.id) if interview is not None else {}
+
+
+def latest_answer_values(store: Store, slug: str) -> dict[str, Any]:
+    """Answer values by question id from the latest interview, as suggestions and documents read them."""
+    return dict(AnswerSet(latest_answers(store, slug)).values)
+
+
+def latest_interview(store: Store, slug: str) -> Interview | None:
+    return store.latest_interview(slug)
+
+
+def answers(store: Store, interview_id: int) -> dict[str, Answer]:
+    return store.answers(interview_id)
+
+
+def answer_history(store: Store, interview_id: int) -> list[HistoryEntry]:
+    """Every saved change of every answer, oldest first."""
+    return store.history(interview_id)
+
+
+def start_interview(store: Store, slug: str, questionnaire: Questionnaire, *, held_on: str = "",
+                    facilitator: str = "", participants: Sequence[str] = ()) -> Interview:  # fmt: skip
+    return store.create_interview(slug, questionnaire.id, questionnaire.version, held_on=held_on,
+                                  facilitator=facilitator, participants=participants)  # fmt: skip
+
+
+def set_current_section(store: Store, interview_id: int, section_id: str) -> None:
+    """Remember where the workshop is, so another screen (the presenter's) follows."""
+    store.set_current_section(interview_id, section_id)

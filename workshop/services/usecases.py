@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from workshop.core.errors import InputError
 from workshop.core.workspace import PROJECT_ROOT
 from workshop.questionnaire import Catalogue
 from workshop.store import Store
-from workshop.store.usecase_store import GenerationResult
+from workshop.store.usecase_store import GenerationResult, UseCaseEvent
 from workshop.usecases.generate import APP_NAMES, Inputs, generate_all
 from workshop.usecases.loader import TemplateCatalogue, discover_templates
+from workshop.usecases.model import AttackRef, UseCase
 
 
 def template_dirs(workspace: Path | None = None) -> list[Path]:
@@ -48,3 +51,62 @@ def generate_for_application(
     """Evaluate the catalogue against the latest interview and store the result."""
     inputs = inputs_for(store, slug, questionnaires)
     return store.save_generated(slug, generate_all(templates, inputs), who=who)
+
+
+# --------------------------------------------------------------------------- what pages and commands call
+
+
+def list_use_cases(store: Store, slug: str | None = None, statuses: Iterable[str] | None = None) -> list[UseCase]:
+    """Use cases of one application (or all), highest priority first."""
+    return store.list_use_cases(slug, statuses)
+
+
+def get_use_case(store: Store, slug: str, template_id: str) -> UseCase:
+    return store.get_use_case(slug, template_id)
+
+
+def has_interview(store: Store, slug: str) -> bool:
+    """Whether use cases can be generated yet: they come from the latest interview."""
+    return store.latest_interview(slug) is not None
+
+
+def set_status(store: Store, slug: str, template_ids: Iterable[str], status: str, who: str = "",
+               reason: str = "") -> tuple[list[str], dict[str, str]]:  # fmt: skip
+    """Move use cases to ``status``; (changed, {skipped id: why}) as the lifecycle allows."""
+    return store.set_status(slug, template_ids, status, who=who, reason=reason)
+
+
+def edit_fields(store: Store, slug: str, template_id: str, changes: Mapping[str, Any], who: str = "",
+                reason: str = "") -> UseCase | None:  # fmt: skip
+    """Record a person's edits of several fields (``parameters.NAME`` for a parameter), one by one."""
+    uc = None
+    for name, value in changes.items():
+        uc = store.edit_use_case(slug, template_id, name, value, who=who, reason=reason)
+    return uc
+
+
+def revert_edit(store: Store, slug: str, template_id: str, name: str, who: str = "") -> UseCase:
+    return store.revert_edit(slug, template_id, name, who)
+
+
+def resolve_conflict(store: Store, slug: str, template_id: str, name: str, keep: str, who: str = "") -> UseCase:
+    """Keep the person's edit ('mine') or take the newly generated value ('generated')."""
+    return store.resolve_conflict(slug, template_id, name, keep, who)
+
+
+def history(store: Store, slug: str, template_id: str) -> list[UseCaseEvent]:
+    return store.use_case_history(slug, template_id)
+
+
+def map_technique(store: Store, slug: str, template_id: str, technique: str, reason: str,
+                  who: str = "") -> UseCase:  # fmt: skip
+    """Map an ATT&CK technique to a use case by hand (replacing an earlier mapping of it)."""
+    uc = store.get_use_case(slug, template_id)
+    attack = [a.to_dict() for a in uc.attack if a.technique != technique]
+    attack.append(AttackRef(technique, reason).to_dict())
+    return store.edit_use_case(slug, template_id, "attack", attack, who=who, reason=f"mapped {technique}")
+
+
+def covered_techniques(store: Store, slug: str) -> set[str]:
+    """Techniques the application's use cases are mapped to (whatever their status)."""
+    return {a.technique for u in store.list_use_cases(slug) for a in u.attack}

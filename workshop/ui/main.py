@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from workshop.core.errors import WorkshopError
+from workshop.services.applications import list_applications
 from workshop.ui import state
 
 PAGE_DIR = Path(__file__).resolve().parent / "pages"
@@ -50,7 +51,7 @@ PRESENTER_CSS = """
 
 def _sidebar() -> None:
     s = state.store()
-    apps = s.list_applications()
+    apps = list_applications(s)
     with st.sidebar:
         st.markdown("### Use-Case Workshop")
         if apps:

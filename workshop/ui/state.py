@@ -22,6 +22,7 @@ from workshop.core.errors import StaleEditError, ValidationErrors, WorkshopError
 from workshop.core.workspace import questionnaire_dirs, resolve_workspace
 from workshop.interview.model import Application
 from workshop.questionnaire import Catalogue
+from workshop.services.applications import find_application
 from workshop.services.catalogues import load_questionnaires
 from workshop.store import Store
 
@@ -92,11 +93,10 @@ def selected_app() -> Application | None:
     slug = selected_slug()
     if not slug:
         return None
-    s = store()
-    if not s.has_application(slug):
+    app = find_application(store(), slug)
+    if app is None:
         select_app(None)
-        return None
-    return s.get_application(slug)
+    return app
 
 
 def presenter_mode() -> bool:

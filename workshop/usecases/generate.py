@@ -34,7 +34,7 @@ from workshop.usecases.model import (
     Text,
     TriggeredBy,
 )
-from workshop.vocab import LogRole, priority_rank
+from workshop.vocab import LogRole, is_duration, priority_rank
 
 #: Application profile fields that conditions and texts may name like answers.
 APP_NAMES = frozenset(APP_FIELDS)
@@ -94,7 +94,7 @@ def _coerce_param(spec: ParameterSpec, value: Any) -> Any:
         return max(round(value), 0)
     if spec.type == "number" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
-    if spec.type == "duration" and isinstance(value, str) and re.match(r"^\d+[smhd]$", value):
+    if spec.type == "duration" and is_duration(value):
         return value
     if spec.type == "time_window" and isinstance(value, dict):
         return value

@@ -31,12 +31,11 @@ from workshop.usecases.model import (
     Template,
     Text,
 )
-from workshop.vocab import LOGIC_TYPES, PRIORITIES
+from workshop.vocab import LOGIC_TYPES, PRIORITIES, is_duration
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 TECHNIQUE_RE = re.compile(r"^T\d{4}(\.\d{3})?$")
 PLACEHOLDER_RE = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\}")
-DURATION_RE = re.compile(r"^\d+[smhd]$")
 APP_FIELDS = {"name", "slug", "owner", "criticality", "description", "platforms"}
 EVASION_KINDS = {"split_below_threshold", "slow_spread", "known_network", "other"}
 TOP_KEYS = {
@@ -218,7 +217,7 @@ class _Validator(MappingChecker):
                     f"{what}: unknown type '{ptype}' (known: {', '.join(PARAM_TYPES)})", spec.line_of("type")
                 )
             default = spec.get("default")
-            if ptype == "duration" and default is not None and not DURATION_RE.match(str(default)):
+            if ptype == "duration" and default is not None and not is_duration(str(default)):
                 self.p.add(
                     f"{what}: default '{default}' is not a duration like 15m, 1h or 30d",
                     spec.line_of("default"),

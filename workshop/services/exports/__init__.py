@@ -2,22 +2,32 @@
 
 Each format is a function registered in :data:`EXPORTERS` that returns the files to
 write (name -> text); :func:`export` checks everything first and writes only when
-every file was produced, so a failure leaves no half-written export behind.
+every file was produced, so a failure leaves no half-written export behind. Each
+format lives in its own module of this package and registers itself with
+:func:`exporter` when the package is imported; adding a format is adding a module
+and importing it at the end of this file.
 """
 
 from __future__ import annotations
 
-import functools
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from workshop.core.errors import InputError, WorkshopError
 from workshop.core.fileio import atomic_write_bytes
-from workshop.interview.model import AnswerSet
 from workshop.questionnaire import Catalogue
+from workshop.services.exports.context import (
+    attack_index,
+    bundle_setting,
+    document_context,
+    technique_lookup,
+)
 from workshop.store import Store
-from workshop.usecases.documents import DocumentContext, analyst_brief, application_document, to_html
+
+#: Older name, still imported by the rules code until it reads the setting through services.
+_bundle_setting = bundle_setting
 
 
 @dataclass
@@ -40,106 +50,11 @@ def exporter(name: str) -> Callable[[Callable[[ExportRequest], Files]], Callable
     return deco
 
 
-def document_context(
-    store: Store, slug: str, questionnaires: Catalogue, bundle: str | None = None
-) -> DocumentContext:
-    app = store.get_application(slug)
-    interview = store.latest_interview(slug)
-    values = AnswerSet(store.answers(interview.id)).values if interview else {}
-    q = questionnaires.questionnaires.get(interview.questionnaire_id) if interview else None
-    lookup, version = technique_lookup(bundle or _bundle_setting(store))
-    from workshop.rules.testing import latest_rule_tests
-
-    return DocumentContext(app, interview, q, values, attack_version=version, lookup=lookup,
-                           rule_tests=latest_rule_tests(store, slug))  # fmt: skip
-
-
-def _bundle_setting(store: Store) -> str | None:
-    if store.workspace is None:
-        return None
-    from workshop.services import settings
-
-    return settings.load(store.workspace).get("attack_bundle") or None
-
-
-def technique_lookup(bundle: str | None = None):
-    """Technique names and tactics for documents: from the bundle the user gave, or the
-    newest downloaded one, else the built-in catalogue (never fails for want of data)."""
-    index = attack_index(bundle)
-
-    def lookup(tid: str) -> tuple[str, list[str]] | None:
-        t = index.technique(tid)
-        return (t.name, list(t.tactics)) if t is not None else None
-
-    label = f"{index.meta.domain} {index.meta.version}" if index.meta.version else "built-in catalogue"
-    return lookup, label
-
-
 def _slugs(req: ExportRequest) -> list[str]:
     if req.slug is not None:
         req.store.get_application(req.slug)
         return [req.slug]
     return [a.slug for a in req.store.list_applications()]
-
-
-@exporter("markdown")
-def markdown_files(req: ExportRequest) -> Files:
-    files: Files = {}
-    for slug in _slugs(req):
-        ctx = document_context(req.store, slug, req.questionnaires, req.attack_bundle)
-        ucs = req.store.list_use_cases(slug)
-        files[f"{slug}-use-cases.md"] = application_document(ucs, ctx)
-        files[f"{slug}-analyst-brief.md"] = analyst_brief(ucs, ctx)
-    return files
-
-
-@exporter("html")
-def html_files(req: ExportRequest) -> Files:
-    out: Files = {}
-    for name, text in markdown_files(req).items():
-        title = name.removesuffix(".md").replace("-", " ")
-        one_page = name.endswith("analyst-brief.md")  # one page: no table of contents
-        out[name.removesuffix(".md") + ".html"] = to_html(str(text), title, toc=not one_page)
-    return out
-
-
-def attack_index(bundle: str | None = None):
-    """The ATT&CK index for exports: the bundle asked for, else the workspace setting, else the
-    newest download, else the built-in catalogue. Kept in memory per file and modification time,
-    since documents look technique names up on every preview."""
-    from workshop.attack import resolve_bundle
-
-    path = resolve_bundle(bundle)
-    stamp = path.stat().st_mtime_ns if path is not None and path.exists() else None
-    return _index_for(str(path) if path is not None else None, stamp)
-
-
-@functools.lru_cache(maxsize=4)
-def _index_for(path: str | None, _stamp: int | None):
-    from workshop.attack import load_index_or_builtin
-
-    index, _warning = load_index_or_builtin(path)
-    return index
-
-
-@exporter("navigator")
-def navigator_files(req: ExportRequest) -> Files:
-    import json
-
-    from workshop.usecases.coverage import navigator_layer
-
-    index = attack_index(req.attack_bundle or _bundle_setting(req.store))
-    if req.slug is not None:
-        app = req.store.get_application(req.slug)
-        layer = navigator_layer(index, req.store.list_use_cases(req.slug), f"{app.name} use cases",
-                                f"Use cases of {app.name} mapped to ATT&CK (a guide, not a score).",
-                                platforms=app.platforms)  # fmt: skip
-        name = f"{req.slug}-navigator.json"
-    else:
-        layer = navigator_layer(index, req.store.list_use_cases(), "Portfolio use cases",
-                                "Use cases of every in-house application mapped to ATT&CK.", with_app=True)  # fmt: skip
-        name = "portfolio-navigator.json"
-    return {name: json.dumps(layer, indent=2, ensure_ascii=False) + "\n"}
 
 
 def export(req: ExportRequest, formats: list[str], out_dir: Path) -> list[Path]:
@@ -157,34 +72,6 @@ def export(req: ExportRequest, formats: list[str], out_dir: Path) -> list[Path]:
     return written
 
 
-@exporter("csv")
-def backlog_csv(req: ExportRequest) -> Files:
-    """The use-case backlog for a ticket tracker, safe against spreadsheet formula injection."""
-    from workshop.core.csvsafe import to_csv
-
-    rows = []
-    for slug in _slugs(req):
-        app = req.store.get_application(slug)
-        for uc in req.store.list_use_cases(slug):
-            rows.append([uc.template_id, uc.title, app.name, slug, uc.priority, uc.status, uc.owner or app.owner,
-                         " ".join(a.technique for a in uc.attack),
-                         uc.updated_at.date().isoformat() if uc.updated_at else ""])  # fmt: skip
-    header = [
-        "id",
-        "title",
-        "application",
-        "application_slug",
-        "priority",
-        "status",
-        "owner",
-        "attack",
-        "updated",
-    ]
-    name = f"{req.slug}-backlog.csv" if req.slug else "portfolio-backlog.csv"
-    return {name: to_csv(header, rows)}
-
-
-@exporter("all")
 def everything(req: ExportRequest) -> Files:
     """One zip with every export and a manifest naming the tool and ATT&CK versions."""
     import io
@@ -203,7 +90,7 @@ def everything(req: ExportRequest) -> Files:
             files.update(fn(req))
         except WorkshopError as exc:  # one format failing must not hide the others; the manifest says why
             problems[fmt] = str(exc)
-    index = attack_index(req.attack_bundle or _bundle_setting(req.store))
+    index = attack_index(req.attack_bundle or bundle_setting(req.store))
     manifest = {
         "tool": "use-case-workshop",
         "tool_version": __version__,
@@ -221,4 +108,21 @@ def everything(req: ExportRequest) -> Files:
     return {f"{req.slug or 'portfolio'}-workshop-export.zip": buf.getvalue()}
 
 
+# The formats, in the order they are offered; importing a module registers its format.
+for _module in ("markdown", "html", "navigator", "backlog"):
+    importlib.import_module(f"{__name__}.{_module}")
+exporter("all")(everything)
+
 from workshop.services.exports import rules as _rule_exports  # noqa: E402,F401  (registers sigma, splunk, kql, esql, lucene, stix)
+
+__all__ = [
+    "EXPORTERS",
+    "ExportRequest",
+    "Files",
+    "attack_index",
+    "document_context",
+    "everything",
+    "export",
+    "exporter",
+    "technique_lookup",
+]

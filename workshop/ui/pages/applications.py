@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workshop.interview.model import CRITICALITIES, PLATFORMS, Application, slugify
+from workshop.core.errors import WorkshopError
+from workshop.interview.model import CRITICALITIES, PLATFORMS, Application
+from workshop.services import applications
+from workshop.services import interview as interviews
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
-from workshop.services.demo import create_demo
+from workshop.services.demo import DEMO_SLUG, create_demo
 from workshop.ui import state
 
 
@@ -54,17 +57,11 @@ def _profile_form(key: str, app: Application | None) -> dict | None:
 
 
 def _create(fields: dict) -> None:
-    s = state.store()
-    name = str(fields.get("name") or "").strip()
-    same = [a for a in s.list_applications() if a.name.casefold() == name.casefold()]
-    if same:
-        st.error(f"An application named '{name}' exists already ({same[0].slug}); choose another name.")
+    try:
+        app = applications.create_application(state.store(), fields)
+    except WorkshopError as exc:
+        st.error(str(exc))
         return
-    slug = slugify(fields["name"])
-    base, n = slug, 2
-    while s.has_application(slug):
-        slug, n = f"{base}-{n}", n + 1
-    app = s.create_application(Application.from_dict({"slug": slug, **fields}))
     state.select_app(app.slug)
     st.session_state["show_new_form"] = False
     st.toast(f"Created {app.name}", icon=":material/check_circle:")
@@ -74,13 +71,13 @@ def _create(fields: dict) -> None:
 def _start_workshop(app: Application) -> None:
     s = state.store()
     cat = state.catalogue()
-    if s.latest_interview(app.slug) is None:
+    if interviews.latest_interview(s, app.slug) is None:
         q = (
             cat.get(DEFAULT_QUESTIONNAIRE)
             if DEFAULT_QUESTIONNAIRE in cat.questionnaires
             else next(iter(cat.questionnaires.values()))
         )
-        s.create_interview(app.slug, q.id, q.version)
+        interviews.start_interview(s, app.slug, q)
     state.select_app(app.slug)
     state.go("workshop")
 
@@ -89,7 +86,7 @@ def render() -> None:
     st.title("Applications")
     state.show_pending_error()
     s = state.store()
-    apps = s.list_applications()
+    apps = applications.list_applications(s)
 
     if not apps:
         st.markdown(
@@ -117,7 +114,7 @@ def render() -> None:
     selected = state.selected_slug()
     rows = []
     for a in apps:
-        last = s.latest_interview(a.slug)
+        last = interviews.latest_interview(s, a.slug)
         rows.append({
             "Application": a.name,
             "Slug": a.slug,
@@ -153,7 +150,7 @@ def render() -> None:
             with st.expander(f"Edit {app.name}'s profile"):
                 fields = _profile_form(f"edit_{app.slug}", app)
                 if fields:
-                    s.update_application(app.slug, **fields)
+                    applications.update_application(s, app.slug, fields)
                     st.toast("Profile saved", icon=":material/check_circle:")
                     st.rerun()
     with right:
@@ -161,7 +158,7 @@ def render() -> None:
             fields = _profile_form("new_app", None)
             if fields:
                 _create(fields)
-        if not s.has_application("payroll-portal") and st.button("Load the demo application"):
+        if applications.find_application(s, DEMO_SLUG) is None and st.button("Load the demo application"):
             _load_demo()
             st.rerun()
 

@@ -15,8 +15,8 @@ from workshop.attack import load_index_or_builtin, resolve_bundle, suggest_for_a
 from workshop.core.errors import WorkshopError
 from workshop.core.render import md_escape
 from workshop.core.workspace import resolve_workspace
-from workshop.interview.model import AnswerSet
-from workshop.services import settings
+from workshop.services import settings, usecases
+from workshop.services.interview import latest_answer_values
 from workshop.ui import state
 from workshop.usecases.coverage import matrix, navigator_layer
 from workshop.vocab import DROPPED
@@ -100,7 +100,7 @@ def _technique_detail(idx, tid: str, app) -> None:
 
 def _map_to_use_case(app, tid: str, name: str) -> None:
     s = state.store()
-    ucs = [u for u in s.list_use_cases(app.slug) if u.status not in DROPPED]
+    ucs = [u for u in usecases.list_use_cases(s, app.slug) if u.status not in DROPPED]
     if not ucs:
         st.caption("Generate use cases for this application to map techniques to them.")
         return
@@ -111,11 +111,8 @@ def _map_to_use_case(app, tid: str, name: str) -> None:
         reason = st.text_input("Why this technique fits", key=f"map_reason:{tid}")
         go = st.form_submit_button("Map")
     if go:
-        uc = s.get_use_case(app.slug, target)
-        attack = [a.to_dict() for a in uc.attack if a.technique != tid]
-        attack.append({"technique": tid, "reason": reason or f"mapped by hand to {name}"})
         try:
-            s.edit_use_case(app.slug, target, "attack", attack, who=state.who(), reason=f"mapped {tid}")
+            usecases.map_technique(s, app.slug, target, tid, reason or f"mapped by hand to {name}", who=state.who())
         except WorkshopError as exc:
             st.error(str(exc))
             return
@@ -187,10 +184,9 @@ def render() -> None:
         if app is None:
             st.info("Choose an application to see techniques worth a look for it.")
         else:
-            interview = s.latest_interview(app.slug)
-            answers = AnswerSet(s.answers(interview.id)).values if interview else {}
+            answers = latest_answer_values(s, app.slug)
             sugg = suggest_for_application(idx, list(app.platforms), answers, limit=25)
-            covered = {a.technique for u in s.list_use_cases(app.slug) for a in u.attack}
+            covered = usecases.covered_techniques(s, app.slug)
             st.caption(f"From {app.name}'s platforms ({', '.join(app.platforms) or 'none set'}) and answers.")
             st.dataframe(
                 [{"Technique": x.technique_id, "Name": x.name, "Why": "; ".join(x.reasons),
@@ -202,9 +198,9 @@ def render() -> None:
         scope = st.segmented_control("Scope", ["Application", "Portfolio"], default="Application" if app else "Portfolio",
                                      key="attack_scope")  # fmt: skip
         if scope == "Application" and app is not None:
-            ucs, name, with_app = s.list_use_cases(app.slug), f"{app.name} use cases", False
+            ucs, name, with_app = usecases.list_use_cases(s, app.slug), f"{app.name} use cases", False
         else:
-            ucs, name, with_app = s.list_use_cases(), "Portfolio use cases", True
+            ucs, name, with_app = usecases.list_use_cases(s), "Portfolio use cases", True
         st.html(_matrix_html(matrix(idx, ucs, with_app)))
         layer = navigator_layer(idx, ucs, name, with_app=with_app)
         st.download_button("Download the Navigator layer", json.dumps(layer, indent=2),

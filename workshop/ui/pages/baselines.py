@@ -13,7 +13,7 @@ import streamlit as st
 from workshop import vocab
 from workshop.baseline import inspect_sample
 from workshop.core.errors import WorkshopError
-from workshop.services.baselines import attach_file, claims_for
+from workshop.services.baselines import attach_file, claims_for, get_baseline, list_baselines, saved_mapping
 from workshop.services.thresholds import apply_proposal, proposals_for
 from workshop.ui import state
 
@@ -64,7 +64,7 @@ def _add_sample(app) -> None:
     c1, c2 = st.columns(2)
     log_source = c1.text_input("Which log is this", value="audit", key="bl_source", max_chars=100)
     keep = c2.checkbox("Also keep the raw rows in the workspace", key="bl_keep")
-    saved = state.store().get_log_mapping(app.slug, log_source)
+    saved = saved_mapping(state.store(), app.slug, log_source)
     proposal = dict(insp.proposal.mapping)
     if saved and saved.mapping and all(col in insp.columns for col in saved.mapping.values()):
         proposal = dict(saved.mapping)  # what someone confirmed last time for this log
@@ -186,7 +186,7 @@ def render() -> None:
     if msg:
         st.success(msg)
     s = state.store()
-    baselines = s.list_baselines(app.slug)
+    baselines = list_baselines(s, app.slug)
     with st.expander("Add a log sample", expanded=not baselines, icon=":material/upload_file:"):
         _add_sample(app)
     if not baselines:
@@ -195,7 +195,7 @@ def render() -> None:
               for b in baselines}  # fmt: skip
     keys = list(labels)
     choice = st.selectbox("Baseline", keys, format_func=labels.get, key="bl_choice")
-    baseline = s.get_baseline(app.slug, choice[0], choice[1])
+    baseline = get_baseline(s, app.slug, choice[0], choice[1])
     p = baseline.profile
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Events", f"{baseline.events:,}")

@@ -9,6 +9,7 @@ from workshop.core.workspace import resolve_workspace
 from workshop.interview.model import CRITICALITIES
 from workshop.services import settings
 from workshop.services.portfolio import portfolio, reviews_by_month, uncovered_ideas
+from workshop.services.usecases import list_use_cases
 from workshop.ui import state
 from workshop.vocab import ADOPTED, DROPPED, PRIORITIES, STATUSES, Status
 
@@ -115,7 +116,7 @@ def render() -> None:
     priorities = f2.multiselect("Priority", list(reversed(PRIORITIES)), key="pf_priority", placeholder="any")
     names = {r.slug: r.name for r in rows}
     ucs = [
-        u for u in s.list_use_cases(statuses=statuses or None) if not priorities or u.priority in priorities
+        u for u in list_use_cases(s, statuses=statuses or None) if not priorities or u.priority in priorities
     ]
     if ucs:
         st.dataframe(

@@ -14,7 +14,7 @@ from workshop.interview.progress import (
     progress,
 )
 from workshop.questionnaire import format_value
-from workshop.services.interview import previous_interview
+from workshop.services import interview as interviews
 from workshop.services.portfolio import flagged_use_cases
 from workshop.ui import state
 
@@ -24,7 +24,7 @@ def render() -> None:
     if app is None:
         return
     s = state.store()
-    interview = s.latest_interview(app.slug)
+    interview = interviews.latest_interview(s, app.slug)
     st.title(f"Review · {app.name}")
     if interview is None:
         st.info("No interview yet.")
@@ -34,7 +34,7 @@ def render() -> None:
     if q is None:
         st.error(f"Questionnaire '{interview.questionnaire_id}' could not be loaded; see the Workshop page.")
         return
-    answers = s.answers(interview.id)
+    answers = interviews.answers(s, interview.id)
     prog = progress(q, answers)
     missing = open_required(q, answers)
     items = follow_ups(q, answers)
@@ -82,11 +82,11 @@ def render() -> None:
         d2.download_button("Download as CSV", follow_ups_csv(items), file_name=f"{app.slug}-follow-ups.csv",
                            mime="text/csv", key="dl_followups_csv")  # fmt: skip
     with tab_changes:
-        prev = previous_interview(s, interview)
+        prev = interviews.previous_interview(s, interview)
         if prev is None:
             st.info("This is the first interview of this application: nothing to compare with yet.")
         else:
-            changes = diff_answers(q, s.answers(prev.id), answers)
+            changes = diff_answers(q, interviews.answers(s, prev.id), answers)
             st.caption(f"Compared with the interview of {prev.held_on}.")
             if changes:
                 st.dataframe([c.to_dict() for c in changes], hide_index=True, width="stretch")
@@ -99,7 +99,7 @@ def render() -> None:
                     "and review: " + "; ".join(f"{tid} ({', '.join(ids)})" for tid, ids in flagged.items()),
                     icon=":material/flag:",
                 )
-        history = s.history(interview.id)
+        history = interviews.answer_history(s, interview.id)
         if history:
             with st.expander(f"Answer history of this interview ({len(history)} saves)"):
                 st.dataframe(

@@ -6,6 +6,7 @@ import streamlit as st
 
 from workshop.core.errors import WorkshopError
 from workshop.interview.model import Application
+from workshop.services import usecases as service
 from workshop.services.exports import document_context
 from workshop.services.usecases import generate_for_application, load_templates
 from workshop.ui import state
@@ -60,7 +61,7 @@ def _generate(app: Application) -> None:
 
 
 def _set_status(app: Application, ids: list[str], status: str, reason: str) -> None:
-    changed, skipped = state.store().set_status(app.slug, ids, status, who=state.who(), reason=reason)
+    changed, skipped = service.set_status(state.store(), app.slug, ids, status, who=state.who(), reason=reason)
     msg = f"{len(changed)} use case(s) now {status}."
     if skipped:
         msg += " Skipped: " + "; ".join(f"{k} ({v})" for k, v in skipped.items())
@@ -138,7 +139,6 @@ def _edit_form(app: Application, uc: UseCase) -> None:
 
 def _save_edits(app, uc, title, priority, objective, abstract, lists, notes, params, reason) -> None:
     eff = uc.effective()
-    s = state.store()
     changes: dict[str, object] = {}
     if title != uc.title:
         changes["title"] = title
@@ -160,8 +160,7 @@ def _save_edits(app, uc, title, priority, objective, abstract, lists, notes, par
             continue
         changes[f"parameters.{name}"] = {"value": _param_value(p.type, text), "source": "manual",
                                          "detail": reason or "set by hand"}  # fmt: skip
-    for field, value in changes.items():
-        s.edit_use_case(app.slug, uc.template_id, field, value, who=state.who(), reason=reason)
+    service.edit_fields(state.store(), app.slug, uc.template_id, changes, who=state.who(), reason=reason)
     st.session_state["uc_message"] = (
         "success",
         f"Saved {len(changes)} change(s)." if changes else "Nothing changed.",
@@ -220,10 +219,12 @@ def _detail(app: Application, uc: UseCase) -> None:
             k1, k2, k3 = st.columns([3, 1, 1])
             k1.caption(f"{name}: yours {c.get('yours')!r}; generated now {c.get('generated_now')!r}")
             if k2.button("Keep mine", key=f"keep:{uc.template_id}:{name}"):
-                state.store().resolve_conflict(app.slug, uc.template_id, name, "mine", who=state.who())
+                service.resolve_conflict(state.store(), app.slug, uc.template_id, name, "mine", who=state.who())
                 st.rerun()
             if k3.button("Take generated", key=f"take:{uc.template_id}:{name}"):
-                state.store().resolve_conflict(app.slug, uc.template_id, name, "generated", who=state.who())
+                service.resolve_conflict(
+                    state.store(), app.slug, uc.template_id, name, "generated", who=state.who()
+                )
                 st.rerun()
     if not uc.applies:
         st.warning(
@@ -267,10 +268,10 @@ def _detail(app: Application, uc: UseCase) -> None:
                 "Revert an edit", sorted(uc.edits), index=None, key=f"revert:{uc.template_id}"
             )
             if field and st.button("Revert to the generated value", key=f"revertbtn:{uc.template_id}"):
-                state.store().revert_edit(app.slug, uc.template_id, field, who=state.who())
+                service.revert_edit(state.store(), app.slug, uc.template_id, field, who=state.who())
                 st.rerun()
     with tab_hist:
-        events = state.store().use_case_history(app.slug, uc.template_id)
+        events = service.history(state.store(), app.slug, uc.template_id)
         st.dataframe(
             [{"When": e.at.strftime("%Y-%m-%d %H:%M"), "Who": e.who, "What": e.kind, "Field": e.field,
               "From": "" if e.old is None else str(e.old), "To": "" if e.new is None else str(e.new),
@@ -346,11 +347,11 @@ def render() -> None:
     msg = st.session_state.pop("uc_message", None)
     if msg:
         getattr(st, msg[0])(msg[1])
-    if s.latest_interview(app.slug) is None:
+    if not service.has_interview(s, app.slug):
         st.info("Run the workshop first: use cases are generated from the interview.")
         state.link("workshop", "Go to the workshop", ":material/forum:")
         return
-    ucs = s.list_use_cases(app.slug)
+    ucs = service.list_use_cases(s, app.slug)
     top1, top2, top3 = st.columns([2, 2, 3])
     label = "Regenerate from the answers" if ucs else "Generate use cases"
     if top1.button(label, type="primary" if not ucs else "secondary", icon=":material/auto_awesome:"):

@@ -10,6 +10,7 @@ import streamlit as st
 from workshop.interview.model import Application, Interview
 from workshop.interview.progress import context_for, progress
 from workshop.questionnaire import Questionnaire
+from workshop.services import interview as interviews
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
 from workshop.ui import state, widgets
 
@@ -35,8 +36,8 @@ def _start_form(app: Application) -> None:
         go = st.form_submit_button("Start", type="primary")
     if go:
         q = cat.questionnaires[qid]
-        state.store().create_interview(
-            app.slug, q.id, q.version, held_on=held_on.isoformat(), facilitator=facilitator,
+        interviews.start_interview(
+            state.store(), app.slug, q, held_on=held_on.isoformat(), facilitator=facilitator,
             participants=[p.strip() for p in participants.split(",")],
         )  # fmt: skip
         st.rerun()
@@ -56,11 +57,11 @@ def _catalogue_errors() -> None:
 
 def _set_section(iid: int, section_id: str) -> None:
     st.session_state[f"section:{iid}"] = section_id
-    state.store().set_current_section(iid, section_id)
+    interviews.set_current_section(state.store(), iid, section_id)
 
 
 def _on_nav(iid: int) -> None:
-    state.store().set_current_section(iid, st.session_state[f"section:{iid}"])
+    interviews.set_current_section(state.store(), iid, st.session_state[f"section:{iid}"])
 
 
 def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
@@ -70,7 +71,7 @@ def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
     if prefill:
         start_rereview(s, app.slug, q, facilitator=state.current_user(), who=state.who())
     else:
-        s.create_interview(app.slug, q.id, q.version, facilitator=state.current_user())
+        interviews.start_interview(s, app.slug, q, facilitator=state.current_user())
     st.rerun()
 
 
@@ -102,7 +103,7 @@ def render() -> None:
     if app is None:
         return
     s = state.store()
-    interview = s.latest_interview(app.slug)
+    interview = interviews.latest_interview(s, app.slug)
     if interview is None:
         _start_form(app)
         return
@@ -121,7 +122,7 @@ def render() -> None:
             f"the file is now version {q.version}. Answers to questions that still exist are shown."
         )
     iid = interview.id
-    answers = s.answers(iid)
+    answers = interviews.answers(s, iid)
     prog = progress(q, answers)
     _header(app, interview, q, prog)
     state.show_pending_error()
