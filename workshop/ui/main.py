@@ -7,7 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from workshop.core.errors import WorkshopError
+from workshop.core.fileio import sweep_stale_uploads
 from workshop.ui import state
+from workshop.ui.text import md
 
 PAGE_DIR = Path(__file__).resolve().parent / "pages"
 #: Page files in workshop/ui/pages, in navigation order: name -> (title, icon).
@@ -78,11 +80,18 @@ def _sidebar() -> None:
         st.caption(f"Workspace: `{s.workspace}`")
         user = state.current_user()
         if user:
-            st.caption(f"Signed in as {user}")
+            st.caption(f"Signed in as {md(user)}")
             st.button("Sign out", on_click=st.logout, key="logout")
 
 
+@st.cache_resource(show_spinner=False)
+def _sweep_uploads_once() -> int:
+    """Once per server start: delete copies of uploads left behind by a server that was killed."""
+    return sweep_stale_uploads()
+
+
 def main() -> None:
+    _sweep_uploads_once()
     st.set_page_config(page_title="Use-Case Workshop", page_icon=":material/shield:", layout="wide")
     pages = {
         name: st.Page(

