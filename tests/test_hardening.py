@@ -158,3 +158,85 @@ def test_stale_uploads_are_swept_at_start(tmp_path: Path) -> None:
     os.utime(other, (past, past))
     assert sweep_stale_uploads(folder=tmp_path) == 1
     assert not old.exists() and new.exists() and other.exists()
+
+
+# -- item 6: kills mid-write leave the old state or the whole new one ------------------------
+_SLOW = """
+import os, sys, time
+from pathlib import Path
+marker, what = Path(sys.argv[1]), sys.argv[2]
+import shutil
+if what == "copy":
+    def slow_copy(src, dst, length=0):
+        dst.write(src.read(10)); dst.flush()
+        marker.write_text("writing"); time.sleep(120)
+    shutil.copyfileobj = slow_copy
+else:
+    real_fsync, calls = os.fsync, []
+    def slow_fsync(fd):
+        real_fsync(fd)
+        calls.append(fd)
+        if len(calls) == 2:  # the second file of the set is on disk, the rest is not
+            marker.write_text("writing"); time.sleep(120)
+    os.fsync = slow_fsync
+from workshop.cli import main
+sys.exit(main(sys.argv[3:]))
+"""
+
+
+def _kill_mid_write(tmp_path: Path, what: str, argv: list[str]) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / f"marker-{what}"
+    marker.unlink(missing_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW, str(marker), what, *argv], env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 90
+        while not marker.exists():
+            assert proc.poll() is None, f"the command ended before the write point (code {proc.returncode})"
+            assert time.monotonic() < deadline, "the command never reached the write point"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_killed_keep_sample_leaves_no_partial_sample(app_ws: Path, tmp_path: Path) -> None:
+    sample = small_sample(tmp_path / "in.csv")
+    argv = ["baseline", "attach", APP, str(sample), "--keep-sample", "--workspace", str(app_ws)]
+    _kill_mid_write(tmp_path, "copy", argv)
+    folder = app_ws / "samples" / APP
+    visible = [p for p in folder.rglob("*") if not p.name.startswith(".")] if folder.exists() else []
+    assert visible == []  # no sample at all (the old state), certainly no 0-byte or truncated one
+    with Store.open(app_ws) as s:
+        assert s.list_baselines(APP) == []
+    assert main(argv) == 0  # the next attach works and leaves only the whole copy
+    assert [p.read_bytes() for p in folder.iterdir()] == [sample.read_bytes()]
+
+
+def test_killed_export_leaves_the_old_set_or_none(app_ws: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    argv = ["export", APP, "--format", "markdown", "--format", "csv", "--out", str(out), "--workspace", str(app_ws)]
+    _kill_mid_write(tmp_path, "fsync", argv)
+    assert not out.exists()  # a new folder appears whole or not at all
+    assert main(argv) == 0
+    old = _tree(out)
+    assert len(old) == 3 and not any(".tmp" in name for name in old)
+    with Store.open(app_ws) as s:
+        s.update_application(APP, owner="Finance systems team")
+    _kill_mid_write(tmp_path, "fsync", argv)
+    assert _tree(out) == old  # the old set, untouched
+    assert main(argv) == 0
+    new = _tree(out)
+    assert set(new) == set(old) and new != old
+    assert not list(tmp_path.glob(".exports.export-*"))  # the killed run's staging folder was removed

@@ -90,6 +90,9 @@ def atomic_copy(source: Path, dest: Path) -> None:
     dest = Path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
+        for stale in dest.parent.glob(f".{dest.name}.*.tmp"):  # left by a copy that was killed
+            with contextlib.suppress(OSError):
+                stale.unlink()
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     except OSError as exc:
         raise WorkspaceError(f"cannot write here: {exc.strerror or exc}", Location(str(dest))) from exc
