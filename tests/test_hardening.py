@@ -240,3 +240,87 @@ def test_killed_export_leaves_the_old_set_or_none(app_ws: Path, tmp_path: Path) 
     new = _tree(out)
     assert set(new) == set(old) and new != old
     assert not list(tmp_path.glob(".exports.export-*"))  # the killed run's staging folder was removed
+
+
+# -- item 9: control characters, look-alike names, concurrent imports -----------------------
+@pytest.mark.parametrize("hostile", ["Pay\x00roll", "Pay\x1b[31mroll", "Pay\x07roll", "Pay\u202eroll", "Pay\u200broll"])
+def test_application_fields_refuse_control_and_invisible_characters(workspace: Path, hostile: str) -> None:
+    with Store.open(workspace) as s:
+        for fields in ({"name": hostile}, {"name": "ok", "owner": hostile}, {"name": "ok", "description": hostile}):
+            with pytest.raises(InputError, match="control characters"):
+                s.create_application(Application.from_dict({"slug": "x", **fields}))
+        assert s.list_applications() == []
+
+
+@pytest.mark.parametrize("hostile", ["a\x00b", "ESC \x1b]0;owned\x07", "bell\x07", "rtl \u202egnp.exe", "zero\u200bwidth"])
+def test_answers_refuse_control_characters(hostile: str) -> None:
+    from workshop.core.errors import AnswerError
+    from workshop.questionnaire.model import Question
+    from workshop.questionnaire.values import coerce
+
+    for qtype in ("text", "long_text"):
+        with pytest.raises(AnswerError, match="control character"):
+            coerce(Question("q.x", "X", qtype, ""), hostile)
+    with pytest.raises(AnswerError, match="control character"):
+        coerce(Question("q.t", "T", "tags", ""), ["fine", hostile])
+    assert coerce(Question("q.l", "L", "long_text", ""), "two\nlines\tand a tab") == "two\nlines\tand a tab"
+
+
+def test_answer_import_and_cli_refuse_a_nul(workspace: Path, tmp_path: Path, capsys) -> None:
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.interview_io import import_interview
+
+    cat = load_questionnaires(workspace)
+    q = next(iter(cat.questionnaires.values()))
+    question = next(x for x in q.questions if x.type in ("text", "long_text"))
+    f = tmp_path / "i.yaml"
+    f.write_text(
+        f"format: use-case-workshop/interview\nformat_version: 1\napplication:\n  slug: pay\n  name: Pay\n"
+        f"interview:\n  questionnaire: {q.id}\n  questionnaire_version: '{q.version}'\n"
+        f"answers:\n  {question.id}:\n    value: \"bad\\0value\\e[2J\"\n"
+    )
+    with Store.open(workspace) as s, pytest.raises(Exception, match="control character"):
+        import_interview(s, cat, f)
+
+
+@pytest.mark.parametrize("second", ["Payroll", "payroll", "PAYROLL ", "Ｐａｙｒｏｌｌ", "Pay\u200broll", "Payroll\u202e"])
+def test_look_alike_names_are_refused_for_every_caller(workspace: Path, second: str, capsys) -> None:
+    with Store.open(workspace) as s:
+        s.create_application(Application(slug="payroll", name="Payroll"))
+        with pytest.raises(InputError):
+            s.create_application(Application(slug="payroll-2", name=second))
+        s.create_application(Application(slug="other", name="Other"))
+        with pytest.raises(InputError):
+            s.update_application("other", name=second)
+    assert main(["apps", "create", "--name", second, "--slug", "cli-x", "--workspace", str(workspace)]) != 0
+    with Store.open(workspace) as s:
+        assert sorted(a.slug for a in s.list_applications()) == ["other", "payroll"]
+
+
+def test_two_concurrent_imports_of_one_new_application_both_land(workspace: Path, backend: str) -> None:
+    import threading
+
+    stores = [Store.open(workspace) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def run(s: Store, n: int) -> None:
+        barrier.wait()
+        try:
+            results.append(s.import_interview("newapp", "q", "1", {"q.a": {"value": f"v{n}"}},
+                                              create_application=Application("newapp", "New app")))  # fmt: skip
+        except Exception as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s, n)) for n, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    try:
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert len(stores[0].list_interviews("newapp")) == 2
+        assert [a.slug for a in stores[0].list_applications()] == ["newapp"]
+    finally:
+        for s in stores:
+            s.close()

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, insert, s
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from workshop.core.errors import InputError, NotFoundError, StaleEditError, WorkspaceError
+from workshop.core.text import bad_character, name_key
 from workshop.core.workspace import database_url, resolve_workspace
 from workshop.interview.model import (
     Answer,
@@ -224,7 +225,19 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         return self.get_application(app.slug)
 
     @staticmethod
-    def _insert_application(conn: Connection, app: Application) -> int:
+    def _check_unique_name(conn: Connection, name: str, slug: str) -> None:
+        """Refuse a name that is, or looks like, another application's (every caller: UI, CLI, import).
+
+        Compared by :func:`workshop.core.text.name_key` (NFKC, case-folded, invisible characters
+        dropped), inside the writing transaction."""
+        key = name_key(name)
+        for row in conn.execute(select(applications.c.slug, applications.c.name)):
+            if row.slug != slug and name_key(row.name) == key:
+                raise InputError(f"an application named '{row.name}' exists already ({row.slug}); choose another name")
+
+    @classmethod
+    def _insert_application(cls, conn: Connection, app: Application) -> int:
+        cls._check_unique_name(conn, app.name, app.slug)
         now = utcnow()
         result = conn.execute(
             insert(applications).values(
@@ -249,6 +262,7 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         merged = current.to_dict() | fields
         app = Application.from_dict(merged).validated()
         with self._write() as conn:
+            self._check_unique_name(conn, app.name, slug)
             conn.execute(
                 update(applications)
                 .where(applications.c.slug == slug)
@@ -383,24 +397,41 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         """Create (the application and) an interview with its answers in one transaction."""
         app = create_application.validated() if create_application is not None else None
         try:
-            with self._write() as conn:
-                app_id = self._insert_application(conn, app) if app else self._app_id(conn, check_slug(slug))
-                new_id = self._insert_interview(
-                    conn,
-                    app_id,
-                    questionnaire_id,
-                    questionnaire_version,
-                    held_on,
-                    facilitator,
-                    participants,
-                    previous_id,
-                )
-                now = utcnow()
-                for qid, state in states.items():
-                    current = Answer(qid)
-                    self._apply(conn, new_id, None, current, current.state() | state, who, now)
+            return self._import_interview_once(slug, app, questionnaire_id, questionnaire_version, states,
+                                               held_on, facilitator, participants, who, previous_id)  # fmt: skip
+        except IntegrityError:
+            if app is None or not self.has_application(app.slug):
+                raise InputError(f"an application with slug '{slug}' already exists") from None
+        # Another import created the same application between our check and our insert (two
+        # people importing one new application at once): add this interview to it, exactly as
+        # if the imports had run one after the other.
+        try:
+            return self._import_interview_once(slug, None, questionnaire_id, questionnaire_version, states,
+                                               held_on, facilitator, participants, who, previous_id)  # fmt: skip
         except IntegrityError:
             raise InputError(f"an application with slug '{slug}' already exists") from None
+
+    def _import_interview_once(
+        self, slug: str, app: Application | None, questionnaire_id: str, questionnaire_version: str,
+        states: dict[str, dict[str, Any]], held_on: str, facilitator: str, participants: Sequence[str],
+        who: str, previous_id: int | None,
+    ) -> Interview:  # fmt: skip
+        with self._write() as conn:
+            app_id = self._insert_application(conn, app) if app else self._app_id(conn, check_slug(slug))
+            new_id = self._insert_interview(
+                conn,
+                app_id,
+                questionnaire_id,
+                questionnaire_version,
+                held_on,
+                facilitator,
+                participants,
+                previous_id,
+            )
+            now = utcnow()
+            for qid, state in states.items():
+                current = Answer(qid)
+                self._apply(conn, new_id, None, current, current.state() | state, who, now)
         return self.get_interview(new_id)
 
     def get_interview(self, interview_id: int) -> Interview:
@@ -552,6 +583,9 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
                 note = str(follow_up_note)
                 if len(note) > 5000:
                     raise InputError("follow-up note is longer than 5,000 characters")
+                bad = bad_character(note, multiline=True)
+                if bad:
+                    raise InputError(f"follow-up note contains control characters ({bad})")
                 new_state["follow_up_note"] = note
             if (
                 row is None

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from workshop.core.errors import InputError
 from workshop.interview.model import CRITICALITIES, PLATFORMS, Application, slugify
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
 from workshop.services.demo import create_demo
 from workshop.ui import state
+from workshop.ui.text import md
 
 
 def _load_demo() -> None:
@@ -55,16 +57,15 @@ def _profile_form(key: str, app: Application | None) -> dict | None:
 
 def _create(fields: dict) -> None:
     s = state.store()
-    name = str(fields.get("name") or "").strip()
-    same = [a for a in s.list_applications() if a.name.casefold() == name.casefold()]
-    if same:
-        st.error(f"An application named '{name}' exists already ({same[0].slug}); choose another name.")
-        return
     slug = slugify(fields["name"])
     base, n = slug, 2
     while s.has_application(slug):
         slug, n = f"{base}-{n}", n + 1
-    app = s.create_application(Application.from_dict({"slug": slug, **fields}))
+    try:  # the store refuses a name that is, or looks like, another application's
+        app = s.create_application(Application.from_dict({"slug": slug, **fields}))
+    except InputError as exc:
+        st.error(md(str(exc)))
+        return
     state.select_app(app.slug)
     st.session_state["show_new_form"] = False
     st.toast(f"Created {app.name}", icon=":material/check_circle:")
