@@ -324,3 +324,88 @@ def test_two_concurrent_imports_of_one_new_application_both_land(workspace: Path
     finally:
         for s in stores:
             s.close()
+
+
+def test_ui_refuses_a_public_address_without_a_login(tmp_path: Path, monkeypatch, capsys) -> None:
+    import workshop.cli.ui as ui
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(ui.os, "execvpe", lambda cmd0, cmd, env: started.append(cmd))
+    monkeypatch.setattr(ui.os, "chdir", lambda path: None)
+    monkeypatch.setattr(ui, "secrets_files", lambda: [tmp_path / "none.toml"])
+    assert main(["ui", "--host", "0.0.0.0", "--headless"]) != 0
+    assert "--insecure-no-login" in capsys.readouterr().err and not started
+    for host in ("::", "10.1.2.3", "workshop.internal"):
+        with pytest.raises(InputError):
+            ui.check_exposure(host, False, [])
+    assert main(["ui", "--host", "127.0.0.1", "--headless"]) == 0 and len(started) == 1
+    assert main(["ui", "--host", "0.0.0.0", "--headless", "--insecure-no-login"]) == 0 and len(started) == 2
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('[auth]\nredirect_uri = "https://w/oauth2callback"\ncookie_secret = "x"\n')
+    monkeypatch.setattr(ui, "secrets_files", lambda: [secrets])
+    assert main(["ui", "--host", "0.0.0.0", "--headless"]) == 0 and len(started) == 3
+
+
+def test_streamlit_secrets_are_git_ignored() -> None:
+    import subprocess
+
+    out = subprocess.run(["git", "check-ignore", ".streamlit/secrets.toml"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, "the login's secrets file must never be committed"
+
+
+def test_read_only_commands_do_not_write_and_do_not_blame_a_write(workspace: Path, monkeypatch, capsys) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from workshop.core.errors import WorkspaceError
+
+    with Store.open(workspace) as s:
+        s.create_application(Application(slug=APP, name="Payroll"))
+
+    def no_write(self):
+        raise WorkspaceError("the disk holding the workspace is full; free some space and try again (nothing was saved)")
+
+    monkeypatch.setattr(Store, "_write", no_write)
+    assert main(["apps", "list", "--workspace", str(workspace)]) == 0  # opening an up-to-date workspace writes nothing
+    assert "Payroll" in capsys.readouterr().out
+    monkeypatch.undo()
+    with Store.open(workspace) as s:
+        def full(conn, *_args) -> None:
+            raise OperationalError("BEGIN", {}, Exception("disk I/O error"))
+
+        event.listen(s.engine, "begin", full)
+        with pytest.raises(WorkspaceError) as err:
+            s.list_applications()
+        assert "nothing was saved" not in str(err.value) and "full" in str(err.value)
+
+
+def test_all_changes_saved_is_not_shown_beside_a_save_error(workspace: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    (workspace / "questionnaires").mkdir(parents=True)
+    (workspace / "questionnaires" / "t.yaml").write_text((ROOT / "tests" / "data" / "all-types.yaml").read_text())
+    with Store.open() as s:
+        s.create_application(Application("claims", "Claims"))
+        s.create_interview("claims", "all-types", "1")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["app"] = "claims"
+    at.run()
+    at.switch_page("workshop/ui/pages/workshop.py").run()
+    at.text_input(key="v:1:basics.name").input("Saved fine").run()
+    assert any("All changes saved" in m.value for m in at.markdown)
+    from workshop.ui import state
+
+    def cap(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA max_page_count = {cur.execute('PRAGMA page_count').fetchone()[0]}")
+        cur.close()
+
+    from sqlalchemy import event
+
+    store = state.store()
+    store.engine.dispose()
+    event.listen(store.engine, "connect", cap)
+    at.text_area(key="v:1:basics.summary").input("z" * 40_000).run()
+    assert any("full" in e.value for e in at.error)
+    assert not any("All changes saved" in m.value for m in at.markdown)
+    store.engine.dispose()

@@ -67,6 +67,21 @@ def _sqlite_setup(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def _read_message(exc: BaseException) -> str:
+    """For a failed read: what happened, without claiming that a write failed."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "full" in text or "disk i/o" in text:
+        return (
+            "cannot read the workspace database: the disk holding it is full or failing "
+            f"({getattr(exc, 'orig', exc)}); free some space and try again"
+        )
+    if "locked" in text:
+        return "the workspace database is busy (locked by another program); try again"
+    if "unable to open" in text:
+        return "cannot open the workspace database; check that the folder exists and is readable"
+    return f"the workspace database reported an error: {getattr(exc, 'orig', exc)}"
+
+
 def _workspace_message(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", exc)).lower()
     if "full" in text:
@@ -110,8 +125,11 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
             _sqlite_setup(engine)
         store = cls(engine, workspace)
         try:
-            with store._write() as conn:
-                migrate.upgrade(conn)
+            with store._read() as conn:  # an up-to-date workspace is opened without writing
+                current = migrate.current_revision(conn)
+            if current != migrate.head_revision():
+                with store._write() as conn:
+                    migrate.upgrade(conn)
         except WorkspaceError:
             engine.dispose()
             raise
@@ -180,8 +198,8 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
-        except OperationalError as exc:
-            raise WorkspaceError(_workspace_message(exc)) from exc
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(_read_message(exc)) from exc
 
     # -- applications -------------------------------------------------------
     @staticmethod
@@ -400,7 +418,7 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
             return self._import_interview_once(slug, app, questionnaire_id, questionnaire_version, states,
                                                held_on, facilitator, participants, who, previous_id)  # fmt: skip
         except IntegrityError:
-            if app is None or not self.has_application(app.slug):
+            if app is None or not self._same_application(app):
                 raise InputError(f"an application with slug '{slug}' already exists") from None
         # Another import created the same application between our check and our insert (two
         # people importing one new application at once): add this interview to it, exactly as
@@ -410,6 +428,13 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
                                                held_on, facilitator, participants, who, previous_id)  # fmt: skip
         except IntegrityError:
             raise InputError(f"an application with slug '{slug}' already exists") from None
+
+    def _same_application(self, app: Application) -> bool:
+        """True when the stored application with ``app``'s slug has exactly ``app``'s profile."""
+        try:
+            return self.get_application(app.slug).profile_dict() == app.profile_dict()
+        except NotFoundError:
+            return False
 
     def _import_interview_once(
         self, slug: str, app: Application | None, questionnaire_id: str, questionnaire_version: str,
