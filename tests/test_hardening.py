@@ -409,3 +409,23 @@ def test_all_changes_saved_is_not_shown_beside_a_save_error(workspace: Path) -> 
     assert any("full" in e.value for e in at.error)
     assert not any("All changes saved" in m.value for m in at.markdown)
     store.engine.dispose()
+
+
+@pytest.fixture
+def demo_ws(workspace: Path) -> Path:
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.demo import create_demo
+
+    with Store.open(workspace) as s:
+        create_demo(s, load_questionnaires(workspace))
+    return workspace
+
+
+def test_usecase_attack_edit_accepts_only_existing_techniques(demo_ws: Path, tmp_path: Path, capsys) -> None:
+    base = ["usecases", "edit", "payroll-portal", "brute-force-login", "attack", "--workspace", str(demo_ws)]
+    for bad in ("[TA0001]", "[G0016]", "[T9999]", "[not-an-id]", "T1078"):
+        assert main([*base[:5], bad, *base[5:]]) != 0, bad
+    assert "TA0001" in capsys.readouterr().err
+    assert main([*base[:5], "[T1110.001, {technique: T1078}]", *base[5:]]) == 0
+    out = tmp_path / "nav"
+    assert main(["export", "payroll-portal", "--format", "navigator", "--out", str(out), "--workspace", str(demo_ws)]) == 0
