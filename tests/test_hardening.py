@@ -429,3 +429,36 @@ def test_usecase_attack_edit_accepts_only_existing_techniques(demo_ws: Path, tmp
     assert main([*base[:5], "[T1110.001, {technique: T1078}]", *base[5:]]) == 0
     out = tmp_path / "nav"
     assert main(["export", "payroll-portal", "--format", "navigator", "--out", str(out), "--workspace", str(demo_ws)]) == 0
+
+
+# -- item 5: a JSON bundle nested 200,000 deep ------------------------------------------------
+def _deep_bundle(path: Path) -> Path:
+    path.write_text('{"type": "bundle", "objects": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    return path
+
+
+def test_deep_json_bundle_gives_a_clear_error(tmp_path: Path, capsys) -> None:
+    from workshop.attack import load_index, load_index_or_builtin
+    from workshop.core.errors import LoadError
+
+    bundle = _deep_bundle(tmp_path / "deep.json")
+    with pytest.raises(LoadError, match="nested too deeply"):
+        load_index(bundle, cache_dir=tmp_path / "cache")
+    index, warning = load_index_or_builtin(bundle, tmp_path / "cache")
+    assert index.meta.source == "builtin" and "nested too deeply" in warning
+    assert main(["attack", "info", "--bundle", str(bundle), "--cache-dir", str(tmp_path / "cache")]) != 0
+    assert "nested too deeply" in capsys.readouterr().err
+
+
+def test_a_broken_configured_bundle_falls_back_with_a_warning_on_the_pages(demo_ws: Path, tmp_path: Path) -> None:
+    import yaml
+
+    bundle = _deep_bundle(tmp_path / "enterprise-attack.json")
+    (demo_ws / "settings.yaml").write_text(yaml.safe_dump({"attack_bundle": str(bundle)}))  # replaced after it was set
+    at = _open("workshop/ui/pages/usecases.py", "payroll-portal")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("nested too deeply" in w.value and "ATT&CK page" in w.value for w in at.warning)
+    at = _open("workshop/ui/pages/attack.py", "payroll-portal")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("nested too deeply" in w.value for w in at.warning)
+    assert at.text_input(key="attack_bundle_path").value == str(bundle)  # the control to fix it is there

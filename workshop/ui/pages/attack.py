@@ -18,6 +18,7 @@ from workshop.core.workspace import resolve_workspace
 from workshop.interview.model import AnswerSet
 from workshop.services import settings
 from workshop.ui import state
+from workshop.ui.text import md
 from workshop.usecases.coverage import matrix, navigator_layer
 
 
@@ -155,15 +156,16 @@ def _matrix_html(columns) -> str:
 
 def render() -> None:
     st.title("ATT&CK")
+    _source_panel()  # drawn first: if the configured bundle cannot be loaded, this is where to fix it
     idx, warning = index()
     meta = idx.meta
     st.caption(
-        f"Data: {meta.domain} {meta.version} ({'built-in catalogue' if meta.source == 'builtin' else meta.file}). "
+        f"Data: {md(meta.domain)} {md(meta.version)} "
+        f"({'built-in catalogue' if meta.source == 'builtin' else md(meta.file)}). "
         "ATT&CK is a guide for these use cases, not a score to maximise."
     )
     if warning:
-        st.warning(warning)
-    _source_panel()
+        st.warning(md(warning), icon=":material/warning:")
     app = state.selected_app()
     s = state.store()
     tab_search, tab_suggest, tab_matrix = st.tabs(["Search", "Suggestions", "Coverage"])

@@ -6,9 +6,10 @@ import streamlit as st
 
 from workshop.core.errors import WorkshopError
 from workshop.interview.model import Application
-from workshop.services.exports import document_context
+from workshop.services.exports import attack_warning, document_context
 from workshop.services.usecases import generate_for_application, load_templates
 from workshop.ui import state
+from workshop.ui.text import md
 from workshop.usecases.documents import analyst_brief, application_document, to_html, use_case_markdown
 from workshop.usecases.model import PRIORITIES, STATUSES, UseCase, format_param
 
@@ -336,8 +337,11 @@ def render() -> None:
     app = state.require_app()
     if app is None:
         return
-    st.title(f"Use cases · {app.name}")
+    st.title(f"Use cases · {md(app.name)}")
     s = state.store()
+    bundle_problem = attack_warning(store=s)
+    if bundle_problem:  # the configured bundle failed: technique names come from the built-in catalogue
+        st.warning(md(bundle_problem) + " Change the bundle on the ATT&CK page.", icon=":material/warning:")
     cat = templates()
     if cat.errors:
         with st.expander(
