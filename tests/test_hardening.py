@@ -462,3 +462,42 @@ def test_a_broken_configured_bundle_falls_back_with_a_warning_on_the_pages(demo_
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("nested too deeply" in w.value for w in at.warning)
     assert at.text_input(key="attack_bundle_path").value == str(bundle)  # the control to fix it is there
+
+
+# -- item 8: Markdown from user text in pages ----------------------------------------------------
+HOSTILE_NAME = "Pay ![x](http://127.0.0.9:9/name.png) [link](http://127.0.0.9:9/l) www.evil.example $x$ :red[r]"
+HOSTILE_PERSON = "Sam ![p](http://127.0.0.9:9/person.png) <img src=http://127.0.0.9:9/i.png> a@evil.example"
+
+
+def _inert(text: str) -> bool:
+    """No Markdown image or link, no bare URL that GitHub Markdown would turn into a link."""
+    import re
+
+    return not re.search(r"!?\[[^\]\\]*\]\(|https?://|www\.|<img|(?<!\\)\$[^$]*(?<!\\)\$|:red\[", text)
+
+
+def test_md_makes_markdown_inert() -> None:
+    from workshop.ui.text import md
+
+    for text in (HOSTILE_NAME, HOSTILE_PERSON, "[x](javascript:alert(1))", "<script>x</script>"):
+        assert _inert(md(text)), md(text)
+    assert md("Payroll Portal") == "Payroll Portal"
+
+
+def test_pages_render_hostile_names_and_answers_as_text(workspace: Path) -> None:
+    from workshop.ui.text import md
+
+    with Store.open(workspace) as s:
+        s.create_application(Application(slug="evil", name=HOSTILE_NAME))
+        q = next(iter(__import__("workshop.services.catalogues", fromlist=["x"]).load_questionnaires(workspace)
+                      .questionnaires.values()))  # fmt: skip
+        s.create_interview("evil", q.id, q.version, facilitator=HOSTILE_PERSON)
+    for page in ("workshop", "review", "baselines", "usecases"):
+        at = _open(f"workshop/ui/pages/{page}.py", "evil")
+        titles = [t.value for t in at.title]
+        assert titles and HOSTILE_NAME not in titles[0] and md(HOSTILE_NAME) in titles[0], (page, titles)
+        rendered = [t.value for t in at.title] + [c.value for c in at.caption] + [m.value for m in at.markdown]
+        rendered += [e.value for e in at.error] + [w.value for w in at.warning] + [i.value for i in at.info]
+        assert all(_inert(text) for text in rendered if "unsafe" not in text), (page, rendered)
+        if page == "workshop":
+            assert any(md(HOSTILE_PERSON) in c.value for c in at.caption)

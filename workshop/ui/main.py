@@ -113,7 +113,7 @@ def main() -> None:
             st.html(PRESENTER_CSS)
         nav.run()
     except WorkshopError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(str(exc)), icon=":material/error:")
     except Exception as exc:  # the last line of defence: a message, never a traceback
         if type(exc).__module__.startswith("streamlit"):
             raise  # Streamlit's own control flow (rerun, stop, switch_page)

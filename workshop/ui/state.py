@@ -157,7 +157,9 @@ def safe_callback(where: str) -> Callable[[Callable[..., Any]], Callable[..., An
 def show_pending_error() -> None:
     message = st.session_state.get("save_error")
     if message:
-        st.error(message, icon=":material/error:")
+        from workshop.ui.text import md
+
+        st.error(md(message), icon=":material/error:")
 
 
 def require_app() -> Application | None:

@@ -17,7 +17,7 @@ def _load_demo() -> None:
     with st.spinner("Loading the demo application..."):
         app, _ = create_demo(s, state.catalogue())
     state.select_app(app.slug)
-    st.toast(f"Loaded {app.name}", icon=":material/check_circle:")
+    st.toast(f"Loaded {md(app.name)}", icon=":material/check_circle:")
 
 
 def _profile_form(key: str, app: Application | None) -> dict | None:
@@ -68,7 +68,7 @@ def _create(fields: dict) -> None:
         return
     state.select_app(app.slug)
     st.session_state["show_new_form"] = False
-    st.toast(f"Created {app.name}", icon=":material/check_circle:")
+    st.toast(f"Created {md(app.name)}", icon=":material/check_circle:")
     st.rerun()
 
 
@@ -151,7 +151,7 @@ def render() -> None:
                 _start_workshop(app)
             if b2.button("Review answers", icon=":material/checklist:"):
                 state.go("review")
-            with st.expander(f"Edit {app.name}'s profile"):
+            with st.expander(f"Edit {md(app.name)}'s profile"):
                 fields = _profile_form(f"edit_{app.slug}", app)
                 if fields:
                     s.update_application(app.slug, **fields)

@@ -150,8 +150,8 @@ def _thresholds(app, baseline) -> None:
         return
     for item in items:
         head = f"{item.title} · {item.parameter} = {item.current} ({item.current_source})"
-        with st.expander(head):
-            st.caption(f"{item.description} · from {item.figure}")
+        with st.expander(md(head)):
+            st.caption(f"{md(item.description)} · from {md(item.figure)}")
             if item.note:
                 st.info(item.note)
             if not item.proposals:
@@ -169,7 +169,7 @@ def _thresholds(app, baseline) -> None:
                         apply_proposal(state.store(), app.slug, item.use_case, item.parameter, p.method, baseline,
                                        who=state.who())  # fmt: skip
                     except WorkshopError as exc:
-                        st.error(str(exc))
+                        st.error(md(str(exc)))
                         return
                     st.session_state["bl_message"] = f"{item.title}: {item.parameter} set from {p.method}."
                     st.rerun()
@@ -179,7 +179,7 @@ def render() -> None:
     app = state.require_app()
     if app is None:
         return
-    st.title(f"Baselines · {app.name}")
+    st.title(f"Baselines · {md(app.name)}")
     msg = st.session_state.pop("bl_message", None)
     if msg:
         st.success(msg)
@@ -201,7 +201,7 @@ def render() -> None:
     m3.metric("Days", p.get("days_covered", ""))
     m4.metric("Outside business hours", f"{(p.get('out_of_hours_share') or 0):.1%}")
     st.caption(
-        f"{baseline.first} to {baseline.last} · counted in {p.get('timezone')} · entity: {p.get('entity_role')}"
+        f"{md(baseline.first)} to {md(baseline.last)} · counted in {md(p.get('timezone'))} · entity: {md(p.get('entity_role'))}"
     )
     tab_normal, tab_claims, tab_thresholds = st.tabs(
         ["What normal looks like", "Claims against reality", "Thresholds"]

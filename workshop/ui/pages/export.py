@@ -9,6 +9,7 @@ from workshop.core.workspace import resolve_workspace
 from workshop.services import settings
 from workshop.services.exports import EXPORTERS, ExportRequest, everything
 from workshop.ui import state
+from workshop.ui.text import md
 
 LABELS = {
     "markdown": "Use-case document and analyst brief (Markdown)",
@@ -36,7 +37,7 @@ def _pipelines(app) -> None:
     """Edit how the application's field names map to each SIEM's (pySigma processing pipelines)."""
     from workshop.rules.convert import SIEMS, pipeline_for, reset_pipeline, save_pipeline
 
-    with st.expander(f"Field mappings for {app.name} (processing pipelines)", icon=":material/tune:"):
+    with st.expander(f"Field mappings for {md(app.name)} (processing pipelines)", icon=":material/tune:"):
         st.caption(
             "Each SIEM names fields its own way (ECS in Elastic, table columns in Sentinel). The pipeline maps "
             f"{app.name}'s field names to them; it is saved for this application and SIEM."
@@ -57,7 +58,7 @@ def _pipelines(app) -> None:
             try:
                 save_pipeline(s, app.slug, siem, text, who=state.who())
             except WorkshopError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
                 st.session_state.pop("ex_files", None)
                 st.session_state["pl_message"] = f"{siem} pipeline saved; conversions now use it."
@@ -99,7 +100,7 @@ def render() -> None:
         st.caption("Choose the formats, then prepare the files to preview and download them.")
         return
     for fmt, why in (st.session_state.get("ex_problems") or {}).items():
-        st.error(f"{LABELS.get(fmt, fmt)}: {why}")
+        st.error(f"{LABELS.get(fmt, fmt)}: {md(why)}")
     names = sorted(files)
     name = st.selectbox("Preview", names, key="ex_preview")
     content = files[name]
