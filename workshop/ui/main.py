@@ -85,6 +85,17 @@ def _sidebar() -> None:
 
 
 @st.cache_resource(show_spinner=False)
+def _icon():
+    """The tab icon, drawn here and served by the app itself: a Material icon name would make
+    every browser fetch it from Google's font servers (a request to another address)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    ImageDraw.Draw(img).polygon([(32, 4), (58, 14), (54, 42), (32, 60), (10, 42), (6, 14)], fill=(31, 95, 191, 255))
+    return img
+
+
+@st.cache_resource(show_spinner=False)
 def _sweep_uploads_once() -> int:
     """Once per server start: delete copies of uploads left behind by a server that was killed."""
     return sweep_stale_uploads()
@@ -92,7 +103,7 @@ def _sweep_uploads_once() -> int:
 
 def main() -> None:
     _sweep_uploads_once()
-    st.set_page_config(page_title="Use-Case Workshop", page_icon=":material/shield:", layout="wide")
+    st.set_page_config(page_title="Use-Case Workshop", page_icon=_icon(), layout="wide")
     pages = {
         name: st.Page(
             PAGE_DIR / f"{name}.py", title=title, icon=icon, url_path=name, default=name == "applications"

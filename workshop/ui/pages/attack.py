@@ -184,7 +184,7 @@ def render() -> None:
                 ids = [h.id for h in hits]
                 names = {h.id: h.name for h in hits}
                 choice = st.radio(
-                    "Results", ids, format_func=lambda i: f"{i} · {names[i]}", key="attack_pick"
+                    "Results", ids, format_func=lambda i: f"{md(i)} · {md(names[i])}", key="attack_pick"
                 )
                 _technique_detail(idx, choice, app)
     with tab_suggest:

@@ -17,7 +17,7 @@ from workshop.ui.text import md
 
 def _start_form(app: Application) -> None:
     cat = state.catalogue()
-    st.title(app.name)
+    st.title(md(app.name))
     st.subheader("Start the workshop")
     if not cat.questionnaires:
         st.error("No usable questionnaire was found; fix the files listed below.")
