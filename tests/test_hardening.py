@@ -501,3 +501,29 @@ def test_pages_render_hostile_names_and_answers_as_text(workspace: Path) -> None
         assert all(_inert(text) for text in rendered if "unsafe" not in text), (page, rendered)
         if page == "workshop":
             assert any(md(HOSTILE_PERSON) in c.value for c in at.caption)
+
+
+def test_stale_edit_warning_shows_the_other_answer_as_text(workspace: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from workshop.ui.text import md
+
+    (workspace / "questionnaires").mkdir(parents=True)
+    (workspace / "questionnaires" / "t.yaml").write_text((ROOT / "tests" / "data" / "all-types.yaml").read_text())
+    with Store.open(workspace) as s:
+        s.create_application(Application("claims", "Claims"))
+        s.create_interview("claims", "all-types", "1")
+
+    def screen() -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params["app"] = "claims"
+        at.run()
+        at.switch_page("workshop/ui/pages/workshop.py").run()
+        return at
+
+    first, second = screen(), screen()
+    hostile = "![x](http://127.0.0.9:9/answer.png) [l](http://127.0.0.9:9/l)"
+    first.text_input(key="v:1:basics.name").input(hostile).run()
+    second.text_input(key="v:1:basics.name").input("mine").run()
+    warning = next(e.value for e in second.error if "since you opened it" in e.value)
+    assert md(repr(hostile)) in warning and _inert(warning)
