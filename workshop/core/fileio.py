@@ -131,6 +131,8 @@ def atomic_write_set(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
     for name in files:
         path_inside(out_dir, name)  # refuse a name that would land outside before writing anything
     parent = out_dir.resolve().parent
+    if out_dir.is_dir() and os.path.ismount(out_dir):
+        parent = out_dir.resolve()  # another file system: stage inside it, so that the renames stay on it
     try:
         parent.mkdir(parents=True, exist_ok=True)
         for stale in parent.glob(f".{out_dir.name}.export-*"):
