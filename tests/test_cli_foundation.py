@@ -630,6 +630,10 @@ def test_interview_import_into_another_app(
     ok(capsys, "interview", "export", app_with_interview, "--out", str(f))
     code, _, err = run(capsys, "interview", "import", str(f))
     assert code == 0 and "imported 1 answers into payroll-portal (interview 2)" in err
+    # a second application of the same name is refused for imports too (issue 14)
+    code, _, err = run(capsys, "interview", "import", str(f), "--app", "copy")
+    assert code == 1 and "exists already (payroll-portal)" in err
+    ok(capsys, "apps", "update", app_with_interview, "--name", "Payroll Portal (old)")
     assert ok_json(capsys, "interview", "import", str(f), "--app", "copy", "--json")["application"] == "copy"
     assert ok_json(capsys, "apps", "show", "copy", "--json")["owner"] == "Ann"
     code, _, err = run(capsys, "interview", "import", str(f), "--app", "../escape")

@@ -8,12 +8,15 @@ import io
 import re
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workshop.core import yamlsource
 from workshop.core.csvsafe import FORMULA_START, safe_cell, to_csv
+from workshop.core.errors import WorkshopError
 from workshop.core.render import markdown_to_html, md_escape
+from workshop.core.text import bad_character
 from workshop.interview.io import parse_interview
 from workshop.interview.model import Answer, Application
 from workshop.services.catalogues import load_questionnaires
@@ -137,6 +140,11 @@ def test_interview_yaml_round_trips_any_text(summary: str, note: str, owner: str
             "purpose.summary": {"value": summary, "follow_up": {"owner": owner.strip(), "note": note}},
         },
     }
+    refused = bad_character(summary.replace("\t", " "), multiline=True) or bad_character(note, multiline=True)
+    if refused:  # control, invisible and bidi characters are refused, never stored (issue 14)
+        with pytest.raises(WorkshopError, match="control character"):
+            parse_interview(yamlsource.dump(doc), "x.yaml", QUESTIONNAIRES)
+        return
     parsed = parse_interview(yamlsource.dump(doc), "x.yaml", QUESTIONNAIRES)
     state = parsed.states.get("purpose.summary")
     expected_value = summary if summary.strip() else None  # empty text is no answer

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from workshop.core.errors import InputError
 from workshop.interview.model import Application
 from workshop.store import Store
 
@@ -388,7 +389,17 @@ def test_duplicate_application_names_are_refused_and_labels_stay_unique(ws: Path
     assert any("exists already" in e.value for e in at.error)
     with Store.open(ws) as s:
         assert [a.slug for a in s.list_applications()] == ["claims"]
-        s.create_application(Application("claims-2", "Claims Portal"))  # the CLI allows it with --slug
+        with pytest.raises(InputError, match="exists already"):  # refused for every caller (issue 14)
+            s.create_application(Application("claims-2", "Claims Portal"))
+        # a workspace from before that rule may still hold two of a name: labels must stay unique
+        from sqlalchemy import insert
+
+        from workshop.interview.model import utcnow
+        from workshop.store.schema import applications
+
+        with s.engine.begin() as conn:
+            conn.execute(insert(applications).values(slug="claims-2", name="Claims Portal", owner="", criticality="medium",
+                                                     description="", platforms=[], created_at=utcnow(), updated_at=utcnow()))  # fmt: skip
     at.run()
     sidebar = at.selectbox(key="sidebar_app")
     assert sidebar.value == "claims"  # not switched to the other application of the same name

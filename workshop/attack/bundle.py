@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop.attack.model import DOMAINS
+from workshop.core import jsonsource
 from workshop.core.errors import LoadError, Location
 
 #: ``source_name`` values under which MITRE puts ATT&CK IDs.
@@ -62,7 +63,7 @@ def parse_bundle(data: bytes, filename: str | None = None) -> BundleData:
     if not data.strip():
         raise LoadError("not an ATT&CK STIX bundle: the file is empty", loc)
     try:
-        doc = json.loads(data)
+        doc = jsonsource.loads(data, filename)  # bounded nesting: a clear error, never a RecursionError
     except UnicodeDecodeError as exc:
         raise LoadError(f"not an ATT&CK STIX bundle: not UTF-8 JSON ({exc.reason})", loc) from exc
     except json.JSONDecodeError as exc:

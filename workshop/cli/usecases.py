@@ -181,7 +181,9 @@ def edit(args) -> int:
             value = yamlsource.load(args.value, "<value>")
             if args.field.startswith("parameters."):
                 value = {"value": value, "source": "manual", "detail": args.reason or "set by hand"}
-            uc = store.edit_use_case(args.app, args.id, args.field, value, who=_who(args), reason=args.reason)
+            from workshop.services.usecases import edit_use_case
+
+            uc = edit_use_case(store, args.app, args.id, args.field, value, who=_who(args), reason=args.reason)
     if args.json:
         print_json(uc.to_dict())
     else:

@@ -16,6 +16,7 @@ from typing import Any
 from workshop import __version__
 from workshop.core import yamlsource
 from workshop.core.errors import AnswerError, InputError, LoadError, Location, Problems
+from workshop.core.text import bad_character
 from workshop.core.yamlsource import YMap
 from workshop.interview.model import Answer, Application, Interview
 from workshop.questionnaire import Catalogue, Questionnaire, coerce
@@ -189,6 +190,10 @@ def _answer_state(questionnaire: Questionnaire, qid: str, raw: Any) -> dict[str,
             follow_up_owner=str(fu.get("owner") or ""),
             follow_up_note=str(fu.get("note") or ""),
         )
+        for key in ("follow_up_owner", "follow_up_note"):
+            bad = bad_character(state[key], multiline=key == "follow_up_note")
+            if bad:
+                raise AnswerError(f"{qid}: follow-up {key.removeprefix('follow_up_')} contains a control character {bad}")
     else:
         raise AnswerError(f"{qid}: 'follow_up' must be true or a mapping with owner and note")
     if state["value"] is None and not state["unknown"] and not state["follow_up"]:

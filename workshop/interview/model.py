@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workshop.core.errors import InputError
+from workshop.core.text import bad_character
 
 if TYPE_CHECKING:
     from workshop.core.conditions import Context
@@ -55,13 +56,17 @@ def check_slug(slug: str) -> str:
     return slug
 
 
-def clean_line(value: Any, what: str, limit: int = 200, required: bool = False) -> str:
-    """A one-line field a person typed: no control characters, bounded length."""
+def clean_line(value: Any, what: str, limit: int = 200, required: bool = False, name: bool = False) -> str:
+    """A one-line field a person typed: no control, invisible or direction-changing characters,
+    bounded length; a ``name`` is also NFKC-normalised (so look-alike forms are stored alike)."""
     text = "" if value is None else str(value).strip()
+    if name:
+        text = unicodedata.normalize("NFKC", text)
     if required and not text:
         raise InputError(f"{what} is required")
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise InputError(f"{what} contains control characters")
+    bad = bad_character(text, name=name)
+    if bad:
+        raise InputError(f"{what} contains control characters ({bad})")
     if len(text) > limit:
         raise InputError(f"{what} is longer than {limit} characters")
     return text
@@ -98,10 +103,13 @@ class Application:
         description = "" if self.description is None else str(self.description)
         if len(description) > 10_000:
             raise InputError("description is longer than 10,000 characters")
+        bad = bad_character(description, multiline=True)
+        if bad:
+            raise InputError(f"description contains control characters ({bad})")
         platforms = tuple(clean_line(p, "platform", 64) for p in self.platforms if str(p).strip())
         return Application(
             slug=self.slug,
-            name=clean_line(self.name, "name", required=True),
+            name=clean_line(self.name, "name", required=True, name=True),
             owner=clean_line(self.owner, "owner"),
             criticality=self.criticality,
             description=description,

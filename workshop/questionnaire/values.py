@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from workshop.core.errors import AnswerError
+from workshop.core.text import bad_character
 from workshop.questionnaire.model import WEEKDAYS, Column, Option, Question
 
 MAX_TEXT = 2_000
@@ -54,9 +55,18 @@ def _text(q: Question, v: Any) -> str:
         raise AnswerError(f"text is {len(s):,} characters, over the limit of {limit:,}")
     if q.type == "text":
         s = " ".join(s.splitlines()).strip()
-        if q.format:
-            s = _check_format(q.format, s)
+    _check_characters(s, multiline=q.type == "long_text")
+    if q.type == "text" and q.format:
+        s = _check_format(q.format, s)
     return s
+
+
+def _check_characters(s: str, multiline: bool = False) -> None:
+    """Refuse control characters (NUL, ESC, BEL...) and invisible or bidi controls: they would be
+    written raw into exports and terminals."""
+    bad = bad_character(s.replace("\t", " "), multiline=multiline)  # a tab is harmless in any answer
+    if bad:
+        raise AnswerError(f"text contains a control character {bad}")
 
 
 def _int(q: Question | Column, v: Any) -> int:
@@ -247,6 +257,7 @@ def _tags(q: Question, v: Any) -> list[str]:
         s = str(item).strip()
         if not s:
             continue
+        _check_characters(s)
         s = _check_format(q.format, s)
         if s not in out:
             out.append(s)

@@ -8,7 +8,6 @@ workspace.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from workshop.baseline import Discrepancy, LoadedSample, Profile, build_profile,
 from workshop.baseline.claims import profile_options_from_answers
 from workshop.baseline.files import DEFAULT_SIZE_LIMIT
 from workshop.core.errors import InputError
+from workshop.core.fileio import atomic_copy, path_inside, safe_name
 from workshop.interview.facts import Facts, Q
 from workshop.interview.model import AnswerSet
 from workshop.store import Store
@@ -82,14 +82,10 @@ def attach_file(
             if store.workspace is None:
                 raise InputError("this store has no workspace folder to keep the sample in")
             version = len(store.list_baselines(slug, log_source)) + 1
-            dest = (
-                store.workspace
-                / "samples"
-                / slug
-                / f"{log_source}-v{version}{''.join(path.suffixes) or '.log'}"
-            )
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, dest)
+            suffix = "".join("." + safe_name(x.lstrip("."), "file extension")[:16] for x in path.suffixes[-2:])
+            dest = path_inside(store.workspace / "samples", slug,
+                               f"{safe_name(log_source, 'log source')}-v{version}{suffix or '.log'}")  # fmt: skip
+            atomic_copy(path, dest)  # a kill leaves no sample or the whole one, never a truncated file
             kept = str(dest)
     record = store.attach_baseline(
         slug, log_source, data, file_name=file_name or path.name, events=int(data.get("events") or 0),
@@ -117,3 +113,43 @@ def get_baseline(store: Store, slug: str, log_source: str | None = None, version
 def saved_mapping(store: Store, slug: str, log_source: str) -> LogMapping | None:
     """The column mapping someone confirmed for this log before, if any."""
     return store.get_log_mapping(slug, log_source)
+#: Environment variable with the one folder whose files the app may read by path (off when unset).
+SERVER_FILES_ENV = "WORKSHOP_SERVER_FILES_DIR"
+
+
+def server_files_dir() -> Path | None:
+    """The folder the operator opened for "a file on this server", or None (the default: off).
+
+    An environment variable rather than a workspace setting, so that nobody using the app
+    can widen it: only whoever starts the server can.
+    """
+    import os
+
+    value = os.environ.get(SERVER_FILES_ENV, "").strip()
+    if not value:
+        return None
+    folder = Path(value).expanduser().resolve()
+    return folder if folder.is_dir() else None
+
+
+def server_file(name: str) -> Path:
+    """A file inside :func:`server_files_dir` named by a person, or InputError.
+
+    Refuses anything outside the folder, also through ``..`` or symbolic links, without
+    saying whether such a file exists.
+    """
+    from workshop.core.fileio import path_inside
+
+    folder = server_files_dir()
+    if folder is None:
+        raise InputError(f"reading files from the server is off; the operator can enable it with {SERVER_FILES_ENV}")
+    text = str(name).strip()
+    if not text or any(ord(ch) < 32 for ch in text):
+        raise InputError("name a file inside the server folder")
+    try:
+        path = path_inside(folder, text)  # absolute names resolve to themselves and are checked likewise
+    except InputError:
+        raise InputError(f"only files inside {folder} can be read") from None
+    if not path.is_file():
+        raise InputError(f"only files inside {folder} can be read")
+    return path

@@ -81,7 +81,7 @@ def edit_fields(store: Store, slug: str, template_id: str, changes: Mapping[str,
     """Record a person's edits of several fields (``parameters.NAME`` for a parameter), one by one."""
     uc = None
     for name, value in changes.items():
-        uc = store.edit_use_case(slug, template_id, name, value, who=who, reason=reason)
+        uc = edit_use_case(store, slug, template_id, name, value, who=who, reason=reason)
     return uc
 
 
@@ -110,3 +110,34 @@ def map_technique(store: Store, slug: str, template_id: str, technique: str, rea
 def covered_techniques(store: Store, slug: str) -> set[str]:
     """Techniques the application's use cases are mapped to (whatever their status)."""
     return {a.technique for u in store.list_use_cases(slug) for a in u.attack}
+def check_attack(value: object, bundle: str | None = None, store: Store | None = None,
+                 reason: str = "") -> list[dict[str, str]]:  # fmt: skip
+    """An ``attack`` edit as the list of ``{technique, reason}`` the use case keeps, refusing anything
+    but techniques that exist (built-in catalogue or the configured bundle): one bad id would break
+    the Navigator export of the whole application."""
+    from workshop.attack import load_index
+    from workshop.services.exports import _bundle_setting, attack_index
+
+    if not isinstance(value, list):
+        raise InputError("attack is a list of technique ids, e.g. [T1078, T1110.003]")
+    entries: list[dict[str, str]] = []
+    for item in value:
+        tid = item.get("technique") if isinstance(item, dict) else item
+        if not isinstance(tid, str) or not tid.strip():
+            raise InputError(f"attack entries are technique ids (or mappings with 'technique'), not {item!r}")
+        why = item.get("reason") if isinstance(item, dict) else None
+        entries.append({"technique": tid.strip().upper(), "reason": str(why or reason or "set by hand")})
+    if entries:
+        indexes = [load_index(None), attack_index(bundle or (_bundle_setting(store) if store is not None else None))]
+        unknown = [e["technique"] for e in entries if not any(ix.technique(e["technique"]) for ix in indexes)]
+        if unknown:
+            raise InputError(f"not ATT&CK technique id(s): {', '.join(unknown)} ('workshop attack search' finds ids)")
+    return entries
+
+
+def edit_use_case(store: Store, slug: str, template_id: str, name: str, value: object, *, who: str = "",
+                  reason: str = "", bundle: str | None = None):  # fmt: skip
+    """A person's edit of one field, with the checks that need more than the store (ATT&CK ids)."""
+    if name == "attack":
+        value = check_attack(value, bundle, store, reason)
+    return store.edit_use_case(slug, template_id, name, value, who=who, reason=reason)

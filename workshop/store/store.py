@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, insert, s
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from workshop.core.errors import InputError, NotFoundError, StaleEditError, WorkspaceError
+from workshop.core.text import bad_character, name_key
 from workshop.core.workspace import database_url, resolve_workspace
 from workshop.interview.model import (
     Answer,
@@ -64,6 +65,21 @@ def _sqlite_setup(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _read_message(exc: BaseException) -> str:
+    """For a failed read: what happened, without claiming that a write failed."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "full" in text or "disk i/o" in text:
+        return (
+            "cannot read the workspace database: the disk holding it is full or failing "
+            f"({getattr(exc, 'orig', exc)}); free some space and try again"
+        )
+    if "locked" in text:
+        return "the workspace database is busy (locked by another program); try again"
+    if "unable to open" in text:
+        return "cannot open the workspace database; check that the folder exists and is readable"
+    return f"the workspace database reported an error: {getattr(exc, 'orig', exc)}"
 
 
 def _workspace_message(exc: BaseException) -> str:
@@ -109,8 +125,11 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
             _sqlite_setup(engine)
         store = cls(engine, workspace)
         try:
-            with store._write() as conn:
-                migrate.upgrade(conn)
+            with store._read() as conn:  # an up-to-date workspace is opened without writing
+                current = migrate.current_revision(conn)
+            if current != migrate.head_revision():
+                with store._write() as conn:
+                    migrate.upgrade(conn)
         except WorkspaceError:
             engine.dispose()
             raise
@@ -179,8 +198,8 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
-        except OperationalError as exc:
-            raise WorkspaceError(_workspace_message(exc)) from exc
+        except SQLAlchemyError as exc:
+            raise WorkspaceError(_read_message(exc)) from exc
 
     # -- applications -------------------------------------------------------
     @staticmethod
@@ -224,7 +243,19 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         return self.get_application(app.slug)
 
     @staticmethod
-    def _insert_application(conn: Connection, app: Application) -> int:
+    def _check_unique_name(conn: Connection, name: str, slug: str) -> None:
+        """Refuse a name that is, or looks like, another application's (every caller: UI, CLI, import).
+
+        Compared by :func:`workshop.core.text.name_key` (NFKC, case-folded, invisible characters
+        dropped), inside the writing transaction."""
+        key = name_key(name)
+        for row in conn.execute(select(applications.c.slug, applications.c.name)):
+            if row.slug != slug and name_key(row.name) == key:
+                raise InputError(f"an application named '{row.name}' exists already ({row.slug}); choose another name")
+
+    @classmethod
+    def _insert_application(cls, conn: Connection, app: Application) -> int:
+        cls._check_unique_name(conn, app.name, app.slug)
         now = utcnow()
         result = conn.execute(
             insert(applications).values(
@@ -249,6 +280,7 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         merged = current.to_dict() | fields
         app = Application.from_dict(merged).validated()
         with self._write() as conn:
+            self._check_unique_name(conn, app.name, slug)
             conn.execute(
                 update(applications)
                 .where(applications.c.slug == slug)
@@ -383,24 +415,48 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         """Create (the application and) an interview with its answers in one transaction."""
         app = create_application.validated() if create_application is not None else None
         try:
-            with self._write() as conn:
-                app_id = self._insert_application(conn, app) if app else self._app_id(conn, check_slug(slug))
-                new_id = self._insert_interview(
-                    conn,
-                    app_id,
-                    questionnaire_id,
-                    questionnaire_version,
-                    held_on,
-                    facilitator,
-                    participants,
-                    previous_id,
-                )
-                now = utcnow()
-                for qid, state in states.items():
-                    current = Answer(qid)
-                    self._apply(conn, new_id, None, current, current.state() | state, who, now)
+            return self._import_interview_once(slug, app, questionnaire_id, questionnaire_version, states,
+                                               held_on, facilitator, participants, who, previous_id)  # fmt: skip
+        except IntegrityError:
+            if app is None or not self._same_application(app):
+                raise InputError(f"an application with slug '{slug}' already exists") from None
+        # Another import created the same application between our check and our insert (two
+        # people importing one new application at once): add this interview to it, exactly as
+        # if the imports had run one after the other.
+        try:
+            return self._import_interview_once(slug, None, questionnaire_id, questionnaire_version, states,
+                                               held_on, facilitator, participants, who, previous_id)  # fmt: skip
         except IntegrityError:
             raise InputError(f"an application with slug '{slug}' already exists") from None
+
+    def _same_application(self, app: Application) -> bool:
+        """True when the stored application with ``app``'s slug has exactly ``app``'s profile."""
+        try:
+            return self.get_application(app.slug).profile_dict() == app.profile_dict()
+        except NotFoundError:
+            return False
+
+    def _import_interview_once(
+        self, slug: str, app: Application | None, questionnaire_id: str, questionnaire_version: str,
+        states: dict[str, dict[str, Any]], held_on: str, facilitator: str, participants: Sequence[str],
+        who: str, previous_id: int | None,
+    ) -> Interview:  # fmt: skip
+        with self._write() as conn:
+            app_id = self._insert_application(conn, app) if app else self._app_id(conn, check_slug(slug))
+            new_id = self._insert_interview(
+                conn,
+                app_id,
+                questionnaire_id,
+                questionnaire_version,
+                held_on,
+                facilitator,
+                participants,
+                previous_id,
+            )
+            now = utcnow()
+            for qid, state in states.items():
+                current = Answer(qid)
+                self._apply(conn, new_id, None, current, current.state() | state, who, now)
         return self.get_interview(new_id)
 
     def get_interview(self, interview_id: int) -> Interview:
@@ -552,6 +608,9 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
                 note = str(follow_up_note)
                 if len(note) > 5000:
                     raise InputError("follow-up note is longer than 5,000 characters")
+                bad = bad_character(note, multiline=True)
+                if bad:
+                    raise InputError(f"follow-up note contains control characters ({bad})")
                 new_state["follow_up_note"] = note
             if (
                 row is None

@@ -7,8 +7,10 @@ from pathlib import Path
 import streamlit as st
 
 from workshop.core.errors import WorkshopError
+from workshop.core.fileio import sweep_stale_uploads
 from workshop.services.applications import list_applications
 from workshop.ui import state
+from workshop.ui.text import md
 
 PAGE_DIR = Path(__file__).resolve().parent / "pages"
 #: Page files in workshop/ui/pages, in navigation order: name -> (title, icon).
@@ -79,12 +81,30 @@ def _sidebar() -> None:
         st.caption(f"Workspace: `{s.workspace}`")
         user = state.current_user()
         if user:
-            st.caption(f"Signed in as {user}")
+            st.caption(f"Signed in as {md(user)}")
             st.button("Sign out", on_click=st.logout, key="logout")
 
 
+@st.cache_resource(show_spinner=False)
+def _icon():
+    """The tab icon, drawn here and served by the app itself: a Material icon name would make
+    every browser fetch it from Google's font servers (a request to another address)."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    ImageDraw.Draw(img).polygon([(32, 4), (58, 14), (54, 42), (32, 60), (10, 42), (6, 14)], fill=(31, 95, 191, 255))
+    return img
+
+
+@st.cache_resource(show_spinner=False)
+def _sweep_uploads_once() -> int:
+    """Once per server start: delete copies of uploads left behind by a server that was killed."""
+    return sweep_stale_uploads()
+
+
 def main() -> None:
-    st.set_page_config(page_title="Use-Case Workshop", page_icon=":material/shield:", layout="wide")
+    _sweep_uploads_once()
+    st.set_page_config(page_title="Use-Case Workshop", page_icon=_icon(), layout="wide")
     pages = {
         name: st.Page(
             PAGE_DIR / f"{name}.py", title=title, icon=icon, url_path=name, default=name == "applications"
@@ -105,7 +125,7 @@ def main() -> None:
             st.html(PRESENTER_CSS)
         nav.run()
     except WorkshopError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md(str(exc)), icon=":material/error:")
     except Exception as exc:  # the last line of defence: a message, never a traceback
         if type(exc).__module__.startswith("streamlit"):
             raise  # Streamlit's own control flow (rerun, stop, switch_page)

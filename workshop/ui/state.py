@@ -131,6 +131,7 @@ def report_error(exc: BaseException, where: str = "") -> None:
             "Your saved answers are safe; the details are in the server log."
         )
     st.session_state["save_error"] = message
+    st.session_state.pop("saved_at", None)  # never "All changes saved" beside a failed save
 
 
 def safe_callback(where: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -156,7 +157,9 @@ def safe_callback(where: str) -> Callable[[Callable[..., Any]], Callable[..., An
 def show_pending_error() -> None:
     message = st.session_state.get("save_error")
     if message:
-        st.error(message, icon=":material/error:")
+        from workshop.ui.text import md
+
+        st.error(md(message), icon=":material/error:")
 
 
 def require_app() -> Application | None:

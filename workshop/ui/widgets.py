@@ -23,6 +23,7 @@ from workshop.questionnaire.model import WEEKDAYS
 from workshop.questionnaire.values import common_timezones
 from workshop.services.interview import answer_question
 from workshop.ui import state
+from workshop.ui.text import md
 
 PILL_LIMIT_SINGLE = 8
 PILL_LIMIT_MULTI = 14
@@ -239,7 +240,7 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
         _list_editor(q, iid, question, answer, who)
     error = _errors().get(question.id)
     if error:
-        st.error(error, icon=":material/warning:")
+        st.error(md(error), icon=":material/warning:")  # carries another person's answer: shown as text
         if question.id in st.session_state.get("stale_questions", set()):
             st.button("Load their answer", key=key(iid, question.id, "reload"),
                       on_click=reload_question, args=(iid, question.id))  # fmt: skip

@@ -2,7 +2,9 @@
 
 Each format is a function registered in :data:`EXPORTERS` that returns the files to
 write (name -> text); :func:`export` checks everything first and writes only when
-every file was produced, so a failure leaves no half-written export behind. Each
+every file was produced, and then writes the set through
+:func:`workshop.core.fileio.atomic_write_set` (names checked to stay inside the
+folder), so neither a failure nor a kill leaves a half-written export behind. Each
 format lives in its own module of this package and registers itself with
 :func:`exporter` when the package is imported; adding a format is adding a module
 and importing it at the end of this file.
@@ -16,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workshop.core.errors import InputError, WorkshopError
-from workshop.core.fileio import atomic_write_bytes
+from workshop.core.fileio import atomic_write_set
 from workshop.questionnaire import Catalogue
-from workshop.services.exports.context import (
+from workshop.services.exports.context import (  # re-exported: pages and commands import them from here
     attack_index,
+    attack_warning,
     bundle_setting,
     document_context,
     technique_lookup,
@@ -64,12 +67,8 @@ def export(req: ExportRequest, formats: list[str], out_dir: Path) -> list[Path]:
     files: Files = {}
     for fmt in formats:
         files.update(EXPORTERS[fmt](req))
-    written = []
-    for name, content in files.items():
-        path = out_dir / name
-        atomic_write_bytes(path, content.encode("utf-8") if isinstance(content, str) else content)
-        written.append(path)
-    return written
+    data = {name: content.encode("utf-8") if isinstance(content, str) else content for name, content in files.items()}
+    return atomic_write_set(out_dir, data)  # every file of the set, or none: never part of it
 
 
 def everything(req: ExportRequest) -> Files:
@@ -120,6 +119,7 @@ __all__ = [
     "ExportRequest",
     "Files",
     "attack_index",
+    "attack_warning",
     "document_context",
     "everything",
     "export",

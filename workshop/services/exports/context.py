@@ -51,6 +51,17 @@ def attack_index(bundle: str | None = None) -> AttackIndex:
     """The ATT&CK index for exports: the bundle asked for, else the workspace setting, else the
     newest download, else the built-in catalogue. Kept in memory per file and modification time,
     since documents look technique names up on every preview."""
+    return _index_and_warning(bundle)[0]
+
+
+def attack_warning(bundle: str | None = None, store: Store | None = None) -> str | None:
+    """Why the configured ATT&CK bundle is not used (the built-in catalogue stands in), or None."""
+    if bundle is None and store is not None:
+        bundle = bundle_setting(store)
+    return _index_and_warning(bundle)[1]
+
+
+def _index_and_warning(bundle: str | None) -> tuple[AttackIndex, str | None]:
     from workshop.attack import resolve_bundle
 
     path = resolve_bundle(bundle)
@@ -59,8 +70,7 @@ def attack_index(bundle: str | None = None) -> AttackIndex:
 
 
 @functools.lru_cache(maxsize=4)
-def _index_for(path: str | None, _stamp: int | None) -> AttackIndex:
+def _index_for(path: str | None, _stamp: int | None) -> tuple[AttackIndex, str | None]:
     from workshop.attack import load_index_or_builtin
 
-    index, _warning = load_index_or_builtin(path)
-    return index
+    return load_index_or_builtin(path)

@@ -11,6 +11,7 @@ from workshop.services import interview as interviews
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
 from workshop.services.demo import DEMO_SLUG, create_demo
 from workshop.ui import state
+from workshop.ui.text import md
 
 
 def _load_demo() -> None:
@@ -18,7 +19,7 @@ def _load_demo() -> None:
     with st.spinner("Loading the demo application..."):
         app, _ = create_demo(s, state.catalogue())
     state.select_app(app.slug)
-    st.toast(f"Loaded {app.name}", icon=":material/check_circle:")
+    st.toast(f"Loaded {md(app.name)}", icon=":material/check_circle:")
 
 
 def _profile_form(key: str, app: Application | None) -> dict | None:
@@ -60,11 +61,11 @@ def _create(fields: dict) -> None:
     try:
         app = applications.create_application(state.store(), fields)
     except WorkshopError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     state.select_app(app.slug)
     st.session_state["show_new_form"] = False
-    st.toast(f"Created {app.name}", icon=":material/check_circle:")
+    st.toast(f"Created {md(app.name)}", icon=":material/check_circle:")
     st.rerun()
 
 
@@ -147,7 +148,7 @@ def render() -> None:
                 _start_workshop(app)
             if b2.button("Review answers", icon=":material/checklist:"):
                 state.go("review")
-            with st.expander(f"Edit {app.name}'s profile"):
+            with st.expander(f"Edit {md(app.name)}'s profile"):
                 fields = _profile_form(f"edit_{app.slug}", app)
                 if fields:
                     applications.update_application(s, app.slug, fields)

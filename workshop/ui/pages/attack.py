@@ -13,11 +13,13 @@ import streamlit as st
 
 from workshop.attack import load_index_or_builtin, resolve_bundle, suggest_for_application
 from workshop.core.errors import WorkshopError
+from workshop.core.fileio import safe_name
 from workshop.core.render import md_escape
 from workshop.core.workspace import resolve_workspace
 from workshop.services import settings, usecases
 from workshop.services.interview import latest_answer_values
 from workshop.ui import state
+from workshop.ui.text import md
 from workshop.usecases.coverage import matrix, navigator_layer
 from workshop.vocab import DROPPED
 
@@ -46,7 +48,7 @@ def _source_panel() -> None:
                 with st.spinner("Checking the bundle..."):
                     settings.save(ws, {"attack_bundle": path})  # refused unless it loads as ATT&CK
             except WorkshopError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
                 st.rerun()
 
@@ -54,14 +56,14 @@ def _source_panel() -> None:
 def _technique_detail(idx, tid: str, app) -> None:
     d = idx.detail(tid, platforms=list(app.platforms) if app and app.platforms else None)
     if d is None:
-        st.error(f"{tid} is not in this ATT&CK data.")
+        st.error(f"{md(tid)} is not in this ATT&CK data.")
         return
-    st.subheader(f"{d['id']} · {d['name']}")
+    st.subheader(f"{md(d['id'])} · {md(d['name'])}")
     st.caption(
         f"Tactics: {', '.join(d['tactics'])} · platforms: {', '.join(d['platforms'])} · [{d['url']}]({d['url']})"
     )
     if d.get("app_logs"):
-        st.info("What application logs would show: " + d["app_logs"], icon=":material/lightbulb:")
+        st.info("What application logs would show: " + md(d["app_logs"]), icon=":material/lightbulb:")
     if d.get("description"):
         with st.expander("Description (MITRE)"):
             st.markdown(md_escape(d["description"]))
@@ -69,7 +71,7 @@ def _technique_detail(idx, tid: str, app) -> None:
     if strategies:
         st.markdown(f"**Detection strategies** ({len(strategies)})")
         for ds in strategies:
-            with st.expander(f"{ds['id']} · {ds['name']}"):
+            with st.expander(f"{md(ds['id'])} · {md(ds['name'])}"):
                 for an in ds.get("analytics") or []:
                     st.markdown(f"**{an['id']}** · {md_escape(', '.join(an.get('platforms') or []), False)} · "
                                 f"{md_escape(an.get('description', ''), False)}")  # fmt: skip
@@ -92,7 +94,7 @@ def _technique_detail(idx, tid: str, app) -> None:
     mitigations = d.get("mitigations") or []
     if mitigations:
         st.markdown(
-            "**Mitigations**: " + ", ".join(f"{m['id']} {md_escape(m['name'], False)}" for m in mitigations)
+            "**Mitigations**: " + ", ".join(f"{md(m['id'])} {md(m['name'])}" for m in mitigations)
         )
     if app is not None:
         _map_to_use_case(app, d["id"], d["name"])
@@ -106,7 +108,7 @@ def _map_to_use_case(app, tid: str, name: str) -> None:
         return
     with st.form(f"map:{tid}"):
         titles = {u.template_id: u.title for u in ucs}
-        target = st.selectbox(f"Map {tid} to a use case of {app.name}", list(titles), format_func=titles.get,
+        target = st.selectbox(f"Map {md(tid)} to a use case of {md(app.name)}", list(titles), format_func=titles.get,
                               key=f"map_target:{tid}")  # fmt: skip
         reason = st.text_input("Why this technique fits", key=f"map_reason:{tid}")
         go = st.form_submit_button("Map")
@@ -114,9 +116,9 @@ def _map_to_use_case(app, tid: str, name: str) -> None:
         try:
             usecases.map_technique(s, app.slug, target, tid, reason or f"mapped by hand to {name}", who=state.who())
         except WorkshopError as exc:
-            st.error(str(exc))
+            st.error(md(str(exc)))
             return
-        st.success(f"{tid} mapped to {titles[target]}.")
+        st.success(f"{md(tid)} mapped to {md(titles[target])}.")
 
 
 def _matrix_html(columns) -> str:
@@ -153,15 +155,18 @@ def _matrix_html(columns) -> str:
 
 def render() -> None:
     st.title("ATT&CK")
+    head = st.container()  # shown above the data source panel, filled once the index is loaded
+    _source_panel()  # drawn first: if the configured bundle cannot be loaded, this is where to fix it
     idx, warning = index()
     meta = idx.meta
-    st.caption(
-        f"Data: {meta.domain} {meta.version} ({'built-in catalogue' if meta.source == 'builtin' else meta.file}). "
-        "ATT&CK is a guide for these use cases, not a score to maximise."
-    )
-    if warning:
-        st.warning(warning)
-    _source_panel()
+    with head:
+        st.caption(
+            f"Data: {meta.domain} {meta.version} "
+            f"({'built-in catalogue' if meta.source == 'builtin' else md(meta.file)}). "
+            "ATT&CK is a guide for these use cases, not a score to maximise."
+        )
+        if warning:
+            st.warning(md(warning), icon=":material/warning:")
     app = state.selected_app()
     s = state.store()
     tab_search, tab_suggest, tab_matrix = st.tabs(["Search", "Suggestions", "Coverage"])
@@ -172,12 +177,12 @@ def render() -> None:
         if query:
             hits = [h for h in idx.search(query, limit=25) if h.kind in ("technique", "subtechnique")]
             if not hits:
-                st.info(f"No technique matches '{query}'.")
+                st.info(f"No technique matches '{md(query)}'.")
             else:
                 ids = [h.id for h in hits]
                 names = {h.id: h.name for h in hits}
                 choice = st.radio(
-                    "Results", ids, format_func=lambda i: f"{i} · {names[i]}", key="attack_pick"
+                    "Results", ids, format_func=lambda i: f"{md(i)} · {md(names[i])}", key="attack_pick"
                 )
                 _technique_detail(idx, choice, app)
     with tab_suggest:
@@ -187,7 +192,7 @@ def render() -> None:
             answers = latest_answer_values(s, app.slug)
             sugg = suggest_for_application(idx, list(app.platforms), answers, limit=25)
             covered = usecases.covered_techniques(s, app.slug)
-            st.caption(f"From {app.name}'s platforms ({', '.join(app.platforms) or 'none set'}) and answers.")
+            st.caption(f"From {md(app.name)}'s platforms ({md(', '.join(app.platforms) or 'none set')}) and answers.")
             st.dataframe(
                 [{"Technique": x.technique_id, "Name": x.name, "Why": "; ".join(x.reasons),
                   "Covered by a use case": "yes" if x.technique_id in covered else "",
@@ -204,7 +209,7 @@ def render() -> None:
         st.html(_matrix_html(matrix(idx, ucs, with_app)))
         layer = navigator_layer(idx, ucs, name, with_app=with_app)
         st.download_button("Download the Navigator layer", json.dumps(layer, indent=2),
-                           file_name=f"{name.lower().replace(' ', '-')}-navigator.json", mime="application/json",
+                           file_name=f"{safe_name(name.lower(), 'file name')}-navigator.json", mime="application/json",
                            key="dl_layer")  # fmt: skip
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -13,34 +10,23 @@ import streamlit as st
 from workshop import vocab
 from workshop.baseline import inspect_sample
 from workshop.core.errors import WorkshopError
-from workshop.services.baselines import attach_file, claims_for, get_baseline, list_baselines, saved_mapping
+from workshop.core.fileio import upload_file
+from workshop.services.baselines import (
+    attach_file,
+    claims_for,
+    get_baseline,
+    list_baselines,
+    saved_mapping,
+    server_file,
+    server_files_dir,
+)
 from workshop.services.thresholds import apply_proposal, proposals_for
 from workshop.ui import state
+from workshop.ui.text import md
 
 ROLES: tuple[str, ...] = tuple(str(role) for role in vocab.BASELINE_ROLES)
 WEEKDAYS: tuple[str, ...] = tuple(day.capitalize() for day in vocab.WEEKDAYS)
 NONE = "(not in this log)"
-
-
-def _uploaded_path() -> Path | None:
-    """Keep the uploaded file in a temporary file (outside the workspace) while it is mapped."""
-    upload = st.file_uploader(
-        "Log sample (CSV, JSON lines, Parquet, or a web server access log)",
-        type=["csv", "jsonl", "json", "ndjson", "parquet", "log", "txt"],
-        key="bl_upload",
-    )
-    if upload is None:
-        st.session_state.pop("bl_tmp", None)
-        return None
-    ident = (upload.name, upload.size)
-    tmp = st.session_state.get("bl_tmp")
-    if st.session_state.get("bl_tmp_id") != ident or not tmp or not Path(tmp).is_file():
-        suffix = "".join(Path(upload.name).suffixes) or ".log"
-        fd, tmp = tempfile.mkstemp(prefix="workshop-sample-", suffix=suffix)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(upload.getbuffer())
-        st.session_state["bl_tmp"], st.session_state["bl_tmp_id"] = tmp, ident
-    return Path(st.session_state["bl_tmp"])
 
 
 def _add_sample(app) -> None:
@@ -49,17 +35,44 @@ def _add_sample(app) -> None:
         "Only aggregates are stored (counts, percentiles, first-seen values); the raw rows are kept only if you "
         "tick the box. A file that fails to load leaves nothing behind."
     )
-    path = _uploaded_path()
-    server_path = st.text_input("...or the path of a file on this server (for large samples)", key="bl_path")
-    if path is None and server_path:
-        path = Path(server_path).expanduser()
-    if path is None:
-        return
+    upload = st.file_uploader(
+        "Log sample (CSV, JSON lines, Parquet, or a web server access log)",
+        type=["csv", "jsonl", "json", "ndjson", "parquet", "log", "txt"],
+        key="bl_upload",
+    )
+    folder = server_files_dir()
+    server_name = ""
+    if folder is not None:  # off unless the operator opened a folder (SECURITY.md)
+        server_name = st.text_input(f"...or the name of a file in {folder} on this server (for large samples)",
+                                    key="bl_path")  # fmt: skip
+    if upload is not None:
+        # The raw rows live in a temporary file only while this run of the page uses them:
+        # it is deleted when the block ends, whether the attach succeeds, fails or is abandoned.
+        with upload_file(upload.getbuffer(), upload.name) as path:
+            _sample_form(app, path, upload.name, on_server=False)
+    elif server_name:
+        try:
+            path = server_file(server_name)
+        except WorkshopError as exc:
+            st.error(str(exc))
+            return
+        _sample_form(app, path, path.name, on_server=True)
+
+
+def _sample_error(exc: WorkshopError, on_server: bool) -> str:
+    """The message for a sample that failed; for a file on the server, without any of its content."""
+    if not on_server:
+        return str(exc)
+    where = f" ({exc.location})" if getattr(exc, "location", None) else ""
+    return f"This file could not be used as a log sample{where}; check its format on the server."
+
+
+def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
     try:
         with st.spinner("Reading the sample..."):
             insp = inspect_sample(path)
     except WorkshopError as exc:
-        st.error(str(exc))
+        st.error(_sample_error(exc, on_server))
         return
     c1, c2 = st.columns(2)
     log_source = c1.text_input("Which log is this", value="audit", key="bl_source", max_chars=100)
@@ -68,9 +81,9 @@ def _add_sample(app) -> None:
     proposal = dict(insp.proposal.mapping)
     if saved and saved.mapping and all(col in insp.columns for col in saved.mapping.values()):
         proposal = dict(saved.mapping)  # what someone confirmed last time for this log
-        st.caption(f"Using the mapping confirmed for '{log_source}' before; change it if the log changed.")
+        st.caption(f"Using the mapping confirmed for '{md(log_source)}' before; change it if the log changed.")
     st.markdown(
-        f"Detected **{insp.format}** with {len(insp.columns)} columns. Confirm which column plays each role:"
+        f"Detected **{md(insp.format)}** with {len(insp.columns)} columns. Confirm which column plays each role:"
     )
     columns = [NONE, *insp.columns]
     mapping: dict[str, str] = {}
@@ -88,20 +101,14 @@ def _add_sample(app) -> None:
             try:
                 st.write("Reading and checking every row")
                 done = attach_file(state.store(), app.slug, path, log_source=log_source, mapping=mapping,
-                                   keep_sample=keep, who=state.who(),
-                                   file_name=getattr(st.session_state.get("bl_upload"), "name", None))  # fmt: skip
+                                   keep_sample=keep, who=state.who(), file_name=file_name)  # fmt: skip
             except WorkshopError as exc:
                 status.update(label="The sample could not be used", state="error")
-                st.error(str(exc))
+                st.error(_sample_error(exc, on_server))
                 return
             status.update(
-                label=f"Attached {done.baseline.log_source} v{done.baseline.version}", state="complete"
+                label=f"Attached {md(done.baseline.log_source)} v{done.baseline.version}", state="complete"
             )
-        tmp = st.session_state.pop("bl_tmp", None)
-        st.session_state.pop("bl_tmp_id", None)
-        if tmp:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
         st.session_state["bl_version"] = done.baseline.version
         st.rerun()
 
@@ -152,8 +159,8 @@ def _thresholds(app, baseline) -> None:
         return
     for item in items:
         head = f"{item.title} · {item.parameter} = {item.current} ({item.current_source})"
-        with st.expander(head):
-            st.caption(f"{item.description} · from {item.figure}")
+        with st.expander(md(head)):
+            st.caption(f"{md(item.description)} · from {md(item.figure)}")
             if item.note:
                 st.info(item.note)
             if not item.proposals:
@@ -171,7 +178,7 @@ def _thresholds(app, baseline) -> None:
                         apply_proposal(state.store(), app.slug, item.use_case, item.parameter, p.method, baseline,
                                        who=state.who())  # fmt: skip
                     except WorkshopError as exc:
-                        st.error(str(exc))
+                        st.error(md(str(exc)))
                         return
                     st.session_state["bl_message"] = f"{item.title}: {item.parameter} set from {p.method}."
                     st.rerun()
@@ -181,7 +188,7 @@ def render() -> None:
     app = state.require_app()
     if app is None:
         return
-    st.title(f"Baselines · {app.name}")
+    st.title(f"Baselines · {md(app.name)}")
     msg = st.session_state.pop("bl_message", None)
     if msg:
         st.success(msg)
@@ -203,7 +210,7 @@ def render() -> None:
     m3.metric("Days", p.get("days_covered", ""))
     m4.metric("Outside business hours", f"{(p.get('out_of_hours_share') or 0):.1%}")
     st.caption(
-        f"{baseline.first} to {baseline.last} · counted in {p.get('timezone')} · entity: {p.get('entity_role')}"
+        f"{md(baseline.first)} to {md(baseline.last)} · counted in {md(p.get('timezone'))} · entity: {md(p.get('entity_role'))}"
     )
     tab_normal, tab_claims, tab_thresholds = st.tabs(
         ["What normal looks like", "Claims against reality", "Thresholds"]

@@ -9,6 +9,7 @@ from workshop.core.workspace import resolve_workspace
 from workshop.services import settings
 from workshop.services.exports import EXPORTERS, ExportRequest, everything
 from workshop.ui import state
+from workshop.ui.text import md
 
 LABELS = {
     "markdown": "Use-case document and analyst brief (Markdown)",
@@ -36,10 +37,10 @@ def _pipelines(app) -> None:
     """Edit how the application's field names map to each SIEM's (pySigma processing pipelines)."""
     from workshop.rules.convert import SIEMS, pipeline_for, reset_pipeline, save_pipeline
 
-    with st.expander(f"Field mappings for {app.name} (processing pipelines)", icon=":material/tune:"):
+    with st.expander(f"Field mappings for {md(app.name)} (processing pipelines)", icon=":material/tune:"):
         st.caption(
             "Each SIEM names fields its own way (ECS in Elastic, table columns in Sentinel). The pipeline maps "
-            f"{app.name}'s field names to them; it is saved for this application and SIEM."
+            f"{md(app.name)}'s field names to them; it is saved for this application and SIEM."
         )
         msg = st.session_state.pop("pl_message", None)
         if msg:
@@ -50,14 +51,14 @@ def _pipelines(app) -> None:
         s = state.store()
         current = pipeline_for(s, app.slug, siem)
         st.caption(f"{'Saved' if current.source == 'saved' else 'Default'} pipeline" +
-                   (f", last changed by {current.updated_by or 'someone'} at {current.updated_at}" if current.updated_at else ""))  # fmt: skip
+                   (f", last changed by {md(current.updated_by or 'someone')} at {current.updated_at}" if current.updated_at else ""))  # fmt: skip
         text = st.text_area("Pipeline (YAML)", value=current.text, height=260, key=f"pl_text:{siem}")
         c1, c2 = st.columns(2)
         if c1.button("Save pipeline", key=f"pl_save:{siem}", type="primary"):
             try:
                 save_pipeline(s, app.slug, siem, text, who=state.who())
             except WorkshopError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
                 st.session_state.pop("ex_files", None)
                 st.session_state["pl_message"] = f"{siem} pipeline saved; conversions now use it."
@@ -75,7 +76,7 @@ def render() -> None:
         _pipelines(app)
     scopes = (["application"] if app else []) + ["portfolio"]
     scope = st.radio("What to export", scopes, horizontal=True, key="ex_scope",
-                     format_func=lambda s: f"{app.name}" if s == "application" and app else "Every application")  # fmt: skip
+                     format_func=lambda s: md(app.name) if s == "application" and app else "Every application")  # fmt: skip
     slug = app.slug if scope == "application" and app else None
     formats = st.multiselect("Formats", [f for f in LABELS if f in EXPORTERS], default=["markdown", "sigma", "splunk"],
                              format_func=LABELS.get, key="ex_formats")  # fmt: skip
@@ -99,7 +100,7 @@ def render() -> None:
         st.caption("Choose the formats, then prepare the files to preview and download them.")
         return
     for fmt, why in (st.session_state.get("ex_problems") or {}).items():
-        st.error(f"{LABELS.get(fmt, fmt)}: {why}")
+        st.error(f"{LABELS.get(fmt, fmt)}: {md(why)}")
     names = sorted(files)
     name = st.selectbox("Preview", names, key="ex_preview")
     content = files[name]

@@ -11,6 +11,7 @@ from workshop.services import settings
 from workshop.services.portfolio import portfolio, reviews_by_month, uncovered_ideas
 from workshop.services.usecases import list_use_cases
 from workshop.ui import state
+from workshop.ui.text import md
 from workshop.vocab import ADOPTED, DROPPED, PRIORITIES, STATUSES, Status
 
 
@@ -86,7 +87,7 @@ def render() -> None:
     if flagged:
         st.warning(
             "Use cases whose triggering answers changed at the last re-review: "
-            + "; ".join(f"{r.name}: {', '.join(r.flagged_use_cases)}" for r in flagged)
+            + "; ".join(f"{md(r.name)}: {md(', '.join(r.flagged_use_cases))}" for r in flagged)
         )
 
     c1, c2 = st.columns(2)

@@ -17,6 +17,7 @@ from workshop.questionnaire import format_value
 from workshop.services import interview as interviews
 from workshop.services.portfolio import flagged_use_cases
 from workshop.ui import state
+from workshop.ui.text import md
 
 
 def render() -> None:
@@ -25,7 +26,7 @@ def render() -> None:
         return
     s = state.store()
     interview = interviews.latest_interview(s, app.slug)
-    st.title(f"Review · {app.name}")
+    st.title(f"Review · {md(app.name)}")
     if interview is None:
         st.info("No interview yet.")
         state.link("workshop", "Start the workshop", ":material/forum:")
@@ -70,7 +71,7 @@ def render() -> None:
         if not missing:
             st.success("Every required question has an answer (or is marked unknown).")
         for m in missing:
-            st.markdown(f"- **{q.section(m.section).title}** · {m.prompt}")
+            st.markdown(f"- **{md(q.section(m.section).title)}** · {md(m.prompt)}")
     with tab_follow:
         if not items:
             st.info("Nothing marked for follow-up.")

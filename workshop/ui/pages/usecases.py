@@ -7,9 +7,10 @@ import streamlit as st
 from workshop.core.errors import WorkshopError
 from workshop.interview.model import Application
 from workshop.services import usecases as service
-from workshop.services.exports import document_context
+from workshop.services.exports import attack_warning, document_context
 from workshop.services.usecases import generate_for_application, load_templates
 from workshop.ui import state
+from workshop.ui.text import md
 from workshop.usecases.documents import analyst_brief, application_document, to_html, use_case_markdown
 from workshop.usecases.model import UseCase
 from workshop.vocab import DROPPED, PRIORITIES, STATUSES, Status
@@ -134,7 +135,7 @@ def _edit_form(app: Application, uc: UseCase) -> None:
     try:
         _save_edits(app, uc, title, priority, objective, abstract, lists, notes, params, reason)
     except WorkshopError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
 
 
 def _save_edits(app, uc, title, priority, objective, abstract, lists, notes, params, reason) -> None:
@@ -195,7 +196,7 @@ def _param_value(ptype: str, text: str) -> object:
 
 def _detail(app: Application, uc: UseCase) -> None:
     eff = uc.effective()
-    st.subheader(uc.title)
+    st.subheader(md(uc.title))
     c1, c2, c3 = st.columns([2, 2, 3])
     c1.markdown(f"Status **{uc.status}** · priority **{uc.priority}**")
     reason = c3.text_input(
@@ -217,7 +218,7 @@ def _detail(app: Application, uc: UseCase) -> None:
         )
         for name, c in uc.conflicts.items():
             k1, k2, k3 = st.columns([3, 1, 1])
-            k1.caption(f"{name}: yours {c.get('yours')!r}; generated now {c.get('generated_now')!r}")
+            k1.caption(f"{md(name)}: yours {md(repr(c.get('yours')))}; generated now {md(repr(c.get('generated_now')))}")
             if k2.button("Keep mine", key=f"keep:{uc.template_id}:{name}"):
                 service.resolve_conflict(state.store(), app.slug, uc.template_id, name, "mine", who=state.who())
                 st.rerun()
@@ -235,12 +236,12 @@ def _detail(app: Application, uc: UseCase) -> None:
     )
     ctx = document_context(state.store(), app.slug, state.catalogue())
     with tab_doc:
-        md = use_case_markdown(uc, ctx, level=3)
-        st.markdown(md)
+        doc_md = use_case_markdown(uc, ctx, level=3)
+        st.markdown(doc_md)
         d1, d2 = st.columns(2)
-        d1.download_button("Markdown", md, file_name=f"{app.slug}-{uc.template_id}.md", mime="text/markdown",
+        d1.download_button("Markdown", doc_md, file_name=f"{app.slug}-{uc.template_id}.md", mime="text/markdown",
                            key=f"dlmd:{uc.template_id}")  # fmt: skip
-        d2.download_button("HTML", to_html(md, uc.title), file_name=f"{app.slug}-{uc.template_id}.html",
+        d2.download_button("HTML", to_html(doc_md, uc.title), file_name=f"{app.slug}-{uc.template_id}.html",
                            mime="text/html", key=f"dlhtml:{uc.template_id}")  # fmt: skip
     with tab_rule:
         _rule_tab(app, uc)
@@ -253,7 +254,7 @@ def _detail(app: Application, uc: UseCase) -> None:
             st.markdown("This use case applies to every application.")
         missing = eff.missing_answers
         if missing:
-            st.warning("Answers it needs and did not get (defaults were used): " + ", ".join(missing))
+            st.warning("Answers it needs and did not get (defaults were used): " + md(", ".join(missing)))
         params = [
             {"Parameter": k, "Value": p.shown(), "Source": p.source, "How": p.detail}
             for k, p in uc.parameters.items()
@@ -300,7 +301,7 @@ def _rule_tab(app: Application, uc: UseCase) -> None:
         (st.success if fires else st.error)(text + ".")
         for ev in result.get("evasion_results") or []:
             st.caption(
-                f"Way round tested: {ev.get('description')} - {'caught' if ev.get('caught') else 'missed'}"
+                f"Way round tested: {md(ev.get('description'))} - {'caught' if ev.get('caught') else 'missed'}"
             )
     else:
         st.caption("No local test result yet.")
@@ -309,7 +310,7 @@ def _rule_tab(app: Application, uc: UseCase) -> None:
             try:
                 report = run_tests(s, app.slug, who=state.who())
             except WorkshopError as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
                 return
         st.session_state["uc_message"] = ("success" if report.ok else "warning",
                                           "Rule tests done." if report.ok else "Some rules do not fire on their own "
@@ -319,7 +320,7 @@ def _rule_tab(app: Application, uc: UseCase) -> None:
         ctx = rule_context(s, app.slug)
         rs = build_rule_set(uc, ctx)
     except WorkshopError as exc:
-        st.error(str(exc))
+        st.error(md(str(exc)))
         return
     st.code(rs.yaml(), language="yaml")
     siem = st.segmented_control("Convert to", list(SIEMS), default="splunk", key=f"siem:{uc.template_id}")
@@ -328,15 +329,18 @@ def _rule_tab(app: Application, uc: UseCase) -> None:
         for c in converted:
             st.code(c.query or "(no query: see the notes)", language=None)
             for note in c.notes:
-                st.caption(note)
+                st.caption(md(note))
 
 
 def render() -> None:
     app = state.require_app()
     if app is None:
         return
-    st.title(f"Use cases · {app.name}")
+    st.title(f"Use cases · {md(app.name)}")
     s = state.store()
+    bundle_problem = attack_warning(store=s)
+    if bundle_problem:  # the configured bundle failed: technique names come from the built-in catalogue
+        st.warning(md(bundle_problem) + " Change the bundle on the ATT&CK page.", icon=":material/warning:")
     cat = templates()
     if cat.errors:
         with st.expander(

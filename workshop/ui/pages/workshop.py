@@ -13,11 +13,12 @@ from workshop.questionnaire import Questionnaire
 from workshop.services import interview as interviews
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
 from workshop.ui import state, widgets
+from workshop.ui.text import md
 
 
 def _start_form(app: Application) -> None:
     cat = state.catalogue()
-    st.title(app.name)
+    st.title(md(app.name))
     st.subheader("Start the workshop")
     if not cat.questionnaires:
         st.error("No usable questionnaire was found; fix the files listed below.")
@@ -76,15 +77,15 @@ def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
 
 
 def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> None:
-    st.title(app.name)
-    meta = f"{q.title} v{q.version} · {interview.held_on}"
+    st.title(md(app.name))
+    meta = f"{md(q.title)} v{q.version} · {interview.held_on}"
     if interview.facilitator:
-        meta += f" · facilitated by {interview.facilitator}"
+        meta += f" · facilitated by {md(interview.facilitator)}"
     st.caption(meta)
     c1, c2 = st.columns([4, 1])
     c1.progress(prog.ratio, text=f"{prog.answered} of {prog.shown} questions answered")
     saved = st.session_state.get("saved_at")
-    if saved:
+    if saved and not st.session_state.get("save_error"):
         c2.markdown(f'<div class="uw-saved">✓ All changes saved · {saved}</div>', unsafe_allow_html=True)
     else:
         c2.caption("Answers save as you type.")
