@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from e2e_support import AppServer, browser_page, wait_for_app
 
+from tests.support.e2e import AppServer, browser_page, wait_for_app
 from workshop.interview.model import Application
 from workshop.store import Store
 

@@ -23,7 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from e2e_support import ARTIFACTS, browser_page, free_port, wait_for_app
+
+from tests.support.e2e import ARTIFACTS, browser_page, free_port, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
