@@ -220,7 +220,7 @@ def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path) -> None:
 
 
 def test_pipeline_editor_saves_checks_and_resets(demo: Path) -> None:
-    from workshop.rules.convert import pipeline_for
+    from workshop.services.rules import pipeline_for
 
     at = open_page("workshop/ui/pages/export.py")
     at.segmented_control(key="pl_siem").set_value("kql").run()

@@ -17,10 +17,8 @@ from workshop.rules.convert import (
     default_pipeline_text,
     export_text,
     parse_pipeline,
-    pipeline_for,
-    reset_pipeline,
-    save_pipeline,
 )
+from workshop.services.rules import pipeline_for, reset_pipeline, save_pipeline
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 import workshop.services.exports.rules  # noqa: F401  (registers the rule export formats)
-from workshop.rules.stix import stix_bundle, validate_bundle
+from workshop.rules.stix import validate_bundle
 from workshop.services.catalogues import load_questionnaires
 from workshop.services.exports import EXPORTERS, ExportRequest, export
+from workshop.services.rules import stix_bundle
 
 SLUG = "payroll-portal"
 
@@ -119,14 +120,14 @@ def test_export_formats(store, tmp_path: Path) -> None:
 
 
 def test_documents_show_tested_evasions(store) -> None:
-    from workshop.rules.testing import latest_rule_tests, run_tests
     from workshop.services.exports import document_context
+    from workshop.services.rules import latest_rule_tests, run_tests
     from workshop.usecases.documents import use_case_markdown
 
     run_tests(store, SLUG, who="doc")
     results = latest_rule_tests(store, SLUG)
     uc = store.get_use_case(SLUG, "brute-force-login")
-    uc.generated["evasion_results"] = results["brute-force-login"]["evasion_results"]
+    uc.generated["evasion_results"] = [e.to_dict() for e in results["brute-force-login"].evasion_results]
     text = use_case_markdown(
         uc, document_context(store, SLUG, load_questionnaires(store.workspace), "builtin")
     )

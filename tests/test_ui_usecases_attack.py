@@ -159,7 +159,7 @@ def test_attack_page_without_application(workspace: Path) -> None:
 
 
 def test_rule_test_results_show_beside_each_use_case(demo: Path) -> None:
-    from workshop.rules.testing import run_tests
+    from workshop.services.rules import run_tests
 
     with Store.open(demo) as s:
         run_tests(s, "payroll-portal")

@@ -27,14 +27,7 @@ from typing import Any
 import yaml
 
 from workshop.core.errors import InputError, LoadError, Location
-from workshop.rules.sigma import (
-    DEFAULT_STATUSES,
-    RuleContext,
-    RuleSet,
-    TimeWindow,
-    build_rule_sets,
-    rule_context,
-)
+from workshop.rules.sigma import RuleContext, RuleSet, TimeWindow
 from workshop.usecases.events import ROLES, vocabulary
 
 SIEMS: dict[str, str] = {
@@ -301,36 +294,6 @@ def default_pipeline_text(ctx: RuleContext, siem: str) -> str:
     )
     body = yaml.safe_dump(default_pipeline(ctx, siem), sort_keys=False, allow_unicode=True, width=4096)
     return "".join(f"# {line}\n" for line in header) + body
-
-
-def pipeline_for(store: Any, slug: str, siem: str, ctx: RuleContext | None = None) -> Pipeline:
-    """The saved pipeline of this application and SIEM, else the default one."""
-    check_siem(siem)
-    saved = store.get_rule_pipeline(slug, siem)
-    if saved is not None:
-        p = parse_pipeline(saved["text"], siem, f"saved pipeline {slug}/{siem}")
-        p.source, p.updated_at, p.updated_by = "saved", saved["updated_at"], saved["updated_by"]
-        return p
-    ctx = ctx or rule_context(store, slug)
-    text = default_pipeline_text(ctx, siem)
-    p = parse_pipeline(text, siem, f"default pipeline {slug}/{siem}")
-    p.source = "default"
-    return p
-
-
-def save_pipeline(
-    store: Any, slug: str, siem: str, text: str, who: str = "", where: str = "<pipeline>"
-) -> Pipeline:
-    """Check a pipeline and save it for this application and SIEM (refused if it does not load)."""
-    p = parse_pipeline(text, siem, where)
-    store.save_rule_pipeline(slug, siem, p.text, who)
-    return pipeline_for(store, slug, siem)
-
-
-def reset_pipeline(store: Any, slug: str, siem: str) -> bool:
-    """Forget the saved pipeline so the default applies again; True if one was saved."""
-    check_siem(siem)
-    return store.delete_rule_pipeline(slug, siem)
 
 
 # --------------------------------------------------------------------------- results
@@ -912,22 +875,6 @@ def _lucene(rs: RuleSet, p: Pipeline, out: ConvertedRule, parts, main: str, tf: 
             f"NOT IN THE QUERY: first seen ({agg.text()}). Use this query in an Elastic new_terms rule: "
             f"new_terms_fields {[*g, fld]}, history_window_start now-{agg.lookback}."
         )
-
-
-def convert_application(
-    store: Any,
-    slug: str,
-    siem: str,
-    statuses: Iterable[str] | None = DEFAULT_STATUSES,
-    rule_sets: list[RuleSet] | None = None,
-    ctx: RuleContext | None = None,
-) -> list[ConvertedRule]:
-    """Every use case of the application in one SIEM's language."""
-    check_siem(siem)
-    ctx = ctx or rule_context(store, slug)
-    sets = rule_sets if rule_sets is not None else build_rule_sets(store, slug, statuses, ctx=ctx)
-    pipeline = pipeline_for(store, slug, siem, ctx)
-    return [convert_rule_set(rs, siem, pipeline) for rs in sets]
 
 
 # --------------------------------------------------------------------------- export text

@@ -41,7 +41,7 @@ import yaml
 from workshop import __version__
 from workshop.core.errors import LoadError, Location
 from workshop.core.workspace import PROJECT_ROOT
-from workshop.interview.model import AnswerSet, Application
+from workshop.interview.model import Application
 from workshop.usecases.events import EVENTS, EventName, LogVocabulary, vocabulary
 from workshop.usecases.model import UseCase
 
@@ -462,22 +462,6 @@ class RuleContext:
     @property
     def slug(self) -> str:
         return self.app.slug
-
-
-def rule_context(store: Any, slug: str, bundle: str | None = None) -> RuleContext:
-    """The context for one application from the store (answers of the latest interview)."""
-    from workshop.services.exports import _bundle_setting, attack_index
-
-    app = store.get_application(slug)
-    interview = store.latest_interview(slug)
-    values = AnswerSet(store.answers(interview.id)).values if interview else {}
-    index = attack_index(bundle or _bundle_setting(store))
-
-    def tactics(tid: str) -> list[str] | None:
-        t = index.technique(tid)
-        return list(t.tactics) if t is not None else None
-
-    return RuleContext(app, values, tactics, interview.held_on if interview else "")
 
 
 def vocabulary_of(uc: UseCase, ctx: RuleContext) -> LogVocabulary:
@@ -1025,18 +1009,6 @@ class _Builder:
 def build_rule_set(uc: UseCase, ctx: RuleContext) -> RuleSet:
     """The Sigma rules of one use case (pure: same use case and context, same rules)."""
     return _Builder(uc, ctx).build()
-
-
-def build_rule_sets(
-    store: Any,
-    slug: str,
-    statuses: Iterable[str] | None = DEFAULT_STATUSES,
-    bundle: str | None = None,
-    ctx: RuleContext | None = None,
-) -> list[RuleSet]:
-    """Rules for the application's use cases in these statuses (None: every status)."""
-    ctx = ctx or rule_context(store, slug, bundle)
-    return [build_rule_set(uc, ctx) for uc in store.list_use_cases(slug, statuses) if uc.applies]
 
 
 # --------------------------------------------------------------------------- validation

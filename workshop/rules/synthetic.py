@@ -79,6 +79,10 @@ class NotGenerated:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "description": self.description, "reason": self.reason}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NotGenerated:
+        return cls(*(str(data.get(k) or "") for k in ("id", "kind", "description", "reason")))
+
 
 @dataclass
 class _Ctx:

@@ -22,7 +22,7 @@ import csv
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,13 +30,10 @@ from typing import Any
 from workshop.core.errors import InputError, LoadError, Location
 from workshop.interview.model import utcnow
 from workshop.rules.sigma import (
-    DEFAULT_STATUSES,
     RuleContext,
     RuleSet,
     build_rule_set,
     duration_seconds,
-    load_rule_files,
-    rule_context,
     sigma_literal,
     vocabulary_of,
     with_documents,
@@ -61,6 +58,14 @@ class CaseResult:
     @property
     def caught(self) -> bool:
         return self.alerts > 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseResult:
+        alerts = data.get("alerts")
+        if not isinstance(alerts, int):
+            alerts = 1 if data.get("caught") else 0
+        return cls(str(data.get("id") or ""), str(data.get("kind") or ""), str(data.get("description") or ""),
+                   alerts, data.get("kind") == "true_positive")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,8 +95,50 @@ class RuleTestResult:
     evasions_not_tested: list[NotGenerated] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str = ""
+    # Where a recorded result came from (set when read back from the workspace).
+    ran_at: str = ""
+    who: str = ""
+    sample: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuleTestResult:
+        """A recorded result (as :meth:`to_dict` wrote it, plus ``ran_at``, ``who``, ``sample``)."""
+
+        def number(key: str) -> Any:
+            v = data.get(key)
+            return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+        rule = data.get("rule") if isinstance(data.get("rule"), Mapping) else {}
+        return cls(
+            use_case=str(data.get("use_case") or ""),
+            rule_id=str(data.get("rule_id") or rule.get("id") or ""),
+            title=str(rule.get("title") or ""),
+            logic=str(data.get("logic") or ""),
+            fires_on_true_positive=bool(data.get("fires_on_true_positive")),
+            true_positive_alerts=int(number("true_positive_alerts") or 0),
+            true_positive_events=int(number("true_positive_events") or 0),
+            alerts_on_sample=number("alerts_on_sample"),
+            alerts_per_day=number("alerts_per_day"),
+            sample_days=number("sample_days"),
+            evasion_results=[CaseResult.from_dict(e) for e in data.get("evasion_results") or []
+                             if isinstance(e, Mapping)],
+            evasions_not_tested=[NotGenerated.from_dict(e) for e in data.get("evasions_not_tested") or []
+                                 if isinstance(e, Mapping)],
+            notes=[str(n) for n in data.get("notes") or []],
+            error=str(data.get("error") or ""),
+            ran_at=str(data.get("ran_at") or ""),
+            who=str(data.get("who") or ""),
+            sample=str(data.get("sample") or ""),
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
+        out = self._result_dict()
+        for key in ("ran_at", "who", "sample"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
+
+    def _result_dict(self) -> dict[str, Any]:
         return {
             "rule": {"id": self.rule_id, "title": self.title},
             "rule_id": self.rule_id,
@@ -556,36 +603,21 @@ def _read_plain(p: Path, ts_field: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- the application
 
 
-def kept_sample(store: Any, slug: str) -> str | None:
-    """The newest log sample kept in the workspace for this application (None when none was kept)."""
-    for b in getattr(store, "list_baselines", lambda _slug: [])(slug):
-        if b.sample_path and Path(b.sample_path).is_file():
-            return b.sample_path
-    return None
-
-
-def run_tests(
-    store: Any,
-    slug: str,
+def test_use_cases(
+    ucs: list[UseCase],
+    ctx: RuleContext,
     log: str | Path | None = None,
-    rules_dir: str | Path | None = None,
-    statuses: Iterable[str] | None = DEFAULT_STATUSES,
-    who: str = "",
-    save: bool = True,
-    ctx: RuleContext | None = None,
+    edited: dict[str, list[dict[str, Any]]] | None = None,
 ) -> TestReport:
-    """Test every rule of the application; record the results (``save``) for documents."""
-    ctx = ctx or rule_context(store, slug)
-    ucs = [uc for uc in store.list_use_cases(slug, statuses) if uc.applies]
-    edited = load_rule_files(rules_dir) if rules_dir else {}
+    """Test the rules of these use cases (``edited``: Sigma documents from files, by use-case
+    id, that run instead of the built rules) on synthetic events and the log sample."""
+    edited = edited or {}
     unknown = sorted(set(edited) - {uc.template_id for uc in ucs})
     if unknown:
         raise InputError(f"rule files for use cases not tested here: {', '.join(unknown)}")
     built = {uc.template_id: build_rule_set(uc, ctx) for uc in ucs}
     sample = None
     summary = None
-    if log is None:
-        log = kept_sample(store, slug)
     if log is not None:
         fields: dict[str, str] = {}
         for rs in built.values():
@@ -601,16 +633,7 @@ def run_tests(
     finally:
         if sample is not None:
             sample.close()
-    report = TestReport(slug, results, summary, utcnow().isoformat())
-    if save and results:
-        store.save_rule_tests(
-            slug, [r.to_dict() for r in results], who=who, sample=(summary or {}).get("file", "")
-        )
-    return report
+    return TestReport(ctx.slug, results, summary, utcnow().isoformat())
 
 
-def latest_rule_tests(store: Any, slug: str) -> dict[str, dict[str, Any]]:
-    """The latest recorded test per use case (template id -> result as in
-    :meth:`RuleTestResult.to_dict`, plus ``ran_at``, ``who`` and ``sample``). Its
-    ``evasion_results`` is what the use-case document's Blind Spots section reads."""
-    return store.rule_test_results(slug)
+test_use_cases.__test__ = False  # a library function, not a pytest test

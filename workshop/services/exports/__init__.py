@@ -7,7 +7,6 @@ every file was produced, so a failure leaves no half-written export behind.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from workshop.core.errors import InputError, WorkshopError
 from workshop.core.fileio import atomic_write_bytes
 from workshop.interview.model import AnswerSet
 from workshop.questionnaire import Catalogue
+from workshop.services.attack_data import attack_index, bundle_setting
 from workshop.store import Store
 from workshop.usecases.documents import DocumentContext, analyst_brief, application_document, to_html
 
@@ -47,19 +47,11 @@ def document_context(
     interview = store.latest_interview(slug)
     values = AnswerSet(store.answers(interview.id)).values if interview else {}
     q = questionnaires.questionnaires.get(interview.questionnaire_id) if interview else None
-    lookup, version = technique_lookup(bundle or _bundle_setting(store))
-    from workshop.rules.testing import latest_rule_tests
+    lookup, version = technique_lookup(bundle or bundle_setting(store))
+    from workshop.services.rules import latest_rule_tests
 
     return DocumentContext(app, interview, q, values, attack_version=version, lookup=lookup,
                            rule_tests=latest_rule_tests(store, slug))  # fmt: skip
-
-
-def _bundle_setting(store: Store) -> str | None:
-    if store.workspace is None:
-        return None
-    from workshop.services import settings
-
-    return settings.load(store.workspace).get("attack_bundle") or None
 
 
 def technique_lookup(bundle: str | None = None):
@@ -75,7 +67,8 @@ def technique_lookup(bundle: str | None = None):
     return lookup, label
 
 
-def _slugs(req: ExportRequest) -> list[str]:
+def request_slugs(req: ExportRequest) -> list[str]:
+    """The applications an export covers: the one asked for (checked to exist), else all."""
     if req.slug is not None:
         req.store.get_application(req.slug)
         return [req.slug]
@@ -85,7 +78,7 @@ def _slugs(req: ExportRequest) -> list[str]:
 @exporter("markdown")
 def markdown_files(req: ExportRequest) -> Files:
     files: Files = {}
-    for slug in _slugs(req):
+    for slug in request_slugs(req):
         ctx = document_context(req.store, slug, req.questionnaires, req.attack_bundle)
         ucs = req.store.list_use_cases(slug)
         files[f"{slug}-use-cases.md"] = application_document(ucs, ctx)
@@ -103,32 +96,13 @@ def html_files(req: ExportRequest) -> Files:
     return out
 
 
-def attack_index(bundle: str | None = None):
-    """The ATT&CK index for exports: the bundle asked for, else the workspace setting, else the
-    newest download, else the built-in catalogue. Kept in memory per file and modification time,
-    since documents look technique names up on every preview."""
-    from workshop.attack import resolve_bundle
-
-    path = resolve_bundle(bundle)
-    stamp = path.stat().st_mtime_ns if path is not None and path.exists() else None
-    return _index_for(str(path) if path is not None else None, stamp)
-
-
-@functools.lru_cache(maxsize=4)
-def _index_for(path: str | None, _stamp: int | None):
-    from workshop.attack import load_index_or_builtin
-
-    index, _warning = load_index_or_builtin(path)
-    return index
-
-
 @exporter("navigator")
 def navigator_files(req: ExportRequest) -> Files:
     import json
 
     from workshop.usecases.coverage import navigator_layer
 
-    index = attack_index(req.attack_bundle or _bundle_setting(req.store))
+    index = attack_index(req.attack_bundle or bundle_setting(req.store))
     if req.slug is not None:
         app = req.store.get_application(req.slug)
         layer = navigator_layer(index, req.store.list_use_cases(req.slug), f"{app.name} use cases",
@@ -163,7 +137,7 @@ def backlog_csv(req: ExportRequest) -> Files:
     from workshop.core.csvsafe import to_csv
 
     rows = []
-    for slug in _slugs(req):
+    for slug in request_slugs(req):
         app = req.store.get_application(slug)
         for uc in req.store.list_use_cases(slug):
             rows.append([uc.template_id, uc.title, app.name, slug, uc.priority, uc.status, uc.get("owner") or app.owner,
@@ -203,7 +177,7 @@ def everything(req: ExportRequest) -> Files:
             files.update(fn(req))
         except WorkshopError as exc:  # one format failing must not hide the others; the manifest says why
             problems[fmt] = str(exc)
-    index = attack_index(req.attack_bundle or _bundle_setting(req.store))
+    index = attack_index(req.attack_bundle or bundle_setting(req.store))
     manifest = {
         "tool": "use-case-workshop",
         "tool_version": __version__,
