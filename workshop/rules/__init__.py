@@ -27,12 +27,12 @@ _EXPORTS = {
     "ValidationReport": "sigma",
     "build_rule_set": "sigma",
     "validate_rule_sets": "sigma",
-    "SIEMS": "convert",
+    "SIEMS": "pipelines",
     "ConvertedRule": "convert",
-    "Pipeline": "convert",
+    "Pipeline": "pipelines",
     "convert_rule_set": "convert",
-    "default_pipeline_text": "convert",
-    "parse_pipeline": "convert",
+    "default_pipeline_text": "pipelines",
+    "parse_pipeline": "pipelines",
     "RuleTestResult": "testing",
     "TestReport": "testing",
     "test_rule_set": "testing",
@@ -61,14 +61,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from workshop.rules.convert import (
-        SIEMS,
-        ConvertedRule,
-        Pipeline,
-        convert_rule_set,
-        default_pipeline_text,
-        parse_pipeline,
-    )
+    from workshop.rules.convert import ConvertedRule, convert_rule_set
+    from workshop.rules.pipelines import SIEMS, Pipeline, default_pipeline_text, parse_pipeline
     from workshop.rules.sigma import (
         RuleContext,
         RuleSet,

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from workshop.vocab import ADOPTED, STATUSES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from workshop.rules.convert import ConvertedRule, Pipeline
+    from workshop.rules.convert import ConvertedRule
+    from workshop.rules.pipelines import Pipeline
     from workshop.rules.sigma import RuleContext, RuleSet
     from workshop.rules.testing import RuleTestResult, TestReport
     from workshop.store import Store
@@ -68,7 +69,7 @@ def build_rule_sets(
 
 def pipeline_for(store: Store, slug: str, siem: str, ctx: RuleContext | None = None) -> Pipeline:
     """The saved pipeline of this application and SIEM, else the default one."""
-    from workshop.rules.convert import check_siem, default_pipeline_text, parse_pipeline
+    from workshop.rules.pipelines import check_siem, default_pipeline_text, parse_pipeline
 
     check_siem(siem)
     saved = store.get_rule_pipeline(slug, siem)
@@ -86,7 +87,7 @@ def save_pipeline(
     store: Store, slug: str, siem: str, text: str, who: str = "", where: str = "<pipeline>"
 ) -> Pipeline:
     """Check a pipeline and save it for this application and SIEM (refused if it does not load)."""
-    from workshop.rules.convert import parse_pipeline
+    from workshop.rules.pipelines import parse_pipeline
 
     p = parse_pipeline(text, siem, where)
     store.save_rule_pipeline(slug, siem, p.text, who)
@@ -95,7 +96,7 @@ def save_pipeline(
 
 def reset_pipeline(store: Store, slug: str, siem: str) -> bool:
     """Forget the saved pipeline so the default applies again; True if one was saved."""
-    from workshop.rules.convert import check_siem
+    from workshop.rules.pipelines import check_siem
 
     check_siem(siem)
     return store.delete_rule_pipeline(slug, siem)
@@ -113,7 +114,8 @@ def convert_application(
     ctx: RuleContext | None = None,
 ) -> list[ConvertedRule]:
     """Every use case of the application in one SIEM's language."""
-    from workshop.rules.convert import check_siem, convert_rule_set
+    from workshop.rules.convert import convert_rule_set
+    from workshop.rules.pipelines import check_siem
 
     check_siem(siem)
     ctx = ctx or rule_context(store, slug)

@@ -34,7 +34,7 @@ def _request(slug: str | None) -> ExportRequest:
 
 def _pipelines(app) -> None:
     """Edit how the application's field names map to each SIEM's (pySigma processing pipelines)."""
-    from workshop.rules.convert import SIEMS
+    from workshop.rules.pipelines import SIEMS
     from workshop.services.rules import pipeline_for, reset_pipeline, save_pipeline
 
     with st.expander(f"Field mappings for {app.name} (processing pipelines)", icon=":material/tune:"):

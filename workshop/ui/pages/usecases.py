@@ -288,7 +288,7 @@ def _detail(app: Application, uc: UseCase) -> None:
 
 def _rule_tab(app: Application, uc: UseCase) -> None:
     """The Sigma rule, its conversions, and its latest local test result."""
-    from workshop.rules.convert import SIEMS
+    from workshop.rules.pipelines import SIEMS
     from workshop.rules.sigma import build_rule_set
     from workshop.services.rules import convert_application, latest_rule_tests, rule_context, run_tests
 
