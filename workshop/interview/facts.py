@@ -255,6 +255,14 @@ class Facts:
         return None if v is None else {str(x) for x in v}
 
     @property
+    def log_destination(self) -> str:
+        return str(self.values.get(Q.LOG_DESTINATION) or "")
+
+    @property
+    def log_format(self) -> str:
+        return str(self.values.get(Q.LOG_FORMAT) or "")
+
+    @property
     def log_source_name(self) -> str:
         return str(self.values.get(Q.LOG_SOURCE_NAME) or "")
 

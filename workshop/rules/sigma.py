@@ -34,23 +34,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 
 from workshop import __version__
 from workshop.core.errors import LoadError, Location
 from workshop.core.workspace import PROJECT_ROOT
+from workshop.interview.facts import Facts, Q
 from workshop.interview.model import Application
 from workshop.usecases.events import EVENTS, EventName, LogVocabulary, vocabulary
 from workshop.usecases.model import UseCase
+from workshop.vocab import PRIORITIES, TimeWindow, is_duration
 
 #: Namespace of every rule id the toolkit generates (uuid5 of slug/template/part).
 RULE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://use-case-workshop.invalid/sigma-rule")
-#: Use-case statuses whose rules are built and exported by default.
-DEFAULT_STATUSES = ("accepted", "implemented", "tested")
-LEVELS = {"low": "low", "medium": "medium", "high": "high", "critical": "critical"}
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Sigma levels by use-case priority (the same words).
+LEVELS = {str(p): str(p) for p in PRIORITIES}
 TOOLKIT = f"Use-Case Workshop {__version__}"
 
 #: Template parameters that narrow the rule to a list, by parameter name: the role of
@@ -73,7 +72,6 @@ PARAMETER_LISTS: dict[str, tuple[str, str]] = {
 }
 _PARAM_REF = re.compile(r"^\{params\.([a-z][a-z0-9_]*)\}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DURATION = re.compile(r"^(\d+)([smhd])$")
 
 
 # --------------------------------------------------------------------------- small values
@@ -123,13 +121,6 @@ def clean_values(raw: Any) -> list[str]:
     return out
 
 
-def duration_seconds(value: str) -> int:
-    m = _DURATION.match(str(value or ""))
-    if not m:
-        raise ValueError(f"not a duration like 10m, 4h or 90d: {value!r}")
-    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
-
-
 def _identifier(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
@@ -160,78 +151,6 @@ def rule_filename(slug: str, template_id: str, correlation: bool) -> str:
     if len(stem) + 4 < 10:
         stem = (stem + "_rule_draft")[:10]
     return stem + ".yml"
-
-
-# --------------------------------------------------------------------------- time windows
-
-
-@dataclass(frozen=True)
-class TimeWindow:
-    """A weekly window (days, start, end, zone). Events inside it are not alerts: the
-    business hours of an outside-hours rule, or a change window in which admin work is
-    expected. Sigma's detection cannot express it (its time modifiers know neither the
-    weekday nor a time zone), so the conversions and local tests apply it."""
-
-    label: str
-    days: tuple[str, ...]
-    start: str
-    end: str
-    timezone: str = "UTC"
-
-    @classmethod
-    def from_value(cls, label: str, value: Any) -> TimeWindow | None:
-        if not isinstance(value, Mapping):
-            return None
-        days = tuple(d for d in (str(x).lower()[:3] for x in value.get("days") or []) if d in WEEKDAYS)
-        start, end = str(value.get("start") or "00:00"), str(value.get("end") or "24:00")
-        if not days or not re.match(r"^\d\d:\d\d$", start) or not re.match(r"^\d\d:\d\d$", end):
-            return None
-        try:
-            ZoneInfo(str(value.get("timezone") or "UTC"))
-        except Exception:
-            return None
-        return cls(label, days, start, end, str(value.get("timezone") or "UTC"))
-
-    @staticmethod
-    def _minutes(hhmm: str) -> int:
-        h, m = hhmm.split(":")
-        return int(h) * 60 + int(m)
-
-    @property
-    def start_minute(self) -> int:
-        return self._minutes(self.start)
-
-    @property
-    def end_minute(self) -> int:
-        return self._minutes(self.end)
-
-    @property
-    def overnight(self) -> bool:
-        return self.end_minute <= self.start_minute
-
-    def contains(self, when: dt.datetime) -> bool:
-        """Whether an (aware) instant falls inside the window, in the window's zone."""
-        local = when.astimezone(ZoneInfo(self.timezone))
-        minute = local.hour * 60 + local.minute
-        day = WEEKDAYS[local.weekday()]
-        prev = WEEKDAYS[(local.weekday() - 1) % 7]
-        if not self.overnight:
-            return day in self.days and self.start_minute <= minute < self.end_minute
-        return (day in self.days and minute >= self.start_minute) or (
-            prev in self.days and minute < self.end_minute
-        )
-
-    def text(self) -> str:
-        return f"{', '.join(d.capitalize() for d in self.days)} {self.start}-{self.end} ({self.timezone})"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "days": list(self.days),
-            "start": self.start,
-            "end": self.end,
-            "timezone": self.timezone,
-        }
 
 
 # --------------------------------------------------------------------------- rule set model
@@ -387,7 +306,7 @@ class RuleSet:
             "filename": self.filename,
             "aggregation": self.aggregation.to_dict(),
             "fields": dict(self.fields),
-            "windows": [w.to_dict() for w in self.windows],
+            "windows": [{"label": w.label} | w.to_dict() for w in self.windows],
             "placeholders": {k: p.to_dict() for k, p in self.placeholders.items()},
             "notes": list(self.notes),
             "problems": list(self.problems),
@@ -463,6 +382,10 @@ class RuleContext:
     def slug(self) -> str:
         return self.app.slug
 
+    @property
+    def facts(self) -> Facts:
+        return Facts.of(self.values)
+
 
 def vocabulary_of(uc: UseCase, ctx: RuleContext) -> LogVocabulary:
     """The use case's vocabulary as generated (what its document shows), else the answers'."""
@@ -533,7 +456,7 @@ class _Builder:
 
     def duration_param(self, name: str, what: str) -> str:
         value = str(self.param_value(name) or "")
-        if not _DURATION.match(value):
+        if not is_duration(value):
             self.problems.append(f"the {what} (parameter {name}) is not a duration like 10m or 1h: {value!r}")
             return "1h"
         return value
@@ -629,42 +552,36 @@ class _Builder:
     # -- filters ------------------------------------------------------------------
     def filters(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        v = self.ctx.values
+        facts = self.ctx.facts
         for allow in self.logic.get("exclude") or []:
             if allow == "service_accounts":
-                names = clean_values(
-                    [r.get("name") for r in v.get("service.accounts") or [] if isinstance(r, Mapping)]
-                )
+                names = clean_values([a.name for a in facts.service_accounts])
                 self._filter(out, "filter_service_accounts", self.field("user"), names, "service accounts",
-                             "service.accounts")  # fmt: skip
+                             Q.SERVICE_ACCOUNTS)  # fmt: skip
             elif allow == "breakglass_accounts":
-                names = clean_values(v.get("auth.breakglass_accounts"))
+                names = clean_values(facts.breakglass_accounts)
                 self._filter(out, "filter_breakglass_accounts", self.field("user"), names, "break-glass accounts",
-                             "auth.breakglass_accounts")  # fmt: skip
+                             Q.BREAKGLASS_ACCOUNTS)  # fmt: skip
             elif allow == "batch_hosts":
-                hosts = clean_values(
-                    list(v.get("service.batch_hosts") or [])
-                    + [r.get("host") for r in v.get("service.batch_jobs") or [] if isinstance(r, Mapping)]
-                )
+                hosts = clean_values(facts.batch_hosts)
                 field, is_host = self.host_field()
                 self._filter(out, "filter_batch_hosts", field, hosts, "batch hosts",
-                             "service.batch_hosts, service.batch_jobs")  # fmt: skip
+                             f"{Q.BATCH_HOSTS}, {Q.BATCH_JOBS}")  # fmt: skip
                 if hosts and not is_host:
                     self.notes.append(
                         f"The log has no host field, so the batch hosts ({', '.join(hosts)}) are compared with "
                         f"the source field {field}; if that field holds addresses, list the hosts' addresses."
                     )
             elif allow == "trusted_networks":
-                self._cidr_filter(out, "filter_trusted_networks", v.get("access.networks"), "access.networks")
+                self._cidr_filter(out, "filter_trusted_networks", facts.networks, Q.NETWORKS)
             elif allow == "change_windows":
-                window = TimeWindow.from_value("change window", v.get("change.windows"))
-                if window is None:
+                windows = facts.change_windows
+                if not windows:
                     self.notes.append(
                         "Change windows are excluded by design, but the interview names none "
-                        "(change.windows): nothing is suppressed."
+                        f"({Q.CHANGE_WINDOWS}): nothing is suppressed."
                     )
-                else:
-                    self.windows.append(window)
+                self.windows.extend(w for w in windows if w not in self.windows)
         for pname, (_role, mode) in PARAMETER_LISTS.items():
             if pname not in self.params or mode not in ("exclude", "exclude_cidr"):
                 continue
@@ -724,22 +641,22 @@ class _Builder:
         return list(dict.fromkeys(tactics + techniques))
 
     def definition(self) -> str:
-        v = self.ctx.values
+        facts = self.ctx.facts
         app = self.ctx.app.name
         parts = [f"The audit log of {app}"]
-        if v.get("logging.format"):
-            parts[0] += f" ({v['logging.format']})"
-        if v.get("logging.source_name"):
-            parts.append(f"collected from {v['logging.source_name']}")
-        if v.get("logging.destination"):
-            parts.append(f"kept in: {v['logging.destination']}")
+        if facts.log_format:
+            parts[0] += f" ({facts.log_format})"
+        if facts.log_source_name:
+            parts.append(f"collected from {facts.log_source_name}")
+        if facts.log_destination:
+            parts.append(f"kept in: {facts.log_destination}")
         text = ", ".join(parts) + "."
-        if not v.get("logging.source_name") and not v.get("logging.destination"):
-            text += " The interview did not establish where the log is kept (logging.destination)."
+        if not facts.log_source_name and not facts.log_destination:
+            text += f" The interview did not establish where the log is kept ({Q.LOG_DESTINATION})."
         roles = ", ".join(f"{role}: {name}" for role, name in self.fields.items())
         text += f" Collect every audit event with these fields ({roles})"
-        if v.get("logging.timezone"):
-            text += f"; timestamps are written in {v['logging.timezone']}"
+        if facts.log_timezone:
+            text += f"; timestamps are written in {facts.log_timezone}"
         return _bounded(text + ".", 4000)
 
     def base_meta(self) -> dict[str, Any]:
@@ -833,7 +750,10 @@ class _Builder:
                 "weekly window in a time zone: each SIEM conversion applies it where it can (see x_workshop)."
             )
         if self.windows:
-            x_workshop["time_windows"] = [w.to_dict() | {"events_inside": "not alerts"} for w in self.windows]
+            # label first, as the rule files have always had it
+            x_workshop["time_windows"] = [
+                {"label": w.label} | w.to_dict() | {"events_inside": "not alerts"} for w in self.windows
+            ]
 
         standalone = ltype in ("single", "outside_window", "new_value")
         if standalone:

@@ -32,12 +32,11 @@ from workshop.rules.sigma import (
     PARAMETER_LISTS,
     RuleContext,
     RuleSet,
-    TimeWindow,
     clean_values,
-    duration_seconds,
     vocabulary_of,
 )
 from workshop.usecases.model import UseCase
+from workshop.vocab import TimeWindow, duration_seconds
 
 #: A Wednesday, so that business-hours rules have somewhere to start from.
 BASE_TIME = dt.datetime(2024, 3, 6, 12, 0, tzinfo=dt.UTC)
@@ -95,9 +94,9 @@ class _Ctx:
         self.vocab = vocabulary_of(self.uc, self.ctx)
         self.logic = dict(self.uc.effective().get("logic") or {})
         self.params = self.uc.parameters
-        v = self.ctx.values
+        facts = self.ctx.facts
         self.networks = []
-        for entry in clean_values(v.get("access.networks")) + clean_values(
+        for entry in clean_values(facts.networks) + clean_values(
             (self.params.get("expected_networks") or {}).get("value")
         ):
             try:
@@ -105,14 +104,10 @@ class _Ctx:
             except ValueError:
                 continue
         self.hosts = clean_values(
-            list(v.get("service.batch_hosts") or [])
-            + [r.get("host") for r in v.get("service.batch_jobs") or [] if isinstance(r, Mapping)]
-            + clean_values((self.params.get("expected_sources") or {}).get("value"))
+            facts.batch_hosts + clean_values((self.params.get("expected_sources") or {}).get("value"))
         )
-        self.service_accounts = clean_values(
-            [r.get("name") for r in v.get("service.accounts") or [] if isinstance(r, Mapping)]
-        )
-        self.breakglass = clean_values(v.get("auth.breakglass_accounts"))
+        self.service_accounts = clean_values([a.name for a in facts.service_accounts])
+        self.breakglass = clean_values(facts.breakglass_accounts)
 
     def field(self, role: str) -> str:
         return self.rs.fields.get(role) or self.vocab.field_for(role)

@@ -33,15 +33,15 @@ from workshop.rules.sigma import (
     RuleContext,
     RuleSet,
     build_rule_set,
-    duration_seconds,
     sigma_literal,
     vocabulary_of,
     with_documents,
 )
 from workshop.rules.synthetic import NotGenerated, SyntheticCase, evasion_cases, true_positive
 from workshop.usecases.model import UseCase
+from workshop.vocab import LogRole, duration_seconds
 
-NUMERIC_ROLES = ("records", "bytes")
+NUMERIC_ROLES = (LogRole.RECORDS, LogRole.BYTES)
 
 
 # --------------------------------------------------------------------------- results
@@ -531,7 +531,7 @@ def load_log(
     p = Path(path)
     if not p.is_file():
         raise InputError(f"no log sample at {p}")
-    tz = str(ctx.values.get("logging.timezone") or "UTC")
+    tz = ctx.facts.log_timezone or "UTC"
     ts_field = rs_fields.get("timestamp") or vocab.field_for("timestamp")
     numeric = {vocab.field_for(r) for r in NUMERIC_ROLES}
     summary: dict[str, Any] = {"file": p.name}
