@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.rules.pipelines import SIEMS, Pipeline, check_siem, error_text
-from workshop.rules.sigma import RuleSet, TimeWindow
-from workshop.vocab import WEEKDAYS, duration_parts
+from workshop.rules.sigma import RuleSet
+from workshop.vocab import WEEKDAYS, TimeWindow, duration_parts
 
 #: How often the first-seen searches are meant to run (the "recent" part of first-seen).
 RUN_EVERY = "1h"
