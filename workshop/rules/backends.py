@@ -39,7 +39,7 @@ from sigma.backends.elasticsearch import EqlBackend, ESQLBackend, LuceneBackend
 from sigma.backends.kusto import KustoBackend
 from sigma.backends.splunk import SplunkBackend
 from sigma.collection import SigmaCollection
-from sigma.conversion.base import Backend
+from sigma.conversion.base import Backend, TextQueryBackend
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
@@ -61,8 +61,9 @@ class WorkshopSplunkBackend(SplunkBackend):
         WHOLE_WINDOW: "Count over the whole search window (absence of events)",
         STREAMSTATS: "Ordered sequence with streamstats over a sliding window",
     }
-    default_correlation_query: ClassVar[dict[str, str]] = {
-        **SplunkBackend.default_correlation_query,
+    # (pySigma's backends annotate this template ClassVar[str], though it is a dict by method)
+    default_correlation_query: ClassVar[dict[str, str]] = {  # type: ignore[assignment]
+        **SplunkBackend.default_correlation_query,  # type: ignore[dict-item]
         WHOLE_WINDOW: "{search}\n{aggregate}\n{condition}",
         STREAMSTATS: "{search}\n{aggregate}\n{condition}",
     }
@@ -143,8 +144,8 @@ class WorkshopEsqlBackend(ESQLBackend):
         **ESQLBackend.correlation_methods,
         WHOLE_WINDOW: "Count over the whole search window (absence of events)",
     }
-    default_correlation_query: ClassVar[dict[str, str]] = {
-        **ESQLBackend.default_correlation_query,
+    default_correlation_query: ClassVar[dict[str, str]] = {  # type: ignore[assignment]
+        **ESQLBackend.default_correlation_query,  # type: ignore[dict-item]
         WHOLE_WINDOW: "{search}\n| where @timestamp > now() - {timespan}\n{aggregate}\n{condition}",
     }
     event_count_aggregation_expression: ClassVar[dict[str, str]] = {
@@ -202,9 +203,8 @@ class WorkshopEsqlBackend(ESQLBackend):
         super().__init__(processing_pipeline)
         self.after_search = after_search
         # The event search of a correlation, with the window lines after it.
-        self.correlation_search_single_rule_expression = "{query}" + after_search.replace("{", "{{").replace(
-            "}", "}}"
-        )
+        escaped = after_search.replace("{", "{{").replace("}", "}}")
+        self.correlation_search_single_rule_expression = "{query}" + escaped  # type: ignore[misc]
 
     def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> str:
         out = str(super().finalize_query_default(rule, query, index, state))
@@ -273,5 +273,7 @@ def quote_field(siem: str, name: str) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _plain_backend(siem: str) -> Backend:
-    return backend(siem, None)
+def _plain_backend(siem: str) -> TextQueryBackend:
+    b = backend(siem, None)
+    assert isinstance(b, TextQueryBackend)
+    return b

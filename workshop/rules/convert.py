@@ -289,7 +289,7 @@ def _window_lines(rs: RuleSet, siem: str, time_field: str, out: ConvertedRule) -
             out.notes.append(
                 f"The {w.label} ({w.text()}) is applied in {w.timezone} with datetime_utc_to_local()."
             )
-        elif siem == "esql" and _utc(w.timezone):
+        elif siem == "esql" and _utc(w.zone):
             lines.append(_window_esql(w, time_field))
             out.notes.append(f"The {w.label} ({w.text()}) is applied with date_extract (UTC).")
         else:

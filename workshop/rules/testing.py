@@ -108,7 +108,8 @@ class RuleTestResult:
             v = data.get(key)
             return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
-        rule = data.get("rule") if isinstance(data.get("rule"), Mapping) else {}
+        raw_rule = data.get("rule")
+        rule: Mapping[str, Any] = raw_rule if isinstance(raw_rule, Mapping) else {}
         return cls(
             use_case=str(data.get("use_case") or ""),
             rule_id=str(data.get("rule_id") or rule.get("id") or ""),

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.sigma import RuleContext, RuleSet
     from workshop.rules.testing import RuleTestResult, TestReport
     from workshop.store import Store
+    from workshop.usecases.model import UseCase
 
 #: Use-case statuses whose rules are built and exported by default (someone decided to build them).
 DEFAULT_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s in ADOPTED)
@@ -187,7 +188,7 @@ def stix_bundle(
 
     path = resolve_bundle(bundle or bundle_setting(store))
     index, _warning = load_index_or_builtin(path)
-    items = []
+    items: list[tuple[RuleSet, UseCase]] = []
     for slug in slugs:
         ctx = rule_context(store, slug, bundle)
         items.extend(
