@@ -110,8 +110,8 @@ def generate_csv(path: Path, events: int, seed: int = 42) -> None:
 
 
 def run_project(path: Path) -> dict:
-    from workshop.baseline.formats import load_sample
-    from workshop.baseline.profile import build_profile
+    from workshop.baseline.build import build_profile
+    from workshop.baseline.loading import load_sample
 
     sample = load_sample(path)
     profile = build_profile(sample, entity_role="user", tz="UTC")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from workshop.baseline.build import build_profile
 from workshop.baseline.claims import (
     CONSISTENT,
     CONTRADICTED,
@@ -15,8 +16,8 @@ from workshop.baseline.claims import (
     compare_claims,
     profile_options_from_answers,
 )
-from workshop.baseline.formats import load_sample
-from workshop.baseline.profile import Profile, build_profile
+from workshop.baseline.loading import load_sample
+from workshop.baseline.profile import Profile
 
 # Monday 4 to Sunday 10 March 2024; 9 events, 2 of them at the weekend.
 SAMPLE = """ts,user,action,outcome,src_ip,records,country
@@ -92,7 +93,7 @@ def test_daily_logins_like_with_like(profile: Profile) -> None:
 
 
 def test_logins_need_a_matching_action(sample_path: Path) -> None:
-    from workshop.baseline.profile import ProfileOptions
+    from workshop.baseline.options import ProfileOptions
 
     prof = build_profile(load_sample(sample_path), options=ProfileOptions(login_pattern="^authenticate$"))
     d = one(check_claims(prof, {"volume.daily_logins": 5}), "volume.daily_logins")

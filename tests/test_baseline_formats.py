@@ -11,8 +11,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from workshop.baseline.formats import detect_format, inspect_sample, load_sample, parse_timestamps
+from workshop.baseline.detect import detect_format
+from workshop.baseline.loading import inspect_sample, load_sample
 from workshop.baseline.mapping import merge_mapping, parse_map_args, propose_mapping
+from workshop.baseline.timestamps import parse_timestamps
 from workshop.core.errors import InputError, LoadError
 
 CSV = """ts,user,action,outcome,src_ip,records
@@ -180,7 +182,7 @@ def test_only_mapped_columns_are_kept(tmp_path: Path) -> None:
 
 
 def test_apache_sample_is_combined_and_profiles_by_client_ip(shared_dir: Path) -> None:
-    from workshop.baseline.profile import build_profile
+    from workshop.baseline.build import build_profile
 
     path = shared_dir / "samples" / "apache_access.log"
     assert detect_format(path) == "combined"

@@ -7,17 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from workshop.baseline.formats import LoadedSample, load_sample
-from workshop.baseline.profile import (
-    BusinessHours,
-    Distribution,
-    Profile,
-    ProfileOptions,
-    build_profile,
-    classify_failures,
-    count_series,
-)
+from workshop.baseline.build import build_profile, count_series
+from workshop.baseline.figures import Distribution
+from workshop.baseline.loading import load_sample
+from workshop.baseline.options import ProfileOptions, classify_failures
+from workshop.baseline.profile import Profile
+from workshop.baseline.sample import LoadedSample
 from workshop.core.errors import InputError
+from workshop.vocab import TimeWindow
 
 # 2024-03-04 is a Monday; the sample spans Monday 4 to Sunday 10 March (7 days).
 SAMPLE = """ts,user,action,outcome,src_ip,records,sid
@@ -167,31 +164,31 @@ def test_tz_with_daylight_saving(tmp_path: Path) -> None:
 
 
 def test_business_hours_window_and_zone(sample: LoadedSample) -> None:
-    p = build_profile(sample, business_hours=BusinessHours.parse("mon-sun 00:00-24:00"))
+    p = build_profile(sample, business_hours=TimeWindow.parse("mon-sun 00:00-24:00"))
     assert p.out_of_hours_share == 0
-    p = build_profile(sample, business_hours=BusinessHours.parse("mon-fri 09:00-09:06"))
+    p = build_profile(sample, business_hours=TimeWindow.parse("mon-fri 09:00-09:06"))
     assert p.out_of_hours_share == pytest.approx(7 / 9)
     # A window in another zone than the profile's is applied in its own zone:
     # 10:00-11:00 Paris is 09:00-10:00 UTC in March.
-    bh = BusinessHours(days=("mon",), start="10:00", end="11:00", timezone="Europe/Paris")
+    bh = TimeWindow(days=("mon",), start="10:00", end="11:00", timezone="Europe/Paris")
     assert build_profile(sample, business_hours=bh).out_of_hours_share == pytest.approx(6 / 9)
     # Overnight window.
-    night = BusinessHours.parse("sat,sun 22:00-02:00")
+    night = TimeWindow.parse("sat,sun 22:00-02:00")
     assert build_profile(sample, business_hours=night).out_of_hours_share == pytest.approx(7 / 9)
 
 
 def test_business_hours_parsing() -> None:
-    assert BusinessHours.parse("mon-fri 08:00-18:00") == BusinessHours()
-    assert BusinessHours.parse("fri-mon 9:00-17:30").days == ("mon", "fri", "sat", "sun")
-    assert BusinessHours.from_answer(
+    assert TimeWindow.parse("mon-fri 08:00-18:00") == TimeWindow()
+    assert TimeWindow.parse("fri-mon 9:00-17:30").days == ("mon", "fri", "sat", "sun")
+    assert TimeWindow.from_answer(
         {"days": ["Tue"], "start": "07:00", "end": "19:00", "timezone": "UTC"}
     ).days == ("tue",)
     with pytest.raises(InputError):
-        BusinessHours.parse("weekdays")
+        TimeWindow.parse("weekdays")
     with pytest.raises(InputError):
-        BusinessHours(start="25:00")
+        TimeWindow(start="25:00")
     with pytest.raises(InputError):
-        BusinessHours(days=("funday",))
+        TimeWindow(days=("funday",))
 
 
 def test_entity_choice(sample: LoadedSample) -> None:
@@ -236,6 +233,21 @@ def test_round_trip_and_json(sample: LoadedSample) -> None:
     assert set(data["per_entity_day"]) >= {"p50", "p90", "p95", "p99", "max"}
     assert data["mapping"]["session"] == "sid"
     assert "alice" not in json.dumps(data["actions"])  # no raw values beyond first-seen lists
+
+
+def test_business_hours_are_stored_as_before(sample: LoadedSample) -> None:
+    # A window carrying a label (as the interview's facts give it) is stored as
+    # profiles always stored business hours: days, start, end and zone, no label.
+    window = TimeWindow(("mon", "tue"), "07:00", "19:30", "Europe/London", label="business hours")
+    data = build_profile(sample, tz="Europe/London", business_hours=window).to_dict()
+    assert data["business_hours"] == {
+        "days": ["mon", "tue"], "start": "07:00", "end": "19:30", "timezone": "Europe/London",
+    }  # fmt: skip
+    # A profile stored by the earlier releases reads back as the same window.
+    data["business_hours"] = {"days": ["mon", "tue"], "start": "07:00", "end": "19:30", "timezone": None}
+    again = Profile.from_dict(data)
+    assert again.business_hours == TimeWindow(("mon", "tue"), "07:00", "19:30", None)
+    assert again.to_dict()["business_hours"]["timezone"] is None
 
 
 def test_count_series(sample: LoadedSample) -> None:

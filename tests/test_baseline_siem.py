@@ -7,11 +7,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workshop.baseline.formats import LoadedSample, load_sample
-from workshop.baseline.profile import BusinessHours, build_profile
+from workshop.baseline.build import build_profile
+from workshop.baseline.loading import load_sample
+from workshop.baseline.sample import LoadedSample
 from workshop.baseline.siem import generate_queries, profile_from_siem_tables, render_queries
 from workshop.baseline.synthetic import generate_sample
 from workshop.core.errors import InputError, LoadError
+from workshop.vocab import TimeWindow
 
 MAPPING = {
     "timestamp": "event.created",
@@ -101,7 +103,7 @@ def synthetic_sample(tmp_path_factory: pytest.TempPathFactory) -> LoadedSample:
 
 def test_tables_give_the_same_profile(synthetic_sample: LoadedSample, tmp_path: Path) -> None:
     tz = "Europe/London"
-    bh = BusinessHours(timezone=tz)
+    bh = TimeWindow(timezone=tz)
     accounts = ["svc_payroll_batch", "svc_hr_sync"]
     direct = build_profile(synthetic_sample, tz=tz, business_hours=bh, service_accounts=accounts).to_dict()
     tables = siem_exports(synthetic_sample, tmp_path)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workshop.baseline.profile import Distribution
+from workshop.baseline.figures import Distribution
 from workshop.baseline.stats import (
     Method,
     ThresholdProposal,

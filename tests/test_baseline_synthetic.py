@@ -7,9 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from workshop.baseline.build import build_profile, count_series
 from workshop.baseline.claims import compare_claims, profile_options_from_answers
-from workshop.baseline.formats import LoadedSample, load_sample
-from workshop.baseline.profile import build_profile, count_series
+from workshop.baseline.loading import load_sample
+from workshop.baseline.sample import LoadedSample
 from workshop.baseline.stats import propose_thresholds
 from workshop.baseline.synthetic import BRUTE_FORCE_IP, PlantedAnomaly, SyntheticSample, generate_sample
 from workshop.core.errors import InputError

@@ -74,6 +74,15 @@ def test_thresholds_catch_the_planted_anomalies(demo: Path) -> None:
             assert exported > p.value, (p.method, exported)
 
 
+def test_a_window_other_than_the_baselines_unit_is_flagged(demo: Path) -> None:
+    with Store.open(demo) as s:
+        baseline = s.get_baseline("payroll-portal")
+        items = {i.use_case: i for i in proposals_for(s, "payroll-portal", baseline)}
+    assert items["export-volume-above-baseline"].note == ""  # the rule counts per 1d, as the baseline does
+    assert "the rule counts per 1h" in items["mass-update"].note
+    assert "counts per hour; the rule counts per 5m" in items["rapid-record-access"].note
+
+
 def test_apply_records_where_the_value_came_from(demo: Path, capsys) -> None:
     ws = str(demo)
     assert main(["baseline", "apply", "payroll-portal", "brute-force-login", "max_failures", "--method", "stdev3",
@@ -84,7 +93,7 @@ def test_apply_records_where_the_value_came_from(demo: Path, capsys) -> None:
     with Store.open(demo) as s:
         uc = s.get_use_case("payroll-portal", "brute-force-login")
         last = s.use_case_history("payroll-portal", "brute-force-login")[-1]
-    assert uc.parameters["max_failures"]["value"] == applied["value"]
+    assert uc.parameters["max_failures"].value == applied["value"]
     assert (last.who, last.field, last.reason) == (
         "dee",
         "parameters.max_failures",
@@ -157,7 +166,7 @@ def test_baselines_page_shows_claims_and_applies_a_threshold(demo: Path) -> None
     assert not at.exception and not at.error
     with Store.open(demo) as s:
         p = s.get_use_case("payroll-portal", "brute-force-login").parameters["max_failures"]
-    assert p["source"] == "baseline" and p["method"] == "p99+20%"
+    assert p.source == "baseline" and p.method == "p99+20%"
 
 
 def test_baselines_page_upload_maps_and_attaches(workspace: Path) -> None:

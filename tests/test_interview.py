@@ -13,17 +13,16 @@ import pytest
 from workshop.core.errors import AnswerError, InputError, StaleEditError
 from workshop.core.render import markdown_to_html
 from workshop.interview.model import Answer, Application
-from workshop.questionnaire import Questionnaire, load_questionnaire
-from workshop.services.interview import (
-    answer_question,
+from workshop.interview.progress import (
     diff_answers,
     follow_ups,
     follow_ups_csv,
     follow_ups_markdown,
     open_required,
-    previous_interview,
     progress,
 )
+from workshop.questionnaire import Questionnaire, load_questionnaire
+from workshop.services.interview import answer_question, previous_interview
 from workshop.store import UNSET, Store
 
 MINI = Path(__file__).resolve().parent / "data" / "mini-questionnaire.yaml"

@@ -82,7 +82,7 @@ def test_prefilled_rereview_flags_use_cases_whose_answers_changed(demo) -> None:
     # Regenerating brings the new threshold into the use case.
     generate_for_application(s, "payroll-portal", load_templates(qs), qs)
     uc = s.get_use_case("payroll-portal", "brute-force-login")
-    assert uc.generated["parameters"]["max_failures"]["value"] == 10  # max(3 * 2, 10)
+    assert uc.generated.parameters["max_failures"].value == 10  # max(3 * 2, 10)
 
 
 def test_portfolio_cli_json_and_settings(demo, workspace: Path, capsys) -> None:
@@ -101,7 +101,7 @@ def test_portfolio_cli_json_and_settings(demo, workspace: Path, capsys) -> None:
     assert data["ideas"] and all(i["applications"] for i in data["ideas"])
     with Store.open(workspace) as st:
         covered = {
-            (u.application, a["technique"])
+            (u.application, a.technique)
             for u in st.list_use_cases()
             if u.status not in ("rejected", "retired")
             for a in u.attack

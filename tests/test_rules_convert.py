@@ -44,7 +44,7 @@ def test_splunk_keeps_the_application_field_names_and_the_threshold(cases, pipel
     c = conv(cases, pipelines, "brute-force-login", "splunk")
     assert c.method == "pysigma" and c.complete
     assert 'action="auth.login"' in c.query and 'outcome="failure"' in c.query
-    assert "src_ip" in c.query and f">= {uc.parameters['max_failures']['value']}" in c.query
+    assert "src_ip" in c.query and f">= {uc.parameters['max_failures'].value}" in c.query
     assert "span=10m" in c.query
     assert 'index="payroll"' in c.query  # from logging.source_name, through the default pipeline
     assert 'NOT (user IN ("svc-payroll-hrimport"' in c.query  # the allowlist is in the query
@@ -71,7 +71,7 @@ def test_splunk_writes_what_pysigma_cannot(cases, pipelines) -> None:
 def test_kql_says_no_correlation_and_gives_the_summarize(cases, pipelines) -> None:
     uc = cases["brute-force-login"][0]
     c = conv(cases, pipelines, "brute-force-login", "kql")
-    n = uc.parameters["max_failures"]["value"]
+    n = uc.parameters["max_failures"].value
     assert any("converts no Sigma correlations" in note for note in c.notes)
     assert c.query.startswith("PayrollPortal_CL\n| where ")
     assert "| summarize event_count = count() by src_ip_s, bin(TimeGenerated, 10m)" in c.query

@@ -161,7 +161,7 @@ def test_rule_metadata_follows_the_specification() -> None:
     assert alert["level"] == uc.priority
     assert alert["date"] == alert["modified"] or alert["date"] <= alert["modified"]
     assert "attack.credential-access" in alert["tags"] and "attack.t1110.001" in alert["tags"]
-    assert alert["description"].startswith(uc.effective()["objective"][:40])
+    assert alert["description"].startswith(uc.effective().objective[:40])
     assert alert["author"].startswith("Use-Case Workshop")
     sel = rs.selections[0].data
     assert sel["logsource"]["category"] == "application"
@@ -184,7 +184,7 @@ def test_tags_only_where_the_use_case_is_mapped() -> None:
             assert tags == []
         else:
             assert all(t == t.lower() and "_" not in t.split(".", 1)[1] for t in tags)
-            assert {f"attack.{a['technique'].lower()}" for a in uc.attack} <= set(tags)
+            assert {f"attack.{a.technique.lower()}" for a in uc.attack} <= set(tags)
 
 
 def test_ids_are_stable_and_differ_between_applications() -> None:
@@ -207,8 +207,8 @@ def test_threshold_becomes_an_event_count_correlation() -> None:
     corr = rs.alert.data["correlation"]
     assert corr["type"] == "event_count"
     assert corr["group-by"] == ["src_ip"]
-    assert corr["timespan"] == uc.parameters["window"]["value"]
-    assert corr["condition"] == {"gte": uc.parameters["max_failures"]["value"]}
+    assert corr["timespan"] == uc.parameters["window"].value
+    assert corr["condition"] == {"gte": uc.parameters["max_failures"].value}
     assert corr["rules"] == [rs.selections[0].data["name"]]
     assert rs.alert.data["generate"] is False
     # the referenced rule carries no meta information of its own (only the outer rule may)

@@ -49,7 +49,7 @@ def test_every_catalogue_rule_fires_on_its_true_positive() -> None:
         for e in res.evasions_not_tested:
             assert e.reason
         tested = {e.name for e in res.evasion_results} | {e.id for e in res.evasions_not_tested}
-        assert tested == {str(e["id"]) for e in uc.get("evasions") or []}
+        assert tested == {e.id for e in uc.generated.evasions}
 
 
 def test_a_rule_with_the_wrong_action_does_not_fire() -> None:

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from workshop.core import yamlsource
 from workshop.core.csvsafe import FORMULA_START, safe_cell, to_csv
 from workshop.core.render import markdown_to_html, md_escape
+from workshop.interview.io import parse_interview
 from workshop.interview.model import Answer, Application
 from workshop.services.catalogues import load_questionnaires
-from workshop.services.interview_io import parse_interview
 from workshop.services.usecases import load_templates
 from workshop.usecases.documents import DocumentContext, analyst_brief, application_document
 from workshop.usecases.generate import Inputs, generate_all

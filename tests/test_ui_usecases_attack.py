@@ -11,6 +11,7 @@ from workshop.interview.model import Application
 from workshop.services.catalogues import load_questionnaires
 from workshop.services.demo import create_demo
 from workshop.store import Store
+from workshop.usecases.model import AttackRef
 
 ROOT = Path(__file__).resolve().parent.parent
 USECASES = "workshop/ui/pages/usecases.py"
@@ -77,8 +78,8 @@ def test_edit_form_saves_fields_and_parameters(demo: Path) -> None:
     with Store.open(demo) as s:
         uc = s.get_use_case("payroll-portal", "brute-force-login")
     assert uc.title == "Password guessing on the portal"
-    assert uc.parameters["max_failures"]["value"] == 12
-    assert uc.parameters["max_failures"]["source"] == "manual"
+    assert uc.parameters["max_failures"].value == 12
+    assert uc.parameters["max_failures"].source == "manual"
 
 
 def test_bad_parameter_value_shows_an_error_not_a_traceback(demo: Path) -> None:
@@ -127,7 +128,7 @@ def test_attack_page_search_detail_and_mapping(demo: Path) -> None:
     assert not at.exception
     with Store.open(demo) as s:
         uc = s.get_use_case("payroll-portal", "brute-force-login")
-    assert {"technique": "T1110.003", "reason": "spraying hits the same login"} in uc.attack
+    assert AttackRef("T1110.003", "spraying hits the same login") in uc.attack
 
 
 def test_attack_page_matrix_and_layer_download(demo: Path) -> None:

@@ -17,14 +17,14 @@ from typing import Any
 
 import pytest
 
+from workshop.interview.io import parse_interview
 from workshop.interview.model import Answer, Application
 from workshop.services.catalogues import load_questionnaires
 from workshop.services.demo import DEMO_FILE
-from workshop.services.interview_io import parse_interview
 from workshop.services.usecases import answer_ids, load_templates
 from workshop.usecases.generate import Inputs, applies, derive_parameters, generate, generate_all
 from workshop.usecases.loader import discover_templates
-from workshop.usecases.model import UseCase
+from workshop.usecases.model import GeneratedUseCase, UseCase
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 USECASES_DIR = PROJECT_ROOT / "usecases"
@@ -214,7 +214,7 @@ def make_inputs(
     return Inputs(Application(slug="test-app", name="Test App", **app), answers)
 
 
-def effective(doc: dict[str, Any], tid: str) -> dict[str, Any]:
+def effective(doc: GeneratedUseCase, tid: str) -> GeneratedUseCase:
     """What a reader sees: the generated document with ``{params.NAME}`` filled in."""
     return UseCase("test-app", tid, generated=doc).effective()
 
@@ -253,7 +253,7 @@ def test_when_proposes_on_one_answer_set_and_not_another(catalogue, tid):
     assert yes != no
     assert applies(template, make_inputs(yes)) == (True, [])
     doc = generate(template, make_inputs(yes))
-    assert doc is not None and doc["conditional"] is False
+    assert doc is not None and doc.conditional is False
     assert applies(template, make_inputs(no)) == (False, [])
     assert generate(template, make_inputs(no)) is None
 
@@ -265,17 +265,17 @@ def test_unknown_deciding_answers_give_a_conditional_proposal(catalogue, tid):
     unknown = set(yes) | set(no)
     doc = generate(template, make_inputs({}, unknown=unknown))
     assert doc is not None, "an unknown answer must never silently drop a use case"
-    assert doc["conditional"] is True
-    assert unknown <= set(doc["missing_answers"])
-    assert doc["blind_spots"][0].startswith("Proposed because these answers are unknown")
+    assert doc.conditional is True
+    assert unknown <= set(doc.missing_answers)
+    assert doc.blind_spots[0].startswith("Proposed because these answers are unknown")
 
 
 def test_self_approval_with_unknown_functions_is_conditional_and_says_why(catalogue):
     template = catalogue.templates["self-approval"]
     doc = generate(template, make_inputs({"auth.methods": ["local"]}, unknown={"functions.sensitive"}))
-    assert doc["conditional"] is True
-    assert "functions.sensitive" in doc["missing_answers"]
-    assert "functions.sensitive" in doc["blind_spots"][0]
+    assert doc.conditional is True
+    assert "functions.sensitive" in doc.missing_answers
+    assert "functions.sensitive" in doc.blind_spots[0]
     # the same answer given as "no approvals" drops it
     assert generate(template, make_inputs({"functions.sensitive": ["export"]})) is None
 
@@ -283,9 +283,9 @@ def test_self_approval_with_unknown_functions_is_conditional_and_says_why(catalo
 # -- parameters ---------------------------------------------------------------------------
 
 
-def _param(doc: dict[str, Any], name: str) -> tuple[Any, str]:
-    p = doc["parameters"][name]
-    return p["value"], p["source"]
+def _param(doc: GeneratedUseCase, name: str) -> tuple[Any, str]:
+    p = doc.parameters[name]
+    return p.value, p.source
 
 
 @pytest.mark.parametrize(("lockout", "expected"), [(5, 10), (3, 10), (12, 24)])
@@ -295,8 +295,8 @@ def test_brute_force_threshold_derives_from_lockout(catalogue, lockout, expected
         make_inputs({"auth.methods": ["local"], "auth.lockout_threshold": lockout}),
     )
     assert _param(doc, "max_failures") == (expected, "answer")
-    assert "auth.lockout_threshold" not in doc["missing_answers"]
-    assert f"reaches {expected}." in effective(doc, "brute-force-login")["strategy_abstract"]
+    assert "auth.lockout_threshold" not in doc.missing_answers
+    assert f"reaches {expected}." in effective(doc, "brute-force-login").strategy_abstract
 
 
 @pytest.mark.parametrize("unknown", [True, False], ids=["marked-unknown", "not-answered"])
@@ -307,7 +307,7 @@ def test_brute_force_threshold_falls_back_to_default(catalogue, unknown):
         make_inputs({"auth.methods": ["local"]}, unknown={"auth.lockout_threshold"} if unknown else set()),
     )
     assert _param(doc, "max_failures") == (template.parameter("max_failures").default, "default")
-    assert "auth.lockout_threshold" in doc["missing_answers"]
+    assert "auth.lockout_threshold" in doc.missing_answers
 
 
 def test_every_derived_parameter_falls_back_to_its_default_without_answers(catalogue):
@@ -318,7 +318,7 @@ def test_every_derived_parameter_falls_back_to_its_default_without_answers(catal
             if spec.derive is None:
                 continue
             names = {n for n in spec.derive.names if not n.startswith("app.")}
-            assert (params[spec.name]["value"], params[spec.name]["source"]) == (spec.default, "default"), (
+            assert (params[spec.name].value, params[spec.name].source) == (spec.default, "default"), (
                 f"{tid}.{spec.name}"
             )
             assert names <= missing, f"{tid}.{spec.name} must list the answers it would come from"
@@ -346,8 +346,8 @@ def test_export_threshold_from_largest_export_or_record_count(catalogue):
     assert _param(doc, "max_records") == (3000, "answer")
     doc = generate(template, make_inputs(base, unknown={"volume.export_max_records"}))
     assert _param(doc, "max_records") == (1300, "answer")
-    assert "volume.export_max_records" in doc["missing_answers"]
-    assert any("falls back to half of all records" in b for b in doc["blind_spots"])
+    assert "volume.export_max_records" in doc.missing_answers
+    assert any("falls back to half of all records" in b for b in doc.blind_spots)
 
 
 def test_time_window_parameters_take_the_interview_window(catalogue):
@@ -356,7 +356,7 @@ def test_time_window_parameters_take_the_interview_window(catalogue):
     )
     assert _param(doc, "business_hours") == (HOURS, "answer")
     eff = effective(doc, "login-outside-business-hours")
-    assert "Mon-Fri 08:00-18:00 (Europe/London)" in eff["strategy_abstract"]
+    assert "Mon-Fri 08:00-18:00 (Europe/London)" in eff.strategy_abstract
     windows = {"days": ["thu"], "start": "19:00", "end": "22:00", "timezone": "UTC"}
     doc = generate(
         catalogue.templates["admin-action-outside-change-window"],
@@ -381,7 +381,7 @@ def test_payment_band_comes_from_the_limit(catalogue):
     )
     assert _param(doc, "payment_limit") == (5000, "answer")
     assert _param(doc, "near_limit_amount") == (4500, "answer")
-    assert "between 4500 and the approval limit of 5000" in effective(doc, "payments-near-limit")["objective"]
+    assert "between 4500 and the approval limit of 5000" in effective(doc, "payments-near-limit").objective
 
 
 def test_lookbacks_are_limited_by_retention(catalogue):
@@ -393,19 +393,19 @@ def test_lookbacks_are_limited_by_retention(catalogue):
     )
     short = generate(template, make_inputs({**base, "logging.retention_days": 30}))
     assert _param(short, "lookback") == ("30d", "answer")
-    assert any("The log is kept 30," in b for b in short["blind_spots"])
+    assert any("The log is kept 30," in b for b in short.blind_spots)
 
 
 def test_priority_rules_follow_the_interview(catalogue):
     template = catalogue.templates["payee-change-then-payment"]
     base = {"functions.sensitive": ["payments"], "functions.payee_changes": ["staff_in_app"]}
-    assert generate(template, make_inputs(base))["priority"] == "high"
+    assert generate(template, make_inputs(base)).priority == "high"
     self_service = {**base, "functions.payee_changes": ["payee_self_service"]}
-    assert generate(template, make_inputs(self_service))["priority"] == "critical"
+    assert generate(template, make_inputs(self_service)).priority == "critical"
     template = catalogue.templates["self-approval"]
-    assert generate(template, make_inputs({"functions.sensitive": ["approvals"]}))["priority"] == "high"
+    assert generate(template, make_inputs({"functions.sensitive": ["approvals"]})).priority == "high"
     unguarded = {"functions.sensitive": ["approvals"], "functions.self_approval_prevented": False}
-    assert generate(template, make_inputs(unguarded))["priority"] == "critical"
+    assert generate(template, make_inputs(unguarded)).priority == "critical"
 
 
 def test_text_conditions_follow_the_interview(catalogue):
@@ -413,9 +413,9 @@ def test_text_conditions_follow_the_interview(catalogue):
     without_list = generate(
         template, make_inputs({"users.leaver_disable_sla": "longer", "users.leaver_list": False})
     )
-    assert any("No leavers list has been agreed" in b for b in without_list["blind_spots"])
+    assert any("No leavers list has been agreed" in b for b in without_list.blind_spots)
     with_list = generate(template, make_inputs({"users.leaver_list": True}))
-    assert not any("No leavers list has been agreed" in b for b in with_list["blind_spots"])
+    assert not any("No leavers list has been agreed" in b for b in with_list.blind_spots)
 
 
 # -- the whole catalogue --------------------------------------------------------------------
@@ -502,10 +502,11 @@ def test_demo_generates_a_full_readable_set(catalogue, demo_inputs):
     for tid, doc in docs.items():
         eff = effective(doc, tid)
         for key in TEXT_FIELDS:
-            texts = eff[key] if isinstance(eff[key], list) else [eff[key]]
+            value = getattr(eff, key)
+            texts = value if isinstance(value, list) else [value]
             for text in texts:
                 assert not PLACEHOLDER_LEFT.search(text), f"{tid}.{key}: {text}"
-        assert doc["conditional"] is False, tid
+        assert doc.conditional is False, tid
 
 
 def test_demo_parameters_come_from_its_answers(catalogue, demo_inputs):
@@ -518,7 +519,43 @@ def test_demo_parameters_come_from_its_answers(catalogue, demo_inputs):
         "answer",
     )
     # the owners did not know their largest export: the use case says so
-    assert "volume.export_max_records" in docs["export-volume-above-baseline"]["missing_answers"]
+    assert "volume.export_max_records" in docs["export-volume-above-baseline"].missing_answers
+
+
+STORED_KEYS = {
+    "title", "objective", "category", "service", "template_version", "priority", "priority_reasons",
+    "priority_criteria", "parameters", "logic", "vocabulary", "events", "strategy_abstract", "technical_context",
+    "false_positives", "blind_spots", "response", "contacts", "validation", "attack", "references", "evasions",
+    "triggered_by", "conditional", "missing_answers", "inputs",
+}  # fmt: skip
+
+
+def test_generated_use_case_keeps_the_stored_shape(catalogue, demo_inputs):
+    """Workspaces hold the generated use case as JSON: the typed model reads and writes that shape."""
+    for tid, doc in generate_all(catalogue, demo_inputs).items():
+        if doc is None:
+            continue
+        stored = json.loads(json.dumps(doc.to_dict()))
+        assert set(stored) == STORED_KEYS, tid
+        for entry in stored["parameters"].values():
+            assert set(entry) == {"value", "source", "detail", "description", "type", "unit", "baseline"}, tid
+        assert GeneratedUseCase.from_dict(stored).to_dict() == stored, tid
+
+
+def test_edits_overlay_the_typed_use_case(catalogue, demo_inputs):
+    doc = generate_all(catalogue, demo_inputs)["brute-force-login"]
+    uc = UseCase("test-app", "brute-force-login", generated=doc, edits={
+        "priority": "critical", "attack": [{"technique": "T1110.003", "reason": "spraying"}],
+        "false_positives": ["one", "two"], "notes": "see ticket 12",
+        "parameters.max_failures": {"value": 7, "source": "manual", "detail": "agreed", "who": "ann"},
+    })  # fmt: skip
+    eff = uc.effective()
+    assert (eff.priority, eff.notes, eff.false_positives) == ("critical", "see ticket 12", ["one", "two"])
+    assert [(a.technique, a.reason) for a in uc.attack] == [("T1110.003", "spraying")]
+    p = eff.parameters["max_failures"]
+    assert (p.value, p.source, p.who, p.type) == (7, "manual", "ann", "integer")
+    assert "reaches 7." in eff.strategy_abstract
+    assert doc.parameters["max_failures"].value == 10  # the generated use case itself is untouched
 
 
 # -- loader errors report FILE:LINE ---------------------------------------------------------------

@@ -76,8 +76,8 @@ def test_applies_only_when_condition_holds(questionnaires, template) -> None:
     assert generate(template, inputs(questionnaires, {"auth.methods": ["sso_saml"]})) is None
     doc = generate(template, inputs(questionnaires, {"auth.methods": ["local"], "auth.lockout_threshold": 8}))
     assert doc is not None
-    assert doc["title"] == "Brute force on Claims"
-    assert doc["parameters"]["max_failures"] == {
+    assert doc.title == "Brute force on Claims"
+    assert doc.parameters["max_failures"].to_dict() == {
         "value": 16,
         "source": "answer",
         "detail": "max(auth.lockout_threshold * 2, 10) with auth.lockout_threshold = 8 failed attempts",
@@ -86,28 +86,28 @@ def test_applies_only_when_condition_holds(questionnaires, template) -> None:
         "unit": "",
         "baseline": "",
     }
-    assert doc["triggered_by"] == [
+    assert [t.to_dict() for t in doc.triggered_by] == [
         {"question_id": "auth.methods", "value": "Local accounts (passwords stored by the application)"}
     ]
-    assert doc["missing_answers"] == ["response.contacts"]  # named in the response text, not answered
-    assert doc["priority"] == "medium"
+    assert doc.missing_answers == ["response.contacts"]  # named in the response text, not answered
+    assert doc.priority == "medium"
 
 
 def test_unknown_answer_never_gives_a_confident_use_case(questionnaires, template) -> None:
     doc = generate(
         template, inputs(questionnaires, {"auth.methods": ["local"]}, unknown={"auth.lockout_threshold"})
     )
-    assert doc["parameters"]["max_failures"]["source"] == "default"
-    assert doc["parameters"]["max_failures"]["value"] == 20
-    assert "auth.lockout_threshold" in doc["missing_answers"]
-    assert "[unknown: auth.lockout_threshold]" in doc["objective"]
+    assert doc.parameters["max_failures"].source == "default"
+    assert doc.parameters["max_failures"].value == 20
+    assert "auth.lockout_threshold" in doc.missing_answers
+    assert "[unknown: auth.lockout_threshold]" in doc.objective
 
 
 def test_unknown_deciding_answer_proposes_conditionally(questionnaires, template) -> None:
     doc = generate(template, inputs(questionnaires, {}, unknown={"auth.methods"}))
-    assert doc is not None and doc["conditional"] is True
-    assert "auth.methods" in doc["missing_answers"]
-    assert doc["blind_spots"][0].startswith("Proposed because these answers are unknown")
+    assert doc is not None and doc.conditional is True
+    assert "auth.methods" in doc.missing_answers
+    assert doc.blind_spots[0].startswith("Proposed because these answers are unknown")
 
 
 def test_priority_rule_and_conditional_texts(questionnaires, template) -> None:
@@ -117,9 +117,9 @@ def test_priority_rule_and_conditional_texts(questionnaires, template) -> None:
         "service.accounts": [{"name": "svc-import", "purpose": "HR feed"}],
     }
     doc = generate(template, inputs(questionnaires, values))
-    assert doc["priority"] == "high"
-    assert any("faces the internet" in r for r in doc["priority_reasons"])
-    assert "Service accounts svc-import." in doc["false_positives"]
+    assert doc.priority == "high"
+    assert any("faces the internet" in r for r in doc.priority_reasons)
+    assert "Service accounts svc-import." in doc.false_positives
 
 
 def test_logging_gaps_become_blind_spots(questionnaires, template) -> None:
@@ -129,7 +129,7 @@ def test_logging_gaps_become_blind_spots(questionnaires, template) -> None:
         "logging.source_ip_is_client": False,
     }
     doc = generate(template, inputs(questionnaires, values))
-    text = " ".join(doc["blind_spots"])
+    text = " ".join(doc.blind_spots)
     assert "does not log 'Login failed'" in text
     assert "not the client's" in text
 
@@ -155,7 +155,7 @@ def test_regeneration_keeps_edits_and_shows_conflicts(demo_store, questionnaires
     s = demo_store
     templates = load_templates(questionnaires)
     uc = s.get_use_case("payroll-portal", "brute-force-login")
-    generated_max = uc.parameters["max_failures"]["value"]
+    generated_max = uc.parameters["max_failures"].value
     s.edit_use_case(
         "payroll-portal", "brute-force-login", "title", "Our own title", who="ann", reason="clearer"
     )
@@ -171,19 +171,19 @@ def test_regeneration_keeps_edits_and_shows_conflicts(demo_store, questionnaires
     result = generate_for_application(s, "payroll-portal", templates, questionnaires)
     assert result.conflicts["brute-force-login"] == ["parameters.max_failures"]
     uc = s.get_use_case("payroll-portal", "brute-force-login")
-    assert uc.parameters["max_failures"]["value"] == 7
+    assert uc.parameters["max_failures"].value == 7
     assert uc.conflicts["parameters.max_failures"] == {
         "generated_before": generated_max,
         "generated_now": 24,
         "yours": 7,
     }
     assert uc.title == "Our own title"
-    assert "reaches 7" in uc.effective()["strategy_abstract"]  # the edited value shows in the text
+    assert "reaches 7" in uc.effective().strategy_abstract  # the edited value shows in the text
     # Taking the generated value resolves it.
     uc = s.resolve_conflict(
         "payroll-portal", "brute-force-login", "parameters.max_failures", "generated", who="ann"
     )
-    assert uc.parameters["max_failures"]["value"] == 24 and not uc.conflicts
+    assert uc.parameters["max_failures"].value == 24 and not uc.conflicts
     kinds = [e.kind for e in s.use_case_history("payroll-portal", "brute-force-login")]
     assert "conflict" in kinds and "revert" in kinds
 
@@ -382,15 +382,15 @@ def test_only_keeps_listed_values_and_warns_when_the_list_is_empty(questionnaire
     named = generate(
         t, inputs(questionnaires, {"auth.methods": ["local"], "auth.breakglass_accounts": ["bg-admin1"]})
     )
-    assert named["logic"]["only"] == {"user": "accounts"}
-    assert named["parameters"]["accounts"]["value"] == ["bg-admin1"]
+    assert named.logic.to_dict()["only"] == {"user": "accounts"}
+    assert named.parameters["accounts"].value == ["bg-admin1"]
     assert (
         "Only events whose user (field user, assumed) is one of: {params.accounts}"
-        in named["strategy_abstract"]
+        in named.strategy_abstract
     )
-    assert not any("cannot fire" in b for b in named["blind_spots"])
+    assert not any("cannot fire" in b for b in named.blind_spots)
     empty = generate(t, inputs(questionnaires, {"auth.methods": ["local"]}))
-    assert any("No values are named for 'accounts'" in b for b in empty["blind_spots"])
+    assert any("No values are named for 'accounts'" in b for b in empty.blind_spots)
 
 
 def test_only_must_name_a_declared_list_parameter(questionnaires) -> None:
@@ -429,4 +429,4 @@ def test_parameter_edits_are_checked_for_every_caller(demo_store, workspace: Pat
                                  {"value": True, "source": "manual"})  # fmt: skip
     uc = demo_store.edit_use_case("payroll-portal", "brute-force-login", "parameters.max_failures",
                                   {"value": 12.0, "source": "manual"})  # fmt: skip
-    assert uc.parameters["max_failures"]["value"] == 12
+    assert uc.parameters["max_failures"].value == 12

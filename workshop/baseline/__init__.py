@@ -4,7 +4,7 @@ The small public API the store, the UI and the use-case catalogue build on::
 
     sample = load_sample(path, fmt="auto", mapping=None, default_tz="UTC")
     profile = build_profile(sample, entity_role=None, tz="Europe/London",
-                            business_hours=BusinessHours(...), service_accounts=[...])
+                            business_hours=TimeWindow(...), service_accounts=[...])
     profile.to_dict() / Profile.from_dict(...)
     compare_claims(profile, answers) -> [Discrepancy]
     propose_thresholds(count_series(sample, where={"action": "export"}), days=profile.span_days)
@@ -12,6 +12,26 @@ The small public API the store, the UI and the use-case catalogue build on::
 
 Heavy modules (pandas, pyarrow) load on first use of a name, so importing this
 package stays cheap for the command line's ``--help``.
+
+Where things are, lowest first (no module imports one below it in this list)::
+
+    timestamps   time stamps of every kind to UTC
+    mapping      which column plays which role (proposals)
+    files        is the file readable at all (size, compression, encoding)
+    readers/     one reader per format, and the registry of formats
+    detect       which format a file is, from its content
+    sample       LoadedSample and SampleInspection: what reading gives
+    loading      file -> LoadedSample (load_sample, inspect_sample)
+    options      ProfileOptions: failures, login and export patterns
+    figures      Distribution and the other value objects of a profile
+    profile      Profile: the stored artefact and its figures by name
+    tables       count tables, and the pandas path that builds them from a sample
+    derive       every figure from count tables (shared by all paths)
+    build        build_profile and count_series: the direct path from a sample
+    siem         SIEM queries that compute the count tables, and their import
+    claims       owners' answers against a profile
+    stats        threshold proposals and back-tests
+    synthetic    a demo log with planted anomalies
 """
 
 from __future__ import annotations
@@ -20,21 +40,20 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "DEFAULT_SIZE_LIMIT": "formats",
-    "FORMATS": "formats",
-    "LoadedSample": "formats",
-    "SampleInspection": "formats",
-    "inspect_sample": "formats",
-    "load_sample": "formats",
+    "DEFAULT_SIZE_LIMIT": "files",
+    "FORMATS": "readers",
+    "LoadedSample": "sample",
+    "SampleInspection": "sample",
+    "inspect_sample": "loading",
+    "load_sample": "loading",
     "ROLES": "mapping",
     "MappingProposal": "mapping",
     "propose_mapping": "mapping",
-    "BusinessHours": "profile",
-    "Distribution": "profile",
+    "Distribution": "figures",
     "Profile": "profile",
-    "ProfileOptions": "profile",
-    "build_profile": "profile",
-    "count_series": "profile",
+    "ProfileOptions": "options",
+    "build_profile": "build",
+    "count_series": "build",
     "Discrepancy": "claims",
     "check_claims": "claims",
     "compare_claims": "claims",
@@ -57,7 +76,6 @@ __all__ = [
     "FORMATS",
     "ROLES",
     "Backtest",
-    "BusinessHours",
     "Discrepancy",
     "Distribution",
     "LoadedSample",
@@ -86,29 +104,21 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from workshop.baseline.build import build_profile, count_series
     from workshop.baseline.claims import (
         Discrepancy,
         check_claims,
         compare_claims,
         profile_options_from_answers,
     )
-    from workshop.baseline.formats import (
-        DEFAULT_SIZE_LIMIT,
-        FORMATS,
-        LoadedSample,
-        SampleInspection,
-        inspect_sample,
-        load_sample,
-    )
+    from workshop.baseline.figures import Distribution
+    from workshop.baseline.files import DEFAULT_SIZE_LIMIT
+    from workshop.baseline.loading import inspect_sample, load_sample
     from workshop.baseline.mapping import ROLES, MappingProposal, propose_mapping
-    from workshop.baseline.profile import (
-        BusinessHours,
-        Distribution,
-        Profile,
-        ProfileOptions,
-        build_profile,
-        count_series,
-    )
+    from workshop.baseline.options import ProfileOptions
+    from workshop.baseline.profile import Profile
+    from workshop.baseline.readers import FORMATS
+    from workshop.baseline.sample import LoadedSample, SampleInspection
     from workshop.baseline.siem import SiemQuery, generate_queries, profile_from_siem_tables
     from workshop.baseline.stats import Backtest, Method, ThresholdProposal, backtest, propose_thresholds
     from workshop.baseline.synthetic import PlantedAnomaly, SyntheticSample, generate_sample

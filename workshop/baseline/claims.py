@@ -17,22 +17,15 @@ import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
-from workshop.baseline.profile import WEEKDAYS, BusinessHours, Profile
+from workshop.baseline.profile import Profile
 from workshop.core.errors import InputError
-
-Q_BUSINESS_HOURS = "access.business_hours"
-Q_WEEKEND_USE = "access.weekend_use"
-Q_DAILY_LOGINS = "volume.daily_logins"
-Q_RECORDS_PER_USER_DAY = "volume.records_per_user_day"
-Q_EXPORTS_PER_DAY = "volume.exports_per_day"
-Q_USERS_TOTAL = "users.total_count"
-Q_COUNTRIES = "access.countries"
-Q_NETWORKS = "access.networks"
-Q_SERVICE_ACCOUNTS = "service.accounts"
+from workshop.interview.facts import Facts, Q
+from workshop.interview.facts import ServiceAccount as DeclaredAccount
+from workshop.vocab import WEEKDAYS, TimeWindow
 
 CONTRADICTED = "contradicted"
 CONSISTENT = "consistent"
@@ -60,6 +53,9 @@ class Discrepancy:
     severity: str
     question_id: str
     verdict: str = CONTRADICTED
+
+    def __post_init__(self) -> None:
+        self.question_id = str(self.question_id)  # a plain string, also when given a Q member
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -98,29 +94,35 @@ def _n(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
 
 
-def profile_options_from_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+class ProfileContext(TypedDict):
+    """The keyword arguments of ``build_profile`` that the interview decides."""
+
+    tz: str
+    business_hours: TimeWindow | None
+    service_accounts: list[str]
+
+
+def _facts(answers: Mapping[str, Any]) -> Facts:
+    return Facts.of({k: _unwrap(v) for k, v in answers.items()})
+
+
+def profile_options_from_answers(answers: Mapping[str, Any]) -> ProfileContext:
     """Arguments for ``build_profile`` that make its figures comparable with the answers.
 
     Returns ``{"tz", "business_hours", "service_accounts"}``: the zone of the
     declared business hours (UTC if none), the window itself, and the listed
-    service account names.
+    service account names. A window that cannot be read raises :class:`InputError`.
     """
-    out: dict[str, Any] = {"tz": "UTC", "business_hours": None, "service_accounts": []}
-    window = _unwrap(answers.get(Q_BUSINESS_HOURS))
+    facts = _facts(answers)
+    out: ProfileContext = {"tz": "UTC", "business_hours": None, "service_accounts": []}
+    window = facts.get(Q.BUSINESS_HOURS)
     if isinstance(window, Mapping):
-        bh = BusinessHours.from_answer(window)
+        bh = TimeWindow.from_answer(window)
         out["business_hours"] = bh
         if bh.timezone:
             out["tz"] = bh.timezone
-    out["service_accounts"] = [row["name"] for row in _service_rows(answers) if row.get("name")]
+    out["service_accounts"] = [account.name for account in facts.service_accounts]
     return out
-
-
-def _service_rows(answers: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    rows = _unwrap(answers.get(Q_SERVICE_ACCOUNTS)) or []
-    if not isinstance(rows, Sequence) or isinstance(rows, str):
-        return []
-    return [r for r in rows if isinstance(r, Mapping)]
 
 
 def check_claims(
@@ -132,31 +134,33 @@ def check_claims(
     """Every checkable answer, with a verdict. See :func:`compare_claims` for the
     contradictions only.
 
+    ``answers`` are answer values (or answer records holding them) by question id.
     ``tolerance`` is the factor by which a volume may differ from the claim before
     it counts as contradicted (2 = between half and double is fine).
     """
     if tolerance <= 1:
         raise InputError("tolerance must be above 1")
     checks: list[Discrepancy] = []
-    answers = {k: _unwrap(v) for k, v in answers.items()}
-    if isinstance(answers.get(Q_BUSINESS_HOURS), Mapping):
-        checks.append(_business_hours(profile, answers[Q_BUSINESS_HOURS]))
-    if answers.get(Q_WEEKEND_USE):
-        checks.append(_weekend(profile, str(answers[Q_WEEKEND_USE])))
-    if _is_number(answers.get(Q_DAILY_LOGINS)):
-        checks.append(_daily_logins(profile, float(answers[Q_DAILY_LOGINS]), tolerance))
-    if _is_number(answers.get(Q_RECORDS_PER_USER_DAY)):
-        checks.append(_records(profile, float(answers[Q_RECORDS_PER_USER_DAY]), tolerance))
-    if _is_number(answers.get(Q_EXPORTS_PER_DAY)):
-        checks.append(_exports(profile, float(answers[Q_EXPORTS_PER_DAY]), tolerance))
-    if _is_number(answers.get(Q_USERS_TOTAL)):
-        checks.append(_users(profile, int(answers[Q_USERS_TOTAL]), _service_rows(answers)))
-    if answers.get(Q_COUNTRIES):
-        checks.append(_countries(profile, list(answers[Q_COUNTRIES])))
-    if answers.get(Q_NETWORKS):
-        checks.append(_networks(profile, list(answers[Q_NETWORKS])))
-    if Q_SERVICE_ACCOUNTS in answers:
-        checks.extend(_service_accounts(profile, _service_rows(answers)))
+    facts = _facts(answers)
+    window = facts.get(Q.BUSINESS_HOURS)
+    if isinstance(window, Mapping):
+        checks.append(_business_hours(profile, window))
+    if facts.weekend_use:
+        checks.append(_weekend(profile, facts.weekend_use))
+    if facts.daily_logins is not None:
+        checks.append(_daily_logins(profile, float(facts.daily_logins), tolerance))
+    if facts.records_per_user_day is not None:
+        checks.append(_records(profile, float(facts.records_per_user_day), tolerance))
+    if facts.exports_per_day is not None:
+        checks.append(_exports(profile, float(facts.exports_per_day), tolerance))
+    if facts.users_total is not None:
+        checks.append(_users(profile, int(facts.users_total), facts.service_accounts))
+    if facts.countries:
+        checks.append(_countries(profile, facts.countries))
+    if facts.networks:
+        checks.append(_networks(profile, facts.networks))
+    if Q.SERVICE_ACCOUNTS in facts.values:
+        checks.extend(_service_accounts(profile, facts.service_accounts))
     return checks
 
 
@@ -168,22 +172,18 @@ def compare_claims(
     return sorted(found, key=lambda c: SEVERITIES.index(c.severity))
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 # --------------------------------------------------------------------------- checks
 
 
 def _business_hours(profile: Profile, window: Mapping[str, Any]) -> Discrepancy:
     try:
-        bh = BusinessHours.from_answer(window)
+        bh = TimeWindow.from_answer(window)
     except InputError as exc:
         return Discrepancy(
             f"Business hours: {window}",
             f"cannot read the answer: {exc}",
             "info",
-            Q_BUSINESS_HOURS,
+            Q.BUSINESS_HOURS,
             UNVERIFIABLE,
         )
     zone = bh.timezone or profile.timezone
@@ -191,7 +191,7 @@ def _business_hours(profile: Profile, window: Mapping[str, Any]) -> Discrepancy:
         f"Use happens within business hours, {bh.describe() if bh.timezone else bh.describe() + ' ' + zone}"
     )
     if profile.events == 0:
-        return Discrepancy(claim, "the sample has no events", "info", Q_BUSINESS_HOURS, UNVERIFIABLE)
+        return Discrepancy(claim, "the sample has no events", "info", Q.BUSINESS_HOURS, UNVERIFIABLE)
     counts = np.array(profile.hourly_by_weekday.counts, dtype=float)
     pb = profile.business_hours
     same_window = (
@@ -212,7 +212,7 @@ def _business_hours(profile: Profile, window: Mapping[str, Any]) -> Discrepancy:
             f"the profile counts hours in {profile.timezone}, the answer in {zone}; "
             f"rebuild the profile with --tz {zone} to compare",
             "info",
-            Q_BUSINESS_HOURS,
+            Q.BUSINESS_HOURS,
             UNVERIFIABLE,
         )
     outside = counts * (1.0 - bh.hour_weights())
@@ -231,8 +231,8 @@ def _business_hours(profile: Profile, window: Mapping[str, Any]) -> Discrepancy:
     elif share > 0.005:
         sev = "low"
     else:
-        return Discrepancy(claim, evidence, "info", Q_BUSINESS_HOURS, CONSISTENT)
-    return Discrepancy(claim, evidence + busiest, sev, Q_BUSINESS_HOURS)
+        return Discrepancy(claim, evidence, "info", Q.BUSINESS_HOURS, CONSISTENT)
+    return Discrepancy(claim, evidence + busiest, sev, Q.BUSINESS_HOURS)
 
 
 def _weekend(profile: Profile, answer: str) -> Discrepancy:
@@ -248,7 +248,7 @@ def _weekend(profile: Profile, answer: str) -> Discrepancy:
     weekday_days = sum(weeks[:5])
     if weekend_days == 0:
         return Discrepancy(
-            claim, "the sample spans no Saturday or Sunday", "info", Q_WEEKEND_USE, UNVERIFIABLE
+            claim, "the sample spans no Saturday or Sunday", "info", Q.WEEKEND_USE, UNVERIFIABLE
         )
     weekend_events = profile.weekday[5] + profile.weekday[6]
     share = profile.weekend_share
@@ -262,18 +262,18 @@ def _weekend(profile: Profile, answer: str) -> Discrepancy:
     )
     if answer == "none":
         if weekend_events == 0:
-            return Discrepancy(claim, evidence, "info", Q_WEEKEND_USE, CONSISTENT)
-        return Discrepancy(claim, evidence, "high" if share >= 0.01 else "medium", Q_WEEKEND_USE)
+            return Discrepancy(claim, evidence, "info", Q.WEEKEND_USE, CONSISTENT)
+        return Discrepancy(claim, evidence, "high" if share >= 0.01 else "medium", Q.WEEKEND_USE)
     if answer == "rare":
         if ratio > 0.2:
-            return Discrepancy(claim, evidence, "medium", Q_WEEKEND_USE)
-        return Discrepancy(claim, evidence, "info", Q_WEEKEND_USE, CONSISTENT)
+            return Discrepancy(claim, evidence, "medium", Q.WEEKEND_USE)
+        return Discrepancy(claim, evidence, "info", Q.WEEKEND_USE, CONSISTENT)
     if answer == "regular":
         if weekend_events == 0 and weekend_days >= 2:
-            return Discrepancy(claim, evidence, "low", Q_WEEKEND_USE)
-        return Discrepancy(claim, evidence, "info", Q_WEEKEND_USE, CONSISTENT)
+            return Discrepancy(claim, evidence, "low", Q.WEEKEND_USE)
+        return Discrepancy(claim, evidence, "info", Q.WEEKEND_USE, CONSISTENT)
     return Discrepancy(
-        claim, f"answer '{answer}' is not none, rare or regular", "info", Q_WEEKEND_USE, UNVERIFIABLE
+        claim, f"answer '{answer}' is not none, rare or regular", "info", Q.WEEKEND_USE, UNVERIFIABLE
     )
 
 
@@ -295,7 +295,7 @@ def _daily_logins(profile: Profile, claimed: float, tolerance: float) -> Discrep
             claim,
             "no action column is mapped, so logins cannot be told apart",
             "info",
-            Q_DAILY_LOGINS,
+            Q.DAILY_LOGINS,
             UNVERIFIABLE,
         )
     if not logins.actions:
@@ -303,7 +303,7 @@ def _daily_logins(profile: Profile, claimed: float, tolerance: float) -> Discrep
             claim,
             f"no action matches the login pattern /{logins.pattern}/; rebuild with --login-pattern",
             "info",
-            Q_DAILY_LOGINS,
+            Q.DAILY_LOGINS,
             UNVERIFIABLE,
         )
     per_day = logins.per_day.samples() if logins.per_day.histogram is not None else np.array([])
@@ -321,8 +321,8 @@ def _daily_logins(profile: Profile, claimed: float, tolerance: float) -> Discrep
         evidence += f"; {_n(logins.failed)} failed attempts not counted"
     sev = _factor_severity(typical, claimed, tolerance)
     if sev is None:
-        return Discrepancy(claim, evidence, "info", Q_DAILY_LOGINS, CONSISTENT)
-    return Discrepancy(claim, evidence, sev, Q_DAILY_LOGINS)
+        return Discrepancy(claim, evidence, "info", Q.DAILY_LOGINS, CONSISTENT)
+    return Discrepancy(claim, evidence, sev, Q.DAILY_LOGINS)
 
 
 def _records(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
@@ -333,7 +333,7 @@ def _records(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
             claim,
             "no records column is mapped (--map records=COLUMN)",
             "info",
-            Q_RECORDS_PER_USER_DAY,
+            Q.RECORDS_PER_USER_DAY,
             UNVERIFIABLE,
         )
     if profile.entity_role != "user":
@@ -341,7 +341,7 @@ def _records(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
             claim,
             f"per-entity figures count {profile.entity_role}, not users; rebuild with --entity user",
             "info",
-            Q_RECORDS_PER_USER_DAY,
+            Q.RECORDS_PER_USER_DAY,
             UNVERIFIABLE,
         )
     d = vol.per_entity_day
@@ -353,10 +353,10 @@ def _records(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
     if sev is None:
         if claimed > 0 and d.max >= 10 * claimed:
             return Discrepancy(
-                claim, evidence + "; the busiest user-day is 10x the claim", "low", Q_RECORDS_PER_USER_DAY
+                claim, evidence + "; the busiest user-day is 10x the claim", "low", Q.RECORDS_PER_USER_DAY
             )
-        return Discrepancy(claim, evidence, "info", Q_RECORDS_PER_USER_DAY, CONSISTENT)
-    return Discrepancy(claim, evidence, sev, Q_RECORDS_PER_USER_DAY)
+        return Discrepancy(claim, evidence, "info", Q.RECORDS_PER_USER_DAY, CONSISTENT)
+    return Discrepancy(claim, evidence, sev, Q.RECORDS_PER_USER_DAY)
 
 
 def _exports(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
@@ -367,7 +367,7 @@ def _exports(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
             claim,
             "no action column is mapped, so exports cannot be told apart",
             "info",
-            Q_EXPORTS_PER_DAY,
+            Q.EXPORTS_PER_DAY,
             UNVERIFIABLE,
         )
     if not ex.actions:
@@ -377,10 +377,10 @@ def _exports(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
                 claim,
                 evidence + "; rebuild with --export-pattern if exports are named otherwise",
                 "info",
-                Q_EXPORTS_PER_DAY,
+                Q.EXPORTS_PER_DAY,
                 UNVERIFIABLE,
             )
-        return Discrepancy(claim, evidence, "info", Q_EXPORTS_PER_DAY, CONSISTENT)
+        return Discrepancy(claim, evidence, "info", Q.EXPORTS_PER_DAY, CONSISTENT)
     d = ex.per_day
     per_day = d.samples() if d.histogram is not None else np.array([d.mean])
     active = per_day[per_day > 0]
@@ -395,19 +395,19 @@ def _exports(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
             claim,
             evidence + f"; the busiest day is {d.max / claimed:.0f}x the claim",
             "high",
-            Q_EXPORTS_PER_DAY,
+            Q.EXPORTS_PER_DAY,
         )
     if sev is None:
-        return Discrepancy(claim, evidence, "info", Q_EXPORTS_PER_DAY, CONSISTENT)
-    return Discrepancy(claim, evidence, sev, Q_EXPORTS_PER_DAY)
+        return Discrepancy(claim, evidence, "info", Q.EXPORTS_PER_DAY, CONSISTENT)
+    return Discrepancy(claim, evidence, sev, Q.EXPORTS_PER_DAY)
 
 
-def _users(profile: Profile, claimed: int, service_rows: list[Mapping[str, Any]]) -> Discrepancy:
+def _users(profile: Profile, claimed: int, accounts: Sequence[DeclaredAccount]) -> Discrepancy:
     claim = f"{claimed} named users"
     known = profile.first_seen.get("user")
     if known is None:
-        return Discrepancy(claim, "no user column is mapped", "info", Q_USERS_TOTAL, UNVERIFIABLE)
-    listed = {str(r.get("name")) for r in service_rows}
+        return Discrepancy(claim, "no user column is mapped", "info", Q.USERS_TOTAL, UNVERIFIABLE)
+    listed = {account.name for account in accounts}
     seen_service = [v.value for v in known.values if v.value in listed or SERVICE_LIKE.search(v.value)]
     people = known.count - len(seen_service)
     evidence = f"{people} distinct user account(s) act in the sample"
@@ -418,9 +418,9 @@ def _users(profile: Profile, claimed: int, service_rows: list[Mapping[str, Any]]
     if people > claimed * 1.1 and people - claimed >= 2:
         sev = "high" if people > claimed * 1.5 else "medium"
         return Discrepancy(
-            claim, evidence + f": {people - claimed} more than the owners counted", sev, Q_USERS_TOTAL
+            claim, evidence + f": {people - claimed} more than the owners counted", sev, Q.USERS_TOTAL
         )
-    return Discrepancy(claim, evidence, "info", Q_USERS_TOTAL, CONSISTENT)
+    return Discrepancy(claim, evidence, "info", Q.USERS_TOTAL, CONSISTENT)
 
 
 def _countries(profile: Profile, claimed: list[str]) -> Discrepancy:
@@ -432,19 +432,19 @@ def _countries(profile: Profile, claimed: list[str]) -> Discrepancy:
             claim,
             "the sample has no country column (map one with --map country=COLUMN)",
             "info",
-            Q_COUNTRIES,
+            Q.COUNTRIES,
             UNVERIFIABLE,
         )
     outside = [v for v in known.values if v.value.strip().upper() not in allowed]
     if not outside:
         return Discrepancy(
-            claim, f"all {known.count} countries seen are listed", "info", Q_COUNTRIES, CONSISTENT
+            claim, f"all {known.count} countries seen are listed", "info", Q.COUNTRIES, CONSISTENT
         )
     events = sum(v.events for v in outside)
     share = events / profile.events if profile.events else 0.0
     examples = ", ".join(f"{v.value} ({v.events})" for v in outside[:5])
     evidence = f"{_n(events)} events ({_pct(share)}) come from countries not listed: {examples}"
-    return Discrepancy(claim, evidence, "high" if share >= 0.01 else "medium", Q_COUNTRIES)
+    return Discrepancy(claim, evidence, "high" if share >= 0.01 else "medium", Q.COUNTRIES)
 
 
 def _networks(profile: Profile, claimed: list[str]) -> Discrepancy:
@@ -458,10 +458,10 @@ def _networks(profile: Profile, claimed: list[str]) -> Discrepancy:
     claim = f"Access only from {', '.join(str(n) for n in nets) or 'the listed networks'}"
     known = profile.first_seen.get("source_ip")
     if known is None:
-        return Discrepancy(claim, "no source IP column is mapped", "info", Q_NETWORKS, UNVERIFIABLE)
+        return Discrepancy(claim, "no source IP column is mapped", "info", Q.NETWORKS, UNVERIFIABLE)
     if not nets:
         return Discrepancy(
-            claim, f"no valid network in the answer ({', '.join(bad)})", "info", Q_NETWORKS, UNVERIFIABLE
+            claim, f"no valid network in the answer ({', '.join(bad)})", "info", Q.NETWORKS, UNVERIFIABLE
         )
     outside = []
     not_ip = 0
@@ -487,14 +487,14 @@ def _networks(profile: Profile, claimed: list[str]) -> Discrepancy:
             claim,
             f"every source address falls inside the listed networks ({scope})",
             "info",
-            Q_NETWORKS,
+            Q.NETWORKS,
             CONSISTENT,
         )
     events = sum(v.events for v in outside)
     share = events / profile.events if profile.events else 0.0
     examples = ", ".join(f"{v.value} ({v.events})" for v in outside[:5])
     evidence = f"{len(outside)} address(es) outside the listed networks made {_n(events)} events ({_pct(share)}): {examples} ({scope})"
-    return Discrepancy(claim, evidence, "high" if share >= 0.01 else "medium", Q_NETWORKS)
+    return Discrepancy(claim, evidence, "high" if share >= 0.01 else "medium", Q.NETWORKS)
 
 
 def _hours_text(hours: Sequence[int]) -> str:
@@ -508,7 +508,7 @@ def _host_tokens(text: str) -> list[str]:
     return [t for t in re.split(r"[,;\s]+", text or "") if t]
 
 
-def _service_accounts(profile: Profile, rows: list[Mapping[str, Any]]) -> list[Discrepancy]:
+def _service_accounts(profile: Profile, accounts: Sequence[DeclaredAccount]) -> list[Discrepancy]:
     out: list[Discrepancy] = []
     known_users = profile.first_seen.get("user")
     if known_users is None and profile.entity_role != "user":
@@ -517,16 +517,14 @@ def _service_accounts(profile: Profile, rows: list[Mapping[str, Any]]) -> list[D
                 "Service accounts as listed",
                 "no user column is mapped, so accounts cannot be found",
                 "info",
-                Q_SERVICE_ACCOUNTS,
+                Q.SERVICE_ACCOUNTS,
                 UNVERIFIABLE,
             )
         ]
-    listed = {str(r.get("name")) for r in rows if r.get("name")}
-    for row in rows:
-        name = str(row.get("name") or "").strip()
-        if not name:
-            continue
-        purpose = str(row.get("purpose") or "").strip()
+    listed = {account.name for account in accounts}
+    for account in accounts:
+        name = account.name
+        purpose = account.purpose.strip()
         claim = f"Service account {name}" + (f" ({purpose})" if purpose else "")
         sa = profile.service_accounts.get(name)
         if sa is None:
@@ -534,7 +532,7 @@ def _service_accounts(profile: Profile, rows: list[Mapping[str, Any]]) -> list[D
             evidence = (
                 "appears in the sample" if seen else "not among the sample's known users"
             ) + "; rebuild the profile with this service account to see its hours and sources"
-            out.append(Discrepancy(claim, evidence, "info", Q_SERVICE_ACCOUNTS, UNVERIFIABLE))
+            out.append(Discrepancy(claim, evidence, "info", Q.SERVICE_ACCOUNTS, UNVERIFIABLE))
             continue
         if sa.events == 0:
             out.append(
@@ -543,13 +541,13 @@ def _service_accounts(profile: Profile, rows: list[Mapping[str, Any]]) -> list[D
                     f"no events from {name} in the sample ({profile.first} to {profile.last}): "
                     "renamed, disabled, or logged elsewhere?",
                     "low",
-                    Q_SERVICE_ACCOUNTS,
+                    Q.SERVICE_ACCOUNTS,
                 )
             )
             continue
         hours = f"{sa.events} events on {sa.days} day(s), at {_hours_text(sa.hour_of_day)}"
-        out.append(Discrepancy(claim, hours, "info", Q_SERVICE_ACCOUNTS, CONSISTENT))
-        tokens = _host_tokens(str(row.get("source_hosts") or ""))
+        out.append(Discrepancy(claim, hours, "info", Q.SERVICE_ACCOUNTS, CONSISTENT))
+        tokens = [token for hosts in account.source_hosts for token in _host_tokens(hosts)]
         nets = []
         for tok in tokens:
             with contextlib.suppress(ValueError):
@@ -560,7 +558,7 @@ def _service_accounts(profile: Profile, rows: list[Mapping[str, Any]]) -> list[D
                     f"{name} runs from {', '.join(tokens)}",
                     f"the hosts are names, the sample has addresses ({', '.join(sa.sources[:5])}); resolve the names to compare",
                     "info",
-                    Q_SERVICE_ACCOUNTS,
+                    Q.SERVICE_ACCOUNTS,
                     UNVERIFIABLE,
                 )
             )
@@ -581,7 +579,7 @@ def _service_accounts(profile: Profile, rows: list[Mapping[str, Any]]) -> list[D
                         hosts_claim,
                         f"{name} also acted from {', '.join(stray[:5])}",
                         "high",
-                        Q_SERVICE_ACCOUNTS,
+                        Q.SERVICE_ACCOUNTS,
                     )
                 )
             else:
@@ -590,7 +588,7 @@ def _service_accounts(profile: Profile, rows: list[Mapping[str, Any]]) -> list[D
                         hosts_claim,
                         f"all sources listed: {', '.join(sa.sources[:5])}",
                         "info",
-                        Q_SERVICE_ACCOUNTS,
+                        Q.SERVICE_ACCOUNTS,
                         CONSISTENT,
                     )
                 )
@@ -603,7 +601,7 @@ def _service_accounts(profile: Profile, rows: list[Mapping[str, Any]]) -> list[D
                     f"'{v.value}' looks like a service account ({v.events} events, {v.first} to {v.last}) "
                     "but is not in the owners' list",
                     "low",
-                    Q_SERVICE_ACCOUNTS,
+                    Q.SERVICE_ACCOUNTS,
                 )
             )
     return out

@@ -6,6 +6,9 @@ acted, what they did and how it ended. Files name these columns in many ways
 and a look at the first rows, say why, and let the person confirm or change it
 (``--map ROLE=COLUMN``). The proposal never guesses silently: each role comes with
 the reason it was chosen and the other candidates.
+
+It depends on no reader: readers ask it for proposals, and it asks
+:mod:`workshop.baseline.timestamps` whether values look like dates.
 """
 
 from __future__ import annotations
@@ -18,26 +21,23 @@ from typing import Any
 
 import pandas as pd
 
+from workshop.baseline.timestamps import parse_timestamp_strings_quick
 from workshop.core.errors import InputError
+from workshop.vocab import BASELINE_ROLES, LogRole
 
-#: Every role a column can play, in the order shown to people.
-ROLES: tuple[str, ...] = (
-    "timestamp",
-    "user",
-    "action",
-    "outcome",
-    "source_ip",
-    "records",
-    "bytes",
-    "session",
-    "country",
-)
+#: Every role a column can play, in the order shown to people. Plain strings, not
+#: enum members: they become the keys of stored and exported mappings.
+ROLES: tuple[str, ...] = tuple(str(role) for role in BASELINE_ROLES)
 #: Roles whose values are labels (kept as categories, counted per value).
-LABEL_ROLES: tuple[str, ...] = ("user", "action", "outcome", "source_ip", "session", "country")
+LABEL_ROLES: tuple[str, ...] = (
+    LogRole.USER, LogRole.ACTION, LogRole.OUTCOME, LogRole.SOURCE_IP, LogRole.SESSION, LogRole.COUNTRY,
+)  # fmt: skip
 #: Roles whose values are summed (volumes).
-NUMERIC_ROLES: tuple[str, ...] = ("records", "bytes")
+NUMERIC_ROLES: tuple[str, ...] = (LogRole.RECORDS, LogRole.BYTES)
 #: Roles that can be the entity the per-entity figures count.
-ENTITY_ROLES: tuple[str, ...] = ("user", "source_ip", "session", "country", "action", "outcome")
+ENTITY_ROLES: tuple[str, ...] = (
+    LogRole.USER, LogRole.SOURCE_IP, LogRole.SESSION, LogRole.COUNTRY, LogRole.ACTION, LogRole.OUTCOME,
+)  # fmt: skip
 
 ROLE_HELP: dict[str, str] = {
     "timestamp": "when the event happened",
@@ -268,8 +268,6 @@ def _looks_like_time(values: pd.Series) -> float:
         s = pd.to_numeric(sample, errors="coerce")
         in_range = ((s > 9.4e8) & (s < 4.2e9)) | ((s > 9.4e11) & (s < 4.2e12))
         return float(in_range.mean())
-    from workshop.baseline.formats import parse_timestamp_strings_quick
-
     return parse_timestamp_strings_quick([str(v) for v in sample])
 
 

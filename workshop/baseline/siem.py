@@ -35,27 +35,23 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workshop.baseline.formats import DEFAULT_SIZE_LIMIT, check_file, check_timezone, parse_timestamps
+from workshop.baseline.derive import profile_from_tables
+from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file
 from workshop.baseline.mapping import ROLES, check_role
-from workshop.baseline.profile import (
-    NS_PER_HOUR,
-    BusinessHours,
-    CountTables,
-    Profile,
-    ProfileOptions,
-    RoleCounts,
-    _day_index,
-    group_sum,
-    local_ns,
-    profile_from_tables,
-)
+from workshop.baseline.options import ProfileOptions
+from workshop.baseline.profile import Profile
+from workshop.baseline.tables import NS_PER_HOUR, CountTables, RoleCounts, group_sum, local_ns
+from workshop.baseline.timestamps import parse_timestamps
 from workshop.core.errors import InputError, LoadError, Location
+from workshop.vocab import LogRole, TimeWindow, check_timezone, day_index
 
 SIEMS: tuple[str, ...] = ("splunk", "kql", "esql")
 SIEM_NAMES = {"splunk": "Splunk SPL", "kql": "Microsoft Sentinel KQL", "esql": "Elastic ES|QL"}
 DEFAULT_INDEX = {"splunk": "main", "kql": "AppAuditLogs_CL", "esql": "logs-*"}
 DEFAULT_TIME_FIELD = {"splunk": "_time", "kql": "TimeGenerated", "esql": "@timestamp"}
-BREAKDOWN_ROLES: tuple[str, ...] = ("action", "outcome", "source_ip", "country")
+BREAKDOWN_ROLES: tuple[str, ...] = (
+    LogRole.ACTION.value, LogRole.OUTCOME.value, LogRole.SOURCE_IP.value, LogRole.COUNTRY.value,
+)  # fmt: skip
 _NAME_OK = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_@.\-: ]*$")
 _SIMPLE = re.compile(r"^[A-Za-z_@][A-Za-z0-9_@.]*$")
 _INDEX_OK = re.compile(r"^[A-Za-z0-9_\-.*:,]+$")
@@ -392,7 +388,8 @@ def _ints(series: pd.Series, column: str, source: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise LoadError(f"'{column}' holds {series.iloc[i]!r}, not a number", Location(source, i + 2))
-    return num.to_numpy(dtype=float)
+    out: np.ndarray = num.to_numpy(dtype=float)
+    return out
 
 
 def _local_hours(t: _Table, tz: str, default_tz: str) -> tuple[np.ndarray, bool]:
@@ -427,7 +424,7 @@ def _weekday_index(value: str) -> int:
         if n == 0:
             return 6
         raise InputError(f"weekday {value} is not 0-7")
-    return _day_index(text)
+    return day_index(text)
 
 
 def profile_from_siem_tables(
@@ -436,7 +433,7 @@ def profile_from_siem_tables(
     tz: str = "UTC",
     *,
     default_tz: str = "UTC",
-    business_hours: BusinessHours | None = None,
+    business_hours: TimeWindow | None = None,
     service_accounts: Sequence[str] = (),
     options: ProfileOptions | None = None,
     mapping: Mapping[str, str] | None = None,
@@ -452,7 +449,7 @@ def profile_from_siem_tables(
     if entity_role not in ROLES or entity_role == "timestamp":
         raise InputError(f"unknown entity role '{entity_role}'")
     options = options or ProfileOptions()
-    business_hours = business_hours or BusinessHours()
+    business_hours = business_hours or TimeWindow()
     if not tables:
         raise InputError("give at least one SIEM result table")
     parsed: list[_Table] = []
@@ -524,9 +521,11 @@ def profile_from_siem_tables(
             continue
         role = t.kind
         cat = pd.Categorical(t.frame[role].replace("", None))
-        w = {"events": _ints(t.frame["events"], "events", t.source).astype(np.int64)}
+        role_weights: dict[str, np.ndarray | None] = {
+            "events": _ints(t.frame["events"], "events", t.source).astype(np.int64)
+        }
         if "failures" in t.frame.columns:
-            w["failures"] = _ints(t.frame["failures"], "failures", t.source).astype(np.int64)
+            role_weights["failures"] = _ints(t.frame["failures"], "failures", t.source).astype(np.int64)
         code = np.asarray(cat.codes, dtype=np.int64)
         ent_i = ent_codes[offsets[i][0] : offsets[i][1]]
         day0 = hour0 // 24
@@ -537,7 +536,7 @@ def profile_from_siem_tables(
             hours[i][0] // 24 - day0,
             len(ent_labels),
             (hour_max // 24) - day0 + 1,
-            w,
+            role_weights,
         )
     profile = profile_from_tables(
         counts,

@@ -34,8 +34,9 @@ DEFAULT_MIN_SAMPLES = 30
 def _values(values: Any) -> np.ndarray:
     if hasattr(values, "samples") and callable(values.samples):
         values = values.samples()  # a profile Distribution with its histogram
-    arr = np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values, dtype=float)
-    return arr[~np.isnan(arr)]
+    arr: np.ndarray = np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values, dtype=float)
+    present: np.ndarray = arr[~np.isnan(arr)]
+    return present
 
 
 def percentile(values: Any, q: float) -> float:
@@ -143,7 +144,7 @@ def _day_keys(counts: pd.Series) -> pd.Index | None:
 
 def _day_text(value: Any) -> str:
     if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
+        return str(value.date().isoformat())
     text = str(value)
     return text[:10]
 
@@ -152,7 +153,7 @@ def backtest(counts: Any, threshold: float, *, days: int | None = None) -> Backt
     """Count observations above ``threshold``, in total and per day.
 
     ``counts`` is a series of counts per entity per day (or per window) with a
-    ``day`` (or ``hour``) index level, as :func:`workshop.baseline.profile.count_series`
+    ``day`` (or ``hour``) index level, as :func:`workshop.baseline.build.count_series`
     returns; plain arrays work too, without the per-day split (pass ``days``;
     without it ``alerts_per_day`` equals ``alerts_total``).
     """

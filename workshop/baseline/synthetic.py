@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workshop.baseline.profile import BusinessHours
 from workshop.core.errors import InputError
+from workshop.interview.facts import Q
+from workshop.vocab import WORKING_DAYS, TimeWindow
 
 TIMEZONE = "Europe/London"
 SERVICE_ACCOUNTS: tuple[dict[str, Any], ...] = (
@@ -95,7 +96,7 @@ class SyntheticSample:
     anomalies: list[PlantedAnomaly]
     seed: int
     timezone: str = TIMEZONE
-    business_hours: BusinessHours = field(default_factory=lambda: BusinessHours(timezone=TIMEZONE))
+    business_hours: TimeWindow = field(default_factory=lambda: TimeWindow(timezone=TIMEZONE))
     service_accounts: list[dict[str, Any]] = field(
         default_factory=lambda: [dict(s) for s in SERVICE_ACCOUNTS]
     )
@@ -118,22 +119,24 @@ class SyntheticSample:
 
 
 def demo_answers() -> dict[str, Any]:
-    return {
-        "access.business_hours": {
-            "days": ["mon", "tue", "wed", "thu", "fri"],
+    """The payroll owners' answers by question id (plain strings, as stored answers are)."""
+    answers: dict[Q, Any] = {
+        Q.BUSINESS_HOURS: {
+            "days": list(WORKING_DAYS),
             "start": "08:00",
             "end": "18:00",
             "timezone": TIMEZONE,
         },
-        "access.weekend_use": "none",
-        "volume.daily_logins": 45,
-        "volume.records_per_user_day": 250,
-        "volume.exports_per_day": 5,
-        "users.total_count": 44,
-        "access.countries": ["GB", "IE"],
-        "access.networks": ["10.0.0.0/8"],
-        "service.accounts": [dict(s) for s in SERVICE_ACCOUNTS],
+        Q.WEEKEND_USE: "none",
+        Q.DAILY_LOGINS: 45,
+        Q.RECORDS_PER_USER_DAY: 250,
+        Q.EXPORTS_PER_DAY: 5,
+        Q.USERS_TOTAL: 44,
+        Q.COUNTRIES: ["GB", "IE"],
+        Q.NETWORKS: ["10.0.0.0/8"],
+        Q.SERVICE_ACCOUNTS: [dict(s) for s in SERVICE_ACCOUNTS],
     }
+    return {qid.value: value for qid, value in answers.items()}
 
 
 class _Builder:
@@ -377,4 +380,4 @@ def generate_sample(
 
 def _iso(local: np.datetime64) -> str:
     ts = pd.Timestamp(local).tz_localize(TIMEZONE, ambiguous=False, nonexistent="shift_forward")
-    return ts.isoformat()
+    return str(ts.isoformat())

@@ -296,9 +296,9 @@ def _apply(args: argparse.Namespace) -> int:
         )
     p = uc.parameters[args.parameter]
     if args.json:
-        print_json({"use_case": uc.template_id, "parameter": args.parameter} | p)
+        print_json({"use_case": uc.template_id, "parameter": args.parameter} | p.to_dict())
     else:
-        print(f"{uc.template_id} {args.parameter} = {p['value']} ({p['detail']})")
+        print(f"{uc.template_id} {args.parameter} = {p.value} ({p.detail})")
     return 0
 
 
@@ -321,7 +321,7 @@ def _size_limit(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> Any:
-    from workshop.baseline.profile import ProfileOptions
+    from workshop.baseline.options import ProfileOptions
 
     kwargs: dict[str, Any] = {}
     if getattr(args, "top", None) is not None:
@@ -338,7 +338,7 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from workshop.baseline.formats import inspect_sample
+    from workshop.baseline.loading import inspect_sample
 
     ins = inspect_sample(args.file, args.format, _size_limit(args))
     if args.json:
@@ -356,15 +356,16 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from workshop.baseline.formats import check_timezone, load_sample
+    from workshop.baseline.build import build_profile
+    from workshop.baseline.loading import load_sample
     from workshop.baseline.mapping import check_role, parse_map_args
-    from workshop.baseline.profile import BusinessHours, build_profile
+    from workshop.vocab import TimeWindow, check_timezone
 
     check_timezone(args.tz)
     check_timezone(args.default_tz)
     if args.entity:
         check_role(args.entity)
-    business_hours = BusinessHours.parse(args.business_hours)
+    business_hours = TimeWindow.parse(args.business_hours)
     options = _options(args)
     mapping = parse_map_args(args.map)
     if args.from_siem_table:

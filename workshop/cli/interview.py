@@ -179,8 +179,8 @@ def answer(args: argparse.Namespace) -> int:
 
 
 def show(args: argparse.Namespace) -> int:
+    from workshop.interview.progress import open_required, progress
     from workshop.questionnaire import format_value
-    from workshop.services.interview import open_required, progress
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)
@@ -214,7 +214,7 @@ def show(args: argparse.Namespace) -> int:
 
 
 def followups(args: argparse.Namespace) -> int:
-    from workshop.services.interview import follow_ups, follow_ups_csv, follow_ups_markdown
+    from workshop.interview.progress import follow_ups, follow_ups_csv, follow_ups_markdown
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)
@@ -233,7 +233,8 @@ def followups(args: argparse.Namespace) -> int:
 
 
 def changes(args: argparse.Namespace) -> int:
-    from workshop.services.interview import diff_answers, previous_interview
+    from workshop.interview.progress import diff_answers
+    from workshop.services.interview import previous_interview
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from workshop.cli._common import open_store, print_json
+from workshop.vocab import ADOPTED
 
 
 def register(sub, common) -> None:
@@ -52,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
         print("No applications yet.")
     for r in rows:
         done = "-" if r.completeness is None else f"{r.completeness:.0%}"
-        live = (
-            r.use_cases.get("accepted", 0) + r.use_cases.get("implemented", 0) + r.use_cases.get("tested", 0)
-        )
+        live = sum(r.use_cases.get(s, 0) for s in ADOPTED)
         due = f"{r.next_review}{' OVERDUE' if r.overdue else ''}"
         print(f"{r.slug:<22} {r.criticality:<8} last {r.last_workshop or 'never':<10} {done:>5} answered  "
               f"{r.open_follow_ups:>2} follow-ups  {live:>2} live use cases  review {due}")  # fmt: skip

@@ -118,7 +118,7 @@ def list_(args) -> int:
         print_json([u.to_dict() for u in ucs])
         return 0
     for u in ucs:
-        attack = ",".join(a["technique"] for a in u.attack) or "-"
+        attack = ",".join(a.technique for a in u.attack) or "-"
         flag = " [no longer applies]" if not u.applies else ""
         print(
             f"{u.application:<18} {u.template_id:<34} {u.status:<11} {u.priority:<8} {attack:<18} {u.title}{flag}"
@@ -135,7 +135,7 @@ def show(args) -> int:
         uc = store.get_use_case(args.app, args.id)
         ctx = document_context(store, args.app, qs)
     if args.json:
-        print_json(uc.to_dict() | {"effective": uc.effective(), "edits": uc.edits, "conflicts": uc.conflicts})
+        print_json(uc.to_dict() | {"effective": uc.effective().to_dict(), "edits": uc.edits, "conflicts": uc.conflicts})
     else:
         print(use_case_markdown(uc, ctx, level=1))
     return 0

@@ -256,6 +256,7 @@ class Facts:
 
     @property
     def log_destination(self) -> str:
+        """Where the log is kept, as answered (an option id; the questionnaire has its label)."""
         return str(self.values.get(Q.LOG_DESTINATION) or "")
 
     @property

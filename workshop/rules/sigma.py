@@ -30,7 +30,7 @@ import os
 import re
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from workshop.core.errors import LoadError, Location
 from workshop.core.workspace import PROJECT_ROOT
 from workshop.interview.facts import Facts, Q
 from workshop.interview.model import Application
-from workshop.usecases.events import EVENTS, EventName, LogVocabulary, vocabulary
+from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
 from workshop.usecases.model import UseCase
 from workshop.vocab import PRIORITIES, TimeWindow, is_duration
 
@@ -391,19 +391,9 @@ def vocabulary_of(uc: UseCase, ctx: RuleContext) -> LogVocabulary:
     """The use case's vocabulary as generated (what its document shows), else the answers'."""
     if ctx.vocab is not None:
         return ctx.vocab
-    raw = uc.get("vocabulary")
-    if not isinstance(raw, Mapping):
+    vocab = uc.generated.vocabulary
+    if not (vocab.fields or vocab.assumed_fields):  # stored without one
         return vocabulary(ctx.values)
-    vocab = LogVocabulary(
-        fields={str(k): str(v) for k, v in (raw.get("fields") or {}).items() if v},
-        assumed_fields=set(raw.get("assumed_fields") or []),
-        events={
-            str(k): EventName(str(v.get("action") or ""), str(v.get("outcome") or ""), bool(v.get("assumed")))
-            for k, v in (raw.get("events") or {}).items()
-            if isinstance(v, Mapping)
-        },
-        logged=set(raw.get("logged") or []),
-    )
     return vocab
 
 
@@ -415,9 +405,9 @@ class _Builder:
         self.uc = uc
         self.ctx = ctx
         self.eff = uc.effective()
-        self.params = uc.parameters
+        self.params = {k: p.to_dict() for k, p in uc.parameters.items()}
         self.vocab = vocabulary_of(uc, ctx)
-        self.logic: dict[str, Any] = dict(self.eff.get("logic") or {"type": "single"})
+        self.logic: dict[str, Any] = self.eff.logic.to_dict()
         self.notes: list[str] = []
         self.problems: list[str] = []
         self.placeholders: dict[str, Placeholder] = {}
@@ -632,7 +622,7 @@ class _Builder:
         tactics: list[str] = []
         techniques: list[str] = []
         for a in self.uc.attack:
-            tid = str(a.get("technique") or "").strip().upper()
+            tid = str(a.technique or "").strip().upper()
             if not re.match(r"^T\d{4}(\.\d{3})?$", tid):
                 continue
             techniques.append(f"attack.{tid.lower()}")
@@ -667,7 +657,7 @@ class _Builder:
             author += f" of {self.ctx.held_on}"
         meta: dict[str, Any] = {"status": "experimental"}
         meta["description"] = ""
-        refs = [str(r) for r in self.eff.get("references") or [] if str(r).strip()]
+        refs = [str(r) for r in self.eff.references if str(r).strip()]
         if refs:
             meta["references"] = list(dict.fromkeys(refs))
         meta["author"] = author
@@ -682,13 +672,13 @@ class _Builder:
         return {
             "category": "application",
             "product": _logsource_value(self.ctx.slug),
-            "service": _logsource_value(self.eff.get("service") or "audit"),
+            "service": _logsource_value(self.eff.service or "audit"),
             "definition": "",  # filled at the end, when every field used is known
         }
 
     def description(self, extra: Iterable[str] = ()) -> str:
-        parts = [str(self.eff.get("objective") or self.uc.title).strip()]
-        strategy = str(self.eff.get("strategy_abstract") or "").strip()
+        parts = [str(self.eff.objective or self.uc.title).strip()]
+        strategy = str(self.eff.strategy_abstract or "").strip()
         if strategy:
             parts.append("Strategy: " + strategy)
         parts.extend(extra)
@@ -710,7 +700,7 @@ class _Builder:
         level = LEVELS.get(uc.priority, "medium")
         fps = list(
             dict.fromkeys(
-                _one_line(x, 2000) for x in self.eff.get("false_positives") or [] if len(str(x).strip()) >= 2
+                _one_line(x, 2000) for x in self.eff.false_positives if len(str(x).strip()) >= 2
             )
         )
         meta = self.base_meta()
@@ -921,7 +911,7 @@ class _Builder:
             placeholders=dict(self.placeholders),
             notes=notes,
             problems=list(dict.fromkeys(self.problems)),
-            attack=[str(a.get("technique")) for a in uc.attack],
+            attack=[str(a.technique) for a in uc.attack],
             filename=rule_filename(slug, tid, docs[0].kind == "correlation"),
         )
 

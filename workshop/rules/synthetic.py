@@ -92,8 +92,8 @@ class _Ctx:
 
     def __post_init__(self) -> None:
         self.vocab = vocabulary_of(self.uc, self.ctx)
-        self.logic = dict(self.uc.effective().get("logic") or {})
-        self.params = self.uc.parameters
+        self.logic = self.uc.effective().logic.to_dict()
+        self.params = {k: p.to_dict() for k, p in self.uc.parameters.items()}
         facts = self.ctx.facts
         self.networks = []
         for entry in clean_values(facts.networks) + clean_values(
@@ -238,8 +238,8 @@ def evasion_cases(
     """A case per evasion the template names that can be generated; the others with why not."""
     c = _Ctx(uc, rs, ctx)
     cases, skipped = [], []
-    for ev in uc.get("evasions") or []:
-        eid, kind, desc = str(ev.get("id")), str(ev.get("kind")), str(ev.get("description") or "")
+    for ev in uc.generated.evasions:
+        eid, kind, desc = ev.id, ev.kind, ev.description
         try:
             case = _generate(c, eid, kind, desc)
         except _Skip as why:

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workshop.baseline import Profile, build_profile, check_claims, load_sample
+from workshop.baseline import Discrepancy, LoadedSample, Profile, build_profile, check_claims, load_sample
 from workshop.baseline.claims import profile_options_from_answers
-from workshop.baseline.formats import DEFAULT_SIZE_LIMIT
+from workshop.baseline.files import DEFAULT_SIZE_LIMIT
 from workshop.core.errors import InputError
+from workshop.interview.facts import Facts, Q
 from workshop.interview.model import AnswerSet
 from workshop.store import Store
 from workshop.store.baseline_store import BaselineRecord
@@ -30,11 +31,12 @@ def answers_of(store: Store, slug: str) -> dict[str, Any]:
 
 def declared_timezone(answers: Mapping[str, Any]) -> str:
     """The zone of naive log timestamps: the log's declared zone, else the business hours' zone."""
-    tz = answers.get("logging.timezone")
+    facts = Facts.of(answers)
+    tz = facts.get(Q.LOG_TIMEZONE)
     if isinstance(tz, str) and tz.strip():
         return tz.strip()
-    window = answers.get("access.business_hours")
-    if isinstance(window, dict) and window.get("timezone"):
+    window = facts.get(Q.BUSINESS_HOURS)
+    if isinstance(window, Mapping) and window.get("timezone"):
         return str(window["timezone"])
     return "UTC"
 
@@ -42,14 +44,14 @@ def declared_timezone(answers: Mapping[str, Any]) -> str:
 @dataclass
 class Attached:
     baseline: BaselineRecord
-    claims: list[Any] = field(default_factory=list)  # Discrepancy
+    claims: list[Discrepancy] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
 def profile_file(
     path: str | Path, answers: Mapping[str, Any], *, fmt: str = "auto", mapping: Mapping[str, str] | None = None,
     entity: str | None = None, tz: str | None = None, size_limit: int | None = DEFAULT_SIZE_LIMIT,
-) -> tuple[Any, Profile]:  # fmt: skip
+) -> tuple[LoadedSample, Profile]:  # fmt: skip
     """Load and profile a sample the way the interview makes comparable (zone, hours, service accounts)."""
     sample = load_sample(path, fmt, mapping, declared_timezone(answers), size_limit)
     opts = profile_options_from_answers(answers)
@@ -95,9 +97,9 @@ def attach_file(
     )  # fmt: skip
     store.save_log_mapping(slug, log_source, sample.format, {k: v for k, v in sample.mapping.items() if v},
                            entity or "", tz or "")  # fmt: skip
-    return Attached(record, check_claims(profile, answers), list(getattr(sample, "warnings", []) or []))
+    return Attached(record, check_claims(profile, answers), list(sample.warnings))
 
 
-def claims_for(store: Store, slug: str, baseline: BaselineRecord) -> list[Any]:
+def claims_for(store: Store, slug: str, baseline: BaselineRecord) -> list[Discrepancy]:
     """Every claim from the latest interview against the baseline: contradicted, consistent or unverifiable."""
     return check_claims(Profile.from_dict(baseline.profile), answers_of(store, slug))

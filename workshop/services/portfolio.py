@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.interview.model import AnswerSet, Interview
+from workshop.interview.progress import diff_answers, follow_ups, progress
 from workshop.questionnaire import Catalogue, Questionnaire
-from workshop.services.interview import diff_answers, follow_ups, progress
 from workshop.store import Store
-from workshop.usecases.model import STATUSES, UseCase
+from workshop.usecases.model import UseCase
+from workshop.vocab import DROPPED, STATUSES
 
 DEFAULT_INTERVALS = {"critical": 180, "high": 365, "medium": 365, "low": 730}
 BASELINE_STALE_DAYS = 90
@@ -97,10 +98,8 @@ def changed_questions(store: Store, interview: Interview, questionnaire: Questio
 
 def use_case_inputs(uc: UseCase) -> set[str]:
     """The answer ids a use case was built from (recorded at generation)."""
-    eff = uc.generated
-    names = set(eff.get("inputs") or [])
-    names |= {t["question_id"] for t in eff.get("triggered_by") or []}
-    return names
+    gen = uc.generated
+    return set(gen.inputs) | {t.question_id for t in gen.triggered_by}
 
 
 def flagged_use_cases(store: Store, slug: str, questionnaires: Catalogue) -> dict[str, list[str]]:
@@ -117,7 +116,7 @@ def flagged_use_cases(store: Store, slug: str, questionnaires: Catalogue) -> dic
     out = {}
     for uc in store.list_use_cases(slug):
         hit = sorted(use_case_inputs(uc) & changed)
-        if hit and uc.status not in ("rejected", "retired"):
+        if hit and uc.status not in DROPPED:
             out[uc.template_id] = hit
     return out
 
@@ -226,8 +225,8 @@ def uncovered_ideas(store: Store, index: Any, limit: int = 40) -> list[Idea]:
     for app in store.list_applications():
         interview = store.latest_interview(app.slug)
         answers = AnswerSet(store.answers(interview.id)).values if interview else {}
-        covered = {a["technique"] for u in store.list_use_cases(app.slug)
-                   if u.status not in ("rejected", "retired") for a in u.attack}  # fmt: skip
+        covered = {a.technique for u in store.list_use_cases(app.slug) if u.status not in DROPPED
+                   for a in u.attack}  # fmt: skip
         for s in suggest_for_application(index, list(app.platforms), answers):
             if s.technique_id in covered or any(c.startswith(s.technique_id + ".") for c in covered):
                 continue

@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from workshop.baseline import Profile, propose_thresholds
-from workshop.baseline.profile import Distribution
+from workshop.baseline import Profile, ThresholdProposal, propose_thresholds
+from workshop.baseline.figures import Distribution
 from workshop.core.errors import InputError
 from workshop.store import Store
 from workshop.store.baseline_store import BaselineRecord
 from workshop.usecases.model import UseCase
+from workshop.vocab import DROPPED, duration_seconds, is_duration
 
 STATS = ("p50", "p90", "p95", "p99", "max", "mean")
 METHODS = ("p99+20%", "mad3", "stdev3")
@@ -34,7 +35,7 @@ class ParameterProposal:
     current: Any
     current_source: str
     figure: str
-    proposals: list[Any] = field(default_factory=list)  # ThresholdProposal
+    proposals: list[ThresholdProposal] = field(default_factory=list)
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,11 +82,12 @@ def distribution(
 
 
 def _window_note(uc: UseCase, base: str) -> str:
-    logic = uc.generated.get("logic") or {}
-    window_param = logic.get("window")
-    window = (uc.parameters.get(window_param) or {}).get("value") if window_param else None
+    window_param = uc.generated.logic.window
+    param = uc.parameters.get(window_param) if window_param else None
+    window = param.value if param is not None else None
     unit = "hour" if "_hour" in base else "day"
-    if window and window not in ("1d", "24h") and not (unit == "hour" and window in ("1h", "60m")):
+    seconds = duration_seconds(str(window)) if is_duration(window) else None
+    if window and seconds != 86400 and not (unit == "hour" and seconds == 3600):
         return (f"The baseline counts per {unit}; the rule counts per {window}. A per-{unit} figure is an upper "
                 f"bound for a shorter window: review before applying.")  # fmt: skip
     return ""
@@ -93,11 +95,11 @@ def _window_note(uc: UseCase, base: str) -> str:
 
 def _action_of(uc: UseCase) -> str | None:
     """The application's action value for the use case's (first) event, if the interview named it."""
-    logic = uc.generated.get("logic") or {}
-    event = logic.get("event") or (logic.get("events") or [None])[0]
-    for e in uc.generated.get("events") or []:
-        if e.get("event") == event:
-            return e.get("action")  # an assumed (OWASP) name simply will not be found in the sample
+    logic = uc.generated.logic
+    event = logic.event or (logic.events[0] if logic.events else None)
+    for e in uc.generated.events:
+        if e.event == event:
+            return e.action  # an assumed (OWASP) name simply will not be found in the sample
     return None
 
 
@@ -107,16 +109,16 @@ def proposals_for(store: Store, slug: str, baseline: BaselineRecord) -> list[Par
     days = int(baseline.profile.get("days_covered") or 0) or None
     out: list[ParameterProposal] = []
     for uc in store.list_use_cases(slug):
-        if uc.status in ("rejected", "retired"):
+        if uc.status in DROPPED:
             continue
         for name, p in uc.parameters.items():
-            figure = p.get("baseline") or ""
-            if not figure or p.get("type") not in ("integer", "number"):
+            figure = p.baseline
+            if not figure or p.type not in ("integer", "number"):
                 continue
             action = _action_of(uc)
             dist, why_not = distribution(profile, figure, action)
-            item = ParameterProposal(uc.template_id, uc.title, name, p.get("description", ""), p.get("value"),
-                                     p.get("source", ""), figure)  # fmt: skip
+            item = ParameterProposal(uc.template_id, uc.title, name, p.description, p.value, p.source,
+                                     figure)  # fmt: skip
             if dist is None:
                 item.note = f"No proposal: {why_not}."
             else:
@@ -154,7 +156,7 @@ def apply_proposal(
         known = ", ".join(p.method for p in item.proposals if p.value is not None) or "none"
         raise InputError(f"method '{method}' gives no value here (available: {known})")
     uc = store.get_use_case(slug, template_id)
-    ptype = uc.parameters[parameter].get("type")
+    ptype = uc.parameters[parameter].type
     value = max(1, round(chosen.value)) if ptype == "integer" else round(float(chosen.value), 3)
     detail = (f"{method} on baseline '{baseline.log_source}' v{baseline.version} "
               f"({baseline.first[:10]} to {baseline.last[:10]}, {baseline.events:,} events): {chosen.why}; "

@@ -25,6 +25,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from workshop.vocab import Status
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -123,7 +125,7 @@ use_cases = Table(
     Column("id", Integer, primary_key=True),
     Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
     Column("template_id", String(100), nullable=False),
-    Column("status", String(16), nullable=False, default="proposed"),
+    Column("status", String(16), nullable=False, default=Status.PROPOSED.value),
     Column("generated", JSON, nullable=False, default=dict),
     Column("edits", JSON, nullable=False, default=dict),
     Column("conflicts", JSON, nullable=False, default=dict),

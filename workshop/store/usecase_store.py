@@ -9,8 +9,7 @@ person and the answers changed keeps the person's value and is listed in
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,17 +18,9 @@ from sqlalchemy import Connection, insert, select, update
 from workshop.core.errors import InputError, NotFoundError, StaleEditError
 from workshop.interview.model import clean_line, utcnow
 from workshop.store.schema import applications, use_case_history, use_cases
-from workshop.usecases.model import PRIORITIES, STATUSES, UseCase
-
-#: Allowed lifecycle moves. Anything else is refused with the allowed ones named.
-TRANSITIONS: dict[str, set[str]] = {
-    "proposed": {"accepted", "rejected"},
-    "accepted": {"implemented", "rejected", "proposed", "retired"},
-    "implemented": {"tested", "accepted", "retired"},
-    "tested": {"implemented", "retired"},
-    "rejected": {"proposed", "accepted"},
-    "retired": {"proposed"},
-}
+from workshop.usecases.lifecycle import check_parameter, check_priority, check_status, transition_refusal
+from workshop.usecases.model import EDITABLE, GeneratedUseCase, UseCase, is_editable
+from workshop.vocab import PRIORITIES, Status
 
 
 @dataclass
@@ -72,41 +63,7 @@ class UseCaseEvent:
         }
 
 
-_DURATION = re.compile(r"^\d+[smhd]$")
-
-
-def check_parameter(name: str, ptype: str, value: Any) -> Any:
-    """A parameter value of the declared type, or InputError: a rule built from it must not fail later."""
-    if ptype == "integer":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
-            raise InputError(f"parameter '{name}' is a whole number of 0 or more, not {value!r}")
-        return int(value)
-    if ptype == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise InputError(f"parameter '{name}' is a number of 0 or more, not {value!r}")
-        return value
-    if ptype == "duration":
-        if not isinstance(value, str) or not _DURATION.match(value) or int(value[:-1]) == 0:
-            raise InputError(f"parameter '{name}' is a duration such as 15m, 1h or 30d, not {value!r}")
-        return value
-    if ptype == "list":
-        items = value if isinstance(value, list) else [value]
-        if any(isinstance(v, (dict, list)) for v in items):
-            raise InputError(f"parameter '{name}' is a list of values")
-        return [str(v) for v in items if str(v).strip()]
-    if ptype == "time_window":
-        from workshop.questionnaire.model import Question
-        from workshop.questionnaire.values import coerce
-
-        return coerce(Question(name, name, "time_window", ""), value)
-    return value
-
-
-def _editable_key(name: str) -> bool:
-    return name in UseCase.EDITABLE or (name.startswith("parameters.") and len(name) > len("parameters."))
-
-
-def _edit_view(generated: dict[str, Any], name: str) -> Any:
+def _edit_view(generated: Mapping[str, Any], name: str) -> Any:
     """The generated value that an edit of ``name`` overrides."""
     if name.startswith("parameters."):
         p = (generated.get("parameters") or {}).get(name.split(".", 1)[1]) or {}
@@ -123,7 +80,7 @@ class UseCaseStoreMixin:
             application=slug,
             template_id=row.template_id,
             status=row.status,
-            generated=row.generated or {},
+            generated=GeneratedUseCase.from_dict(row.generated),
             edits=row.edits or {},
             conflicts=row.conflicts or {},
             applies=bool(row.applies),
@@ -170,7 +127,7 @@ class UseCaseStoreMixin:
         )
 
     def save_generated(
-        self, slug: str, results: dict[str, dict[str, Any] | None], who: str = "generator"
+        self, slug: str, results: Mapping[str, GeneratedUseCase | None], who: str = "generator"
     ) -> GenerationResult:
         """Store one generation run for an application in one transaction."""
         out = GenerationResult()
@@ -181,14 +138,15 @@ class UseCaseStoreMixin:
                 r.template_id: r
                 for r in conn.execute(select(use_cases).where(use_cases.c.application_id == app_id))
             }
-            for tid, doc in sorted(results.items()):
+            for tid, made in sorted(results.items()):
+                doc = None if made is None else made.to_dict()
                 row = existing.get(tid)
                 if row is None:
                     if doc is None:
                         continue
                     res = conn.execute(
                         insert(use_cases).values(
-                            application_id=app_id, template_id=tid, status="proposed", generated=doc, edits={},
+                            application_id=app_id, template_id=tid, status=Status.PROPOSED, generated=doc, edits={},
                             conflicts={}, applies=True, revision=1, created_at=now, updated_at=now,
                         )
                     )  # fmt: skip
@@ -250,8 +208,7 @@ class UseCaseStoreMixin:
         self, slug: str, template_ids: Iterable[str], status: str, who: str = "", reason: str = ""
     ) -> tuple[list[str], dict[str, str]]:
         """Move use cases to ``status``; return (changed, {skipped id: why})."""
-        if status not in STATUSES:
-            raise InputError(f"unknown status '{status}' (known: {', '.join(STATUSES)})")
+        check_status(status)
         who = clean_line(who, "who")
         if len(reason) > 5000:
             raise InputError("reason is longer than 5,000 characters")
@@ -261,12 +218,9 @@ class UseCaseStoreMixin:
         with self._write() as conn:
             for tid in template_ids:
                 row = self._uc_row(conn, slug, tid)
-                if row.status == status:
-                    skipped[tid] = f"already {status}"
-                    continue
-                if status not in TRANSITIONS[row.status]:
-                    allowed = ", ".join(sorted(TRANSITIONS[row.status]))
-                    skipped[tid] = f"cannot go from {row.status} to {status} (allowed: {allowed})"
+                refusal = transition_refusal(row.status, status)
+                if refusal is not None:
+                    skipped[tid] = refusal
                     continue
                 conn.execute(update(use_cases).where(use_cases.c.id == row.id)
                              .values(status=status, revision=row.revision + 1, updated_at=now))  # fmt: skip
@@ -285,12 +239,10 @@ class UseCaseStoreMixin:
         expected_revision: int | None = None,
     ) -> UseCase:
         """Record a person's edit of one field (``parameters.NAME`` for a parameter)."""
-        if not _editable_key(name):
-            raise InputError(
-                f"'{name}' cannot be edited (editable: {', '.join(UseCase.EDITABLE)}, parameters.NAME)"
-            )
-        if name == "priority" and value not in PRIORITIES:
-            raise InputError(f"priority must be one of {', '.join(PRIORITIES)}")
+        if not is_editable(name):
+            raise InputError(f"'{name}' cannot be edited (editable: {', '.join(EDITABLE)}, parameters.NAME)")
+        if name == "priority":
+            check_priority(value)
         who = clean_line(who, "who")
         now = utcnow()
         with self._write() as conn:

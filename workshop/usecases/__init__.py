@@ -3,14 +3,14 @@
 from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
 from workshop.usecases.generate import Inputs, generate, generate_all
 from workshop.usecases.loader import TemplateCatalogue, discover_templates, load_template, load_template_text
-from workshop.usecases.model import PRIORITIES, STATUSES, Template, UseCase
+from workshop.usecases.model import GeneratedUseCase, Parameter, Template, UseCase
 
 __all__ = [
     "EVENTS",
-    "PRIORITIES",
-    "STATUSES",
+    "GeneratedUseCase",
     "Inputs",
     "LogVocabulary",
+    "Parameter",
     "Template",
     "TemplateCatalogue",
     "UseCase",

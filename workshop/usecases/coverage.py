@@ -12,9 +12,10 @@ from typing import Any
 
 from workshop.attack import AttackIndex, LayerEntry, build_layer
 from workshop.usecases.model import UseCase
+from workshop.vocab import DROPPED
 
 #: Use cases in these statuses do not cover anything.
-NOT_COVERING = {"rejected", "retired"}
+NOT_COVERING = DROPPED
 
 
 @dataclass
@@ -39,7 +40,7 @@ def layer_entries(use_cases: Iterable[UseCase], with_app: bool = False) -> list[
         if uc.status in NOT_COVERING:
             continue
         for ref in uc.attack:
-            e = entries.setdefault(ref["technique"], LayerEntry(ref["technique"]))
+            e = entries.setdefault(ref.technique, LayerEntry(ref.technique))
             e.use_cases.append(_label(uc, with_app))
             e.statuses.append(uc.status)
     return list(entries.values())

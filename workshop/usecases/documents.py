@@ -16,12 +16,14 @@ from typing import Any, Protocol
 
 from workshop import __version__
 from workshop.core.render import markdown_to_html, md_escape, md_table
+from workshop.interview.facts import Q
 from workshop.interview.model import Application, Interview
 from workshop.questionnaire import Questionnaire, format_value
-from workshop.usecases.model import UseCase, format_param
+from workshop.usecases.model import UseCase
+from workshop.vocab import ADOPTED
 
 #: Statuses whose use cases go into the SOC's document.
-DOCUMENT_STATUSES = ("accepted", "implemented", "tested")
+DOCUMENT_STATUSES = ADOPTED
 
 #: technique id -> (name, [tactics]); supplied by the ATT&CK layer when available.
 TechniqueLookup = Callable[[str], tuple[str, list[str]] | None]
@@ -86,23 +88,23 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     hh = "#" * (level + 1)
     out = [f"{h} {_e(uc.title)}", ""]
     out.append(f"*Use case `{_e(uc.template_id)}` · status {uc.status} · priority {uc.priority}*")
-    if eff.get("conditional"):
+    if eff.conditional:
         out.append("")
         out.append("> **Conditional:** proposed because answers that decide whether it applies are unknown.")
-    if eff.get("missing_answers"):
+    if eff.missing_answers:
         out.append("")
-        out.append("> **Missing answers:** " + _e(", ".join(eff["missing_answers"]))
+        out.append("> **Missing answers:** " + _e(", ".join(eff.missing_answers))
                    + ". Values that depend on them are template defaults.")  # fmt: skip
-    out += ["", f"{hh} Goal", "", _e(eff.get("objective", "")), ""]
+    out += ["", f"{hh} Goal", "", _e(eff.objective), ""]
 
     out += [f"{hh} Categorization", ""]
-    attack = eff.get("attack") or []
+    attack = eff.attack
     if attack:
         rows = []
         for a in attack:
-            found = ctx.lookup(a["technique"]) if ctx.lookup else None
+            found = ctx.lookup(a.technique) if ctx.lookup else None
             name, tactics = found if found else ("", [])
-            rows.append([a["technique"], name, ", ".join(tactics), a.get("reason", "")])
+            rows.append([a.technique, name, ", ".join(tactics), a.reason])
         out.append(md_table(["Technique", "Name", "Tactics", "Why"], rows))
         if ctx.attack_version:
             out += [
@@ -113,20 +115,17 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
         out.append(
             "Application-specific: no ATT&CK technique describes this behaviour well, and none is forced."
         )
-    out += ["", f"Category: {_e(eff.get('category', ''))}.", ""]
+    out += ["", f"Category: {_e(eff.category)}.", ""]
 
-    out += [f"{hh} Strategy Abstract", "", _e(eff.get("strategy_abstract", "")), ""]
-    out += [f"{hh} Technical Context", "", _e(eff.get("technical_context", "")), ""]
-    blind = list(eff.get("blind_spots") or [])
+    out += [f"{hh} Strategy Abstract", "", _e(eff.strategy_abstract), ""]
+    out += [f"{hh} Technical Context", "", _e(eff.technical_context), ""]
+    blind = list(eff.blind_spots)
     tested = (ctx.rule_tests or {}).get(uc.template_id)
-    tried = [(str(ev.get("description")), bool(ev.get("caught"))) for ev in eff.get("evasion_results") or []]
-    if not tried and tested is not None:
-        tried = [(ev.description, ev.caught) for ev in tested.evasion_results]
-    for description, caught in tried:
-        blind.append(f"Tested way round: {description} - {'caught' if caught else 'missed'}.")
+    for ev in tested.evasion_results if tested is not None else []:
+        blind.append(f"Tested way round: {ev.description} - {'caught' if ev.caught else 'missed'}.")
     out += [f"{hh} Blind Spots and Assumptions", "", _bullets(blind), ""]
-    out += [f"{hh} False Positives", "", _bullets(eff.get("false_positives") or []), ""]
-    out += [f"{hh} Validation", "", _numbered(eff.get("validation") or [], "No validation steps yet."), ""]
+    out += [f"{hh} False Positives", "", _bullets(eff.false_positives), ""]
+    out += [f"{hh} Validation", "", _numbered(eff.validation, "No validation steps yet."), ""]
     if tested is not None:
         fires = "fires" if tested.fires_on_true_positive else "does NOT fire"
         line = f"Local rule test: the rule {fires} on synthetic true-positive events"
@@ -137,18 +136,17 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     out += [
         f"{hh} Priority",
         "",
-        f"**{uc.priority.capitalize()}**: " + _e("; ".join(eff.get("priority_reasons") or [])),
+        f"**{uc.priority.capitalize()}**: " + _e("; ".join(eff.priority_reasons)),
         "",
     ]
-    out += [_bullets(eff.get("priority_criteria") or []), ""]
-    out += [f"{hh} Response", "", _numbered(eff.get("response") or [], "No response steps yet."), ""]
+    out += [_bullets(eff.priority_criteria), ""]
+    out += [f"{hh} Response", "", _numbered(eff.response, "No response steps yet."), ""]
 
     out += [f"{hh} Baseline", ""]
     params = uc.parameters
     if params:
         rows = [
-            [name, format_param(p.get("type", ""), p.get("value")), p.get("unit", ""), p.get("source", ""),
-             p.get("detail", "")]
+            [name, p.shown(), p.unit, p.source, p.detail]
             for name, p in params.items()
         ]  # fmt: skip
         out.append(md_table(["Parameter", "Value", "Unit", "Source", "How it was set"], rows))
@@ -162,13 +160,13 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     out += [
         f"{hh} Contacts",
         "",
-        _bullets(eff.get("contacts") or [], "No contacts recorded in the interview."),
+        _bullets(eff.contacts, "No contacts recorded in the interview."),
         "",
     ]
-    refs = eff.get("references") or []
+    refs = eff.references
     out += [f"{hh} Additional Resources", "", _bullets(refs, "None."), ""]
-    if eff.get("notes"):
-        out += [f"{hh} Notes", "", md_escape(eff["notes"]), ""]
+    if eff.notes:
+        out += [f"{hh} Notes", "", md_escape(eff.notes), ""]
     return "\n".join(out)
 
 
@@ -189,7 +187,7 @@ def application_document(use_cases: list[UseCase], ctx: DocumentContext,
     out += ["## Summary", ""]
     if chosen:
         rows = [
-            [u.title, u.priority, u.status, ", ".join(a["technique"] for a in u.attack) or "-"]
+            [u.title, u.priority, u.status, ", ".join(a.technique for a in u.attack) or "-"]
             for u in chosen
         ]
         out.append(md_table(["Use case", "Priority", "Status", "ATT&CK"], rows))
@@ -207,36 +205,36 @@ def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
     app = ctx.app
     out = [f"# Analyst brief: {_e(app.name)}", ""]
     out += ["## What it is", ""]
-    out.append(_e(a("purpose.summary") or app.description or "No description recorded."))
+    out.append(_e(a(Q.PURPOSE_SUMMARY) or app.description or "No description recorded."))
     facts = [
         ("Criticality", app.criticality),
-        ("Internet-facing", a("purpose.internet_facing")),
-        ("Data", a("data.types")),
-        ("Classification", a("data.classification")),
-        ("Users", a("users.total_count")),
-        ("Login", a("auth.methods")),
-        ("MFA", a("auth.mfa")),
+        ("Internet-facing", a(Q.INTERNET_FACING)),
+        ("Data", a(Q.DATA_TYPES)),
+        ("Classification", a(Q.DATA_CLASSIFICATION)),
+        ("Users", a(Q.USERS_TOTAL)),
+        ("Login", a(Q.AUTH_METHODS)),
+        ("MFA", a(Q.MFA)),
     ]
     out += ["", md_table(["Fact", "From the workshop"], [[k, v] for k, v in facts if v]), ""]
     out += ["## What normal looks like", ""]
     normal = [
-        ("Business hours", a("access.business_hours")),
-        ("Weekend use", a("access.weekend_use")),
-        ("Countries", a("access.countries")),
-        ("Networks", a("access.networks")),
-        ("Logins per day", a("volume.daily_logins")),
-        ("Records a user views per day", a("volume.records_per_user_day")),
-        ("Exports per day", a("volume.exports_per_day")),
-        ("Busy periods", a("volume.peak_periods")),
-        ("Maintenance windows", a("change.windows")),
+        ("Business hours", a(Q.BUSINESS_HOURS)),
+        ("Weekend use", a(Q.WEEKEND_USE)),
+        ("Countries", a(Q.COUNTRIES)),
+        ("Networks", a(Q.NETWORKS)),
+        ("Logins per day", a(Q.DAILY_LOGINS)),
+        ("Records a user views per day", a(Q.RECORDS_PER_USER_DAY)),
+        ("Exports per day", a(Q.EXPORTS_PER_DAY)),
+        ("Busy periods", a(Q.PEAK_PERIODS)),
+        ("Maintenance windows", a(Q.CHANGE_WINDOWS)),
     ]
     out += [md_table(["Aspect", "What the owners said"], [[k, v] for k, v in normal if v]), ""]
-    accounts = ctx.values.get("service.accounts") or []
+    accounts = ctx.values.get(Q.SERVICE_ACCOUNTS) or []
     if accounts:
         out += ["Service accounts (expected, not people):", ""]
         out.append(_bullets(f"{r.get('name')}: {r.get('purpose') or ''}" for r in accounts))
         out.append("")
-    jobs = ctx.values.get("service.batch_jobs") or []
+    jobs = ctx.values.get(Q.BATCH_JOBS) or []
     if jobs:
         out += ["Batch jobs:", ""]
         out.append(
@@ -244,17 +242,17 @@ def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
         )
         out.append("")
     out += ["## Who to call", ""]
-    contacts = ctx.values.get("response.contacts") or []
+    contacts = ctx.values.get(Q.CONTACTS) or []
     if contacts:
         rows = [[r.get("role", ""), r.get("name", ""), r.get("email", ""), r.get("phone", ""), r.get("hours", "")]
                 for r in contacts]  # fmt: skip
         out.append(md_table(["Role", "Name", "Email", "Phone", "Hours"], rows))
     else:
         out.append("_No contacts recorded in the interview._")
-    if a("response.out_of_hours_contact"):
-        out += ["", "Out of hours: " + _e(a("response.out_of_hours_contact"))]
-    if a("response.can_disable_accounts"):
-        out += ["", "SOC may disable accounts directly: " + _e(a("response.can_disable_accounts"))]
+    if a(Q.OUT_OF_HOURS_CONTACT):
+        out += ["", "Out of hours: " + _e(a(Q.OUT_OF_HOURS_CONTACT))]
+    if a(Q.CAN_DISABLE_ACCOUNTS):
+        out += ["", "SOC may disable accounts directly: " + _e(a(Q.CAN_DISABLE_ACCOUNTS))]
     live = [u for u in use_cases if u.status in DOCUMENT_STATUSES]
     out += ["", "## Use cases watching it", ""]
     out.append(_bullets([f"{u.title} ({u.priority})" for u in live], "None live yet."))

@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workshop.interview.facts import Facts
+from workshop.vocab import LOG_ROLES
+
 
 @dataclass(frozen=True)
 class EventType:
@@ -75,10 +78,7 @@ EVENTS: dict[str, EventType] = {
 }
 
 #: Roles a log field can play (the ``role`` column of ``logging.fields``).
-ROLES = (
-    "timestamp", "user", "action", "outcome", "source_ip", "object", "records",
-    "bytes", "session", "country", "host",
-)  # fmt: skip
+ROLES = LOG_ROLES
 #: Field names assumed for a role when the interview names none (OWASP / ECS-like).
 DEFAULT_FIELDS = {
     "timestamp": "timestamp",
@@ -143,23 +143,40 @@ class LogVocabulary:
             "logged": sorted(self.logged),
         }
 
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> LogVocabulary:
+        """The stored form back (a use case's vocabulary as generated).
 
-def vocabulary(values: Mapping[str, Any]) -> LogVocabulary:
-    """Read the application's log vocabulary from its answers (values by question id)."""
+        ``logging_known`` is not stored: a use case's events carry whether each is logged.
+        """
+        events = raw.get("events") or {}
+        return cls(
+            fields={str(k): str(v) for k, v in (raw.get("fields") or {}).items() if v},
+            assumed_fields={str(r) for r in raw.get("assumed_fields") or []},
+            events={
+                str(k): EventName(str(v.get("action") or ""), str(v.get("outcome") or ""), bool(v.get("assumed")))
+                for k, v in (events.items() if isinstance(events, Mapping) else ())
+                if isinstance(v, Mapping)
+            },
+            logged={str(x) for x in raw.get("logged") or []},
+        )
+
+
+def vocabulary(answers: Facts | Mapping[str, Any]) -> LogVocabulary:
+    """Read the application's log vocabulary from its answers (facts, or values by question id)."""
+    facts = answers if isinstance(answers, Facts) else Facts.of(answers)
     vocab = LogVocabulary()
-    for row in values.get("logging.fields") or []:
-        role, name = row.get("role"), row.get("field")
-        if role and role != "other" and name and role not in vocab.fields:
-            vocab.fields[role] = str(name)
+    for role, name in facts.log_fields:
+        if role != "other" and role not in vocab.fields:
+            vocab.fields[role] = name
     for role in ROLES:
         if role not in vocab.fields:
             vocab.assumed_fields.add(role)
-    for row in values.get("logging.event_names") or []:
-        ev, action = row.get("event"), row.get("action")
-        if ev and action and ev not in vocab.events:
-            vocab.events[ev] = EventName(str(action), str(row.get("outcome") or ""))
-    logged = values.get("logging.events")
+    for ev, action, outcome in facts.log_event_names:
+        if ev not in vocab.events:
+            vocab.events[ev] = EventName(action, outcome)
+    logged = facts.logged_events
     if logged is not None:
         vocab.logging_known = True
-        vocab.logged = set(logged)
+        vocab.logged = logged
     return vocab

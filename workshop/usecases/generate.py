@@ -13,18 +13,31 @@ did not get.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from workshop.core.conditions import Condition, Context, truthy
+from workshop.interview.facts import APP_FIELDS, Facts, Q
 from workshop.interview.model import Answer, AnswerSet, Application
 from workshop.questionnaire import Questionnaire, format_value, is_empty
 from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
 from workshop.usecases.loader import PLACEHOLDER_RE, TemplateCatalogue
-from workshop.usecases.model import PRIORITIES, Logic, ParameterSpec, Template
+from workshop.usecases.model import (
+    ALLOWLISTS,
+    EventRef,
+    GeneratedUseCase,
+    Logic,
+    Parameter,
+    ParameterSpec,
+    Template,
+    Text,
+    TriggeredBy,
+)
+from workshop.vocab import LogRole, priority_rank
 
-APP_NAMES = {"app.name", "app.slug", "app.owner", "app.criticality", "app.description", "app.platforms"}
+#: Application profile fields that conditions and texts may name like answers.
+APP_NAMES = frozenset(APP_FIELDS)
 
 
 @dataclass
@@ -39,16 +52,12 @@ class Inputs:
         aset = AnswerSet(self.answers)
         self.values: dict[str, Any] = dict(aset.values)
         self.unknown: set[str] = aset.unknown
-        app_values = {
-            "app.name": self.app.name,
-            "app.slug": self.app.slug,
-            "app.owner": self.app.owner,
-            "app.criticality": self.app.criticality,
-            "app.description": self.app.description,
-            "app.platforms": list(self.app.platforms),
-        }
+        app = self.app
+        profile = (app.name, app.slug, app.owner, app.criticality, app.description, list(app.platforms))
+        app_values = dict(zip(APP_FIELDS, profile, strict=True))
         self.context = Context({**self.values, **app_values}, self.unknown)
-        self.vocab: LogVocabulary = vocabulary(self.values)
+        self.facts = Facts.of(self.values, self.unknown)
+        self.vocab: LogVocabulary = vocabulary(self.facts)
 
     def answered(self, qid: str) -> bool:
         return qid in APP_NAMES or (qid not in self.unknown and not is_empty(self.values.get(qid)))
@@ -97,34 +106,34 @@ def _coerce_param(spec: ParameterSpec, value: Any) -> Any:
     return None  # derived value of the wrong shape: fall back to the default
 
 
-def derive_parameters(template: Template, inputs: Inputs) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    params: dict[str, dict[str, Any]] = {}
+def derive_parameters(template: Template, inputs: Inputs) -> tuple[dict[str, Parameter], set[str]]:
+    params: dict[str, Parameter] = {}
     missing: set[str] = set()
     for spec in template.parameters:
-        entry = {
-            "value": spec.default,
-            "source": "default",
-            "detail": "template default",
-            "description": spec.description,
-            "type": spec.type,
-            "unit": spec.unit,
-            "baseline": spec.baseline,
-        }
+        entry = Parameter(
+            value=spec.default,
+            source="default",
+            detail="template default",
+            description=spec.description,
+            type=spec.type,
+            unit=spec.unit,
+            baseline=spec.baseline,
+        )
         if spec.derive is not None:
             names = sorted(spec.derive.names - APP_NAMES)
             value = _coerce_param(spec, spec.derive.value(inputs.context))
             absent = [n for n in names if not inputs.answered(n)]
             if value is not None and not (absent and len(absent) == len(names)):
                 used = ", ".join(f"{n} = {inputs.show(n) or 'unanswered'}" for n in names)
-                entry.update(value=value, source="answer", detail=f"{spec.derive.source} with {used}")
+                entry.value, entry.source, entry.detail = value, "answer", f"{spec.derive.source} with {used}"
             else:
                 missing.update(absent)
-                entry["detail"] = f"template default; would come from {', '.join(names)} (not answered)"
+                entry.detail = f"template default; would come from {', '.join(names)} (not answered)"
         params[spec.name] = entry
     return params, missing
 
 
-def render_text(text: str, inputs: Inputs, params: Mapping[str, dict[str, Any]], missing: set[str]) -> str:
+def render_text(text: str, inputs: Inputs, params: Mapping[str, Parameter], missing: set[str]) -> str:
     def sub(m: re.Match[str]) -> str:
         name = m.group(1)
         if name.startswith("params."):
@@ -137,7 +146,7 @@ def render_text(text: str, inputs: Inputs, params: Mapping[str, dict[str, Any]],
     return PLACEHOLDER_RE.sub(sub, text)
 
 
-def _texts(items, inputs: Inputs, params, missing: set[str]) -> list[str]:
+def _texts(items: Iterable[Text], inputs: Inputs, params: Mapping[str, Parameter], missing: set[str]) -> list[str]:
     return [
         render_text(t.text, inputs, params, missing)
         for t in items
@@ -150,7 +159,7 @@ def _priority(template: Template, inputs: Inputs) -> tuple[str, list[str], list[
     criteria = [f"{template.priority_default.capitalize()} by default."]
     for rule in template.priority_rules:
         criteria.append(f"{rule.level.capitalize()} when {rule.reason}.")
-        if rule.when.evaluate(inputs.context) and PRIORITIES.index(rule.level) > PRIORITIES.index(level):
+        if rule.when.evaluate(inputs.context) and priority_rank(rule.level) > priority_rank(level):
             level = rule.level
             reasons.append(f"raised to {rule.level}: {rule.reason}")
     return level, reasons, criteria
@@ -173,7 +182,7 @@ def _event_text(vocab: LogVocabulary, event_id: str) -> str:
     return f"{et.label} ({cond}{note})"
 
 
-def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, dict[str, Any]]) -> str:
+def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, Parameter]) -> str:
     """The detection logic in one paragraph an analyst can check against the rule."""
 
     def p(name: str) -> str:
@@ -214,38 +223,36 @@ def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, d
             + "."
         )
     if logic.exclude:
-        from workshop.usecases.model import ALLOWLISTS
-
         text += " Excluded: " + "; ".join(ALLOWLISTS[e] for e in logic.exclude) + "."
     return text
 
 
 def technical_context(logic: Logic, inputs: Inputs) -> str:
-    v = inputs.values
+    facts = inputs.facts
     parts = []
-    source = v.get("logging.source_name")
-    dest = inputs.show("logging.destination") if v.get("logging.destination") else "not stated"
-    parts.append(f"Log: {inputs.show('logging.format') or 'format not stated'}, kept in {dest}"
+    source = facts.log_source_name
+    dest = inputs.show(Q.LOG_DESTINATION) if facts.log_destination else "not stated"
+    parts.append(f"Log: {inputs.show(Q.LOG_FORMAT) or 'format not stated'}, kept in {dest}"
                  + (f" ({source})" if source else "") + ".")  # fmt: skip
-    if v.get("logging.timezone"):
-        parts.append(f"Timestamps are written in {v['logging.timezone']}.")
+    if facts.log_timezone:
+        parts.append(f"Timestamps are written in {facts.log_timezone}.")
     roles = ["timestamp", "user", "action", "outcome", *logic.group_by]
     if logic.field:
         roles.append(logic.field)
     roles = list(dict.fromkeys(roles))
     parts.append("Fields used: " + ", ".join(_role(inputs.vocab, r) for r in roles) + ".")
     parts.append("Events: " + "; ".join(_event_text(inputs.vocab, e) for e in logic.selections) + ".")
-    if v.get("logging.retention_days"):
-        parts.append(f"Retention: {v['logging.retention_days']} days.")
+    if facts.retention_days:
+        parts.append(f"Retention: {facts.retention_days} days.")
     return " ".join(parts)
 
 
-def _logging_gaps(logic: Logic, inputs: Inputs, params: Mapping[str, dict[str, Any]]) -> list[str]:
+def _logging_gaps(logic: Logic, inputs: Inputs, params: Mapping[str, Parameter]) -> list[str]:
     gaps = []
     for ev in logic.selections:
         logged = inputs.vocab.is_logged(ev)
         if logged is False:
-            gaps.append(f"The application does not log '{EVENTS[ev].label}' events (interview: logging.events); "
+            gaps.append(f"The application does not log '{EVENTS[ev].label}' events (interview: {Q.LOG_EVENTS}); "
                         "this use case cannot work until it does: a logging requirement for the developers.")  # fmt: skip
         elif logged is None:
             gaps.append(
@@ -257,25 +264,18 @@ def _logging_gaps(logic: Logic, inputs: Inputs, params: Mapping[str, dict[str, A
         gaps.append("The log fields for " + ", ".join(assumed) + " were not named in the interview; "
                     "the rule uses assumed names.")  # fmt: skip
     for role, pname in logic.only:
-        entry = params.get(pname) or {}
-        if not entry.get("value"):
+        entry = params.get(pname)
+        if entry is None or not entry.value:
             gaps.append(f"No values are named for '{pname}', so the rule keeps no {role} and cannot fire: "
                         "fill in the parameter (or the interview answer it comes from).")  # fmt: skip
-    if "source_ip" in roles and inputs.values.get("logging.source_ip_is_client") is False:
+    if LogRole.SOURCE_IP in roles and inputs.facts.source_ip_is_client is False:
         gaps.append("The source address in the log is not the client's (a proxy or load balancer): "
                     "per-source grouping and location checks see one address for everyone.")  # fmt: skip
     return gaps
 
 
 def _contacts(inputs: Inputs) -> list[str]:
-    out = []
-    for row in inputs.values.get("response.contacts") or []:
-        bits = [row.get("role") or "", row.get("name") or ""]
-        who = " - ".join(b for b in bits if b)
-        reach = ", ".join(str(row[k]) for k in ("email", "phone") if row.get(k))
-        hours = f" ({row['hours']})" if row.get("hours") else ""
-        out.append(f"{who}: {reach}{hours}" if reach else f"{who}{hours}")
-    return out
+    return [c.line() for c in inputs.facts.contacts]
 
 
 def applies(template: Template, inputs: Inputs) -> tuple[bool, list[str]]:
@@ -305,10 +305,10 @@ def template_inputs(template: Template) -> set[str]:
             names |= set(c.names)
     for text in texts:
         names |= {n for n in PLACEHOLDER_RE.findall(text) if not n.startswith("params.")}
-    return {n for n in names if not n.startswith("app.")}
+    return {n for n in names if n not in APP_NAMES}
 
 
-def generate(template: Template, inputs: Inputs) -> dict[str, Any] | None:
+def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
     """The generated fields of one use case, or None when the template does not apply."""
     ok, deciding = applies(template, inputs)
     if not ok and not deciding:
@@ -330,49 +330,49 @@ def generate(template: Template, inputs: Inputs) -> dict[str, Any] | None:
     if template.when is not None:
         for name in sorted(template.when.names):
             shown = "unknown" if name in inputs.unknown else inputs.show(name) or "not answered"
-            triggered.append({"question_id": name, "value": shown})
-    doc = {
-        "title": render_text(template.title, inputs, params, missing),
-        "objective": render_text(template.objective, inputs, params, missing),
-        "category": template.category,
-        "service": template.service,
-        "template_version": template.version,
-        "priority": level,
-        "priority_reasons": reasons,
-        "priority_criteria": criteria,
-        "parameters": params,
-        "logic": template.logic.to_dict(),
-        "vocabulary": inputs.vocab.to_dict(),
-        "events": [
-            {
-                "event": e,
-                "label": EVENTS[e].label,
-                "action": inputs.vocab.event(e).action,
-                "outcome": inputs.vocab.event(e).outcome,
-                "assumed": inputs.vocab.event(e).assumed,
-                "logged": inputs.vocab.is_logged(e),
-            }
+            triggered.append(TriggeredBy(name, shown))
+    doc = GeneratedUseCase(
+        title=render_text(template.title, inputs, params, missing),
+        objective=render_text(template.objective, inputs, params, missing),
+        category=template.category,
+        service=template.service,
+        template_version=template.version,
+        priority=level,
+        priority_reasons=reasons,
+        priority_criteria=criteria,
+        parameters=params,
+        logic=template.logic,
+        vocabulary=inputs.vocab,
+        events=[
+            EventRef(
+                event=e,
+                label=EVENTS[e].label,
+                action=inputs.vocab.event(e).action,
+                outcome=inputs.vocab.event(e).outcome,
+                assumed=inputs.vocab.event(e).assumed,
+                logged=inputs.vocab.is_logged(e),
+            )
             for e in template.logic.selections
         ],
-        "strategy_abstract": strategy_abstract(template.logic, inputs.vocab, params),
-        "technical_context": technical_context(template.logic, inputs),
-        "false_positives": _texts(template.false_positives, inputs, params, missing),
-        "blind_spots": blind,
-        "response": _texts(template.response, inputs, params, missing),
-        "contacts": _contacts(inputs),
-        "validation": _texts(template.validation, inputs, params, missing),
-        "attack": [a.to_dict() for a in template.attack],
-        "references": list(template.references),
-        "evasions": [e.to_dict() for e in template.evasions],
-        "triggered_by": triggered,
-        "conditional": bool(deciding),
-    }
-    doc["missing_answers"] = sorted(m for m in missing if not m.startswith("app."))
-    doc["inputs"] = sorted(template_inputs(template))
+        strategy_abstract=strategy_abstract(template.logic, inputs.vocab, params),
+        technical_context=technical_context(template.logic, inputs),
+        false_positives=_texts(template.false_positives, inputs, params, missing),
+        blind_spots=blind,
+        response=_texts(template.response, inputs, params, missing),
+        contacts=_contacts(inputs),
+        validation=_texts(template.validation, inputs, params, missing),
+        attack=list(template.attack),
+        references=list(template.references),
+        evasions=list(template.evasions),
+        triggered_by=triggered,
+        conditional=bool(deciding),
+    )
+    doc.missing_answers = sorted(m for m in missing if m not in APP_NAMES)
+    doc.inputs = sorted(template_inputs(template))
     return doc
 
 
-def generate_all(catalogue: TemplateCatalogue, inputs: Inputs) -> dict[str, dict[str, Any] | None]:
+def generate_all(catalogue: TemplateCatalogue, inputs: Inputs) -> dict[str, GeneratedUseCase | None]:
     """Every template's result for this application (None where it does not apply)."""
     return {tid: generate(t, inputs) for tid, t in catalogue.templates.items()}
 

@@ -22,9 +22,7 @@ from workshop.usecases.events import EVENTS, ROLES
 from workshop.usecases.model import (
     ALLOWLISTS,
     CATEGORIES,
-    LOGIC_TYPES,
     PARAM_TYPES,
-    PRIORITIES,
     AttackRef,
     Evasion,
     Logic,
@@ -33,6 +31,7 @@ from workshop.usecases.model import (
     Template,
     Text,
 )
+from workshop.vocab import LOGIC_TYPES, PRIORITIES
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 TECHNIQUE_RE = re.compile(r"^T\d{4}(\.\d{3})?$")

@@ -12,35 +12,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from workshop.core.conditions import Condition
+from workshop.interview.facts import Q
+from workshop.usecases.events import LogVocabulary
+from workshop.vocab import Priority, Status
 
-STATUSES = ("proposed", "accepted", "rejected", "implemented", "tested", "retired")
-PRIORITIES = ("low", "medium", "high", "critical")
 CATEGORIES = (
     "authentication", "access", "privilege", "data", "integrity", "fraud",
     "defense-evasion", "api", "availability", "application-attack",
 )  # fmt: skip
-LOGIC_TYPES = (
-    "single",  # every matching event is an alert
-    "threshold",  # count of events per group within a window
-    "distinct",  # count of distinct values of a field per group within a window
-    "sum",  # sum of a numeric field per group within a window
-    "sequence",  # events in order within a window (temporal_ordered)
-    "new_value",  # a value not seen for this group in the lookback period
-    "outside_window",  # events outside a time window (business hours, change windows)
-    "silence",  # fewer events than expected: logging stopped
-)
 PARAM_TYPES = ("integer", "number", "duration", "time_window", "list", "text", "boolean")
 #: Allowlists the interview provides, usable in ``logic.exclude``.
 ALLOWLISTS = {
-    "service_accounts": "Known service accounts (service.accounts)",
-    "batch_hosts": "Known batch and integration hosts (service.batch_hosts, service.batch_jobs)",
-    "trusted_networks": "Expected networks (access.networks)",
-    "change_windows": "Change and maintenance windows (change.windows)",
-    "breakglass_accounts": "Break-glass accounts (auth.breakglass_accounts)",
+    "service_accounts": f"Known service accounts ({Q.SERVICE_ACCOUNTS})",
+    "batch_hosts": f"Known batch and integration hosts ({Q.BATCH_HOSTS}, {Q.BATCH_JOBS})",
+    "trusted_networks": f"Expected networks ({Q.NETWORKS})",
+    "change_windows": f"Change and maintenance windows ({Q.CHANGE_WINDOWS})",
+    "breakglass_accounts": f"Break-glass accounts ({Q.BREAKGLASS_ACCOUNTS})",
 }
 
 
@@ -108,6 +100,28 @@ class Logic:
             d["exclude"] = list(self.exclude)
         return d
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Logic:
+        """The inverse of :meth:`to_dict` (stored use cases); lenient, the template was checked."""
+
+        def pairs(v: Any) -> tuple[tuple[str, str], ...]:
+            return tuple((str(k), str(x)) for k, x in v.items()) if isinstance(v, Mapping) else ()
+
+        return cls(
+            type=str(d.get("type") or "single"),
+            event=str(d.get("event") or ""),
+            events=tuple(str(e) for e in d.get("events") or ()),
+            group_by=tuple(str(g) for g in d.get("group_by") or ()),
+            field=str(d.get("field") or ""),
+            window=str(d.get("window") or ""),
+            threshold=str(d.get("threshold") or ""),
+            lookback=str(d.get("lookback") or ""),
+            outside=str(d.get("outside") or ""),
+            match=pairs(d.get("match")),
+            only=pairs(d.get("only")),
+            exclude=tuple(str(e) for e in d.get("exclude") or ()),
+        )
+
     @property
     def selections(self) -> tuple[str, ...]:
         return self.events if self.events else ((self.event,) if self.event else ())
@@ -128,6 +142,12 @@ class AttackRef:
     def to_dict(self) -> dict[str, str]:
         return {"technique": self.technique, "reason": self.reason}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | str) -> AttackRef:
+        if isinstance(d, str):  # an edit may name a technique only
+            return cls(d, "")
+        return cls(str(d.get("technique") or ""), str(d.get("reason") or ""))
+
 
 @dataclass(frozen=True)
 class Evasion:
@@ -139,6 +159,10 @@ class Evasion:
 
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "description": self.description, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Evasion:
+        return cls(str(d.get("id") or ""), str(d.get("description") or ""), str(d.get("kind") or "other"))
 
 
 @dataclass(frozen=True)
@@ -193,12 +217,249 @@ def format_param(spec_type: str, value: Any) -> str:
     return str(value)
 
 
-def fill_params(text: str, params: dict[str, dict[str, Any]]) -> str:
+# --------------------------------------------------------------------------- the generated use case
+
+
+@dataclass
+class Parameter:
+    """One parameter of a use case's logic with where its value came from.
+
+    ``source`` is ``default``, ``answer``, ``baseline`` or ``manual``; ``detail`` says
+    which answer or figure, so a reviewer can check the number. ``at`` and ``who`` are
+    set on a person's edit only; ``method``, ``baseline_version`` and ``alerts_per_day``
+    when the value was taken from a baseline proposal.
+    """
+
+    value: Any = None
+    source: str = "default"
+    detail: str = ""
+    description: str = ""
+    type: str = ""
+    unit: str = ""
+    baseline: str = ""
+    at: str = ""
+    who: str = ""
+    method: str = ""
+    baseline_version: int | None = None
+    alerts_per_day: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "value": self.value, "source": self.source, "detail": self.detail,
+            "description": self.description, "type": self.type, "unit": self.unit, "baseline": self.baseline,
+        }  # fmt: skip
+        if self.at:
+            d["at"] = self.at
+        if self.who:
+            d["who"] = self.who
+        if self.method:
+            d["method"] = self.method
+        if self.baseline_version is not None:
+            d["baseline_version"] = self.baseline_version
+        if self.alerts_per_day is not None:
+            d["alerts_per_day"] = self.alerts_per_day
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Parameter:
+        return cls().overlay(d)
+
+    def overlay(self, edit: Mapping[str, Any]) -> Parameter:
+        """This parameter with the keys of a stored edit (``parameters.NAME``) applied."""
+        known = {f.name for f in fields(Parameter)}
+        nullable = {"value", "baseline_version", "alerts_per_day"}
+        changes = {k: ("" if v is None and k not in nullable else v) for k, v in edit.items() if k in known}
+        return replace(self, **changes)
+
+    def shown(self) -> str:
+        return format_param(self.type, self.value)
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """An event the use case selects, as this application logs it."""
+
+    event: str
+    label: str = ""
+    action: str = ""
+    outcome: str = ""
+    assumed: bool = False
+    logged: bool | None = None  # None: the interview did not say
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"event": self.event, "label": self.label, "action": self.action, "outcome": self.outcome,
+                "assumed": self.assumed, "logged": self.logged}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> EventRef:
+        logged = d.get("logged")
+        return cls(str(d.get("event") or ""), str(d.get("label") or ""), str(d.get("action") or ""),
+                   str(d.get("outcome") or ""), bool(d.get("assumed")),
+                   logged if isinstance(logged, bool) else None)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TriggeredBy:
+    """An answer the template's condition read, as shown when the use case was proposed."""
+
+    question_id: str
+    value: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"question_id": self.question_id, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TriggeredBy:
+        return cls(str(d.get("question_id") or ""), str(d.get("value") or ""))
+
+
+def _strs(v: Any) -> list[str]:
+    return [str(x) for x in v] if isinstance(v, (list, tuple)) else []
+
+
+@dataclass
+class GeneratedUseCase:
+    """What generation makes of one template for one application: the use case's content.
+
+    Texts may hold ``{params.NAME}``, filled when read through :meth:`UseCase.effective`
+    so that an edited parameter shows everywhere. ``notes`` and ``owner`` are never
+    generated; only a person's edit sets them.
+    """
+
+    title: str = ""
+    objective: str = ""
+    category: str = ""
+    service: str = "audit"
+    template_version: str = "1"
+    priority: str = Priority.MEDIUM
+    priority_reasons: list[str] = field(default_factory=list)
+    priority_criteria: list[str] = field(default_factory=list)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    logic: Logic = field(default_factory=lambda: Logic("single"))
+    vocabulary: LogVocabulary = field(default_factory=LogVocabulary)
+    events: list[EventRef] = field(default_factory=list)
+    strategy_abstract: str = ""
+    technical_context: str = ""
+    false_positives: list[str] = field(default_factory=list)
+    blind_spots: list[str] = field(default_factory=list)
+    response: list[str] = field(default_factory=list)
+    contacts: list[str] = field(default_factory=list)
+    validation: list[str] = field(default_factory=list)
+    attack: list[AttackRef] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    evasions: list[Evasion] = field(default_factory=list)
+    triggered_by: list[TriggeredBy] = field(default_factory=list)
+    conditional: bool = False
+    missing_answers: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    notes: str = ""
+    owner: str = ""
+
+    def parameter_values(self) -> dict[str, Any]:
+        return {k: p.value for k, p in self.parameters.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form (the ``generated`` JSON column); its shape is what workspaces hold."""
+        d: dict[str, Any] = {
+            "title": self.title,
+            "objective": self.objective,
+            "category": self.category,
+            "service": self.service,
+            "template_version": self.template_version,
+            "priority": str(self.priority),
+            "priority_reasons": list(self.priority_reasons),
+            "priority_criteria": list(self.priority_criteria),
+            "parameters": {k: p.to_dict() for k, p in self.parameters.items()},
+            "logic": self.logic.to_dict(),
+            "vocabulary": self.vocabulary.to_dict(),
+            "events": [e.to_dict() for e in self.events],
+            "strategy_abstract": self.strategy_abstract,
+            "technical_context": self.technical_context,
+            "false_positives": list(self.false_positives),
+            "blind_spots": list(self.blind_spots),
+            "response": list(self.response),
+            "contacts": list(self.contacts),
+            "validation": list(self.validation),
+            "attack": [a.to_dict() for a in self.attack],
+            "references": list(self.references),
+            "evasions": [e.to_dict() for e in self.evasions],
+            "triggered_by": [t.to_dict() for t in self.triggered_by],
+            "conditional": self.conditional,
+            "missing_answers": list(self.missing_answers),
+            "inputs": list(self.inputs),
+        }
+        if self.notes:
+            d["notes"] = self.notes
+        if self.owner:
+            d["owner"] = self.owner
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> GeneratedUseCase:
+        """Read the stored form; missing keys take their defaults (older workspaces)."""
+        d = d or {}
+        params = d.get("parameters")
+        return cls(
+            title=str(d.get("title") or ""),
+            objective=str(d.get("objective") or ""),
+            category=str(d.get("category") or ""),
+            service=str(d.get("service") or "audit"),
+            template_version=str(d.get("template_version") or "1"),
+            priority=str(d.get("priority") or Priority.MEDIUM),
+            priority_reasons=_strs(d.get("priority_reasons")),
+            priority_criteria=_strs(d.get("priority_criteria")),
+            parameters={str(k): Parameter.from_dict(v) for k, v in params.items() if isinstance(v, Mapping)}
+            if isinstance(params, Mapping)
+            else {},
+            logic=Logic.from_dict(d.get("logic") or {}),
+            vocabulary=LogVocabulary.from_dict(d.get("vocabulary") or {}),
+            events=[EventRef.from_dict(e) for e in d.get("events") or [] if isinstance(e, Mapping)],
+            strategy_abstract=str(d.get("strategy_abstract") or ""),
+            technical_context=str(d.get("technical_context") or ""),
+            false_positives=_strs(d.get("false_positives")),
+            blind_spots=_strs(d.get("blind_spots")),
+            response=_strs(d.get("response")),
+            contacts=_strs(d.get("contacts")),
+            validation=_strs(d.get("validation")),
+            attack=[AttackRef.from_dict(a) for a in d.get("attack") or []],
+            references=_strs(d.get("references")),
+            evasions=[Evasion.from_dict(e) for e in d.get("evasions") or [] if isinstance(e, Mapping)],
+            triggered_by=[TriggeredBy.from_dict(t) for t in d.get("triggered_by") or [] if isinstance(t, Mapping)],
+            conditional=bool(d.get("conditional")),
+            missing_answers=_strs(d.get("missing_answers")),
+            inputs=_strs(d.get("inputs")),
+            notes=str(d.get("notes") or ""),
+            owner=str(d.get("owner") or ""),
+        )
+
+
+def fill_params(text: str, params: Mapping[str, Parameter]) -> str:
     def sub(m: re.Match[str]) -> str:
         p = params.get(m.group(1))
-        return format_param(p.get("type", ""), p.get("value")) if p else m.group(0)
+        return p.shown() if p else m.group(0)
 
     return _PARAM_RE.sub(sub, text)
+
+
+#: Fields a person may edit (parameters are edited one by one as "parameters.NAME").
+EDITABLE = (
+    "title", "objective", "priority", "strategy_abstract", "technical_context",
+    "false_positives", "blind_spots", "response", "validation", "attack", "notes", "owner",
+)  # fmt: skip
+_LIST_FIELDS = frozenset({"false_positives", "blind_spots", "response", "validation"})
+
+
+def edit_value(name: str, value: Any) -> Any:
+    """A stored edit of a field as the typed field holds it."""
+    if name == "attack":
+        return [AttackRef.from_dict(a) for a in value or [] if isinstance(a, (Mapping, str))]
+    if name in _LIST_FIELDS:
+        return _strs(value) if isinstance(value, (list, tuple)) else ([str(value)] if value else [])
+    return "" if value is None else str(value)
+
+
+def is_editable(name: str) -> bool:
+    return name in EDITABLE or (name.startswith("parameters.") and len(name) > len("parameters."))
 
 
 @dataclass
@@ -206,13 +467,14 @@ class UseCase:
     """A template applied to one application; what the SOC reads and the rules are built from.
 
     ``generated`` holds what the last generation produced; ``edits`` what a person
-    changed (which wins over generation); ``conflicts`` fields where both changed.
+    changed (which wins over generation, kept as stored); ``conflicts`` fields where
+    both changed.
     """
 
     application: str
     template_id: str
-    status: str = "proposed"
-    generated: dict[str, Any] = field(default_factory=dict)
+    status: str = Status.PROPOSED
+    generated: GeneratedUseCase = field(default_factory=GeneratedUseCase)
     edits: dict[str, Any] = field(default_factory=dict)
     conflicts: dict[str, Any] = field(default_factory=dict)
     applies: bool = True
@@ -220,72 +482,70 @@ class UseCase:
     created_at: dt.datetime | None = None
     updated_at: dt.datetime | None = None
 
-    #: Fields a person may edit (parameters are edited one by one as "parameters.NAME").
-    EDITABLE = (
-        "title", "objective", "priority", "strategy_abstract", "technical_context",
-        "false_positives", "blind_spots", "response", "validation", "attack", "notes", "owner",
-    )  # fmt: skip
-
-    def get(self, name: str, default: Any = None) -> Any:
-        if name in self.edits:
-            return self.edits[name]
-        return self.generated.get(name, default)
+    EDITABLE = EDITABLE
 
     @property
     def id(self) -> str:
         return self.template_id
 
+    def _field(self, name: str) -> Any:
+        if name in self.edits:
+            return edit_value(name, self.edits[name])
+        return getattr(self.generated, name)
+
     @property
     def title(self) -> str:
-        return fill_params(self.get("title", self.template_id), self.parameters)
+        return fill_params(self._field("title") or self.template_id, self.parameters)
 
     @property
     def priority(self) -> str:
-        return self.get("priority", "medium")
+        return str(self._field("priority") or Priority.MEDIUM)
 
     @property
-    def parameters(self) -> dict[str, dict[str, Any]]:
+    def owner(self) -> str:
+        return str(self._field("owner") or "")
+
+    @property
+    def parameters(self) -> dict[str, Parameter]:
         """Effective parameters: generated ones overlaid by edits (``parameters.NAME``)."""
-        params = {k: dict(v) for k, v in (self.generated.get("parameters") or {}).items()}
+        params = dict(self.generated.parameters)
         for key, value in self.edits.items():
-            if key.startswith("parameters."):
+            if key.startswith("parameters.") and isinstance(value, Mapping):
                 name = key.split(".", 1)[1]
-                params.setdefault(name, {}).update(value)
+                params[name] = params.get(name, Parameter()).overlay(value)
         return params
 
     @property
-    def attack(self) -> list[dict[str, str]]:
-        return list(self.get("attack") or [])
+    def attack(self) -> list[AttackRef]:
+        return list(self._field("attack") or [])
 
-    def effective(self) -> dict[str, Any]:
+    def effective(self) -> GeneratedUseCase:
         """Generated fields overlaid by edits, with ``{params.NAME}`` filled from the
         effective parameters (so an edited threshold shows in every text)."""
-        out = dict(self.generated)
-        for k, v in self.edits.items():
-            if not k.startswith("parameters."):
-                out[k] = v
+        changes = {k: edit_value(k, v) for k, v in self.edits.items() if k in EDITABLE}
         params = self.parameters
-        out["parameters"] = params
+        out = replace(self.generated, parameters=params, **changes)
         for key in TEXT_FIELDS:
-            if isinstance(out.get(key), str):
-                out[key] = fill_params(out[key], params)
-            elif isinstance(out.get(key), list):
-                out[key] = [fill_params(x, params) if isinstance(x, str) else x for x in out[key]]
+            value = getattr(out, key)
+            if isinstance(value, str):
+                setattr(out, key, fill_params(value, params))
+            else:
+                setattr(out, key, [fill_params(x, params) for x in value])
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        eff = self.effective()
+        params = self.parameters
         return {
             "id": self.template_id,
             "application": self.application,
             "title": self.title,
             "status": self.status,
             "priority": self.priority,
-            "attack": [a["technique"] for a in self.attack],
-            "parameters": {k: v.get("value") for k, v in self.parameters.items()},
-            "parameter_sources": {k: v.get("source") for k, v in self.parameters.items()},
+            "attack": [a.technique for a in self.attack],
+            "parameters": {k: v.value for k, v in params.items()},
+            "parameter_sources": {k: v.source for k, v in params.items()},
             "applies": self.applies,
-            "missing_answers": eff.get("missing_answers", []),
+            "missing_answers": list(self.generated.missing_answers),
             "edited_fields": sorted(self.edits),
             "conflicts": sorted(self.conflicts),
             "revision": self.revision,

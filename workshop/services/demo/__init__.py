@@ -13,6 +13,7 @@ from workshop.interview.model import Application
 from workshop.questionnaire import Catalogue
 from workshop.services.interview_io import import_interview
 from workshop.store import Store
+from workshop.vocab import Priority, Status
 
 DEMO_DIR = Path(__file__).resolve().parent
 DEMO_SLUG = "payroll-portal"
@@ -62,13 +63,13 @@ def review_use_cases(store: Store, catalogue: Catalogue) -> None:
     later = {"log-silence"}  # nights and weekends are silent: it needs a business-hours window first
     for tid, reason in rejected.items():
         if any(u.template_id == tid for u in ucs):
-            store.set_status(DEMO_SLUG, [tid], "rejected", who="demo", reason=reason)
+            store.set_status(DEMO_SLUG, [tid], Status.REJECTED, who="demo", reason=reason)
     accept = [
         u.template_id
         for u in ucs
-        if u.template_id not in rejected and u.template_id not in later and u.priority != "low"
-        and not u.effective().get("conditional")
+        if u.template_id not in rejected and u.template_id not in later and u.priority != Priority.LOW
+        and not u.generated.conditional
     ]  # fmt: skip
     store.set_status(
-        DEMO_SLUG, accept, "accepted", who="demo", reason="Agreed with the owners in the workshop."
+        DEMO_SLUG, accept, Status.ACCEPTED, who="demo", reason="Agreed with the owners in the workshop."
     )

@@ -140,8 +140,8 @@ def backlog_csv(req: ExportRequest) -> Files:
     for slug in request_slugs(req):
         app = req.store.get_application(slug)
         for uc in req.store.list_use_cases(slug):
-            rows.append([uc.template_id, uc.title, app.name, slug, uc.priority, uc.status, uc.get("owner") or app.owner,
-                         " ".join(a["technique"] for a in uc.attack),
+            rows.append([uc.template_id, uc.title, app.name, slug, uc.priority, uc.status, uc.owner or app.owner,
+                         " ".join(a.technique for a in uc.attack),
                          uc.updated_at.date().isoformat() if uc.updated_at else ""])  # fmt: skip
     header = [
         "id",

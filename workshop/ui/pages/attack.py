@@ -19,6 +19,7 @@ from workshop.interview.model import AnswerSet
 from workshop.services import settings
 from workshop.ui import state
 from workshop.usecases.coverage import matrix, navigator_layer
+from workshop.vocab import DROPPED
 
 
 @st.cache_resource(show_spinner="Loading ATT&CK...", max_entries=2)
@@ -99,7 +100,7 @@ def _technique_detail(idx, tid: str, app) -> None:
 
 def _map_to_use_case(app, tid: str, name: str) -> None:
     s = state.store()
-    ucs = [u for u in s.list_use_cases(app.slug) if u.status not in ("rejected", "retired")]
+    ucs = [u for u in s.list_use_cases(app.slug) if u.status not in DROPPED]
     if not ucs:
         st.caption("Generate use cases for this application to map techniques to them.")
         return
@@ -111,7 +112,7 @@ def _map_to_use_case(app, tid: str, name: str) -> None:
         go = st.form_submit_button("Map")
     if go:
         uc = s.get_use_case(app.slug, target)
-        attack = [a for a in uc.attack if a["technique"] != tid]
+        attack = [a.to_dict() for a in uc.attack if a.technique != tid]
         attack.append({"technique": tid, "reason": reason or f"mapped by hand to {name}"})
         try:
             s.edit_use_case(app.slug, target, "attack", attack, who=state.who(), reason=f"mapped {tid}")
@@ -189,7 +190,7 @@ def render() -> None:
             interview = s.latest_interview(app.slug)
             answers = AnswerSet(s.answers(interview.id)).values if interview else {}
             sugg = suggest_for_application(idx, list(app.platforms), answers, limit=25)
-            covered = {a["technique"] for u in s.list_use_cases(app.slug) for a in u.attack}
+            covered = {a.technique for u in s.list_use_cases(app.slug) for a in u.attack}
             st.caption(f"From {app.name}'s platforms ({', '.join(app.platforms) or 'none set'}) and answers.")
             st.dataframe(
                 [{"Technique": x.technique_id, "Name": x.name, "Why": "; ".join(x.reasons),

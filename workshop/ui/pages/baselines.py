@@ -10,14 +10,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from workshop import vocab
 from workshop.baseline import inspect_sample
 from workshop.core.errors import WorkshopError
 from workshop.services.baselines import attach_file, claims_for
 from workshop.services.thresholds import apply_proposal, proposals_for
 from workshop.ui import state
 
-ROLES = ("timestamp", "user", "action", "outcome", "source_ip", "records", "bytes", "session", "country")
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+ROLES: tuple[str, ...] = tuple(str(role) for role in vocab.BASELINE_ROLES)
+WEEKDAYS: tuple[str, ...] = tuple(day.capitalize() for day in vocab.WEEKDAYS)
 NONE = "(not in this log)"
 
 

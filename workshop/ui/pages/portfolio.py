@@ -10,7 +10,7 @@ from workshop.interview.model import CRITICALITIES
 from workshop.services import settings
 from workshop.services.portfolio import portfolio, reviews_by_month, uncovered_ideas
 from workshop.ui import state
-from workshop.usecases.model import PRIORITIES, STATUSES
+from workshop.vocab import ADOPTED, DROPPED, PRIORITIES, STATUSES, Status
 
 
 def _intervals_form(conf: dict) -> None:
@@ -44,7 +44,7 @@ def render() -> None:
         st.info("No applications yet.")
         state.link("applications", "Go to Applications", ":material/apps:")
         return
-    live = sum(r.use_cases["accepted"] + r.use_cases["implemented"] + r.use_cases["tested"] for r in rows)
+    live = sum(r.use_cases[s_] for r in rows for s_ in ADOPTED)
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Applications", len(rows))
     m2.metric("Reviews overdue", sum(1 for r in rows if r.overdue))
@@ -61,7 +61,8 @@ def render() -> None:
                 "Follow-ups": r.open_follow_ups,
                 **{
                     s_.capitalize(): r.use_cases[s_]
-                    for s_ in ("proposed", "accepted", "implemented", "tested")
+                    for s_ in STATUSES
+                    if s_ not in DROPPED
                 },
                 "Baseline": "none" if r.baseline_age_days is None else f"{r.baseline_age_days} days old",
                 "Next review": r.next_review + (" (overdue)" if r.overdue else ""),
@@ -109,7 +110,7 @@ def render() -> None:
 
     st.subheader("Use cases across applications")
     f1, f2 = st.columns(2)
-    statuses = f1.multiselect("Status", STATUSES, default=["accepted"], key="pf_status",
+    statuses = f1.multiselect("Status", STATUSES, default=[Status.ACCEPTED], key="pf_status",
                               help="For example: accepted, to see what is agreed but not implemented yet.")  # fmt: skip
     priorities = f2.multiselect("Priority", list(reversed(PRIORITIES)), key="pf_priority", placeholder="any")
     names = {r.slug: r.name for r in rows}

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workshop.questionnaire import format_value
-from workshop.services.interview import (
+from workshop.interview.progress import (
     context_for,
     diff_answers,
     follow_ups,
     follow_ups_csv,
     follow_ups_markdown,
     open_required,
-    previous_interview,
     progress,
 )
+from workshop.questionnaire import format_value
+from workshop.services.interview import previous_interview
 from workshop.services.portfolio import flagged_use_cases
 from workshop.ui import state
 

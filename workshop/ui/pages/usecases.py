@@ -12,7 +12,8 @@ from workshop.services.exports import document_context
 from workshop.services.usecases import generate_for_application, load_templates
 from workshop.ui import state
 from workshop.usecases.documents import analyst_brief, application_document, to_html, use_case_markdown
-from workshop.usecases.model import PRIORITIES, STATUSES, UseCase, format_param
+from workshop.usecases.model import UseCase
+from workshop.vocab import DROPPED, PRIORITIES, STATUSES, Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.testing import RuleTestResult
@@ -86,9 +87,9 @@ def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult]) -> None:
             "Use case": u.title,
             "Status": u.status,
             "Priority": u.priority,
-            "Category": u.get("category", ""),
-            "ATT&CK": ", ".join(a["technique"] for a in u.attack) or "-",
-            "Missing answers": len(u.get("missing_answers") or []),
+            "Category": u.generated.category,
+            "ATT&CK": ", ".join(a.technique for a in u.attack) or "-",
+            "Missing answers": len(u.generated.missing_answers),
             "Rule test": _test_mark(tests.get(u.template_id)),
             "Needs review": "conflict" if u.conflicts else ("no longer applies" if not u.applies else ""),
             "id": u.template_id,
@@ -106,31 +107,29 @@ def _edit_form(app: Application, uc: UseCase) -> None:
         priority = st.selectbox(
             "Priority", PRIORITIES, index=PRIORITIES.index(uc.priority), key=f"{key}:priority"
         )
-        objective = st.text_area("Goal", value=eff.get("objective", ""), key=f"{key}:objective")
+        objective = st.text_area("Goal", value=eff.objective, key=f"{key}:objective")
         abstract = st.text_area(
-            "Strategy abstract", value=eff.get("strategy_abstract", ""), key=f"{key}:strategy"
+            "Strategy abstract", value=eff.strategy_abstract, key=f"{key}:strategy"
         )
         lists = {}
         for name in LIST_FIELDS:
             lists[name] = st.text_area(
                 name.replace("_", " ").capitalize() + " (one per line)",
-                value="\n".join(eff.get(name) or []),
+                value="\n".join(getattr(eff, name)),
                 key=f"{key}:{name}",
                 height=120,
             )
-        notes = st.text_area("Notes", value=eff.get("notes", ""), key=f"{key}:notes")
+        notes = st.text_area("Notes", value=eff.notes, key=f"{key}:notes")
         params = {}
         if uc.parameters:
             st.markdown("**Parameters**")
             for pname, p in uc.parameters.items():
                 params[pname] = st.text_input(
-                    f"{pname}: {p.get('description', '')}",
-                    value=format_param(p.get("type", ""), p.get("value"))
-                    if p.get("type") != "time_window"
-                    else "",
-                    disabled=p.get("type") == "time_window",
+                    f"{pname}: {p.description}",
+                    value=p.shown() if p.type != "time_window" else "",
+                    disabled=p.type == "time_window",
                     key=f"{key}:param:{pname}",
-                    help=f"source: {p.get('source')}; {p.get('detail', '')}",
+                    help=f"source: {p.source}; {p.detail}",
                 )
         reason = st.text_input("Why (recorded in the history)", key=f"{key}:reason")
         saved = st.form_submit_button("Save changes", type="primary")
@@ -150,21 +149,21 @@ def _save_edits(app, uc, title, priority, objective, abstract, lists, notes, par
         changes["title"] = title
     if priority != uc.priority:
         changes["priority"] = priority
-    if objective != eff.get("objective", ""):
+    if objective != eff.objective:
         changes["objective"] = objective
-    if abstract != eff.get("strategy_abstract", ""):
+    if abstract != eff.strategy_abstract:
         changes["strategy_abstract"] = abstract
     for name, text in lists.items():
         items = [line.strip() for line in text.splitlines() if line.strip()]
-        if items != (eff.get(name) or []):
+        if items != getattr(eff, name):
             changes[name] = items
-    if notes != eff.get("notes", ""):
+    if notes != eff.notes:
         changes["notes"] = notes
     for name, text in params.items():
         p = uc.parameters[name]
-        if p.get("type") == "time_window" or text == format_param(p.get("type", ""), p.get("value")):
+        if p.type == "time_window" or text == p.shown():
             continue
-        changes[f"parameters.{name}"] = {"value": _param_value(p.get("type", ""), text), "source": "manual",
+        changes[f"parameters.{name}"] = {"value": _param_value(p.type, text), "source": "manual",
                                          "detail": reason or "set by hand"}  # fmt: skip
     for field, value in changes.items():
         s.edit_use_case(app.slug, uc.template_id, field, value, who=state.who(), reason=reason)
@@ -190,9 +189,9 @@ def _param_value(ptype: str, text: str) -> object:
         except ValueError:
             raise InputError(f"'{text}' is not a number") from None
     if ptype == "duration":
-        import re
+        from workshop.vocab import is_duration
 
-        if not re.match(r"^\d+[smhd]$", text):
+        if not is_duration(text):
             raise InputError(f"'{text}' is not a duration like 15m, 1h or 30d")
         return text
     if ptype == "list":
@@ -210,11 +209,11 @@ def _detail(app: Application, uc: UseCase) -> None:
     )
     with c2:
         b1, b2 = st.columns(2)
-        if uc.status != "accepted" and b1.button("Accept", key=f"accept:{uc.template_id}", type="primary"):
-            _set_status(app, [uc.template_id], "accepted", reason)
+        if uc.status != Status.ACCEPTED and b1.button("Accept", key=f"accept:{uc.template_id}", type="primary"):
+            _set_status(app, [uc.template_id], Status.ACCEPTED, reason)
             st.rerun()
-        if uc.status not in ("rejected", "retired") and b2.button("Reject", key=f"reject:{uc.template_id}"):
-            _set_status(app, [uc.template_id], "rejected", reason)
+        if uc.status not in DROPPED and b2.button("Reject", key=f"reject:{uc.template_id}"):
+            _set_status(app, [uc.template_id], Status.REJECTED, reason)
             st.rerun()
     if uc.conflicts:
         st.warning(
@@ -250,18 +249,17 @@ def _detail(app: Application, uc: UseCase) -> None:
     with tab_rule:
         _rule_tab(app, uc)
     with tab_why:
-        trig = eff.get("triggered_by") or []
+        trig = [t.to_dict() for t in eff.triggered_by]
         if trig:
             st.markdown("Proposed because of these answers:")
             st.dataframe(trig, hide_index=True, width="stretch")
         else:
             st.markdown("This use case applies to every application.")
-        missing = eff.get("missing_answers") or []
+        missing = eff.missing_answers
         if missing:
             st.warning("Answers it needs and did not get (defaults were used): " + ", ".join(missing))
         params = [
-            {"Parameter": k, "Value": format_param(p.get("type", ""), p.get("value")), "Source": p.get("source"),
-             "How": p.get("detail")}
+            {"Parameter": k, "Value": p.shown(), "Source": p.source, "How": p.detail}
             for k, p in uc.parameters.items()
         ]  # fmt: skip
         if params:
@@ -361,9 +359,9 @@ def render() -> None:
     if top1.button(label, type="primary" if not ucs else "secondary", icon=":material/auto_awesome:"):
         _generate(app)
         st.rerun()
-    proposed = [u.template_id for u in ucs if u.status == "proposed"]
+    proposed = [u.template_id for u in ucs if u.status == Status.PROPOSED]
     if proposed and top2.button(f"Accept all {len(proposed)} proposed", key="accept_all"):
-        _set_status(app, proposed, "accepted", "accepted in bulk on the Use cases page")
+        _set_status(app, proposed, Status.ACCEPTED, "accepted in bulk on the Use cases page")
         st.rerun()
     if not ucs:
         st.info(f"{len(cat.templates)} templates are ready to be matched against this application's answers.")

@@ -8,9 +8,9 @@ import html
 import streamlit as st
 
 from workshop.interview.model import Application, Interview
+from workshop.interview.progress import context_for, progress
 from workshop.questionnaire import Questionnaire
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
-from workshop.services.interview import context_for, progress
 from workshop.ui import state, widgets
 
 

@@ -1,0 +1,111 @@
+"""The knobs of a profile: which outcomes are failures, which actions are logins and exports.
+
+They change the figures, so they are stored with every profile and offered on the
+command line; and the failure test is needed both when count tables are built
+(the failures column) and when figures are derived (which values failed). Keeping
+them apart lets the tables, the derivation and a future streaming engine share
+them without importing each other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from workshop.core.errors import InputError
+
+#: Outcome values counted as failures (compared lower-cased). HTTP-like status
+#: codes at or above ``http_failure_min`` count too.
+DEFAULT_FAILURE_VALUES: tuple[str, ...] = (
+    "fail",
+    "failed",
+    "failure",
+    "denied",
+    "deny",
+    "error",
+    "unauthorized",
+    "unauthorised",
+    "forbidden",
+    "rejected",
+    "blocked",
+    "invalid",
+    "false",
+    "401",
+    "403",
+)
+#: Actions that are logins, for "logins per day" (case-insensitive search).
+DEFAULT_LOGIN_PATTERN = r"login|logon|log-in|log_in|signin|sign-in|sign_in|authn"
+#: Actions that take data out, for "exports per day".
+DEFAULT_EXPORT_PATTERN = r"export|download|extract"
+
+
+@dataclass(frozen=True)
+class ProfileOptions:
+    """Knobs that change how a profile is computed; stored with the profile."""
+
+    top_n: int = 20
+    value_cap: int = 1000
+    failure_values: tuple[str, ...] = DEFAULT_FAILURE_VALUES
+    http_failure_min: int | None = 400
+    login_pattern: str = DEFAULT_LOGIN_PATTERN
+    export_pattern: str = DEFAULT_EXPORT_PATTERN
+
+    def __post_init__(self) -> None:
+        for name in ("login_pattern", "export_pattern"):
+            try:
+                re.compile(getattr(self, name))
+            except re.error as exc:
+                raise InputError(
+                    f"{name.replace('_', ' ')} is not a valid regular expression: {exc}"
+                ) from exc
+        if self.top_n < 1 or self.value_cap < 1:
+            raise InputError("top_n and value_cap must be at least 1")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "top_n": self.top_n,
+            "value_cap": self.value_cap,
+            "failure_values": list(self.failure_values),
+            "http_failure_min": self.http_failure_min,
+            "login_pattern": self.login_pattern,
+            "export_pattern": self.export_pattern,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProfileOptions:
+        base = cls()
+        return cls(
+            top_n=int(data.get("top_n", base.top_n)),
+            value_cap=int(data.get("value_cap", base.value_cap)),
+            failure_values=tuple(data.get("failure_values", base.failure_values)),
+            http_failure_min=data.get("http_failure_min", base.http_failure_min),
+            login_pattern=data.get("login_pattern", base.login_pattern),
+            export_pattern=data.get("export_pattern", base.export_pattern),
+        )
+
+
+def classify_failures(
+    values: Iterable[Any],
+    failure_values: Iterable[str] = DEFAULT_FAILURE_VALUES,
+    http_failure_min: int | None = 400,
+) -> np.ndarray:
+    """Which outcome values are failures: listed words, or HTTP statuses >= min.
+
+    Runs over the distinct values (categories), never over rows.
+    """
+    words = {str(v).strip().lower() for v in failure_values}
+    result = []
+    for v in values:
+        text = str(v).strip().lower()
+        fail = text in words
+        if not fail and http_failure_min is not None:
+            if re.fullmatch(r"[1-5]\d\d", text):
+                fail = int(text) >= http_failure_min
+            elif re.fullmatch(r"[1-5]xx", text):
+                fail = int(text[0]) * 100 + 99 >= http_failure_min
+        result.append(fail)
+    return np.array(result, dtype=bool)

@@ -1,0 +1,124 @@
+"""What every reader of a log format provides, so that the loader needs no per-format branch.
+
+The loader (``workshop.baseline.loading``) checks the file, asks
+``workshop.baseline.detect`` which format it is, and then talks to that format's
+reader only through this interface: a head of the first rows for proposals and
+previews, the mapping proposal that suits the format, and the needed columns as an
+Arrow table. A new format (issue 17: syslog, W3C, Zeek, key=value, CloudTrail,
+a user-given regular expression) is one more module implementing :class:`Reader`
+and one line in the registry (``workshop.baseline.readers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from workshop.baseline.mapping import MappingProposal, propose_mapping
+
+#: What to do with rows that cannot be read: refuse the file, or leave them out with a warning.
+BadRows = Literal["error", "skip"]
+#: How many bad rows an error message quotes.
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Head:
+    """The first rows of a file as a frame, and how they were read (the CSV delimiter)."""
+
+    frame: pd.DataFrame
+    delimiter: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadRequest:
+    """The columns the loader needs, and how to read them.
+
+    ``label_columns`` are read as dictionary-encoded labels where the reader can;
+    ``typed_time`` lets a reader type the time column itself (only when no explicit
+    layout was given).
+    """
+
+    columns: Sequence[str]
+    label_columns: frozenset[str]
+    time_column: str
+    typed_time: bool
+    on_bad_rows: BadRows
+
+
+@dataclass
+class ReadTable:
+    """The needed columns, with where each row came from, for errors that name a line.
+
+    ``line_numbers`` gives every row's 1-based line where rows are picked out of lines
+    (access logs skip lines that do not match); otherwise row ``i`` is on line
+    ``i + line_offset``, or the line is unknown (``line_offset`` None: Parquet, or
+    JSON lines with blank lines).
+    """
+
+    table: pa.Table
+    skipped: int = 0
+    line_numbers: np.ndarray | None = None
+    line_offset: int | None = None
+
+    def where(self, index: int) -> tuple[str, int | None]:
+        """``row N (line M)`` (or what is known of it) for the row at 0-based ``index``, and the line."""
+        if self.line_numbers is not None:
+            line = int(self.line_numbers[index])
+            return f"line {line}", line
+        if self.line_offset is None:
+            return f"row {index + 1}", None
+        return f"row {index + 1} (line {index + self.line_offset})", index + self.line_offset
+
+
+class Reader(Protocol):
+    """One log format. ``header_line`` is the line naming the columns (CSV: 1), if any."""
+
+    name: str
+    header_line: int | None
+
+    def detect(self, head: bytes, lines: Sequence[str]) -> bool:
+        """Whether the first bytes and non-blank lines look like this format."""
+        ...
+
+    def head(self, path: Path, head: bytes, rows: int) -> Head:
+        """The first ``rows`` rows, read from the already checked first bytes where possible."""
+        ...
+
+    def proposal(self, head: pd.DataFrame) -> MappingProposal:
+        """Which column plays which role, proposed from the head."""
+        ...
+
+    def time_format(self, column: str) -> str | None:
+        """The layout of ``column``'s time stamps when the format fixes it."""
+        ...
+
+    def read(self, path: Path, head: Head, request: ReadRequest, warnings: list[str]) -> ReadTable:
+        """The requested columns of the whole file; problems go to ``warnings`` or raise."""
+        ...
+
+
+class TabularReader:
+    """Defaults for formats whose columns are named in the file (CSV, JSON, Parquet)."""
+
+    name = ""
+    header_line: int | None = None
+
+    def proposal(self, head: pd.DataFrame) -> MappingProposal:
+        return propose_mapping(head)
+
+    def time_format(self, column: str) -> str | None:
+        return None
+
+
+def flatten(table: pa.Table) -> pa.Table:
+    """Nested objects to dotted column names (``user.name``), as ECS writes them."""
+    while any(pa.types.is_struct(f.type) for f in table.schema):
+        table = table.flatten()
+    return table

@@ -1,0 +1,103 @@
+"""JSON lines from log shippers: one object per line, nested objects as dotted columns.
+
+Log shippers and SIEM exports write one JSON object per line, often nested the way
+the Elastic Common Schema nests fields (``user.name``). The fast path is pyarrow's
+block reader; a file it cannot read (mixed types in one field, a broken line) is
+read line by line so that the broken line can be named.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from workshop.baseline.files import find_invalid_utf8, head_text
+from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader, flatten
+from workshop.core.errors import LoadError, Location
+
+
+class JsonLinesReader(TabularReader):
+    """One JSON object per line."""
+
+    name = "jsonl"
+
+    def detect(self, head: bytes, lines: Sequence[str]) -> bool:
+        return bool(lines) and lines[0].lstrip().startswith("{")
+
+    def head(self, path: Path, head: bytes, rows: int) -> Head:
+        return Head(_jsonl_head(path, head_text(head), rows))
+
+    def read(self, path: Path, head: Head, request: ReadRequest, warnings: list[str]) -> ReadTable:
+        # Blank lines are skipped, so a row's line is not known without a scan.
+        return ReadTable(_read_jsonl(path, list(request.columns)))
+
+
+def _jsonl_head(path: Path, text: str, rows: int) -> pd.DataFrame:
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
+        if not isinstance(obj, dict):
+            raise LoadError("each line must be a JSON object", Location(str(path), number))
+        records.append(obj)
+        if len(records) >= rows:
+            break
+    if not records:
+        raise LoadError("file is empty (no JSON objects)", Location(str(path)))
+    return pd.json_normalize(records, sep=".")
+
+
+def _read_jsonl(path: Path, columns: list[str]) -> pa.Table:
+    import pyarrow.json as pj
+
+    try:
+        # Large blocks: a JSON line must fit in one block.
+        table = flatten(pj.read_json(path, read_options=pj.ReadOptions(block_size=16 << 20)))
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "utf-8" in str(exc).lower():
+            raise find_invalid_utf8(path) from None
+        # Locate the bad line, or read mixed-type fields line by line.
+        table = _read_jsonl_slow(path)
+    missing = [c for c in columns if c not in table.column_names]
+    if missing:
+        # A key that appears only in later lines than the head: treat as all-missing.
+        for c in missing:
+            table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+    return table.select(columns)
+
+
+def _read_jsonl_slow(path: Path) -> pa.Table:
+    records: list[dict[str, Any]] = []
+    with path.open("r", encoding="utf-8", errors="strict") as fh:
+        try:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
+                if not isinstance(obj, dict):
+                    raise LoadError("each line must be a JSON object", Location(str(path), number))
+                records.append(obj)
+        except UnicodeDecodeError:
+            raise find_invalid_utf8(path) from None
+    frame = pd.json_normalize(records, sep=".")
+    # Mixed types (a number here, a string there) become strings.
+    for c in frame.columns:
+        kinds = {type(v) for v in frame[c].dropna().head(10000)}
+        if len(kinds) > 1 or kinds & {dict, list}:
+            frame[c] = frame[c].map(
+                lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+            )
+    return pa.Table.from_pandas(frame, preserve_index=False)

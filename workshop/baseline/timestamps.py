@@ -1,0 +1,215 @@
+"""Time stamps of every kind a sample holds, to UTC: one home for the layouts we read.
+
+Reading a time is the part of loading that most often goes wrong silently (a day
+taken for a month, a local time taken for UTC), and both the readers and the
+mapping proposal need it: the readers to convert a whole column, the proposal to
+judge whether a column holds dates at all. Keeping it apart from the readers also
+keeps ``mapping`` free of any reader (the two used to import each other). Issue
+17's new layouts (fractional seconds with a comma, epoch milliseconds, year-less
+syslog dates) are added here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+TS_NS_UTC = pa.timestamp("ns", tz="UTC")
+TS_NS = pa.timestamp("ns")
+
+#: The time layout of web server access logs (``10/Oct/2000:13:55:36 -0700``).
+ACCESS_LOG_TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
+
+# Formats tried, in order, when time stamps are neither ISO 8601 nor typed.
+# Day-first comes before month-first: both parse "04/03/2024", and the loader
+# warns when the sample cannot tell them apart.
+TIMESTAMP_FORMATS: tuple[str, ...] = (
+    ACCESS_LOG_TIME_FORMAT,
+    "%Y/%m/%d %H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%a, %d %b %Y %H:%M:%S %z",
+    "%d %b %Y %H:%M:%S",
+    "%b %d %Y %H:%M:%S",
+    "%d-%b-%Y %H:%M:%S",
+    "%Y%m%dT%H%M%S",
+    "%Y%m%d%H%M%S",
+)
+_OFFSET_RE = r"(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
+
+
+def parse_timestamp_strings_quick(values: Sequence[str]) -> float:
+    """Share of ``values`` that parse as time stamps (for mapping proposals)."""
+    if not values:
+        return 0.0
+    arr = pc.utf8_trim_whitespace(pa.array(list(values), pa.string()))
+    # Every supported layout has digits separated like a date or a time.
+    datelike = pc.match_substring_regex(arr, r"\d{1,4}[-/.: ]\d{1,2}|\d{8}T?\d{6}")
+    if (pc.mean(pc.cast(datelike, pa.int8())).as_py() or 0.0) < 0.5:
+        return 0.0
+    ok = np.zeros(len(values), dtype=bool)
+    iso = pd.to_datetime(
+        pd.Series(arr.to_pandas(), dtype=object), format="ISO8601", errors="coerce", utc=True
+    )
+    ok |= iso.notna().to_numpy()
+    # Bare numbers are not dates here (a "count" column would otherwise qualify);
+    # ISO 8601 needs a dash or a T between date parts.
+    ok &= np.array([("-" in v or "T" in v) for v in values])
+    if ok.mean() >= 0.8:
+        return float(ok.mean())
+    for fmt in TIMESTAMP_FORMATS:
+        parsed = pc.strptime(arr, format=fmt, unit="s", error_is_null=True)
+        share = pc.mean(pc.cast(pc.is_valid(parsed), pa.int8())).as_py() or 0.0
+        if share > ok.mean():
+            return float(share)
+    return float(ok.mean())
+
+
+def _assume_zone(naive: pa.Array | pa.ChunkedArray, zone: str) -> pa.Array | pa.ChunkedArray:
+    """Naive local times in ``zone`` to UTC. Ambiguous times (the repeated hour
+    when clocks go back) take the first occurrence; times skipped when clocks go
+    forward move to the first valid instant."""
+    if zone == "UTC":
+        return pc.cast(naive, TS_NS).cast(TS_NS_UTC)
+    return pc.assume_timezone(
+        pc.cast(naive, TS_NS), timezone=zone, ambiguous="earliest", nonexistent="latest"
+    ).cast(TS_NS_UTC)
+
+
+def _epoch_to_utc(values: pa.Array | pa.ChunkedArray) -> pd.Series:
+    num = pd.Series(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
+    magnitude = num.abs().median()
+    if pd.isna(magnitude) or magnitude < 1e11:
+        factor = 1e9
+    elif magnitude < 1e14:
+        factor = 1e6
+    elif magnitude < 1e17:
+        factor = 1e3
+    else:
+        factor = 1.0
+    ns = (num * factor).round()
+    out = pd.to_datetime(ns, unit="ns", utc=True, errors="coerce")
+    return out.astype("datetime64[ns, UTC]")
+
+
+def _to_series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:
+    s = arr.to_pandas() if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr]).to_pandas()
+    return pd.Series(s).astype("datetime64[ns, UTC]").reset_index(drop=True)
+
+
+def parse_timestamps(
+    values: pa.Array | pa.ChunkedArray,
+    default_tz: str = "UTC",
+    fmt: str | None = None,
+) -> tuple[pd.Series, list[str]]:
+    """Time stamps of any supported kind to ``datetime64[ns, UTC]``; unparseable -> NaT.
+
+    Supported: typed timestamps (zoned or naive), dates, epoch numbers (seconds,
+    milliseconds, microseconds or nanoseconds, told apart by magnitude), ISO 8601
+    strings with or without offsets (mixed is fine), and the common layouts in
+    :data:`TIMESTAMP_FORMATS`. Naive values are local times in ``default_tz``.
+    Returns the series and warnings about assumptions made.
+    """
+    warnings: list[str] = []
+    t = values.type
+    if pa.types.is_dictionary(t):
+        values = pc.cast(values, t.value_type)
+        t = values.type
+    if pa.types.is_timestamp(t):
+        if t.tz:
+            return _to_series(pc.cast(values, TS_NS_UTC)), warnings
+        return _to_series(_assume_zone(values, default_tz)), warnings
+    if pa.types.is_date(t):
+        warnings.append("time stamps are dates without a time: hours of day are not meaningful")
+        return _to_series(
+            _assume_zone(pc.cast(pc.cast(values, pa.timestamp("s")), TS_NS), default_tz)
+        ), warnings
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return _epoch_to_utc(values), warnings
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        values = pc.cast(values, pa.string())
+    if fmt:
+        parsed = pc.strptime(values, format=fmt, unit="ns", error_is_null=True)
+        if parsed.type.tz:
+            return _to_series(pc.cast(parsed, TS_NS_UTC)), warnings
+        return _to_series(_assume_zone(parsed, default_tz)), warnings
+    # Fast paths: every value ISO 8601 with an offset, or every value without one.
+    try:
+        return _to_series(pc.cast(values, TS_NS_UTC)), warnings
+    except pa.ArrowInvalid:
+        pass
+    try:
+        return _to_series(_assume_zone(pc.cast(values, TS_NS), default_tz)), warnings
+    except pa.ArrowInvalid:
+        pass
+    return _parse_slow(values, default_tz, warnings)
+
+
+def _parse_slow(
+    values: pa.Array | pa.ChunkedArray, default_tz: str, warnings: list[str]
+) -> tuple[pd.Series, list[str]]:
+    """Mixed or non-ISO time stamps: ISO with and without offsets, then known layouts."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    text = pc.utf8_trim_whitespace(values)
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    s = pd.Series(text.to_pandas(), dtype=object)
+    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
+    present = s.notna()
+    has_offset = present & s.str.contains(_OFFSET_RE, regex=True, na=False)
+    if has_offset.any():
+        aware = pd.to_datetime(s[has_offset], format="ISO8601", utc=True, errors="coerce")
+        result[has_offset] = aware.astype("datetime64[ns, UTC]")
+    naive_mask = present & ~has_offset
+    if naive_mask.any():
+        naive = pd.to_datetime(s[naive_mask], format="ISO8601", errors="coerce")
+        ok = naive.notna()
+        if ok.any():
+            arr = pa.array(naive[ok].astype("datetime64[ns]"))
+            result[ok[ok].index] = _to_series(_assume_zone(arr, default_tz)).to_numpy()
+    remaining = present & result.isna()
+    if remaining.any():
+        rest = pa.array(s[remaining], pa.string())
+        sample = rest.slice(0, 500)
+        best: str | None = None
+        best_share = 0.0
+        tied: list[str] = []
+        for fmt in TIMESTAMP_FORMATS:
+            share = (
+                pc.mean(
+                    pc.cast(
+                        pc.is_valid(pc.strptime(sample, format=fmt, unit="ns", error_is_null=True)), pa.int8()
+                    )
+                ).as_py()
+                or 0.0
+            )
+            if share > best_share:
+                best, best_share, tied = fmt, share, []
+            elif share == best_share and share > 0:
+                tied.append(fmt)
+        if best is not None:
+            parsed = pc.strptime(rest, format=best, unit="ns", error_is_null=True)
+            if parsed.type.tz:
+                conv = _to_series(pc.cast(parsed, TS_NS_UTC))
+            else:
+                conv = _to_series(_assume_zone(parsed, default_tz))
+            result[remaining[remaining].index] = conv.to_numpy()
+            warnings.append(f"time stamps read with the layout {best}")
+            if any(_day_month_swap(best, f) for f in tied):
+                warnings.append(
+                    "day and month cannot be told apart in these dates; read as day first "
+                    "(give the layout with --timestamp-format if that is wrong)"
+                )
+    return result, warnings
+
+
+def _day_month_swap(a: str, b: str) -> bool:
+    return a.replace("%d", "@").replace("%m", "%d").replace("@", "%m") == b
