@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from workshop.interview.facts import Q
+from workshop.rules.logic import Correlation, LogicHandler, handler
 from workshop.rules.model import (
     CONTROL_CHARS,
     LEVELS,
@@ -73,7 +74,22 @@ def vocabulary_of(uc: UseCase, ctx: RuleContext) -> LogVocabulary:
 # --------------------------------------------------------------------------- the builder
 
 
-class _Builder:
+class _Unknown(LogicHandler):
+    """A logic type no module registers: reported, and built as "any event" so the rest still shows."""
+
+    standalone = False
+
+    def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
+                    counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
+        rule = {"type": "event_count", "rules": [selections[0].name], "group-by": group_by,
+                "timespan": window, "condition": {"gte": 1}}  # fmt: skip
+        return Correlation(rule, Aggregation("event_count", tuple(group_by), window, "gte", 1), [])
+
+
+_UNKNOWN = _Unknown()
+
+
+class Builder:
     def __init__(self, uc: UseCase, ctx: RuleContext) -> None:
         self.uc = uc
         self.ctx = ctx
@@ -393,18 +409,10 @@ class _Builder:
         counted_role = str(self.logic.get("field") or "")
         counted = self.field(counted_role) if counted_role else ""
 
-        if ltype == "outside_window":
-            window = TimeWindow.from_value(
-                str(self.logic.get("outside") or "window").replace("_", " "),
-                self.param_value(str(self.logic.get("outside"))),
-            )
-            if window is None:
-                self.problems.append(
-                    f"the time window (parameter {self.logic.get('outside')}) is not days, start, end and a time zone: "
-                    f"{self.param_value(str(self.logic.get('outside')))!r}"
-                )
-            else:
-                self.windows.insert(0, window)
+        logic = handler(ltype) or _UNKNOWN
+        if logic is _UNKNOWN:
+            self.problems.append(f"unknown logic type {ltype!r}")
+        logic.prepare(self)
         for w in self.windows:
             extra_desc.append(
                 f"Events inside the {w.label} ({w.text()}) are not alerts. Sigma's detection cannot express a "
@@ -416,23 +424,10 @@ class _Builder:
                 {"label": w.label} | w.to_dict() | {"events_inside": "not alerts"} for w in self.windows
             ]
 
-        standalone = ltype in ("single", "outside_window", "new_value")
-        if standalone:
+        if logic.standalone:
             event_id = events[0]
             rid = rule_uuid(slug, tid, "rule")
-            if ltype == "new_value":
-                lookback = self.duration_param(str(self.logic.get("lookback")), "lookback")
-                agg = Aggregation("new_value", tuple(group_by), field=counted, lookback=lookback)
-                extra_desc.append(
-                    f"First seen: alert only when {counted} has not been seen"
-                    + (f" for the same {', '.join(group_by)}" if group_by else "")
-                    + f" in the previous {lookback}. Sigma has no first-seen correlation: this rule selects the "
-                    "candidate events, and each SIEM conversion adds its own first-seen logic (a stats earliest "
-                    "search, a leftanti join, an Elastic new_terms rule)."
-                )
-                x_workshop["first_seen"] = {"field": counted, "group_by": group_by, "lookback": lookback}
-            else:
-                agg = Aggregation("single")
+            agg = logic.standalone_aggregation(self, group_by, counted, extra_desc, x_workshop)
             data: dict[str, Any] = {"title": title, "id": rid}
             data.update(meta)
             data["description"] = self.description(extra_desc)
@@ -470,75 +465,10 @@ class _Builder:
                 }
                 selections.append(SigmaDoc(rid, stitle, "detection", "selection", data, event_id))
             window = self.duration_param(str(self.logic.get("window")), "time window")
-            corr: dict[str, Any] = {}
-            steps_docs: list[SigmaDoc] = []
-            if ltype in ("threshold", "distinct", "sum", "silence"):
-                threshold = self.number_param(str(self.logic.get("threshold")), "threshold")
-                op = "lt" if ltype == "silence" else "gte"
-                ctype = {"threshold": "event_count", "distinct": "value_count", "sum": "value_sum",
-                         "silence": "event_count"}[ltype]  # fmt: skip
-                cond: dict[str, Any] = {op: threshold if threshold is not None else 1}
-                if ltype in ("distinct", "sum"):
-                    cond = {"field": counted, **cond}
-                corr = {"type": ctype, "rules": [selections[0].name], "group-by": group_by, "timespan": window,
-                        "condition": cond}  # fmt: skip
-                agg = Aggregation(
-                    "silence" if ltype == "silence" else ctype,
-                    tuple(group_by),
-                    window,
-                    op,
-                    threshold,
-                    counted if ltype in ("distinct", "sum") else "",
-                )
-                if ltype == "silence":
-                    extra_desc.append(
-                        "Absence: a query that counts events in windows it finds can never see a window with no "
-                        "events, so each SIEM conversion counts over the last window as a whole instead."
-                    )
-            elif ltype == "sequence":
-                refs = [s.name for s in selections]
-                first_count = None
-                if self.logic.get("threshold"):
-                    first_count = self.number_param(
-                        str(self.logic["threshold"]), "minimum count of the first step"
-                    )
-                    if first_count is not None and first_count > 1:
-                        sid = rule_uuid(slug, tid, "correlation:first-step")
-                        sname = identifier(f"{slug}_{tid}_{events[0]}_repeated")
-                        label = EVENTS[events[0]].label if events[0] in EVENTS else events[0]
-                        stitle = one_line(f"{title}: at least {first_count} x {label}", 256)
-                        sdata = {
-                            "title": stitle,
-                            "id": sid,
-                            "name": sname,
-                            "description": bounded(
-                                f"At least {first_count} '{label}' events per {', '.join(group_by) or 'log'} within "
-                                f"{window}: the first step of the use case '{title}'; not an alert on its own."
-                            ),
-                            "author": meta["author"],
-                            "correlation": {
-                                "type": "event_count",
-                                "rules": [selections[0].name],
-                                "group-by": group_by,
-                                "timespan": window,
-                                "condition": {"gte": first_count},
-                            },
-                        }
-                        steps_docs.append(SigmaDoc(sid, stitle, "correlation", "step", sdata, events[0]))
-                        refs[0] = sname
-                corr = {"type": "temporal_ordered", "rules": refs, "group-by": group_by, "timespan": window}
-                agg = Aggregation(
-                    "temporal_ordered",
-                    tuple(group_by),
-                    window,
-                    steps=tuple(s.id for s in selections),
-                    first_step_count=first_count if first_count and first_count > 1 else None,
-                )
-            else:
-                self.problems.append(f"unknown logic type {ltype!r}")
-                corr = {"type": "event_count", "rules": [selections[0].name], "group-by": group_by,
-                        "timespan": window, "condition": {"gte": 1}}  # fmt: skip
-                agg = Aggregation("event_count", tuple(group_by), window, "gte", 1)
+            made = logic.correlation(
+                self, selections, group_by, window, counted, extra_desc, title, meta["author"]
+            )
+            corr, agg, steps_docs = made.rule, made.aggregation, made.steps
             rid = rule_uuid(slug, tid, "correlation")
             data = {"title": title, "id": rid}
             data.update(meta)
@@ -589,4 +519,4 @@ class _Builder:
 
 def build_rule_set(uc: UseCase, ctx: RuleContext) -> RuleSet:
     """The Sigma rules of one use case (pure: same use case and context, same rules)."""
-    return _Builder(uc, ctx).build()
+    return Builder(uc, ctx).build()

@@ -1,0 +1,34 @@
+"""``new_value``: a value not seen for its group within the look-back (first seen).
+
+Sigma has no first-seen correlation: the rule selects the candidate events, and the
+aggregation (``new_value``) tells each conversion and the local tests to add it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from workshop.rules.logic import LogicHandler, register
+from workshop.rules.model import Aggregation
+from workshop.vocab import LogicType
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workshop.rules.build import Builder
+
+
+@register
+class NewValue(LogicHandler):
+    type = LogicType.NEW_VALUE
+
+    def standalone_aggregation(self, b: Builder, group_by: list[str], counted: str, extra: list[str],
+                               x_workshop: dict[str, Any]) -> Aggregation:  # fmt: skip
+        lookback = b.duration_param(str(b.logic.get("lookback")), "lookback")
+        extra.append(
+            f"First seen: alert only when {counted} has not been seen"
+            + (f" for the same {', '.join(group_by)}" if group_by else "")
+            + f" in the previous {lookback}. Sigma has no first-seen correlation: this rule selects the "
+            "candidate events, and each SIEM conversion adds its own first-seen logic (a stats earliest "
+            "search, a leftanti join, an Elastic new_terms rule)."
+        )
+        x_workshop["first_seen"] = {"field": counted, "group_by": group_by, "lookback": lookback}
+        return Aggregation("new_value", tuple(group_by), field=counted, lookback=lookback)

@@ -1,0 +1,23 @@
+"""``silence``: fewer than N events within a window (the application stopped logging).
+
+In Sigma an event_count with ``lt``; the aggregation kind ``silence`` tells the
+conversions to count the last window as a whole, since a query that counts the
+windows it finds can never see one with no events.
+"""
+
+from __future__ import annotations
+
+from workshop.rules.logic import register
+from workshop.rules.logic.counting import Counting
+from workshop.vocab import LogicType
+
+
+@register
+class Silence(Counting):
+    type = LogicType.SILENCE
+    aggregation_type = "silence"
+    op = "lt"
+    note = (
+        "Absence: a query that counts events in windows it finds can never see a window with no "
+        "events, so each SIEM conversion counts over the last window as a whole instead."
+    )
