@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from workshop.interview.facts import Q
-from workshop.rules.logic import Correlation, LogicHandler, handler
+from workshop.rules.logic import UNKNOWN, logic_handler
 from workshop.rules.model import (
     CONTROL_CHARS,
     LEVELS,
@@ -72,21 +72,6 @@ def vocabulary_of(uc: UseCase, ctx: RuleContext) -> LogVocabulary:
 
 
 # --------------------------------------------------------------------------- the builder
-
-
-class _Unknown(LogicHandler):
-    """A logic type no module registers: reported, and built as "any event" so the rest still shows."""
-
-    standalone = False
-
-    def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
-                    counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
-        rule = {"type": "event_count", "rules": [selections[0].name], "group-by": group_by,
-                "timespan": window, "condition": {"gte": 1}}  # fmt: skip
-        return Correlation(rule, Aggregation("event_count", tuple(group_by), window, "gte", 1), [])
-
-
-_UNKNOWN = _Unknown()
 
 
 class Builder:
@@ -409,8 +394,8 @@ class Builder:
         counted_role = str(self.logic.get("field") or "")
         counted = self.field(counted_role) if counted_role else ""
 
-        logic = handler(ltype) or _UNKNOWN
-        if logic is _UNKNOWN:
+        logic = logic_handler(ltype)
+        if logic is UNKNOWN:
             self.problems.append(f"unknown logic type {ltype!r}")
         logic.prepare(self)
         for w in self.windows:

@@ -329,27 +329,39 @@ def _convert(rs: RuleSet, docs: list[dict[str, Any]], table: str, ts_field: str)
 
 
 def count_alerts(rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None = None) -> int:
-    """How many alerts the rule set raises on these events."""
-    ts_field = events.ts_field
+    """How many alerts the rule set raises on these events (how it counts is the logic
+    type's: :meth:`workshop.rules.logic.LogicHandler.count_alerts`)."""
+    from workshop.rules.logic import logic_handler
+
     events.ensure(_fields_used(rs))
-    agg = rs.aggregation
-    correlated = any(d.kind == "correlation" for d in rs.docs)
-    if agg.type == "silence":
-        return _silence(rs, events)
+    return logic_handler(rs.logic).count_alerts(rs, events, evaluate_from)
+
+
+def alerts_of_correlation(rs: RuleSet, events: EventTable) -> int:
+    """Alerts of the rule set's correlation as pySigma's SQLite backend runs it (sliding
+    windows), events inside the time windows removed first; without a correlation (an
+    edited file), every selected event."""
+    if not any(d.kind == "correlation" for d in rs.docs):
+        return len(selected_rows(rs, events)[1])
     table = events.without_windows(rs.windows)
-    if correlated and agg.type not in ("new_value", "single"):
-        alerts = 0
-        for sql in _convert(rs, [d.data for d in rs.docs], table, ts_field):
-            cols, rows = events.query(sql)
-            if "alert_id" in cols:
-                alerts += _episodes(cols, rows)
-        return alerts
+    alerts = 0
+    for sql in _convert(rs, [d.data for d in rs.docs], table, events.ts_field):
+        cols, rows = events.query(sql)
+        if "alert_id" in cols:
+            alerts += _episodes(cols, rows)
+    return alerts
+
+
+def selected_rows(rs: RuleSet, events: EventTable) -> tuple[list[str], list[tuple]]:
+    """The events the alerting detection rule (or the first selection) selects, outside the windows."""
     base = rs.alert if rs.alert.kind == "detection" else rs.selections[0]
     data = {k: v for k, v in base.data.items() if k != "name"}
-    cols, rows = events.query(_convert(rs, [data], table, ts_field)[0])
-    if agg.type != "new_value":
-        return len(rows)
-    return _first_seen(rs, cols, rows, ts_field, evaluate_from)
+    return events.query(_convert(rs, [data], events.without_windows(rs.windows), events.ts_field)[0])
+
+
+def alerts_of_first_seen(rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+    cols, rows = selected_rows(rs, events)
+    return _first_seen(rs, cols, rows, events.ts_field, evaluate_from)
 
 
 def _episodes(cols: list[str], rows: list[tuple]) -> int:
@@ -406,7 +418,8 @@ def _first_seen(
     return alerts
 
 
-def _silence(rs: RuleSet, events: EventTable) -> int:
+def alerts_of_absence(rs: RuleSet, events: EventTable) -> int:
+    """Windows with fewer events than the threshold (merged where they overlap)."""
     agg = rs.aggregation
     base = rs.selections[0]
     data = {k: v for k, v in base.data.items() if k != "name"}

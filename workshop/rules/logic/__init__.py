@@ -23,8 +23,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    import datetime as dt
+
     from workshop.rules.build import Builder
-    from workshop.rules.model import Aggregation, SigmaDoc
+    from workshop.rules.model import Aggregation, RuleSet, SigmaDoc
+    from workshop.rules.testing import EventTable
 
 
 @dataclass
@@ -57,6 +60,39 @@ class LogicHandler:
                     counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
         raise NotImplementedError(f"logic type {self.type} has no correlation")
 
+    def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+        """Alerts on these events in the local tests (default: every event the rule selects)."""
+        from workshop.rules.testing import selected_rows
+
+        return len(selected_rows(rs, events)[1])
+
+
+class Correlated(LogicHandler):
+    """A correlation over selection rules, run by pySigma's SQLite backend in the local tests."""
+
+    standalone = False
+
+    def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+        from workshop.rules.testing import alerts_of_correlation
+
+        return alerts_of_correlation(rs, events)
+
+
+class Unknown(Correlated):
+    """A logic type no module registers: reported by the builder, and built as "any event"
+    so the rest of the rule set still shows."""
+
+    def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
+                    counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
+        from workshop.rules.model import Aggregation
+
+        rule = {"type": "event_count", "rules": [selections[0].name], "group-by": group_by,
+                "timespan": window, "condition": {"gte": 1}}  # fmt: skip
+        return Correlation(rule, Aggregation("event_count", tuple(group_by), window, "gte", 1), [])
+
+
+UNKNOWN = Unknown()
+
 
 HANDLERS: dict[str, LogicHandler] = {}
 _MODULES = ("single", "threshold", "distinct", "sum", "sequence", "new_value", "outside_window", "silence")
@@ -65,6 +101,11 @@ _MODULES = ("single", "threshold", "distinct", "sum", "sequence", "new_value", "
 def register(cls: type[LogicHandler]) -> type[LogicHandler]:
     HANDLERS[cls.type] = cls()
     return cls
+
+
+def logic_handler(logic_type: str) -> LogicHandler:
+    """The handler of a logic type, :data:`UNKNOWN` for a type no module registers."""
+    return handler(logic_type) or UNKNOWN
 
 
 def handler(logic_type: str) -> LogicHandler | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from workshop.rules.logic import Correlation, LogicHandler
+from workshop.rules.logic import Correlated, Correlation
 from workshop.rules.model import Aggregation
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -13,8 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.model import SigmaDoc
 
 
-class Counting(LogicHandler):
-    standalone = False
+class Counting(Correlated):
     #: The Sigma correlation type, and the aggregation kind the conversions read.
     correlation_type = "event_count"
     aggregation_type = "event_count"

@@ -13,7 +13,11 @@ from workshop.rules.model import Aggregation
 from workshop.vocab import LogicType
 
 if TYPE_CHECKING:  # pragma: no cover
+    import datetime as dt
+
     from workshop.rules.build import Builder
+    from workshop.rules.model import RuleSet
+    from workshop.rules.testing import EventTable
 
 
 @register
@@ -32,3 +36,8 @@ class NewValue(LogicHandler):
         )
         x_workshop["first_seen"] = {"field": counted, "group_by": group_by, "lookback": lookback}
         return Aggregation("new_value", tuple(group_by), field=counted, lookback=lookback)
+
+    def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+        from workshop.rules.testing import alerts_of_first_seen
+
+        return alerts_of_first_seen(rs, events, evaluate_from)

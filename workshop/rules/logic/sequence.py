@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from workshop.rules.logic import Correlation, LogicHandler, register
+from workshop.rules.logic import Correlated, Correlation, register
 from workshop.rules.model import Aggregation, SigmaDoc, bounded, identifier, one_line, rule_uuid
 from workshop.usecases.events import EVENTS
 from workshop.vocab import LogicType
@@ -18,9 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 @register
-class Sequence(LogicHandler):
+class Sequence(Correlated):
     type = LogicType.SEQUENCE
-    standalone = False
 
     def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
                     counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip

@@ -7,9 +7,17 @@ windows it finds can never see one with no events.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workshop.rules.logic import register
 from workshop.rules.logic.counting import Counting
 from workshop.vocab import LogicType
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as dt
+
+    from workshop.rules.model import RuleSet
+    from workshop.rules.testing import EventTable
 
 
 @register
@@ -21,3 +29,8 @@ class Silence(Counting):
         "Absence: a query that counts events in windows it finds can never see a window with no "
         "events, so each SIEM conversion counts over the last window as a whole instead."
     )
+
+    def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+        from workshop.rules.testing import alerts_of_absence
+
+        return alerts_of_absence(rs, events)
