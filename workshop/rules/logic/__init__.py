@@ -27,7 +27,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from workshop.rules.build import Builder
     from workshop.rules.model import Aggregation, RuleSet, SigmaDoc
+    from workshop.rules.synthetic import SyntheticPlan
     from workshop.rules.testing import EventTable
+
+#: Synthetic events of a case, and the moment from which alerts count (first seen: history before).
+Events = tuple[list[dict[str, Any]], "dt.datetime | None"]
 
 
 @dataclass
@@ -60,6 +64,14 @@ class LogicHandler:
                     counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
         raise NotImplementedError(f"logic type {self.type} has no correlation")
 
+    def synthetic(self, p: SyntheticPlan) -> Events:
+        """The events of a true positive or an evasion (default: one matching event)."""
+        from workshop.rules.synthetic import Skip
+
+        if p.kind != "true_positive":
+            raise Skip("a rule that alerts on every matching event has no threshold or window to stay under")
+        return [p.c.event(p.first_event, p.t0)], None
+
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
         """Alerts on these events in the local tests (default: every event the rule selects)."""
         from workshop.rules.testing import selected_rows
@@ -89,6 +101,11 @@ class Unknown(Correlated):
         rule = {"type": "event_count", "rules": [selections[0].name], "group-by": group_by,
                 "timespan": window, "condition": {"gte": 1}}  # fmt: skip
         return Correlation(rule, Aggregation("event_count", tuple(group_by), window, "gte", 1), [])
+
+    def synthetic(self, p: SyntheticPlan) -> Events:
+        from workshop.rules.logic.counting import counted_case
+
+        return counted_case(p)
 
 
 UNKNOWN = Unknown()

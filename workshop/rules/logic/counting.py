@@ -3,14 +3,17 @@ over the first selection, with a condition on a count, a distinct count or a sum
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from typing import TYPE_CHECKING, Any
 
-from workshop.rules.logic import Correlated, Correlation
+from workshop.rules.logic import Correlated, Correlation, Events
 from workshop.rules.model import Aggregation
 
 if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.build import Builder
     from workshop.rules.model import SigmaDoc
+    from workshop.rules.synthetic import SyntheticPlan
 
 
 class Counting(Correlated):
@@ -34,3 +37,36 @@ class Counting(Correlated):
         agg = Aggregation(self.aggregation_type, tuple(group_by), window, self.op, threshold,
                           counted if self.counts_field else "")  # fmt: skip
         return Correlation(rule, agg, [])
+
+    def synthetic(self, p: SyntheticPlan) -> Events:
+        return counted_case(p)
+
+
+def counted_case(p: SyntheticPlan) -> Events:
+    """Events at the threshold in one group; split over groups each below it; or spread
+    over more than the window."""
+    from workshop.rules.synthetic import Skip, counted_events, spread
+
+    c, agg_type, count, window, t0 = p.c, p.c.rs.aggregation.type, p.count, p.window, p.t0
+    out: list[dict[str, Any]] = []
+    if p.kind == "true_positive":
+        n = max(count, 1)
+        times = spread(t0, window / 2, n if agg_type != "value_sum" else 3)
+        out.extend(counted_events(c, p.first_event, agg_type, p.counted_role, times, count, p.grouped(0)))
+    elif p.kind == "split_below_threshold":
+        if not p.group_roles:
+            raise Skip("the rule counts across the whole log (no group), so splitting does not help")
+        if count <= 1:
+            raise Skip("a threshold of 1 cannot be split")
+        per = count - 1
+        for g in range(max(2, math.ceil(count / per))):
+            n = per if agg_type != "value_sum" else 1
+            times = spread(t0 + dt.timedelta(seconds=g), window / 2, n)
+            out.extend(counted_events(c, p.first_event, agg_type, p.counted_role, times, per, p.grouped(g + 1),
+                                      offset=g * 1000))  # fmt: skip
+    else:  # slow_spread
+        if count <= 1:
+            raise Skip("a threshold of 1 fires on any single event, however slow")
+        times = spread(t0, window * 2.5, count if agg_type != "value_sum" else 3)
+        out.extend(counted_events(c, p.first_event, agg_type, p.counted_role, times, count, p.grouped(0)))
+    return out, None

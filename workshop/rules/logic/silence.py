@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from workshop.rules.logic import register
+from workshop.rules.logic import Events, register
 from workshop.rules.logic.counting import Counting
 from workshop.vocab import LogicType
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
 
     from workshop.rules.model import RuleSet
+    from workshop.rules.synthetic import SyntheticPlan
     from workshop.rules.testing import EventTable
 
 
@@ -34,3 +35,14 @@ class Silence(Counting):
         from workshop.rules.testing import alerts_of_absence
 
         return alerts_of_absence(rs, events)
+
+    def synthetic(self, p: SyntheticPlan) -> Events:
+        """Events, then a gap longer than the window, then events again."""
+        from workshop.rules.synthetic import Skip
+
+        if p.kind != "true_positive":
+            raise Skip("a silence rule has no threshold an attacker stays under by splitting or slowing")
+        step = p.window / 4
+        before = [p.t0 + step * i for i in range(max(p.count, 1) + 2)]
+        after = [before[-1] + p.window * 2.5 + step * i for i in range(max(p.count, 1) + 2)]
+        return [p.c.event(p.first_event, t) for t in before + after], None
