@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from workshop.interview.facts import Q
-from workshop.rules.logic import UNKNOWN, logic_handler
+from workshop.rules.logic import handler, logic_handler
 from workshop.rules.model import (
     CONTROL_CHARS,
     LEVELS,
@@ -394,9 +394,9 @@ class Builder:
         counted_role = str(self.logic.get("field") or "")
         counted = self.field(counted_role) if counted_role else ""
 
-        logic = logic_handler(ltype)
-        if logic is UNKNOWN:
+        if handler(ltype) is None:
             self.problems.append(f"unknown logic type {ltype!r}")
+        logic = logic_handler(ltype)
         logic.prepare(self)
         for w in self.windows:
             extra_desc.append(

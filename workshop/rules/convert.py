@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.rules.pipelines import SIEMS, Pipeline, check_siem, error_text
-from workshop.rules.sigma import RuleSet
+from workshop.rules.sigma import Aggregation, RuleSet
 from workshop.vocab import WEEKDAYS, TimeWindow, duration_parts
 
 #: How often the first-seen searches are meant to run (the "recent" part of first-seen).
 RUN_EVERY = "1h"
 _ESQL_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_FIXED_BUCKETS = (
+FIXED_BUCKETS = (
     "pySigma counts in fixed time buckets ({how}): a burst that straddles a bucket boundary is split in "
     "two and can stay under the threshold. The toolkit's local tests use a sliding window."
 )
@@ -48,7 +48,7 @@ def _convert(
     return convert_docs(siem, p.pysigma(), docs, method, **options)
 
 
-def _esql_span(timespan: str) -> str:
+def esql_span(timespan: str) -> str:
     count, unit = duration_parts(timespan)
     return f"{count} {_ESQL_UNITS[unit]}"
 
@@ -228,12 +228,10 @@ def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRul
             _window_lines(rs, siem, pipeline.time_field, out)
         return out
     try:
-        WRITERS[siem](rs, pipeline, out, parts)
+        _write(siem, rs, pipeline, out, parts)
     except Exception as exc:  # a backend refusing the correlation is a note, not a crash
         out.query, out.method = "", "none"
         out.notes.append(f"NOT IN THE QUERY: pySigma could not convert the correlation: {error_text(exc)}")
-    if out.query and agg.type in ("event_count", "value_count", "value_sum") and siem in ("splunk", "esql"):
-        out.notes.append(_FIXED_BUCKETS.format(how="bin _time span" if siem == "splunk" else "date_trunc"))
     out.notes.extend(_carry_notes(rs))
     out.notes = list(dict.fromkeys(out.notes))
     return out
@@ -306,245 +304,81 @@ def _window_lines(rs: RuleSet, siem: str, time_field: str, out: ConvertedRule) -
     return "\n".join(lines)
 
 
+@dataclass
+class Target:
+    """One rule set on its way into one SIEM's language: what every logic type's
+    conversion (:meth:`workshop.rules.logic.LogicHandler.to_splunk` and siblings) starts from."""
+
+    siem: str
+    rs: RuleSet
+    p: Pipeline
+    out: ConvertedRule
+    parts: dict[str, QueryPart]
+    after: str  # the time-window lines, after each event search ("" when none)
+
+    @property
+    def agg(self) -> Aggregation:
+        return self.rs.aggregation
+
+    @property
+    def main(self) -> str:
+        """The first selection's query, as pySigma wrote it."""
+        return self.parts[self.rs.selections[0].id].query
+
+    @property
+    def selection(self) -> dict[str, Any]:
+        return _without(self.rs.selections[0].data, "name", "fields")
+
+    @property
+    def docs(self) -> list[dict[str, Any]]:
+        return [d.data for d in self.rs.docs]
+
+    def convert(self, docs: list[dict[str, Any]], method: str | None = None, **options: Any) -> list[str]:
+        """The documents through this SIEM's backend (with the time-window lines where it takes them)."""
+        if self.siem in ("splunk", "esql"):
+            options.setdefault("after_search", self.after)
+        return _convert(self.siem, self.p, docs, method, **options)
+
+    def field(self, name: str) -> str:
+        """A field of the application's as this SIEM's query writes it (mapped, quoted)."""
+        return quote_field(self.siem, self.p.map_field(name))
+
+    # Sentinel: the Kusto backend writes conditions only; the table comes from the pipeline.
+    @property
+    def table(self) -> str:
+        return str(self.p.vars.get("table") or "AppAudit_CL")
+
+    @property
+    def time(self) -> str:
+        return quote_field("kql", self.p.time_field)
+
+    @property
+    def base(self) -> str:
+        """Sentinel: the table, the first selection and the time-window lines."""
+        return f"{self.table}\n| where {self.main}{self.after}"
+
+
 def _method(siem: str, rs: RuleSet) -> str:
     """ "pysigma" when a stock backend template wrote the whole query, else "pysigma+toolkit"."""
+    if siem == "lucene":
+        return "pysigma"
     stock = rs.aggregation.type in _STOCK.get(siem, set()) or rs.aggregation.type == "single"
     return "pysigma" if stock and not rs.windows else "pysigma+toolkit"
 
 
-def _splunk(rs: RuleSet, p: Pipeline, out: ConvertedRule, parts: dict[str, QueryPart]) -> None:
-    from workshop.rules.backends import STREAMSTATS, WHOLE_WINDOW
+def _write(siem: str, rs: RuleSet, p: Pipeline, out: ConvertedRule, parts: dict[str, QueryPart]) -> None:
+    """The query of the whole use case, as its logic type writes it for this SIEM."""
+    from workshop.rules.logic import logic_handler
 
-    agg = rs.aggregation
-    window = _window_lines(rs, "splunk", p.time_field, out)
-    after = ("\n" + window) if window else ""
-    out.method = _method("splunk", rs)
-    selection = _without(rs.selections[0].data, "name", "fields")
-    if agg.type == "single":
-        out.query = _convert("splunk", p, [selection], after_search=after)[0]
-    elif agg.type == "new_value":
-        # Sigma has no first-seen correlation and no backend writes one: the toolkit adds the stats.
-        keys = " ".join(quote_field("splunk", p.map_field(f)) for f in [*agg.group_by, agg.field])
-        search = _convert("splunk", p, [selection], earliest=agg.lookback, after_search=after)[0]
-        out.query = (
-            f"{search}\n| stats earliest(_time) as first_seen latest(_time) as last_seen count by {keys}\n"
-            f'| where first_seen >= relative_time(now(), "-{RUN_EVERY}")'
-        )
-        out.notes.append(
-            f"Sigma has no first-seen correlation; the toolkit wrote it as a stats earliest search. Schedule it "
-            f"every {RUN_EVERY} over the last {agg.lookback}: a value whose first appearance in that period "
-            "falls in the last hour is new. For long look-backs keep a first-seen lookup instead "
-            "(outputlookup the stats, and compare with inputlookup), which searches less."
-        )
-    elif agg.type == "silence":
-        docs = [d.data for d in rs.docs]
-        out.query = _convert("splunk", p, docs, WHOLE_WINDOW, earliest=agg.timespan, after_search=after)[-1]
-        out.notes.append(
-            f"An absence cannot be found by counting the buckets that have events (what pySigma's stock template "
-            f"writes): the toolkit's template counts over the last {agg.timespan} as a whole. Schedule it every "
-            f"{agg.timespan} or more often."
-        )
-        if agg.group_by:
-            out.notes.append("Per group, stats only lists groups that logged something: a group that fell silent "
-                             "entirely does not appear. Compare with a lookup of expected groups.")  # fmt: skip
-    elif agg.type == "temporal_ordered":
-        if len(agg.steps) != 2:
-            out.notes.append(
-                f"NOT IN THE QUERY: an ordered sequence of {len(agg.steps)} steps; pySigma's Splunk backend cannot "
-                "write it and the toolkit's template writes two-step sequences only (chained streamstats would "
-                "let the whole sequence span more than the window). The query of each step is listed with the rule."
-            )
-            out.query, out.method = "", "none"
-            return
-        out.query = _convert("splunk", p, sequence_docs(rs), STREAMSTATS, after_search=after)[-1]
-        n = agg.first_step_count or 1
-        out.notes.append(
-            "pySigma's stock Splunk backend cannot write ordered (temporal_ordered) correlations; the toolkit's "
-            f"template writes it with streamstats: each second-step event with at least {n} first-step event(s) "
-            f"of the same {', '.join(agg.group_by) or 'log'} in the {agg.timespan} before it."
-        )
-    else:
-        out.query = _convert("splunk", p, [d.data for d in rs.docs], after_search=after)[-1]
-        if agg.type == "value_sum":
-            out.notes.append(
-                "pySigma's stock Splunk backend has no value_sum correlation; the toolkit's template sums with stats."
-            )
+    window = _window_lines(rs, siem, p.time_field, out)
+    out.method = _method(siem, rs)
+    target = Target(siem, rs, p, out, parts, ("\n" + window) if window else "")
+    getattr(logic_handler(rs.logic), f"to_{siem}")(target)
 
 
-def _esql(rs: RuleSet, p: Pipeline, out: ConvertedRule, parts: dict[str, QueryPart]) -> None:
-    from workshop.rules.backends import WHOLE_WINDOW
-
-    agg = rs.aggregation
-    window = _window_lines(rs, "esql", p.time_field, out)
-    after = ("\n" + window) if window else ""
-    out.method = _method("esql", rs)
-    selection = _without(rs.selections[0].data, "name", "fields")
-    if agg.type == "single":
-        out.query = _convert("esql", p, [selection], after_search=after)[0]
-    elif agg.type == "new_value":
-        # Sigma has no first-seen correlation and no backend writes one: the toolkit adds the stats.
-        t = quote_field("esql", p.time_field)
-        keys = ", ".join(quote_field("esql", p.map_field(f)) for f in [*agg.group_by, agg.field])
-        search = _convert("esql", p, [selection], after_search=after)[0]
-        out.query = (
-            f"{search}\n| where {t} > now() - {_esql_span(agg.lookback)}\n"
-            f"| stats first_seen = min({t}) by {keys}\n| where first_seen > now() - {_esql_span(RUN_EVERY)}"
-        )
-        terms = [p.map_field(f) for f in agg.group_by] + [p.map_field(agg.field)]
-        out.notes.append(
-            f"Sigma has no first-seen correlation; the toolkit wrote it in ES|QL (first appearance in the last "
-            f"{agg.lookback} falls in the last {RUN_EVERY}; schedule it every {RUN_EVERY}). In Elastic Security a "
-            f"'new_terms' rule does the same: new_terms_fields {terms}, history_window_start now-{agg.lookback}, "
-            "with the Lucene query of this use case."
-        )
-    elif agg.type == "silence":
-        out.query = _convert("esql", p, [d.data for d in rs.docs], WHOLE_WINDOW, after_search=after)[-1]
-        out.notes.append(
-            f"Absence: the toolkit's template counts the last {agg.timespan} as a whole (stats without groups "
-            f"returns 0 when nothing arrived). Schedule it every {agg.timespan} or more often."
-        )
-    elif agg.type == "temporal_ordered":
-        out.query, out.method = "", "none"
-        out.notes.append(
-            "NOT IN THE QUERY: ES|QL cannot express an ordered sequence (no joins over time), and pySigma's ES|QL "
-            "backend has no temporal_ordered correlation. Use the EQL sequence below (an Elastic EQL rule)."
-        )
-        eql = eql_sequence(rs, p)
-        if eql:
-            out.extra["eql"] = eql
-    else:
-        out.query = _convert("esql", p, [d.data for d in rs.docs], after_search=after)[-1]
-        if agg.type == "value_sum":
-            out.notes.append(
-                "pySigma's stock ES|QL backend has no value_sum correlation; the toolkit's template sums with stats."
-            )
-
-
-def _kql(rs: RuleSet, p: Pipeline, out: ConvertedRule, parts: dict[str, QueryPart]) -> None:
-    """Sentinel: pySigma's Kusto backend converts the event selections only (it has no
-    correlation support: ``KustoBackend.correlation_methods`` is None), so every
-    aggregation, sequence and first-seen join below is written by the toolkit."""
-    main, tf = parts[rs.selections[0].id].query, p.time_field
-    agg = rs.aggregation
-    table = str(p.vars.get("table") or "AppAudit_CL")
-    t = quote_field("kql", tf)
-
-    def where(q: str) -> str:
-        return f"{table}\n| where {q}"
-
-    g = [quote_field("kql", p.map_field(f)) for f in agg.group_by]
-    fld = quote_field("kql", p.map_field(agg.field)) if agg.field else ""
-    window = _window_lines(rs, "kql", tf, out)
-    win = ("\n" + window) if window else ""
-    base = where(main) + win
-    no_corr = (
-        "pySigma's Kusto backend converts no Sigma correlations; the toolkit wrote the aggregation in KQL."
-    )
-    out.method = "pysigma+toolkit"
-    if agg.type == "single":
-        out.query, out.method = base, "pysigma" if not win else "pysigma+toolkit"
-        return
-    by_bin = ", ".join([*g, f"bin({t}, {agg.timespan})"])
-    if agg.type == "event_count":
-        out.query = (
-            f"{base}\n| summarize event_count = count() by {by_bin}\n| where event_count >= {agg.count}"
-        )
-    elif agg.type == "value_count":
-        out.query = (
-            f"{base}\n| summarize values = make_set({fld}) by {by_bin}\n| extend value_count = array_length(values)\n"
-            f"| where value_count >= {agg.count}"
-        )
-    elif agg.type == "value_sum":
-        out.query = f"{base}\n| summarize value_sum = sum(todouble({fld})) by {by_bin}\n| where value_sum >= {agg.count}"
-    elif agg.type == "silence":
-        by = f" by {', '.join(g)}" if g else ""
-        out.query = (
-            f"{table}\n| where {t} > ago({agg.timespan})\n| where {main}{win}\n"
-            f"| summarize event_count = count(){by}\n| where event_count < {agg.count}"
-        )
-        out.notes.append(
-            f"Absence: the query counts the last {agg.timespan} as a whole (a summarize without groups returns "
-            f"0 when nothing arrived). Schedule it every {agg.timespan} or more often."
-        )
-    elif agg.type == "temporal_ordered":
-        sel = [parts[s].query for s in agg.steps]
-        keys = g or ["_k"]
-        key_ext = "" if g else " | extend _k = 1"
-        n = agg.first_step_count or 1
-        cols = ", ".join(keys)
-        last = len(sel)
-        lets = "".join(
-            f"let step{i} = {table}\n| where {q}{win}{key_ext}\n| project {cols}, t{i} = {t};\n"
-            for i, q in enumerate(sel, 1)
-        )
-        chain = "step1"
-        for i in range(2, last + 1):
-            chain += f"\n| join kind=inner (step{i}) on {cols}\n| where t{i - 1} < t{i}"
-        out.query = (
-            f"{lets}{chain}\n| where t{last} - t1 <= {agg.timespan}\n"
-            f"| summarize firsts = make_set(t1) by {cols}, t{last}\n"
-            f"| where array_length(firsts) >= {n}"
-        )
-    elif agg.type == "new_value":
-        keys = ", ".join([*g, fld])
-        out.query = (
-            f"let lookback = {agg.lookback};\nlet recent = {RUN_EVERY};\n"
-            f"let seen = {table}\n| where {t} between (ago(lookback) .. ago(recent))\n| where {main}{win}\n"
-            f"| distinct {keys};\n"
-            f"{table}\n| where {t} > ago(recent)\n| where {main}{win}\n| join kind=leftanti (seen) on {keys}"
-        )
-        out.notes.append(
-            f"Sigma has no first-seen correlation; the toolkit wrote it as a leftanti join: events of the last "
-            f"{RUN_EVERY} whose {keys} did not occur in the {agg.lookback} before. Schedule it every {RUN_EVERY}."
-        )
-        return
-    out.notes.insert(0, no_corr)
-    if agg.type in ("event_count", "value_count", "value_sum"):
-        out.notes.append(
-            f"bin({tf}, {agg.timespan}) counts in fixed buckets: a burst across a boundary is split."
-        )
-
-
-def _lucene(rs: RuleSet, p: Pipeline, out: ConvertedRule, parts: dict[str, QueryPart]) -> None:
-    """Lucene selects events only: the aggregation is described for an Elastic rule type."""
-    main, tf = parts[rs.selections[0].id].query, p.time_field
-    agg = rs.aggregation
-    _window_lines(rs, "lucene", tf, out)
-    out.query, out.method = main, "pysigma"
-    g = [p.map_field(f) for f in agg.group_by]
-    fld = p.map_field(agg.field) if agg.field else ""
-    if agg.type == "single":
-        return
-    if agg.type == "event_count":
-        out.notes.append(
-            f"NOT IN THE QUERY: the threshold ({agg.text()}). Lucene selects events only: use this query in an "
-            f"Elastic threshold rule (threshold.field {g}, threshold.value {agg.count}, look-back {agg.timespan})."
-        )
-    elif agg.type == "value_count":
-        out.notes.append(
-            f"NOT IN THE QUERY: the threshold ({agg.text()}). Use this query in an Elastic threshold rule "
-            f"(threshold.field {g}, cardinality of {fld} >= {agg.count}, look-back {agg.timespan})."
-        )
-    elif agg.type == "value_sum":
-        out.notes.append(f"NOT IN THE QUERY: the sum ({agg.text()}). Lucene and threshold rules cannot sum a "
-                         "field: use the ES|QL version.")  # fmt: skip
-    elif agg.type == "silence":
-        out.notes.append(f"NOT IN THE QUERY: the absence ({agg.text()}). Lucene cannot count what did not "
-                         "arrive: use the ES|QL version.")  # fmt: skip
-    elif agg.type == "temporal_ordered":
-        out.notes.append(f"NOT IN THE QUERY: the order ({agg.text()}). Use the EQL sequence of the ES|QL "
-                         "output (an Elastic EQL rule).")  # fmt: skip
-        eql = eql_sequence(rs, p)
-        if eql:
-            out.extra["eql"] = eql
-    elif agg.type == "new_value":
-        out.notes.append(
-            f"NOT IN THE QUERY: first seen ({agg.text()}). Use this query in an Elastic new_terms rule: "
-            f"new_terms_fields {[*g, fld]}, history_window_start now-{agg.lookback}."
-        )
-
-
-WRITERS = {"splunk": _splunk, "kql": _kql, "esql": _esql, "lucene": _lucene}
+NO_KUSTO_CORRELATION = (
+    "pySigma's Kusto backend converts no Sigma correlations; the toolkit wrote the aggregation in KQL."
+)
 
 
 # --------------------------------------------------------------------------- export text

@@ -1,19 +1,34 @@
 """Rule logic types as a dispatch table: one module per type, one handler object each.
 
 A use case's ``logic.type`` (single, threshold, distinct, sum, sequence, new_value,
-outside_window, silence; :class:`workshop.vocab.LogicType`) decides how its Sigma
-rules are built. Each type's module registers a :class:`LogicHandler` that says it:
-whether the type is one detection rule that alerts (``standalone``) or selections
-under a correlation, what must be set up before the rules are built (an
-outside-hours window), and the correlation (or first-seen aggregation) it writes.
-The builder (:mod:`workshop.rules.build`) holds no branch on the logic type.
+outside_window, silence; :class:`workshop.vocab.LogicType`) decides how its rules
+are built and checked. Each type's module registers a :class:`LogicHandler` that
+provides, for that type:
 
-Adding a logic type: a module here with its handler, its entry in the template
-format (``LogicType`` and the template loader's checks), and tests. The handlers'
-output is an :class:`~workshop.rules.model.Aggregation`, whose ``type`` is a Sigma
-correlation kind; conversions, synthetic events and local tests read that (this
-round moved the Sigma building; those three still branch on the aggregation kind,
-see the module docstrings of :mod:`.convert`, :mod:`.synthetic`, :mod:`.testing`).
+* Sigma building: whether it is one detection rule that alerts (``standalone``) or
+  selections under a correlation, what must be set up first (an outside-hours
+  window), and the correlation or first-seen aggregation it writes
+  (:mod:`workshop.rules.build` holds no branch on the logic type);
+* synthetic events: the true positive and the evasions it can generate
+  (:mod:`workshop.rules.synthetic` prepares a :class:`~workshop.rules.synthetic.SyntheticPlan`);
+* conversions: the query for each SIEM (``to_splunk``, ``to_esql``, ``to_kql``,
+  ``to_lucene``) from a :class:`~workshop.rules.convert.Target` (pySigma's output
+  through the toolkit's backends, plus what no backend writes);
+* local test semantics: how alerts are counted on events
+  (:func:`workshop.rules.testing.count_alerts`).
+
+Adding a logic type: a module here (registered in ``_MODULES``), its entry in the
+template format (``LogicType`` and the template loader's checks), and tests.
+
+Why the registry is at the rules layer: the handlers build Sigma, convert through
+pySigma, generate events and run pySigma's SQLite backend, none of which the use-case
+layer below may import. What still sits outside the handlers (left for the next
+round): ``workshop.usecases.generate.strategy_abstract`` writes each type's
+one-paragraph abstract at generation time (the layers forbid it to ask these
+handlers; the plan is a text-only registry at the use-case layer, one function per
+type), and a few checks on the aggregation kind (the single-rule fast path of
+:func:`~workshop.rules.convert.convert_rule_set`, the first-seen look-back of a log
+sample in :func:`~workshop.rules.testing.test_rule_set`, and the known-network evasion).
 """
 
 from __future__ import annotations
@@ -26,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
 
     from workshop.rules.build import Builder
+    from workshop.rules.convert import Target
     from workshop.rules.model import Aggregation, RuleSet, SigmaDoc
     from workshop.rules.synthetic import SyntheticPlan
     from workshop.rules.testing import EventTable
@@ -72,6 +88,19 @@ class LogicHandler:
             raise Skip("a rule that alerts on every matching event has no threshold or window to stay under")
         return [p.c.event(p.first_event, p.t0)], None
 
+    # -- conversions (default: every selected event is an alert; time windows after the search)
+    def to_splunk(self, t: Target) -> None:
+        t.out.query = t.convert([t.selection])[0]
+
+    def to_esql(self, t: Target) -> None:
+        t.out.query = t.convert([t.selection])[0]
+
+    def to_kql(self, t: Target) -> None:
+        t.out.query = t.base
+
+    def to_lucene(self, t: Target) -> None:
+        t.out.query = t.main
+
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
         """Alerts on these events in the local tests (default: every event the rule selects)."""
         from workshop.rules.testing import selected_rows
@@ -90,27 +119,6 @@ class Correlated(LogicHandler):
         return alerts_of_correlation(rs, events)
 
 
-class Unknown(Correlated):
-    """A logic type no module registers: reported by the builder, and built as "any event"
-    so the rest of the rule set still shows."""
-
-    def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
-                    counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
-        from workshop.rules.model import Aggregation
-
-        rule = {"type": "event_count", "rules": [selections[0].name], "group-by": group_by,
-                "timespan": window, "condition": {"gte": 1}}  # fmt: skip
-        return Correlation(rule, Aggregation("event_count", tuple(group_by), window, "gte", 1), [])
-
-    def synthetic(self, p: SyntheticPlan) -> Events:
-        from workshop.rules.logic.counting import counted_case
-
-        return counted_case(p)
-
-
-UNKNOWN = Unknown()
-
-
 HANDLERS: dict[str, LogicHandler] = {}
 _MODULES = ("single", "threshold", "distinct", "sum", "sequence", "new_value", "outside_window", "silence")
 
@@ -121,7 +129,10 @@ def register(cls: type[LogicHandler]) -> type[LogicHandler]:
 
 
 def logic_handler(logic_type: str) -> LogicHandler:
-    """The handler of a logic type, :data:`UNKNOWN` for a type no module registers."""
+    """The handler of a logic type; for a type no module registers, one that builds "any
+    event" rules so the rest of the rule set still shows (the builder reports the type)."""
+    from workshop.rules.logic.counting import UNKNOWN
+
     return handler(logic_type) or UNKNOWN
 
 

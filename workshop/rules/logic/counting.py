@@ -12,6 +12,7 @@ from workshop.rules.model import Aggregation
 
 if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.build import Builder
+    from workshop.rules.convert import Target
     from workshop.rules.model import SigmaDoc
     from workshop.rules.synthetic import SyntheticPlan
 
@@ -23,6 +24,15 @@ class Counting(Correlated):
     op = "gte"
     counts_field = False  # the condition names the counted field (value_count, value_sum)
     note = ""  # said in the rule's description
+    #: Sentinel's summarize (no pySigma correlation for Kusto): {by} the groups and time bin.
+    kql_summary = "| summarize event_count = count() by {by}\n| where event_count >= {count}"
+    #: What Lucene cannot say, for an Elastic rule type that can.
+    lucene_note = (
+        "NOT IN THE QUERY: the threshold ({text}). Lucene selects events only: use this query in an "
+        "Elastic threshold rule (threshold.field {groups}, threshold.value {count}, look-back {timespan})."
+    )
+    #: Said when the stock backends lack the correlation type (the toolkit's template writes it).
+    stock_note = ""
 
     def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
                     counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
@@ -40,6 +50,42 @@ class Counting(Correlated):
 
     def synthetic(self, p: SyntheticPlan) -> Events:
         return counted_case(p)
+
+    # -- conversions: pySigma's correlation templates (Splunk, ES|QL); Kusto has none
+    def to_splunk(self, t: Target) -> None:
+        from workshop.rules.convert import FIXED_BUCKETS
+
+        t.out.query = t.convert(t.docs)[-1]
+        if self.stock_note:
+            t.out.notes.append(self.stock_note.format(backend="Splunk", how="sums with stats"))
+        t.out.notes.append(FIXED_BUCKETS.format(how="bin _time span"))
+
+    def to_esql(self, t: Target) -> None:
+        from workshop.rules.convert import FIXED_BUCKETS
+
+        t.out.query = t.convert(t.docs)[-1]
+        if self.stock_note:
+            t.out.notes.append(self.stock_note.format(backend="ES|QL", how="sums with stats"))
+        t.out.notes.append(FIXED_BUCKETS.format(how="date_trunc"))
+
+    def to_kql(self, t: Target) -> None:
+        from workshop.rules.convert import NO_KUSTO_CORRELATION
+
+        agg = t.agg
+        by = ", ".join([*(t.field(f) for f in agg.group_by), f"bin({t.time}, {agg.timespan})"])
+        fld = t.field(agg.field) if agg.field else ""
+        t.out.query = t.base + "\n" + self.kql_summary.format(by=by, fld=fld, count=agg.count)
+        t.out.notes.insert(0, NO_KUSTO_CORRELATION)
+        t.out.notes.append(
+            f"bin({t.p.time_field}, {agg.timespan}) counts in fixed buckets: a burst across a boundary is split."
+        )
+
+    def to_lucene(self, t: Target) -> None:
+        agg = t.agg
+        t.out.query = t.main
+        t.out.notes.append(self.lucene_note.format(
+            text=agg.text(), groups=[t.p.map_field(f) for f in agg.group_by], count=agg.count,
+            timespan=agg.timespan, fld=t.p.map_field(agg.field) if agg.field else ""))  # fmt: skip
 
 
 def counted_case(p: SyntheticPlan) -> Events:
@@ -70,3 +116,17 @@ def counted_case(p: SyntheticPlan) -> Events:
         times = spread(t0, window * 2.5, count if agg_type != "value_sum" else 3)
         out.extend(counted_events(c, p.first_event, agg_type, p.counted_role, times, count, p.grouped(0)))
     return out, None
+
+
+class Unknown(Counting):
+    """A logic type no module registers: reported by the builder, and built as "any event"
+    so the rest of the rule set still shows."""
+
+    def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
+                    counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
+        rule = {"type": "event_count", "rules": [selections[0].name], "group-by": group_by,
+                "timespan": window, "condition": {"gte": 1}}  # fmt: skip
+        return Correlation(rule, Aggregation("event_count", tuple(group_by), window, "gte", 1), [])
+
+
+UNKNOWN = Unknown()

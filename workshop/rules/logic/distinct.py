@@ -12,3 +12,11 @@ class Distinct(Counting):
     type = LogicType.DISTINCT
     correlation_type = aggregation_type = "value_count"
     counts_field = True
+    kql_summary = (
+        "| summarize values = make_set({fld}) by {by}\n| extend value_count = array_length(values)\n"
+        "| where value_count >= {count}"
+    )
+    lucene_note = (
+        "NOT IN THE QUERY: the threshold ({text}). Use this query in an Elastic threshold rule "
+        "(threshold.field {groups}, cardinality of {fld} >= {count}, look-back {timespan})."
+    )

@@ -15,6 +15,7 @@ from workshop.vocab import LogicType
 
 if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.build import Builder
+    from workshop.rules.convert import Target
     from workshop.rules.synthetic import SyntheticPlan
 
 
@@ -88,3 +89,73 @@ class Sequence(Correlated):
         out = [c.event(steps[0], t, **roles) for t in times[:first_n]]
         out.extend(c.event(e, t, **roles) for e, t in zip(steps[1:], times[first_n:], strict=False))
         return out, None
+
+    # -- conversions
+    def to_splunk(self, t: Target) -> None:
+        from workshop.rules.backends import STREAMSTATS
+        from workshop.rules.convert import sequence_docs
+
+        agg = t.agg
+        if len(agg.steps) != 2:
+            t.out.notes.append(
+                f"NOT IN THE QUERY: an ordered sequence of {len(agg.steps)} steps; pySigma's Splunk backend cannot "
+                "write it and the toolkit's template writes two-step sequences only (chained streamstats would "
+                "let the whole sequence span more than the window). The query of each step is listed with the rule."
+            )
+            t.out.query, t.out.method = "", "none"
+            return
+        t.out.query = t.convert(sequence_docs(t.rs), STREAMSTATS)[-1]
+        n = agg.first_step_count or 1
+        t.out.notes.append(
+            "pySigma's stock Splunk backend cannot write ordered (temporal_ordered) correlations; the toolkit's "
+            f"template writes it with streamstats: each second-step event with at least {n} first-step event(s) "
+            f"of the same {', '.join(agg.group_by) or 'log'} in the {agg.timespan} before it."
+        )
+
+    def to_esql(self, t: Target) -> None:
+        from workshop.rules.convert import eql_sequence
+
+        t.out.query, t.out.method = "", "none"
+        t.out.notes.append(
+            "NOT IN THE QUERY: ES|QL cannot express an ordered sequence (no joins over time), and pySigma's ES|QL "
+            "backend has no temporal_ordered correlation. Use the EQL sequence below (an Elastic EQL rule)."
+        )
+        eql = eql_sequence(t.rs, t.p)
+        if eql:
+            t.out.extra["eql"] = eql
+
+    def to_kql(self, t: Target) -> None:
+        """Each step a let statement, joined in order on the group within the window."""
+        from workshop.rules.convert import NO_KUSTO_CORRELATION
+
+        agg = t.agg
+        g = [t.field(f) for f in agg.group_by]
+        sel = [t.parts[s].query for s in agg.steps]
+        keys = g or ["_k"]
+        key_ext = "" if g else " | extend _k = 1"
+        n = agg.first_step_count or 1
+        cols = ", ".join(keys)
+        last = len(sel)
+        lets = "".join(
+            f"let step{i} = {t.table}\n| where {q}{t.after}{key_ext}\n| project {cols}, t{i} = {t.time};\n"
+            for i, q in enumerate(sel, 1)
+        )
+        chain = "step1"
+        for i in range(2, last + 1):
+            chain += f"\n| join kind=inner (step{i}) on {cols}\n| where t{i - 1} < t{i}"
+        t.out.query = (
+            f"{lets}{chain}\n| where t{last} - t1 <= {agg.timespan}\n"
+            f"| summarize firsts = make_set(t1) by {cols}, t{last}\n"
+            f"| where array_length(firsts) >= {n}"
+        )
+        t.out.notes.insert(0, NO_KUSTO_CORRELATION)
+
+    def to_lucene(self, t: Target) -> None:
+        from workshop.rules.convert import eql_sequence
+
+        t.out.query = t.main
+        t.out.notes.append(f"NOT IN THE QUERY: the order ({t.agg.text()}). Use the EQL sequence of the ES|QL "
+                           "output (an Elastic EQL rule).")  # fmt: skip
+        eql = eql_sequence(t.rs, t.p)
+        if eql:
+            t.out.extra["eql"] = eql

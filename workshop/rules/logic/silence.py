@@ -16,6 +16,7 @@ from workshop.vocab import LogicType
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
 
+    from workshop.rules.convert import Target
     from workshop.rules.model import RuleSet
     from workshop.rules.synthetic import SyntheticPlan
     from workshop.rules.testing import EventTable
@@ -46,3 +47,49 @@ class Silence(Counting):
         before = [p.t0 + step * i for i in range(max(p.count, 1) + 2)]
         after = [before[-1] + p.window * 2.5 + step * i for i in range(max(p.count, 1) + 2)]
         return [p.c.event(p.first_event, t) for t in before + after], None
+
+    # -- conversions: the last window counted as a whole (the toolkit's "window" templates)
+    def to_splunk(self, t: Target) -> None:
+        from workshop.rules.backends import WHOLE_WINDOW
+
+        agg = t.agg
+        t.out.query = t.convert(t.docs, WHOLE_WINDOW, earliest=agg.timespan)[-1]
+        t.out.notes.append(
+            f"An absence cannot be found by counting the buckets that have events (what pySigma's stock template "
+            f"writes): the toolkit's template counts over the last {agg.timespan} as a whole. Schedule it every "
+            f"{agg.timespan} or more often."
+        )
+        if agg.group_by:
+            t.out.notes.append("Per group, stats only lists groups that logged something: a group that fell silent "
+                               "entirely does not appear. Compare with a lookup of expected groups.")  # fmt: skip
+
+    def to_esql(self, t: Target) -> None:
+        from workshop.rules.backends import WHOLE_WINDOW
+
+        agg = t.agg
+        t.out.query = t.convert(t.docs, WHOLE_WINDOW)[-1]
+        t.out.notes.append(
+            f"Absence: the toolkit's template counts the last {agg.timespan} as a whole (stats without groups "
+            f"returns 0 when nothing arrived). Schedule it every {agg.timespan} or more often."
+        )
+
+    def to_kql(self, t: Target) -> None:
+        from workshop.rules.convert import NO_KUSTO_CORRELATION
+
+        agg = t.agg
+        g = [t.field(f) for f in agg.group_by]
+        by = f" by {', '.join(g)}" if g else ""
+        t.out.query = (
+            f"{t.table}\n| where {t.time} > ago({agg.timespan})\n| where {t.main}{t.after}\n"
+            f"| summarize event_count = count(){by}\n| where event_count < {agg.count}"
+        )
+        t.out.notes.append(
+            f"Absence: the query counts the last {agg.timespan} as a whole (a summarize without groups returns "
+            f"0 when nothing arrived). Schedule it every {agg.timespan} or more often."
+        )
+        t.out.notes.insert(0, NO_KUSTO_CORRELATION)
+
+    def to_lucene(self, t: Target) -> None:
+        t.out.query = t.main
+        t.out.notes.append(f"NOT IN THE QUERY: the absence ({t.agg.text()}). Lucene cannot count what did not "
+                           "arrive: use the ES|QL version.")  # fmt: skip
