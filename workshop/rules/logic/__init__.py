@@ -17,16 +17,15 @@ provides, for that type:
 * local test semantics: how alerts are counted on events
   (:func:`workshop.rules.testing.count_alerts`).
 
-Adding a logic type: a module here (registered in ``_MODULES``), its entry in the
-template format (``LogicType`` and the template loader's checks), and tests.
+Adding a logic type: a module here (registered in ``_MODULES``), its sentence in
+:mod:`workshop.usecases.abstracts` (the strategy abstract written at generation
+time, in the layer below that may not import this one), its entry in the template
+format (``LogicType`` and the template loader's checks), and tests.
 
 Why the registry is at the rules layer: the handlers build Sigma, convert through
 pySigma, generate events and run pySigma's SQLite backend, none of which the use-case
 layer below may import. What still sits outside the handlers (left for the next
-round): ``workshop.usecases.generate.strategy_abstract`` writes each type's
-one-paragraph abstract at generation time (the layers forbid it to ask these
-handlers; the plan is a text-only registry at the use-case layer, one function per
-type), and a few checks on the aggregation kind (the single-rule fast path of
+round): a few checks on the aggregation kind (the single-rule fast path of
 :func:`~workshop.rules.convert.convert_rule_set`, the first-seen look-back of a log
 sample in :func:`~workshop.rules.testing.test_rule_set`, and the known-network evasion).
 """
