@@ -218,7 +218,7 @@ def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path, open_page)
 
 
 def test_pipeline_editor_saves_checks_and_resets(demo: Path, open_page) -> None:
-    from workshop.rules.convert import pipeline_for
+    from workshop.services.rules import pipeline_for
 
     at = open_page("workshop/ui/pages/export.py")
     at.segmented_control(key="pl_siem").set_value("kql").run()

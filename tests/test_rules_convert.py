@@ -11,16 +11,9 @@ import yaml
 
 from tests.support.sigma_cases import catalogue_cases, context, maximal_values, one_case
 from workshop.core.errors import LoadError
-from workshop.rules.convert import (
-    SIEMS,
-    convert_rule_set,
-    default_pipeline_text,
-    export_text,
-    parse_pipeline,
-    pipeline_for,
-    reset_pipeline,
-    save_pipeline,
-)
+from workshop.rules.convert import convert_rule_set, export_text
+from workshop.rules.pipelines import SIEMS, default_pipeline_text, parse_pipeline
+from workshop.services.rules import pipeline_for, reset_pipeline, save_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +219,111 @@ def test_pipeline_edit_save_reset(demo_workspace: Path) -> None:
         assert reset_pipeline(store, slug, "splunk") is True
         assert reset_pipeline(store, slug, "splunk") is False
         assert pipeline_for(store, slug, "splunk").source == "default"
+
+
+# --------------------------------------------------------------------------- hostile input (issue 14)
+
+_BOMB = (
+    "vars:\n  a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
+        f"  {n}: &{n} [{', '.join([f'*{p}'] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "transformations:\n  - type: set_state\n    key: index\n    val: *i\n"
+)
+
+
+def test_an_alias_bomb_pipeline_is_refused() -> None:
+    # 9**9 (387 million) values from about 400 bytes: refused by the node budget, not expanded.
+    assert len(_BOMB) < 500
+    with pytest.raises(LoadError, match="too many values") as err:
+        parse_pipeline(_BOMB, "esql", "bomb.yml")
+    assert "bomb.yml" in str(err.value)
+
+
+def test_an_oversized_pipeline_is_refused_before_parsing() -> None:
+    from workshop.rules.pipelines import MAX_PIPELINE_CHARS
+
+    text = "transformations: [" * (MAX_PIPELINE_CHARS // 10)  # not YAML either: the size is checked first
+    with pytest.raises(LoadError, match="longer than"):
+        parse_pipeline(text, "splunk")
+
+
+def test_an_alias_bomb_is_not_saved(workspace: Path) -> None:
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.demo import create_demo
+    from workshop.store import Store
+
+    with Store.open() as store:
+        create_demo(store, load_questionnaires())
+        with pytest.raises(LoadError, match="too many values"):
+            save_pipeline(store, "payroll-portal", "esql", _BOMB, who="attacker")
+        assert store.get_rule_pipeline("payroll-portal", "esql") is None
+
+
+def _spl_outside_strings(query: str) -> str:
+    """The query with every double-quoted string (backslash escapes honoured) removed;
+    fails if a string is left open."""
+    out, quoted, i = [], False, 0
+    while i < len(query):
+        ch = query[i]
+        if quoted:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == '"':
+                quoted = False
+                out.append('""')
+        elif ch == '"':
+            quoted = True
+        else:
+            out.append(ch)
+        i += 1
+    assert not quoted, f"unterminated string in {query!r}"
+    return "".join(out)
+
+
+def _hostile_values() -> dict:
+    values = maximal_values()
+    renamed = {"user": 'u" OR 1=1 OR "x', "src_ip": "src\\"}
+    values["logging.fields"] = [
+        r | {"field": renamed.get(r["field"], r["field"])} for r in values["logging.fields"]
+    ]
+    values["logging.event_names"] = [
+        r | {"action": "auth.login | eval pwned=1"} if r["action"] == "auth.login" else r
+        for r in values["logging.event_names"]
+    ]
+    return values
+
+
+@pytest.mark.parametrize(
+    "tid",
+    [
+        "brute-force-login",
+        "dormant-account-login",
+        "log-silence",
+        "success-after-failures",
+        "login-new-network",
+        "password-spraying",
+        "mass-delete",
+        "login-outside-business-hours",
+    ],
+)
+def test_hostile_field_and_event_names_do_not_change_splunk_queries(tid: str) -> None:
+    _, rs, ctx = one_case(tid, _hostile_values())
+    c = convert_rule_set(rs, "splunk", parse_pipeline(default_pipeline_text(ctx, "splunk"), "splunk"))
+    assert c.query, c.notes
+    logic = _spl_outside_strings(c.query)  # no string left open (the field name ending in '\')
+    assert "1=1" not in logic and "pwned" not in logic  # the hostile text stays inside its strings
+    if rs.aggregation.type in ("new_value", "silence"):
+        span = rs.aggregation.lookback or rs.aggregation.timespan
+        assert logic.startswith(f"earliest=-{span} ")  # the search period is in the search, not in a value
+    for part in c.parts:
+        _spl_outside_strings(part.query)
+
+
+def test_hostile_field_names_in_the_splunk_table_are_quoted() -> None:
+    _, rs, ctx = one_case("breakglass-account-used", _hostile_values())
+    assert rs.aggregation.type == "single" and not rs.windows
+    c = convert_rule_set(rs, "splunk", parse_pipeline(default_pipeline_text(ctx, "splunk"), "splunk"))
+    assert "| table " in c.query and '"u\\" OR 1=1 OR \\"x"' in c.query.split("| table ")[1]
+    assert "1=1" not in _spl_outside_strings(c.query)

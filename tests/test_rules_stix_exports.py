@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 import workshop.services.exports.rules  # noqa: F401  (registers the rule export formats)
-from workshop.rules.stix import stix_bundle, validate_bundle
+from workshop.rules.stix import validate_bundle
 from workshop.services.catalogues import load_questionnaires
 from workshop.services.exports import EXPORTERS, ExportRequest, export
+from workshop.services.rules import stix_bundle
 
 SLUG = "payroll-portal"
 
@@ -109,8 +110,8 @@ def test_export_formats(store, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_documents_show_tested_evasions(store) -> None:
-    from workshop.rules.testing import run_tests
     from workshop.services.exports import document_context
+    from workshop.services.rules import run_tests
     from workshop.usecases.documents import use_case_markdown
 
     run_tests(store, SLUG, who="doc")  # the document reads the latest results through its context

@@ -16,7 +16,8 @@ from tests.support.sigma_cases import catalogue_cases, maximal_values, one_case
 from workshop.cli import main
 from workshop.rules.sigma import with_documents
 from workshop.rules.synthetic import evasion_cases, true_positive
-from workshop.rules.testing import EventTable, count_alerts, latest_rule_tests, run_tests, test_rule_set
+from workshop.rules.testing import EventTable, RuleTestResult, count_alerts, test_rule_set
+from workshop.services.rules import latest_rule_tests, run_tests
 
 SLUG = "payroll-portal"
 
@@ -183,10 +184,8 @@ def test_sample_alerts_per_day(tmp_path: Path) -> None:
         assert report.sample["events"] > 40000 and report.sample["reader"] == "workshop.baseline"
         assert report.ok
         latest = latest_rule_tests(store, "sample-app")
-        assert (
-            latest["brute-force-login"]["alerts_on_sample"] == 1
-            and latest["brute-force-login"]["who"] == "tester"
-        )
+        assert isinstance(latest["brute-force-login"], RuleTestResult)
+        assert latest["brute-force-login"].alerts_on_sample == 1 and latest["brute-force-login"].who == "tester"
         assert store.rule_test_history("sample-app", "brute-force-login")[0]["fires"] is True
 
 
@@ -200,9 +199,14 @@ def test_results_are_kept_for_documents(demo_ws: Path) -> None:
         run_tests(store, SLUG, who="b")
         latest = latest_rule_tests(store, SLUG)
         assert set(latest) == {r.use_case for r in report.results}
-        assert latest["brute-force-login"]["who"] == "b"
-        ev = latest["brute-force-login"]["evasion_results"]
-        assert {e["id"] for e in ev} == {"slow", "rotate-sources"} and not any(e["caught"] for e in ev)
+        assert latest["brute-force-login"].who == "b" and latest["brute-force-login"].ran_at
+        ev = latest["brute-force-login"].evasion_results
+        assert {e.name for e in ev} == {"slow", "rotate-sources"} and not any(e.caught for e in ev)
+        # read back from the store, the result says what the run said
+        fresh = next(r for r in report.results if r.use_case == "brute-force-login")
+        assert latest["brute-force-login"].to_dict() | {"who": "", "ran_at": "", "sample": ""} == (
+            fresh.to_dict() | {"who": "", "ran_at": "", "sample": ""}
+        )
         assert len(store.rule_test_history(SLUG, "brute-force-login")) == 2
 
 

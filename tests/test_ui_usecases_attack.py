@@ -152,7 +152,7 @@ def test_attack_page_without_application(workspace: Path, open_page) -> None:
 
 @pytest.mark.slow
 def test_rule_test_results_show_beside_each_use_case(demo: Path, open_page) -> None:
-    from workshop.rules.testing import run_tests
+    from workshop.services.rules import run_tests
 
     with Store.open(demo) as s:
         run_tests(s, "payroll-portal")

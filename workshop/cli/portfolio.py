@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         rows = portfolio(store, load_questionnaires(store.workspace), conf["review_interval_days"])
         ideas = []
         if args.ideas:
-            from workshop.services.exports import attack_index
+            from workshop.services.attack_data import attack_index
 
             ideas = uncovered_ideas(store, attack_index(args.bundle or conf.get("attack_bundle") or None))
     if args.json:

@@ -22,7 +22,7 @@ def _who(args: argparse.Namespace) -> str:
 
 
 def _statuses(args: argparse.Namespace):
-    from workshop.rules.sigma import DEFAULT_STATUSES
+    from workshop.services.rules import DEFAULT_STATUSES
 
     if getattr(args, "all_statuses", False):
         return None
@@ -88,7 +88,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def build(args: argparse.Namespace) -> int:
     from workshop.core.fileio import atomic_write_text
-    from workshop.rules.sigma import build_rule_sets, rule_context, validate_rule_sets
+    from workshop.rules.sigma import validate_rule_sets
+    from workshop.services.rules import build_rule_sets, rule_context
 
     with open_store(args) as store:
         ctx = rule_context(store, args.app, args.bundle)
@@ -125,8 +126,8 @@ def build(args: argparse.Namespace) -> int:
 
 
 def convert(args: argparse.Namespace) -> int:
-    from workshop.rules.convert import convert_application, export_text, pipeline_for
-    from workshop.rules.sigma import build_rule_sets, rule_context
+    from workshop.rules.convert import export_text
+    from workshop.services.rules import build_rule_sets, convert_application, pipeline_for, rule_context
 
     with open_store(args) as store:
         ctx = rule_context(store, args.app)
@@ -145,7 +146,7 @@ def convert(args: argparse.Namespace) -> int:
 
 
 def test(args: argparse.Namespace) -> int:
-    from workshop.rules.testing import run_tests
+    from workshop.services.rules import run_tests
 
     with open_store(args) as store:
         report = run_tests(store, args.app, log=args.log, rules_dir=args.rules, statuses=_statuses(args),
@@ -183,7 +184,7 @@ def test(args: argparse.Namespace) -> int:
 
 def pipeline(args: argparse.Namespace) -> int:
     from workshop.core.errors import InputError
-    from workshop.rules.convert import pipeline_for, reset_pipeline, save_pipeline
+    from workshop.services.rules import pipeline_for, reset_pipeline, save_pipeline
 
     with open_store(args) as store:
         if args.edit:

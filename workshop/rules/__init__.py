@@ -1,15 +1,16 @@
 """Rule drafts: Sigma rules built from use cases, SIEM conversions, local tests, STIX.
 
-The API the UI and the command line use::
+Pure domain code: everything here takes its inputs as data (use cases, a
+:class:`RuleContext`, a pipeline's text, events) and never opens the store. The
+workspace side (the latest answers, saved pipelines, recorded test results, the
+ATT&CK setting) is :mod:`workshop.services.rules`. The API::
 
-    from workshop.rules import build_rule_sets, convert_application, run_tests, latest_rule_tests
-
-    sets = build_rule_sets(store, "payroll-portal")          # [RuleSet], one per use case
-    validate_rule_sets(sets)                                 # schemas + pySigma core validators
-    convert_application(store, "payroll-portal", "splunk")   # [ConvertedRule] with plain notes
-    run_tests(store, "payroll-portal", log="sample.csv")     # TestReport (true positives, sample, evasions)
-    latest_rule_tests(store, "payroll-portal")               # {template_id: result} for documents
-    stix_bundle(store, ["payroll-portal"])                   # STIX 2.1 bundle (dict)
+    rs = build_rule_set(use_case, ctx)            # RuleSet: the Sigma documents of one use case
+    validate_rule_sets([rs])                      # schemas + pySigma core validators
+    pipeline = parse_pipeline(text, "splunk")     # a user's pySigma pipeline, checked
+    convert_rule_set(rs, "splunk", pipeline)      # ConvertedRule with plain notes
+    test_use_cases(ucs, ctx, log="sample.csv")    # TestReport (true positives, sample, evasions)
+    stix_bundle([(rs, uc)], organisation, index)  # STIX 2.1 bundle (dict)
 
 Modules import pySigma and its backends only when used, so ``workshop --help`` stays fast.
 """
@@ -20,84 +21,58 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "DEFAULT_STATUSES": "sigma",
     "RuleContext": "sigma",
     "RuleSet": "sigma",
     "SigmaDoc": "sigma",
-    "TimeWindow": "sigma",
     "ValidationReport": "sigma",
     "build_rule_set": "sigma",
-    "build_rule_sets": "sigma",
-    "rule_context": "sigma",
     "validate_rule_sets": "sigma",
-    "SIEMS": "convert",
+    "SIEMS": "pipelines",
     "ConvertedRule": "convert",
-    "convert_application": "convert",
+    "Pipeline": "pipelines",
     "convert_rule_set": "convert",
-    "default_pipeline_text": "convert",
-    "pipeline_for": "convert",
-    "reset_pipeline": "convert",
-    "save_pipeline": "convert",
+    "default_pipeline_text": "pipelines",
+    "parse_pipeline": "pipelines",
     "RuleTestResult": "testing",
     "TestReport": "testing",
-    "latest_rule_tests": "testing",
-    "run_tests": "testing",
     "test_rule_set": "testing",
+    "test_use_cases": "testing",
     "stix_bundle": "stix",
 }
 
 __all__ = [
-    "DEFAULT_STATUSES",
     "SIEMS",
     "ConvertedRule",
+    "Pipeline",
     "RuleContext",
     "RuleSet",
     "RuleTestResult",
     "SigmaDoc",
     "TestReport",
-    "TimeWindow",
     "ValidationReport",
     "build_rule_set",
-    "build_rule_sets",
-    "convert_application",
     "convert_rule_set",
     "default_pipeline_text",
-    "latest_rule_tests",
-    "pipeline_for",
-    "reset_pipeline",
-    "rule_context",
-    "run_tests",
-    "save_pipeline",
+    "parse_pipeline",
     "stix_bundle",
     "test_rule_set",
+    "test_use_cases",
     "validate_rule_sets",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from workshop.rules.convert import (
-        SIEMS,
-        ConvertedRule,
-        convert_application,
-        convert_rule_set,
-        default_pipeline_text,
-        pipeline_for,
-        reset_pipeline,
-        save_pipeline,
-    )
+    from workshop.rules.convert import ConvertedRule, convert_rule_set
+    from workshop.rules.pipelines import SIEMS, Pipeline, default_pipeline_text, parse_pipeline
     from workshop.rules.sigma import (
-        DEFAULT_STATUSES,
         RuleContext,
         RuleSet,
         SigmaDoc,
-        TimeWindow,
         ValidationReport,
         build_rule_set,
-        build_rule_sets,
-        rule_context,
         validate_rule_sets,
     )
     from workshop.rules.stix import stix_bundle
-    from workshop.rules.testing import RuleTestResult, TestReport, latest_rule_tests, run_tests, test_rule_set
+    from workshop.rules.testing import RuleTestResult, TestReport, test_rule_set, test_use_cases
 
 
 def __getattr__(name: str) -> Any:

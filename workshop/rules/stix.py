@@ -23,14 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from workshop.interview.model import utcnow
-from workshop.rules.sigma import (
-    DEFAULT_STATUSES,
-    RULE_NAMESPACE,
-    RuleContext,
-    RuleSet,
-    build_rule_set,
-    rule_context,
-)
+from workshop.rules.sigma import RULE_NAMESPACE, RuleSet
+from workshop.usecases.model import UseCase
 
 STIX_NAMESPACE = uuid.uuid5(RULE_NAMESPACE, "stix")
 
@@ -89,23 +83,17 @@ def attack_patterns(technique_ids: Iterable[str], bundle: Path | None, index: An
 
 
 def stix_bundle(
-    store: Any,
-    slugs: Iterable[str],
-    statuses: Iterable[str] | None = DEFAULT_STATUSES,
-    bundle: str | None = None,
-    organisation: str | None = None,
+    rules: Iterable[tuple[RuleSet, UseCase]],
+    organisation: str,
+    index: Any,
+    attack_bundle: Path | None = None,
 ) -> dict[str, Any]:
-    """The bundle (as a dict) of the rules of these applications."""
+    """The bundle (as a dict) of these rule sets, each with the use case it implements.
+    ``index`` is the ATT&CK index; ``attack_bundle`` the STIX file it was read from (None:
+    the built-in catalogue), whose attack-pattern objects are used as they are."""
     import stix2
 
-    from workshop.attack import load_index_or_builtin, resolve_bundle
-    from workshop.services.exports import _bundle_setting
-
-    path = resolve_bundle(bundle or _bundle_setting(store))
-    index, _warning = load_index_or_builtin(path)
-    if index.is_builtin:
-        path = None
-    org = organisation or _organisation(store)
+    org = organisation
     identity = stix2.v21.Identity(
         id=_sid("identity", "organisation", org),
         name=org,
@@ -113,13 +101,8 @@ def stix_bundle(
         created=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
         modified=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
     )
-    sets: list[tuple[RuleSet, Any]] = []
-    for slug in slugs:
-        ctx: RuleContext = rule_context(store, slug, bundle)
-        for uc in store.list_use_cases(slug, statuses):
-            if uc.applies:
-                sets.append((build_rule_set(uc, ctx), uc))
-    patterns = attack_patterns({t for rs, _ in sets for t in rs.attack}, path, index)
+    sets = list(rules)
+    patterns = attack_patterns({t for rs, _ in sets for t in rs.attack}, attack_bundle, index)
     objects: list[Any] = [identity]
     relationships: list[Any] = []
     for rs, uc in sets:
@@ -170,16 +153,6 @@ def stix_bundle(
     objects.extend(relationships)
     bundle_obj = stix2.v21.Bundle(objects=objects, allow_custom=True)
     return json.loads(bundle_obj.serialize())
-
-
-def _organisation(store: Any) -> str:
-    if store.workspace is not None:
-        from workshop.services import settings
-
-        name = settings.load(store.workspace).get("organisation")
-        if isinstance(name, str) and name.strip():
-            return name.strip()
-    return "Detection engineering (Use-Case Workshop)"
 
 
 def validate_bundle(data: dict[str, Any]) -> list[str]:

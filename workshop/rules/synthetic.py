@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +32,11 @@ from workshop.rules.sigma import (
     PARAMETER_LISTS,
     RuleContext,
     RuleSet,
-    TimeWindow,
     clean_values,
-    duration_seconds,
     vocabulary_of,
 )
 from workshop.usecases.model import UseCase
+from workshop.vocab import TimeWindow, duration_seconds
 
 #: A Wednesday, so that business-hours rules have somewhere to start from.
 BASE_TIME = dt.datetime(2024, 3, 6, 12, 0, tzinfo=dt.UTC)
@@ -79,6 +78,10 @@ class NotGenerated:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "description": self.description, "reason": self.reason}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NotGenerated:
+        return cls(*(str(data.get(k) or "") for k in ("id", "kind", "description", "reason")))
+
 
 @dataclass
 class _Ctx:
@@ -91,9 +94,9 @@ class _Ctx:
         self.vocab = vocabulary_of(self.uc, self.ctx)
         self.logic = self.uc.effective().logic.to_dict()
         self.params = {k: p.to_dict() for k, p in self.uc.parameters.items()}
-        v = self.ctx.values
+        facts = self.ctx.facts
         self.networks = []
-        for entry in clean_values(v.get("access.networks")) + clean_values(
+        for entry in clean_values(facts.networks) + clean_values(
             (self.params.get("expected_networks") or {}).get("value")
         ):
             try:
@@ -101,14 +104,10 @@ class _Ctx:
             except ValueError:
                 continue
         self.hosts = clean_values(
-            list(v.get("service.batch_hosts") or [])
-            + [r.get("host") for r in v.get("service.batch_jobs") or [] if isinstance(r, Mapping)]
-            + clean_values((self.params.get("expected_sources") or {}).get("value"))
+            facts.batch_hosts + clean_values((self.params.get("expected_sources") or {}).get("value"))
         )
-        self.service_accounts = clean_values(
-            [r.get("name") for r in v.get("service.accounts") or [] if isinstance(r, Mapping)]
-        )
-        self.breakglass = clean_values(v.get("auth.breakglass_accounts"))
+        self.service_accounts = clean_values([a.name for a in facts.service_accounts])
+        self.breakglass = clean_values(facts.breakglass_accounts)
 
     def field(self, role: str) -> str:
         return self.rs.fields.get(role) or self.vocab.field_for(role)
@@ -250,11 +249,29 @@ def evasion_cases(
     return cases, skipped
 
 
-class _Skip(Exception):
-    pass
+class Skip(Exception):
+    """This case cannot be generated for this rule (the reason is reported as not tested)."""
 
 
-def _spread(start: dt.datetime, total: dt.timedelta, n: int) -> list[dt.datetime]:
+_Skip = Skip
+
+
+@dataclass
+class SyntheticPlan:
+    """What a logic type's handler needs to write the events of one case."""
+
+    c: _Ctx
+    kind: str  # "true_positive", "split_below_threshold" or "slow_spread"
+    t0: dt.datetime  # a moment outside every time window
+    window: dt.timedelta
+    count: int  # the threshold, rounded up
+    group_roles: list[str]
+    counted_role: str
+    first_event: str
+    grouped: Callable[[int], dict[str, Any]]  # role values of group number i (0: the attacker's)
+
+
+def spread(start: dt.datetime, total: dt.timedelta, n: int) -> list[dt.datetime]:
     if n <= 1:
         return [start]
     step = total / (n - 1)
@@ -274,8 +291,6 @@ def _generate(c: _Ctx, name: str, kind: str, description: str) -> SyntheticCase:
     count = math.ceil(float(agg.count)) if isinstance(agg.count, (int, float)) else 1
     group_roles = [str(r) for r in c.logic.get("group_by") or []]
     counted_role = str(c.logic.get("field") or "")
-    out: list[dict[str, Any]] = []
-    evaluate_from = None
 
     def grouped(i: int) -> dict[str, Any]:
         """Role values that make group number i (0 is the attacker's own group)."""
@@ -286,93 +301,21 @@ def _generate(c: _Ctx, name: str, kind: str, description: str) -> SyntheticCase:
     if kind == "known_network":
         return _known_network(c, name, description)
 
-    if agg.type in ("single",):
-        if kind != "true_positive":
-            raise _Skip("a rule that alerts on every matching event has no threshold or window to stay under")
-        out.append(c.event(first_event, t0))
-    elif agg.type in ("event_count", "value_count", "value_sum"):
-        if kind == "true_positive":
-            n = max(count, 1)
-            times = _spread(t0, window / 2, n if agg.type != "value_sum" else 3)
-            out.extend(_counted(c, first_event, agg.type, counted_role, times, count, grouped(0)))
-        elif kind == "split_below_threshold":
-            if not group_roles:
-                raise _Skip("the rule counts across the whole log (no group), so splitting does not help")
-            if count <= 1:
-                raise _Skip("a threshold of 1 cannot be split")
-            per = count - 1
-            groups = max(2, math.ceil(count / per))
-            for g in range(groups):
-                n = per if agg.type != "value_sum" else 1
-                times = _spread(t0 + dt.timedelta(seconds=g), window / 2, n)
-                out.extend(
-                    _counted(
-                        c, first_event, agg.type, counted_role, times, per, grouped(g + 1), offset=g * 1000
-                    )
-                )
-        else:  # slow_spread
-            if count <= 1:
-                raise _Skip("a threshold of 1 fires on any single event, however slow")
-            n = count if agg.type != "value_sum" else 3
-            times = _spread(t0, window * 2.5, n)
-            out.extend(_counted(c, first_event, agg.type, counted_role, times, count, grouped(0)))
-    elif agg.type == "silence":
-        if kind != "true_positive":
-            raise _Skip("a silence rule has no threshold an attacker stays under by splitting or slowing")
-        step = window / 4
-        before = [t0 + step * i for i in range(max(count, 1) + 2)]
-        gap_start = before[-1]
-        after = [gap_start + window * 2.5 + step * i for i in range(max(count, 1) + 2)]
-        for t in before + after:
-            out.append(c.event(first_event, t))
-    elif agg.type == "temporal_ordered":
-        steps = [s.event for s in c.rs.selections]
-        first_n = agg.first_step_count or 1
-        if kind == "true_positive":
-            times = _spread(t0, window / 2, first_n + len(steps) - 1)
-        elif kind == "split_below_threshold":
-            if first_n <= 1:
-                raise _Skip("the sequence has no minimum count to stay under")
-            first_n -= 1
-            times = _spread(t0, window / 2, first_n + len(steps) - 1)
-        else:  # slow_spread: every step further apart than the window
-            times = _spread(t0, window * 1.5 * (first_n + len(steps) - 2 or 1), first_n + len(steps) - 1)
-            if len(times) > 1 and times[-1] - times[-2] <= window:
-                times[-1] = times[-2] + window * 1.5
-        out.extend(c.event(steps[0], t, **_sequence_roles(c, group_roles)) for t in times[:first_n])
-        for step_event, t in zip(steps[1:], times[first_n:], strict=False):
-            out.append(c.event(step_event, t, **_sequence_roles(c, group_roles)))
-    elif agg.type == "new_value":
-        lookback = dt.timedelta(seconds=duration_seconds(agg.lookback))
-        role = counted_role or "user"
-        new_value = c.attack_user() if role == "user" else c.distinct(role, 1)
-        old_value = c.distinct(role, 2) if role != "user" else "synthetic.colleague"
-        if kind == "true_positive":
-            # History: the same group with another value recently; the new value itself only
-            # before the look-back (a dormant account), so it is new again now.
-            out.append(c.event(first_event, t0 - dt.timedelta(days=1), **{role: old_value}))
-            out.append(c.event(first_event, t0 - lookback - dt.timedelta(days=1), **{role: new_value}))
-            out.append(c.event(first_event, t0, **{role: new_value}))
-        elif kind == "slow_spread":
-            out.append(c.event(first_event, t0 - dt.timedelta(days=1), **{role: old_value}))
-            out.append(c.event(first_event, t0 - lookback / 2, **{role: new_value}))
-            out.append(c.event(first_event, t0, **{role: new_value}))
-        else:
-            raise _Skip("a first-seen rule has no threshold to stay under")
-        evaluate_from = t0 - dt.timedelta(seconds=1)
-    else:
-        raise _Skip(f"no synthetic events for a {agg.type} rule")
+    from workshop.rules.logic import logic_handler
+
+    plan = SyntheticPlan(c, kind, t0, window, count, group_roles, counted_role, first_event, grouped)
+    out, evaluate_from = logic_handler(c.rs.logic).synthetic(plan)
     return SyntheticCase(
         name, kind, description, out, expect_alert=kind == "true_positive", evaluate_from=evaluate_from
     )
 
 
-def _sequence_roles(c: _Ctx, group_roles: list[str]) -> dict[str, Any]:
+def sequence_roles(c: _Ctx, group_roles: list[str]) -> dict[str, Any]:
     """The value that ties the steps together (the same user, the same object...)."""
     return {r: (c.attack_user() if r == "user" else c.distinct(r, 7)) for r in group_roles}
 
 
-def _counted(
+def counted_events(
     c: _Ctx,
     event_id: str,
     agg_type: str,

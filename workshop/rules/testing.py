@@ -22,7 +22,7 @@ import csv
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,21 +30,18 @@ from typing import Any
 from workshop.core.errors import InputError, LoadError, Location
 from workshop.interview.model import utcnow
 from workshop.rules.sigma import (
-    DEFAULT_STATUSES,
     RuleContext,
     RuleSet,
     build_rule_set,
-    duration_seconds,
-    load_rule_files,
-    rule_context,
     sigma_literal,
     vocabulary_of,
     with_documents,
 )
 from workshop.rules.synthetic import NotGenerated, SyntheticCase, evasion_cases, true_positive
 from workshop.usecases.model import UseCase
+from workshop.vocab import LogRole, duration_seconds
 
-NUMERIC_ROLES = ("records", "bytes")
+NUMERIC_ROLES = (LogRole.RECORDS, LogRole.BYTES)
 
 
 # --------------------------------------------------------------------------- results
@@ -61,6 +58,14 @@ class CaseResult:
     @property
     def caught(self) -> bool:
         return self.alerts > 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseResult:
+        alerts = data.get("alerts")
+        if not isinstance(alerts, int):
+            alerts = 1 if data.get("caught") else 0
+        return cls(str(data.get("id") or ""), str(data.get("kind") or ""), str(data.get("description") or ""),
+                   alerts, data.get("kind") == "true_positive")  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,8 +95,51 @@ class RuleTestResult:
     evasions_not_tested: list[NotGenerated] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str = ""
+    # Where a recorded result came from (set when read back from the workspace).
+    ran_at: str = ""
+    who: str = ""
+    sample: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuleTestResult:
+        """A recorded result (as :meth:`to_dict` wrote it, plus ``ran_at``, ``who``, ``sample``)."""
+
+        def number(key: str) -> Any:
+            v = data.get(key)
+            return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+        raw_rule = data.get("rule")
+        rule: Mapping[str, Any] = raw_rule if isinstance(raw_rule, Mapping) else {}
+        return cls(
+            use_case=str(data.get("use_case") or ""),
+            rule_id=str(data.get("rule_id") or rule.get("id") or ""),
+            title=str(rule.get("title") or ""),
+            logic=str(data.get("logic") or ""),
+            fires_on_true_positive=bool(data.get("fires_on_true_positive")),
+            true_positive_alerts=int(number("true_positive_alerts") or 0),
+            true_positive_events=int(number("true_positive_events") or 0),
+            alerts_on_sample=number("alerts_on_sample"),
+            alerts_per_day=number("alerts_per_day"),
+            sample_days=number("sample_days"),
+            evasion_results=[CaseResult.from_dict(e) for e in data.get("evasion_results") or []
+                             if isinstance(e, Mapping)],
+            evasions_not_tested=[NotGenerated.from_dict(e) for e in data.get("evasions_not_tested") or []
+                                 if isinstance(e, Mapping)],
+            notes=[str(n) for n in data.get("notes") or []],
+            error=str(data.get("error") or ""),
+            ran_at=str(data.get("ran_at") or ""),
+            who=str(data.get("who") or ""),
+            sample=str(data.get("sample") or ""),
+        )  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
+        out = self._result_dict()
+        for key in ("ran_at", "who", "sample"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
+
+    def _result_dict(self) -> dict[str, Any]:
         return {
             "rule": {"id": self.rule_id, "title": self.title},
             "rule_id": self.rule_id,
@@ -281,27 +329,39 @@ def _convert(rs: RuleSet, docs: list[dict[str, Any]], table: str, ts_field: str)
 
 
 def count_alerts(rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None = None) -> int:
-    """How many alerts the rule set raises on these events."""
-    ts_field = events.ts_field
+    """How many alerts the rule set raises on these events (how it counts is the logic
+    type's: :meth:`workshop.rules.logic.LogicHandler.count_alerts`)."""
+    from workshop.rules.logic import logic_handler
+
     events.ensure(_fields_used(rs))
-    agg = rs.aggregation
-    correlated = any(d.kind == "correlation" for d in rs.docs)
-    if agg.type == "silence":
-        return _silence(rs, events)
+    return logic_handler(rs.logic).count_alerts(rs, events, evaluate_from)
+
+
+def alerts_of_correlation(rs: RuleSet, events: EventTable) -> int:
+    """Alerts of the rule set's correlation as pySigma's SQLite backend runs it (sliding
+    windows), events inside the time windows removed first; without a correlation (an
+    edited file), every selected event."""
+    if not any(d.kind == "correlation" for d in rs.docs):
+        return len(selected_rows(rs, events)[1])
     table = events.without_windows(rs.windows)
-    if correlated and agg.type not in ("new_value", "single"):
-        alerts = 0
-        for sql in _convert(rs, [d.data for d in rs.docs], table, ts_field):
-            cols, rows = events.query(sql)
-            if "alert_id" in cols:
-                alerts += _episodes(cols, rows)
-        return alerts
+    alerts = 0
+    for sql in _convert(rs, [d.data for d in rs.docs], table, events.ts_field):
+        cols, rows = events.query(sql)
+        if "alert_id" in cols:
+            alerts += _episodes(cols, rows)
+    return alerts
+
+
+def selected_rows(rs: RuleSet, events: EventTable) -> tuple[list[str], list[tuple]]:
+    """The events the alerting detection rule (or the first selection) selects, outside the windows."""
     base = rs.alert if rs.alert.kind == "detection" else rs.selections[0]
     data = {k: v for k, v in base.data.items() if k != "name"}
-    cols, rows = events.query(_convert(rs, [data], table, ts_field)[0])
-    if agg.type != "new_value":
-        return len(rows)
-    return _first_seen(rs, cols, rows, ts_field, evaluate_from)
+    return events.query(_convert(rs, [data], events.without_windows(rs.windows), events.ts_field)[0])
+
+
+def alerts_of_first_seen(rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+    cols, rows = selected_rows(rs, events)
+    return _first_seen(rs, cols, rows, events.ts_field, evaluate_from)
 
 
 def _episodes(cols: list[str], rows: list[tuple]) -> int:
@@ -358,7 +418,8 @@ def _first_seen(
     return alerts
 
 
-def _silence(rs: RuleSet, events: EventTable) -> int:
+def alerts_of_absence(rs: RuleSet, events: EventTable) -> int:
+    """Windows with fewer events than the threshold (merged where they overlap)."""
     agg = rs.aggregation
     base = rs.selections[0]
     data = {k: v for k, v in base.data.items() if k != "name"}
@@ -484,7 +545,7 @@ def load_log(
     p = Path(path)
     if not p.is_file():
         raise InputError(f"no log sample at {p}")
-    tz = str(ctx.values.get("logging.timezone") or "UTC")
+    tz = ctx.facts.log_timezone or "UTC"
     ts_field = rs_fields.get("timestamp") or vocab.field_for("timestamp")
     numeric = {vocab.field_for(r) for r in NUMERIC_ROLES}
     summary: dict[str, Any] = {"file": p.name}
@@ -556,36 +617,21 @@ def _read_plain(p: Path, ts_field: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- the application
 
 
-def kept_sample(store: Any, slug: str) -> str | None:
-    """The newest log sample kept in the workspace for this application (None when none was kept)."""
-    for b in getattr(store, "list_baselines", lambda _slug: [])(slug):
-        if b.sample_path and Path(b.sample_path).is_file():
-            return b.sample_path
-    return None
-
-
-def run_tests(
-    store: Any,
-    slug: str,
+def test_use_cases(
+    ucs: list[UseCase],
+    ctx: RuleContext,
     log: str | Path | None = None,
-    rules_dir: str | Path | None = None,
-    statuses: Iterable[str] | None = DEFAULT_STATUSES,
-    who: str = "",
-    save: bool = True,
-    ctx: RuleContext | None = None,
+    edited: dict[str, list[dict[str, Any]]] | None = None,
 ) -> TestReport:
-    """Test every rule of the application; record the results (``save``) for documents."""
-    ctx = ctx or rule_context(store, slug)
-    ucs = [uc for uc in store.list_use_cases(slug, statuses) if uc.applies]
-    edited = load_rule_files(rules_dir) if rules_dir else {}
+    """Test the rules of these use cases (``edited``: Sigma documents from files, by use-case
+    id, that run instead of the built rules) on synthetic events and the log sample."""
+    edited = edited or {}
     unknown = sorted(set(edited) - {uc.template_id for uc in ucs})
     if unknown:
         raise InputError(f"rule files for use cases not tested here: {', '.join(unknown)}")
     built = {uc.template_id: build_rule_set(uc, ctx) for uc in ucs}
     sample = None
     summary = None
-    if log is None:
-        log = kept_sample(store, slug)
     if log is not None:
         fields: dict[str, str] = {}
         for rs in built.values():
@@ -601,16 +647,7 @@ def run_tests(
     finally:
         if sample is not None:
             sample.close()
-    report = TestReport(slug, results, summary, utcnow().isoformat())
-    if save and results:
-        store.save_rule_tests(
-            slug, [r.to_dict() for r in results], who=who, sample=(summary or {}).get("file", "")
-        )
-    return report
+    return TestReport(ctx.slug, results, summary, utcnow().isoformat())
 
 
-def latest_rule_tests(store: Any, slug: str) -> dict[str, dict[str, Any]]:
-    """The latest recorded test per use case (template id -> result as in
-    :meth:`RuleTestResult.to_dict`, plus ``ran_at``, ``who`` and ``sample``). Its
-    ``evasion_results`` is what the use-case document's Blind Spots section reads."""
-    return store.rule_test_results(slug)
+test_use_cases.__test__ = False  # a library function, not a pytest test

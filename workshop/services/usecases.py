@@ -116,7 +116,7 @@ def check_attack(value: object, bundle: str | None = None, store: Store | None =
     but techniques that exist (built-in catalogue or the configured bundle): one bad id would break
     the Navigator export of the whole application."""
     from workshop.attack import load_index
-    from workshop.services.exports import _bundle_setting, attack_index
+    from workshop.services.attack_data import attack_index, bundle_setting
 
     if not isinstance(value, list):
         raise InputError("attack is a list of technique ids, e.g. [T1078, T1110.003]")
@@ -128,7 +128,7 @@ def check_attack(value: object, bundle: str | None = None, store: Store | None =
         why = item.get("reason") if isinstance(item, dict) else None
         entries.append({"technique": tid.strip().upper(), "reason": str(why or reason or "set by hand")})
     if entries:
-        indexes = [load_index(None), attack_index(bundle or (_bundle_setting(store) if store is not None else None))]
+        indexes = [load_index(None), attack_index(bundle or (bundle_setting(store) if store is not None else None))]
         unknown = [e["technique"] for e in entries if not any(ix.technique(e["technique"]) for ix in indexes)]
         if unknown:
             raise InputError(f"not ATT&CK technique id(s): {', '.join(unknown)} ('workshop attack search' finds ids)")

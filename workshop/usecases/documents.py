@@ -10,9 +10,9 @@ whether an answer folded into generated text or an edit, goes through
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from workshop import __version__
 from workshop.core.render import markdown_to_html, md_escape, md_table
@@ -43,6 +43,25 @@ def _numbered(items: Iterable[Any], empty: str) -> str:
     return "\n".join(lines) if lines else f"_{empty}_"
 
 
+class TriedEvasion(Protocol):
+    description: str
+
+    @property
+    def caught(self) -> bool: ...
+
+
+class TestedRule(Protocol):
+    """What documents read of a local rule test (``workshop.rules.testing.RuleTestResult``,
+    a higher layer, fits it)."""
+
+    fires_on_true_positive: bool
+    alerts_on_sample: int | None
+    alerts_per_day: float | None
+
+    @property
+    def evasion_results(self) -> Sequence[TriedEvasion]: ...
+
+
 @dataclass
 class DocumentContext:
     app: Application
@@ -52,7 +71,7 @@ class DocumentContext:
     attack_version: str = ""
     lookup: TechniqueLookup | None = None
     baselines: Mapping[str, Any] | None = None  # template id -> baseline notes (from the baseline layer)
-    rule_tests: Mapping[str, Any] | None = None  # template id -> latest local rule test result
+    rule_tests: Mapping[str, TestedRule] | None = None  # template id -> latest local rule test result
 
     def answer(self, qid: str) -> str:
         v = self.values.get(qid)
@@ -101,20 +120,18 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     out += [f"{hh} Strategy Abstract", "", _e(eff.strategy_abstract), ""]
     out += [f"{hh} Technical Context", "", _e(eff.technical_context), ""]
     blind = list(eff.blind_spots)
-    tested = (ctx.rule_tests or {}).get(uc.template_id) or {}
-    for ev in tested.get("evasion_results") or []:
-        blind.append(
-            f"Tested way round: {ev.get('description')} - {'caught' if ev.get('caught') else 'missed'}."
-        )
+    tested = (ctx.rule_tests or {}).get(uc.template_id)
+    for ev in tested.evasion_results if tested is not None else []:
+        blind.append(f"Tested way round: {ev.description} - {'caught' if ev.caught else 'missed'}.")
     out += [f"{hh} Blind Spots and Assumptions", "", _bullets(blind), ""]
     out += [f"{hh} False Positives", "", _bullets(eff.false_positives), ""]
     out += [f"{hh} Validation", "", _numbered(eff.validation, "No validation steps yet."), ""]
-    if tested:
-        fires = "fires" if tested.get("fires_on_true_positive") else "does NOT fire"
+    if tested is not None:
+        fires = "fires" if tested.fires_on_true_positive else "does NOT fire"
         line = f"Local rule test: the rule {fires} on synthetic true-positive events"
-        if tested.get("alerts_on_sample") is not None:
-            line += (f"; {tested['alerts_on_sample']} alert(s) on the log sample "
-                     f"({float(tested.get('alerts_per_day') or 0):.2f} per day)")  # fmt: skip
+        if tested.alerts_on_sample is not None:
+            line += (f"; {tested.alerts_on_sample} alert(s) on the log sample "
+                     f"({float(tested.alerts_per_day or 0):.2f} per day)")  # fmt: skip
         out += [_e(line + "."), ""]
     out += [
         f"{hh} Priority",

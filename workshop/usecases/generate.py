@@ -21,6 +21,7 @@ from workshop.core.conditions import Condition, Context, truthy
 from workshop.interview.facts import APP_FIELDS, Facts, Q
 from workshop.interview.model import Answer, AnswerSet, Application
 from workshop.questionnaire import Questionnaire, format_value, is_empty
+from workshop.usecases.abstracts import Phrases, abstract
 from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
 from workshop.usecases.loader import PLACEHOLDER_RE, TemplateCatalogue
 from workshop.usecases.model import (
@@ -190,30 +191,8 @@ def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, P
 
     per = f" per {', '.join(_role(vocab, g) for g in logic.group_by)}" if logic.group_by else ""
     ev = _event_text(vocab, logic.event) if logic.event else ""
-    t = logic.type
-    if t == "single":
-        text = f"Alert on every {ev} event."
-    elif t == "threshold":
-        text = f"Count {ev} events{per} over {p(logic.window)}; alert when the count reaches {p(logic.threshold)}."
-    elif t == "distinct":
-        text = (f"Count distinct {_role(vocab, logic.field)} values in {ev} events{per} over {p(logic.window)}; "
-                f"alert when they reach {p(logic.threshold)}.")  # fmt: skip
-    elif t == "sum":
-        text = (f"Sum {_role(vocab, logic.field)} over {ev} events{per} within {p(logic.window)}; "
-                f"alert when the total reaches {p(logic.threshold)}.")  # fmt: skip
-    elif t == "sequence":
-        steps = [_event_text(vocab, e) for e in logic.events]
-        if logic.threshold:
-            steps[0] = f"at least {p(logic.threshold)} × {steps[0]}"
-        text = f"Alert when {' then '.join(steps)} happen in that order{per} within {p(logic.window)}."
-    elif t == "new_value":
-        text = (f"Alert on {ev} events whose {_role(vocab, logic.field)} has not been seen{per} "
-                f"in the previous {p(logic.lookback)}.")  # fmt: skip
-    elif t == "outside_window":
-        text = f"Alert on {ev} events outside {p(logic.outside)}."
-    else:  # silence
-        text = (f"Alert when fewer than {p(logic.threshold)} {ev} events arrive within {p(logic.window)}: "
-                "the application may have stopped logging.")  # fmt: skip
+    phrases = Phrases(ev, per, p, lambda role: _role(vocab, role), lambda e: _event_text(vocab, e))
+    text = abstract(logic, phrases)
     if logic.match:
         text += " Only events where " + ", ".join(f"{_role(vocab, k)} is {v}" for k, v in logic.match) + "."
     if logic.only:

@@ -20,17 +20,13 @@ from pathlib import Path
 from workshop.core.errors import InputError, WorkshopError
 from workshop.core.fileio import atomic_write_set
 from workshop.questionnaire import Catalogue
-from workshop.services.exports.context import (  # re-exported: pages and commands import them from here
+from workshop.services.attack_data import (  # re-exported: pages and commands import them from here
     attack_index,
     attack_warning,
     bundle_setting,
-    document_context,
-    technique_lookup,
 )
+from workshop.services.exports.context import document_context, technique_lookup
 from workshop.store import Store
-
-#: Older name, still imported by the rules code until it reads the setting through services.
-_bundle_setting = bundle_setting
 
 
 @dataclass
@@ -53,7 +49,7 @@ def exporter(name: str) -> Callable[[Callable[[ExportRequest], Files]], Callable
     return deco
 
 
-def _slugs(req: ExportRequest) -> list[str]:
+def request_slugs(req: ExportRequest) -> list[str]:
     if req.slug is not None:
         req.store.get_application(req.slug)
         return [req.slug]
@@ -124,5 +120,6 @@ __all__ = [
     "everything",
     "export",
     "exporter",
+    "request_slugs",
     "technique_lookup",
 ]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from workshop.core.csvsafe import to_csv
-from workshop.services.exports import ExportRequest, Files, _slugs, exporter
+from workshop.services.exports import ExportRequest, Files, exporter, request_slugs
 
 
 @exporter("csv")
 def backlog_csv(req: ExportRequest) -> Files:
     """The use-case backlog for a ticket tracker, safe against spreadsheet formula injection."""
     rows = []
-    for slug in _slugs(req):
+    for slug in request_slugs(req):
         app = req.store.get_application(slug)
         for uc in req.store.list_use_cases(slug):
             rows.append([uc.template_id, uc.title, app.name, slug, uc.priority, uc.status, uc.owner or app.owner,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop.services.exports import ExportRequest, Files, _slugs, exporter
+from workshop.services.exports import ExportRequest, Files, exporter, request_slugs
 from workshop.services.exports.context import document_context
 from workshop.usecases.documents import analyst_brief, application_document
 
@@ -10,7 +10,7 @@ from workshop.usecases.documents import analyst_brief, application_document
 @exporter("markdown")
 def markdown_files(req: ExportRequest) -> Files:
     files: Files = {}
-    for slug in _slugs(req):
+    for slug in request_slugs(req):
         ctx = document_context(req.store, slug, req.questionnaires, req.attack_bundle)
         ucs = req.store.list_use_cases(slug)
         files[f"{slug}-use-cases.md"] = application_document(ucs, ctx)

@@ -6,7 +6,7 @@
   query and, above each, the plain notes on what the query does not do itself;
 * ``stix``: a STIX 2.1 bundle of Indicators (``pattern_type: sigma``).
 
-Only use cases in the statuses :data:`workshop.rules.sigma.DEFAULT_STATUSES` (accepted,
+Only use cases in the statuses :data:`workshop.services.rules.DEFAULT_STATUSES` (accepted,
 implemented, tested) are exported: proposed and rejected ones are not rule drafts yet.
 """
 
@@ -14,15 +14,21 @@ from __future__ import annotations
 
 import json
 
-from workshop.rules.convert import EXTENSIONS, convert_application, export_text, pipeline_for
-from workshop.rules.sigma import build_rule_sets, rule_context
-from workshop.services.exports import ExportRequest, Files, _slugs, exporter
+from workshop.rules.convert import EXTENSIONS, export_text
+from workshop.services.exports import ExportRequest, Files, exporter, request_slugs
+from workshop.services.rules import (
+    build_rule_sets,
+    convert_application,
+    pipeline_for,
+    rule_context,
+    stix_bundle,
+)
 
 
 @exporter("sigma")
 def sigma_files(req: ExportRequest) -> Files:
     files: Files = {}
-    for slug in _slugs(req):
+    for slug in request_slugs(req):
         for rs in build_rule_sets(req.store, slug, bundle=req.attack_bundle):
             files[f"sigma/{slug}/{rs.filename}"] = rs.yaml()
     return files
@@ -30,7 +36,7 @@ def sigma_files(req: ExportRequest) -> Files:
 
 def _siem_files(req: ExportRequest, siem: str) -> Files:
     files: Files = {}
-    for slug in _slugs(req):
+    for slug in request_slugs(req):
         ctx = rule_context(req.store, slug, req.attack_bundle)
         sets = build_rule_sets(req.store, slug, ctx=ctx)
         converted = convert_application(req.store, slug, siem, rule_sets=sets, ctx=ctx)
@@ -61,9 +67,7 @@ def lucene_files(req: ExportRequest) -> Files:
 
 @exporter("stix")
 def stix_files(req: ExportRequest) -> Files:
-    from workshop.rules.stix import stix_bundle
-
-    slugs = _slugs(req)
+    slugs = request_slugs(req)
     name = f"{req.slug}-rules.stix.json" if req.slug is not None else "portfolio-rules.stix.json"
     data = stix_bundle(req.store, slugs, bundle=req.attack_bundle)
     return {name: json.dumps(data, indent=2, ensure_ascii=False) + "\n"}

@@ -35,7 +35,8 @@ def _request(slug: str | None) -> ExportRequest:
 
 def _pipelines(app) -> None:
     """Edit how the application's field names map to each SIEM's (pySigma processing pipelines)."""
-    from workshop.rules.convert import SIEMS, pipeline_for, reset_pipeline, save_pipeline
+    from workshop.rules.pipelines import SIEMS
+    from workshop.services.rules import pipeline_for, reset_pipeline, save_pipeline
 
     with st.expander(f"Field mappings for {md(app.name)} (processing pipelines)", icon=":material/tune:"):
         st.caption(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from workshop.core.errors import WorkshopError
@@ -14,6 +16,9 @@ from workshop.ui.text import md
 from workshop.usecases.documents import analyst_brief, application_document, to_html, use_case_markdown
 from workshop.usecases.model import UseCase
 from workshop.vocab import DROPPED, PRIORITIES, STATUSES, Status
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workshop.rules.testing import RuleTestResult
 
 LIST_FIELDS = ("false_positives", "blind_spots", "response", "validation")
 
@@ -69,16 +74,16 @@ def _set_status(app: Application, ids: list[str], status: str, reason: str) -> N
     st.session_state["uc_message"] = ("success" if changed else "warning", msg)
 
 
-def _test_mark(result: dict | None) -> str:
+def _test_mark(result: RuleTestResult | None) -> str:
     if not result:
         return "not run"
-    mark = "fires" if result.get("fires_on_true_positive") else "DOES NOT FIRE"
-    if result.get("alerts_per_day") is not None:
-        mark += f" · {float(result['alerts_per_day']):.2f}/day on sample"
+    mark = "fires" if result.fires_on_true_positive else "DOES NOT FIRE"
+    if result.alerts_per_day is not None:
+        mark += f" · {float(result.alerts_per_day):.2f}/day on sample"
     return mark
 
 
-def _table(ucs: list[UseCase], tests: dict[str, dict]) -> None:
+def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult]) -> None:
     rows = [
         {
             "Use case": u.title,
@@ -283,26 +288,24 @@ def _detail(app: Application, uc: UseCase) -> None:
 
 def _rule_tab(app: Application, uc: UseCase) -> None:
     """The Sigma rule, its conversions, and its latest local test result."""
-    from workshop.rules.convert import SIEMS, convert_application
-    from workshop.rules.sigma import build_rule_set, rule_context
-    from workshop.rules.testing import latest_rule_tests, run_tests
+    from workshop.rules.pipelines import SIEMS
+    from workshop.rules.sigma import build_rule_set
+    from workshop.services.rules import convert_application, latest_rule_tests, rule_context, run_tests
 
     s = state.store()
     result = latest_rule_tests(s, app.slug).get(uc.template_id)
     if result:
-        fires = result.get("fires_on_true_positive")
+        fires = result.fires_on_true_positive
         text = (
             "Fires on its synthetic true positive"
             if fires
             else "Does NOT fire on its synthetic true positive"
         )
-        if result.get("alerts_on_sample") is not None:
-            text += f"; {result['alerts_on_sample']} alert(s) on the log sample ({result.get('alerts_per_day', 0):.2f}/day)"
+        if result.alerts_on_sample is not None:
+            text += f"; {result.alerts_on_sample} alert(s) on the log sample ({result.alerts_per_day or 0:.2f}/day)"
         (st.success if fires else st.error)(text + ".")
-        for ev in result.get("evasion_results") or []:
-            st.caption(
-                f"Way round tested: {md(ev.get('description'))} - {'caught' if ev.get('caught') else 'missed'}"
-            )
+        for ev in result.evasion_results:
+            st.caption(f"Way round tested: {md(ev.description)} - {'caught' if ev.caught else 'missed'}")
     else:
         st.caption("No local test result yet.")
     if st.button("Test the rules of this application", key=f"runtests:{uc.template_id}"):
@@ -395,7 +398,7 @@ def render() -> None:
     if not shown:
         st.info("No use case matches these filters.")
         return
-    from workshop.rules.testing import latest_rule_tests
+    from workshop.services.rules import latest_rule_tests
 
     _table(shown, latest_rule_tests(s, app.slug))
     titles = {u.template_id: u.title for u in shown}

@@ -1,0 +1,279 @@
+"""pySigma backends as the toolkit uses them: subclasses that fill the correlation templates.
+
+pySigma writes a correlation from templates each backend declares as class
+attributes (``default_correlation_query``, ``*_aggregation_expression``,
+``*_condition_expression``, ``groupby_expression``...; see
+:mod:`sigma.conversion.base`). Where the pinned backends lack a template the toolkit
+needs, the subclasses below add it, so every query with a correlation is written by
+pySigma from the Sigma rules, never assembled by hand or edited afterwards:
+
+* Splunk: ``value_sum`` (stats sum); an ordered two-step sequence (method
+  ``streamstats``: a sliding window over the sorted events); an absence (method
+  ``window``: the whole search window counted at once, since counting the buckets
+  that have events can never find an empty one).
+* ES|QL: ``value_sum`` (stats sum) and absence (method ``window``).
+* EQL: ordered sequences with a minimum count of the first step (``with runs``).
+
+Two things no backend can express are added here as well, at a documented
+extension point rather than by editing the output: the weekly time windows (lines
+after each event search, :attr:`after_search`) and Splunk's search period
+(``earliest=``, for absence and first-seen searches).
+
+Values and field names come from interviews, so the Splunk backend also escapes
+``"`` and ``\\`` in field names (the stock backend quotes a field name with ``"``
+but escapes nothing inside it, and writes ``fields`` into ``| table`` unquoted): one
+mechanism for every place a field name is written.
+
+Kusto has no correlation support in pySigma at all (``KustoBackend.correlation_methods``
+is None), so its aggregations stay hand-written in :mod:`workshop.rules.convert`.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import re
+from typing import Any, ClassVar
+
+from sigma.backends.elasticsearch import EqlBackend, ESQLBackend, LuceneBackend
+from sigma.backends.kusto import KustoBackend
+from sigma.backends.splunk import SplunkBackend
+from sigma.collection import SigmaCollection
+from sigma.conversion.base import Backend, TextQueryBackend
+from sigma.processing.pipeline import ProcessingPipeline
+from sigma.rule import SigmaRule
+
+#: Correlation method that counts the whole search window at once (absence).
+WHOLE_WINDOW = "window"
+#: Splunk correlation method for ordered sequences.
+STREAMSTATS = "streamstats"
+
+
+class WorkshopSplunkBackend(SplunkBackend):
+    """Splunk SPL with escaped field names, sums, sequences and absences."""
+
+    # Field names: escape backslashes and (field_escape_quote) double quotes, then quote.
+    field_escape: ClassVar[str] = "\\"
+    field_escape_pattern: ClassVar[re.Pattern[str]] = re.compile(r"\\")
+
+    correlation_methods: ClassVar[dict[str, str]] = {
+        **SplunkBackend.correlation_methods,
+        WHOLE_WINDOW: "Count over the whole search window (absence of events)",
+        STREAMSTATS: "Ordered sequence with streamstats over a sliding window",
+    }
+    # (pySigma's backends annotate this template ClassVar[str], though it is a dict by method)
+    default_correlation_query: ClassVar[dict[str, str]] = {  # type: ignore[assignment]
+        **SplunkBackend.default_correlation_query,  # type: ignore[dict-item]
+        WHOLE_WINDOW: "{search}\n{aggregate}\n{condition}",
+        STREAMSTATS: "{search}\n{aggregate}\n{condition}",
+    }
+    event_count_aggregation_expression: ClassVar[dict[str, str]] = {
+        **SplunkBackend.event_count_aggregation_expression,
+        WHOLE_WINDOW: "| stats count as event_count{groupby}",
+    }
+    event_count_condition_expression: ClassVar[dict[str, str]] = {
+        **SplunkBackend.event_count_condition_expression,
+        WHOLE_WINDOW: "| where event_count {op} {count}",
+    }
+    value_sum_aggregation_expression: ClassVar[dict[str, str]] = {
+        "stats": "| bin _time span={timespan}\n| stats sum({field}) as value_sum by _time{groupby}",
+    }
+    value_sum_condition_expression: ClassVar[dict[str, str]] = {"stats": "| search value_sum {op} {count}"}
+    # The first referenced rule is the first step; the condition's count is the minimum
+    # number of first-step events before a second-step event (see convert.sequence_docs).
+    temporal_ordered_aggregation_expression: ClassVar[dict[str, str]] = {
+        STREAMSTATS: "| sort 0 _time\n| streamstats time_window={timespan} "
+        'count(eval(event_type="{rule.rules[0].reference}")) as step1_count{groupby}\n'
+        '| where event_type="{rule.rules[1].reference}"',
+    }
+    temporal_ordered_condition_expression: ClassVar[dict[str, str]] = {
+        STREAMSTATS: "| where step1_count {op} {count}"
+    }
+    groupby_expression: ClassVar[dict[str, str]] = {
+        **SplunkBackend.groupby_expression,
+        WHOLE_WINDOW: " by {fields}",
+        STREAMSTATS: " by {fields}",
+    }
+    groupby_field_expression: ClassVar[dict[str, str]] = {
+        **SplunkBackend.groupby_field_expression,
+        WHOLE_WINDOW: "{field}",
+        STREAMSTATS: "{field}",
+    }
+    groupby_field_expression_joiner: ClassVar[dict[str, str]] = {
+        **SplunkBackend.groupby_field_expression_joiner,
+        WHOLE_WINDOW: " ",
+        STREAMSTATS: " ",
+    }
+
+    def __init__(
+        self,
+        processing_pipeline: ProcessingPipeline | None = None,
+        earliest: str = "",
+        after_search: str = "",
+    ) -> None:
+        super().__init__(processing_pipeline)
+        self.earliest = earliest
+        self.after_search = after_search
+
+    def finish_query(self, rule: Any, query: Any, state: Any) -> Any:
+        """Each event search (not the correlation around it) gets the search period in front
+        and the time-window lines after it."""
+        query = super().finish_query(rule, query, state)
+        if isinstance(rule, SigmaRule) and isinstance(query, str):
+            period = f"earliest=-{self.earliest} " if self.earliest else ""
+            query = f"{period}{query}{self.after_search}"
+        return query
+
+    def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> str:
+        """As the stock backend, with the ``| table`` fields escaped and quoted like any field."""
+        fields = list(rule.fields) if isinstance(rule, SigmaRule) else []
+        if not fields:
+            return str(super().finalize_query_default(rule, query, index, state))
+        rule.fields = []
+        try:
+            out = str(super().finalize_query_default(rule, query, index, state))
+        finally:
+            rule.fields = fields
+        return out + " | table " + ",".join(self.escape_and_quote_field(f) for f in fields)
+
+
+class WorkshopEsqlBackend(ESQLBackend):
+    """ES|QL with sums and absences; time-window lines after the event search."""
+
+    correlation_methods: ClassVar[dict[str, str]] = {
+        **ESQLBackend.correlation_methods,
+        WHOLE_WINDOW: "Count over the whole search window (absence of events)",
+    }
+    default_correlation_query: ClassVar[dict[str, str]] = {  # type: ignore[assignment]
+        **ESQLBackend.default_correlation_query,  # type: ignore[dict-item]
+        WHOLE_WINDOW: "{search}\n| where @timestamp > now() - {timespan}\n{aggregate}\n{condition}",
+    }
+    event_count_aggregation_expression: ClassVar[dict[str, str]] = {
+        **ESQLBackend.event_count_aggregation_expression,
+        WHOLE_WINDOW: "| stats event_count=count(*){groupby}",
+    }
+    event_count_condition_expression: ClassVar[dict[str, str]] = {
+        **ESQLBackend.event_count_condition_expression,
+        WHOLE_WINDOW: "| where event_count {op} {count}",
+    }
+    value_sum_aggregation_expression: ClassVar[dict[str, str]] = {
+        "stats": "| eval timebucket=date_trunc({timespan}, @timestamp) | stats value_sum=sum({field}){fields}{groupby}"
+    }
+    value_sum_condition_expression: ClassVar[dict[str, str]] = {"stats": "| where value_sum {op} {count}"}
+    # An absence lists no field values: there may be no event to take them from.
+    correlation_fields_expression: ClassVar[dict[str, str]] = {
+        **ESQLBackend.correlation_fields_expression,
+        WHOLE_WINDOW: "",
+    }
+    referenced_rules_expression: ClassVar[dict[str, str]] = {
+        **ESQLBackend.referenced_rules_expression,
+        WHOLE_WINDOW: "{ruleid}",
+    }
+    referenced_rules_expression_joiner: ClassVar[dict[str, str]] = {
+        **ESQLBackend.referenced_rules_expression_joiner,
+        WHOLE_WINDOW: ",",
+    }
+    correlation_fields_field_expression: ClassVar[dict[str, str]] = {
+        **ESQLBackend.correlation_fields_field_expression,
+        WHOLE_WINDOW: ", {field}=values({field})",
+    }
+    correlation_fields_field_expression_joiner: ClassVar[dict[str, str]] = {
+        **ESQLBackend.correlation_fields_field_expression_joiner,
+        WHOLE_WINDOW: "",
+    }
+    timespan_mapping: ClassVar[dict[str, str]] = {k: f" {v}" for k, v in ESQLBackend.timespan_mapping.items()}
+    groupby_expression_nofield: ClassVar[dict[str, str]] = {
+        **ESQLBackend.groupby_expression_nofield,
+        WHOLE_WINDOW: "",
+    }
+    groupby_expression: ClassVar[dict[str, str]] = {
+        **ESQLBackend.groupby_expression,
+        WHOLE_WINDOW: " by {fields}",
+    }
+    groupby_field_expression: ClassVar[dict[str, str]] = {
+        **ESQLBackend.groupby_field_expression,
+        WHOLE_WINDOW: "{field}",
+    }
+    groupby_field_expression_joiner: ClassVar[dict[str, str]] = {
+        **ESQLBackend.groupby_field_expression_joiner,
+        WHOLE_WINDOW: ", ",
+    }
+
+    def __init__(self, processing_pipeline: ProcessingPipeline | None = None, after_search: str = "") -> None:
+        super().__init__(processing_pipeline)
+        self.after_search = after_search
+        # The event search of a correlation, with the window lines after it.
+        escaped = after_search.replace("{", "{{").replace("}", "}}")
+        self.correlation_search_single_rule_expression = "{query}" + escaped  # type: ignore[misc]
+
+    def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> str:
+        out = str(super().finalize_query_default(rule, query, index, state))
+        return out + self.after_search if isinstance(rule, SigmaRule) else out
+
+
+class WorkshopEqlBackend(EqlBackend):
+    """EQL sequences, each step on its own line; the first step may repeat (``with runs``)."""
+
+    temporal_ordered_correlation_query: ClassVar[dict[str, str]] = {
+        "sequence": "sequence{groupby} with maxspan={timespan}\n{search}"
+    }
+    correlation_search_multi_rule_query_expression: ClassVar[str] = (
+        "  [any where {query}]{rule.custom_attributes[x_runs]}"
+    )
+    correlation_search_multi_rule_query_expression_joiner: ClassVar[str] = "\n"
+    groupby_expression: ClassVar[dict[str, str]] = {"sequence": " by {fields}"}
+
+
+def backend(siem: str, pipeline: ProcessingPipeline | None, **options: Any) -> Backend:
+    """The backend of a SIEM (``eql`` too), with the toolkit's templates."""
+    if siem == "splunk":
+        return WorkshopSplunkBackend(pipeline, **options)
+    if siem == "esql":
+        return WorkshopEsqlBackend(pipeline, **options)
+    if siem == "eql":
+        return WorkshopEqlBackend(pipeline)
+    cls = {"kql": KustoBackend, "lucene": LuceneBackend}[siem]
+    return cls(pipeline)
+
+
+def convert_docs(
+    siem: str,
+    pipeline: ProcessingPipeline | None,
+    docs: list[dict[str, Any]],
+    method: str | None = None,
+    **options: Any,
+) -> list[str]:
+    """Sigma documents (as data) converted by the SIEM's backend; the last query is the
+    outermost rule's when the documents hold a correlation."""
+    collection = SigmaCollection.from_dicts([_plain_groups(copy.deepcopy(d)) for d in docs])
+    out = backend(siem, pipeline, **options).convert(collection, correlation_method=method)
+    return [str(q) for q in out]
+
+
+def _plain_groups(doc: dict[str, Any]) -> dict[str, Any]:
+    """A correlation grouped by nothing says so by having no ``group-by`` (pySigma writes an
+    empty list as a ``by`` clause with no fields)."""
+    corr = doc.get("correlation")
+    if isinstance(corr, dict) and not corr.get("group-by"):
+        corr.pop("group-by", None)
+    return doc
+
+
+def quote_field(siem: str, name: str) -> str:
+    """A field name as the SIEM's backend writes it (escaped and quoted where needed)."""
+    if siem == "esql" and re.match(r"^[@A-Za-z_][\w.@]*$", name):  # a plain ES|QL name (@timestamp too)
+        return name
+    if siem == "kql":  # the Kusto backend writes bare names; a column name is bracketed
+        return (
+            name
+            if re.match(r"^[A-Za-z_]\w*$", name)
+            else "['" + name.replace("\\", "\\\\").replace("'", "\\'") + "']"
+        )
+    return str(_plain_backend(siem).escape_and_quote_field(name))
+
+
+@functools.lru_cache(maxsize=8)
+def _plain_backend(siem: str) -> TextQueryBackend:
+    b = backend(siem, None)
+    assert isinstance(b, TextQueryBackend)
+    return b

@@ -1,0 +1,143 @@
+"""Rule logic types as a dispatch table: one module per type, one handler object each.
+
+A use case's ``logic.type`` (single, threshold, distinct, sum, sequence, new_value,
+outside_window, silence; :class:`workshop.vocab.LogicType`) decides how its rules
+are built and checked. Each type's module registers a :class:`LogicHandler` that
+provides, for that type:
+
+* Sigma building: whether it is one detection rule that alerts (``standalone``) or
+  selections under a correlation, what must be set up first (an outside-hours
+  window), and the correlation or first-seen aggregation it writes
+  (:mod:`workshop.rules.build` holds no branch on the logic type);
+* synthetic events: the true positive and the evasions it can generate
+  (:mod:`workshop.rules.synthetic` prepares a :class:`~workshop.rules.synthetic.SyntheticPlan`);
+* conversions: the query for each SIEM (``to_splunk``, ``to_esql``, ``to_kql``,
+  ``to_lucene``) from a :class:`~workshop.rules.convert.Target` (pySigma's output
+  through the toolkit's backends, plus what no backend writes);
+* local test semantics: how alerts are counted on events
+  (:func:`workshop.rules.testing.count_alerts`).
+
+Adding a logic type: a module here (registered in ``_MODULES``), its sentence in
+:mod:`workshop.usecases.abstracts` (the strategy abstract written at generation
+time, in the layer below that may not import this one), its entry in the template
+format (``LogicType`` and the template loader's checks), and tests.
+
+Why the registry is at the rules layer: the handlers build Sigma, convert through
+pySigma, generate events and run pySigma's SQLite backend, none of which the use-case
+layer below may import. What still sits outside the handlers (left for the next
+round): a few checks on the aggregation kind (the single-rule fast path of
+:func:`~workshop.rules.convert.convert_rule_set`, the first-seen look-back of a log
+sample in :func:`~workshop.rules.testing.test_rule_set`, and the known-network evasion).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as dt
+
+    from workshop.rules.build import Builder
+    from workshop.rules.convert import Target
+    from workshop.rules.model import Aggregation, RuleSet, SigmaDoc
+    from workshop.rules.synthetic import SyntheticPlan
+    from workshop.rules.testing import EventTable
+
+#: Synthetic events of a case, and the moment from which alerts count (first seen: history before).
+Events = tuple[list[dict[str, Any]], "dt.datetime | None"]
+
+
+@dataclass
+class Correlation:
+    """What a correlated handler writes: the outer rule's ``correlation`` mapping, the
+    aggregation in plain terms, and any intermediate correlation rules (steps)."""
+
+    rule: dict[str, Any]
+    aggregation: Aggregation
+    steps: list[SigmaDoc]
+
+
+class LogicHandler:
+    """How one logic type becomes Sigma rules (defaults: a single detection rule)."""
+
+    type: str = ""
+    #: One detection rule that alerts on each event (no correlation).
+    standalone: bool = True
+
+    def prepare(self, b: Builder) -> None:
+        """Set up what the rules need before they are built (e.g. a time window)."""
+
+    def standalone_aggregation(self, b: Builder, group_by: list[str], counted: str, extra: list[str],
+                               x_workshop: dict[str, Any]) -> Aggregation:  # fmt: skip
+        from workshop.rules.model import Aggregation
+
+        return Aggregation("single")
+
+    def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
+                    counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
+        raise NotImplementedError(f"logic type {self.type} has no correlation")
+
+    def synthetic(self, p: SyntheticPlan) -> Events:
+        """The events of a true positive or an evasion (default: one matching event)."""
+        from workshop.rules.synthetic import Skip
+
+        if p.kind != "true_positive":
+            raise Skip("a rule that alerts on every matching event has no threshold or window to stay under")
+        return [p.c.event(p.first_event, p.t0)], None
+
+    # -- conversions (default: every selected event is an alert; time windows after the search)
+    def to_splunk(self, t: Target) -> None:
+        t.out.query = t.convert([t.selection])[0]
+
+    def to_esql(self, t: Target) -> None:
+        t.out.query = t.convert([t.selection])[0]
+
+    def to_kql(self, t: Target) -> None:
+        t.out.query = t.base
+
+    def to_lucene(self, t: Target) -> None:
+        t.out.query = t.main
+
+    def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+        """Alerts on these events in the local tests (default: every event the rule selects)."""
+        from workshop.rules.testing import selected_rows
+
+        return len(selected_rows(rs, events)[1])
+
+
+class Correlated(LogicHandler):
+    """A correlation over selection rules, run by pySigma's SQLite backend in the local tests."""
+
+    standalone = False
+
+    def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+        from workshop.rules.testing import alerts_of_correlation
+
+        return alerts_of_correlation(rs, events)
+
+
+HANDLERS: dict[str, LogicHandler] = {}
+_MODULES = ("single", "threshold", "distinct", "sum", "sequence", "new_value", "outside_window", "silence")
+
+
+def register(cls: type[LogicHandler]) -> type[LogicHandler]:
+    HANDLERS[cls.type] = cls()
+    return cls
+
+
+def logic_handler(logic_type: str) -> LogicHandler:
+    """The handler of a logic type; for a type no module registers, one that builds "any
+    event" rules so the rest of the rule set still shows (the builder reports the type)."""
+    from workshop.rules.logic.counting import UNKNOWN
+
+    return handler(logic_type) or UNKNOWN
+
+
+def handler(logic_type: str) -> LogicHandler | None:
+    """The handler of a logic type (None for a type no module registers)."""
+    if not HANDLERS:
+        for name in _MODULES:
+            importlib.import_module(f"{__name__}.{name}")
+    return HANDLERS.get(logic_type)

@@ -1,0 +1,133 @@
+"""``new_value``: a value not seen for its group within the look-back (first seen).
+
+Sigma has no first-seen correlation: the rule selects the candidate events, and the
+aggregation (``new_value``) tells each conversion and the local tests to add it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from workshop.rules.logic import Events, LogicHandler, register
+from workshop.rules.model import Aggregation
+from workshop.vocab import LogicType
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workshop.rules.build import Builder
+    from workshop.rules.convert import Target
+    from workshop.rules.model import RuleSet
+    from workshop.rules.synthetic import SyntheticPlan
+    from workshop.rules.testing import EventTable
+
+
+@register
+class NewValue(LogicHandler):
+    type = LogicType.NEW_VALUE
+
+    def standalone_aggregation(self, b: Builder, group_by: list[str], counted: str, extra: list[str],
+                               x_workshop: dict[str, Any]) -> Aggregation:  # fmt: skip
+        lookback = b.duration_param(str(b.logic.get("lookback")), "lookback")
+        extra.append(
+            f"First seen: alert only when {counted} has not been seen"
+            + (f" for the same {', '.join(group_by)}" if group_by else "")
+            + f" in the previous {lookback}. Sigma has no first-seen correlation: this rule selects the "
+            "candidate events, and each SIEM conversion adds its own first-seen logic (a stats earliest "
+            "search, a leftanti join, an Elastic new_terms rule)."
+        )
+        x_workshop["first_seen"] = {"field": counted, "group_by": group_by, "lookback": lookback}
+        return Aggregation("new_value", tuple(group_by), field=counted, lookback=lookback)
+
+    def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+        from workshop.rules.testing import alerts_of_first_seen
+
+        return alerts_of_first_seen(rs, events, evaluate_from)
+
+    def synthetic(self, p: SyntheticPlan) -> Events:
+        """History, then a value new for its group (a dormant account: seen only before the
+        look-back); or the new value already seen inside the look-back (slow spread)."""
+        from workshop.rules.synthetic import Skip
+        from workshop.vocab import duration_seconds
+
+        c, t0 = p.c, p.t0
+        lookback = dt.timedelta(seconds=duration_seconds(c.rs.aggregation.lookback))
+        role = p.counted_role or "user"
+        new_value = c.attack_user() if role == "user" else c.distinct(role, 1)
+        old_value = c.distinct(role, 2) if role != "user" else "synthetic.colleague"
+        if p.kind == "true_positive":
+            before = t0 - lookback - dt.timedelta(days=1)
+        elif p.kind == "slow_spread":
+            before = t0 - lookback / 2
+        else:
+            raise Skip("a first-seen rule has no threshold to stay under")
+        out = [
+            c.event(p.first_event, t0 - dt.timedelta(days=1), **{role: old_value}),
+            c.event(p.first_event, before, **{role: new_value}),
+            c.event(p.first_event, t0, **{role: new_value}),
+        ]
+        return out, t0 - dt.timedelta(seconds=1)
+
+    # -- conversions: Sigma has no first-seen correlation and no backend writes one, so the
+    # toolkit adds it after pySigma's selection in each language
+    def to_splunk(self, t: Target) -> None:
+        from workshop.rules.convert import RUN_EVERY
+
+        agg = t.agg
+        keys = " ".join(t.field(f) for f in [*agg.group_by, agg.field])
+        search = t.convert([t.selection], earliest=agg.lookback)[0]
+        t.out.query = (
+            f"{search}\n| stats earliest(_time) as first_seen latest(_time) as last_seen count by {keys}\n"
+            f'| where first_seen >= relative_time(now(), "-{RUN_EVERY}")'
+        )
+        t.out.notes.append(
+            f"Sigma has no first-seen correlation; the toolkit wrote it as a stats earliest search. Schedule it "
+            f"every {RUN_EVERY} over the last {agg.lookback}: a value whose first appearance in that period "
+            "falls in the last hour is new. For long look-backs keep a first-seen lookup instead "
+            "(outputlookup the stats, and compare with inputlookup), which searches less."
+        )
+
+    def to_esql(self, t: Target) -> None:
+        from workshop.rules.convert import RUN_EVERY, esql_span, quote_field
+
+        agg = t.agg
+        ts = quote_field("esql", t.p.time_field)
+        keys = ", ".join(t.field(f) for f in [*agg.group_by, agg.field])
+        search = t.convert([t.selection])[0]
+        t.out.query = (
+            f"{search}\n| where {ts} > now() - {esql_span(agg.lookback)}\n"
+            f"| stats first_seen = min({ts}) by {keys}\n| where first_seen > now() - {esql_span(RUN_EVERY)}"
+        )
+        terms = [t.p.map_field(f) for f in agg.group_by] + [t.p.map_field(agg.field)]
+        t.out.notes.append(
+            f"Sigma has no first-seen correlation; the toolkit wrote it in ES|QL (first appearance in the last "
+            f"{agg.lookback} falls in the last {RUN_EVERY}; schedule it every {RUN_EVERY}). In Elastic Security a "
+            f"'new_terms' rule does the same: new_terms_fields {terms}, history_window_start now-{agg.lookback}, "
+            "with the Lucene query of this use case."
+        )
+
+    def to_kql(self, t: Target) -> None:
+        from workshop.rules.convert import RUN_EVERY
+
+        agg = t.agg
+        keys = ", ".join([*(t.field(f) for f in agg.group_by), t.field(agg.field) if agg.field else ""])
+        table, ts, main, win = t.table, t.time, t.main, t.after
+        t.out.query = (
+            f"let lookback = {agg.lookback};\nlet recent = {RUN_EVERY};\n"
+            f"let seen = {table}\n| where {ts} between (ago(lookback) .. ago(recent))\n| where {main}{win}\n"
+            f"| distinct {keys};\n"
+            f"{table}\n| where {ts} > ago(recent)\n| where {main}{win}\n| join kind=leftanti (seen) on {keys}"
+        )
+        t.out.notes.append(
+            f"Sigma has no first-seen correlation; the toolkit wrote it as a leftanti join: events of the last "
+            f"{RUN_EVERY} whose {keys} did not occur in the {agg.lookback} before. Schedule it every {RUN_EVERY}."
+        )
+
+    def to_lucene(self, t: Target) -> None:
+        agg = t.agg
+        t.out.query = t.main
+        g = [t.p.map_field(f) for f in agg.group_by]
+        fld = t.p.map_field(agg.field) if agg.field else ""
+        t.out.notes.append(
+            f"NOT IN THE QUERY: first seen ({agg.text()}). Use this query in an Elastic new_terms rule: "
+            f"new_terms_fields {[*g, fld]}, history_window_start now-{agg.lookback}."
+        )

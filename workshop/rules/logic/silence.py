@@ -1,0 +1,95 @@
+"""``silence``: fewer than N events within a window (the application stopped logging).
+
+In Sigma an event_count with ``lt``; the aggregation kind ``silence`` tells the
+conversions to count the last window as a whole, since a query that counts the
+windows it finds can never see one with no events.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from workshop.rules.logic import Events, register
+from workshop.rules.logic.counting import Counting
+from workshop.vocab import LogicType
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datetime as dt
+
+    from workshop.rules.convert import Target
+    from workshop.rules.model import RuleSet
+    from workshop.rules.synthetic import SyntheticPlan
+    from workshop.rules.testing import EventTable
+
+
+@register
+class Silence(Counting):
+    type = LogicType.SILENCE
+    aggregation_type = "silence"
+    op = "lt"
+    note = (
+        "Absence: a query that counts events in windows it finds can never see a window with no "
+        "events, so each SIEM conversion counts over the last window as a whole instead."
+    )
+
+    def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
+        from workshop.rules.testing import alerts_of_absence
+
+        return alerts_of_absence(rs, events)
+
+    def synthetic(self, p: SyntheticPlan) -> Events:
+        """Events, then a gap longer than the window, then events again."""
+        from workshop.rules.synthetic import Skip
+
+        if p.kind != "true_positive":
+            raise Skip("a silence rule has no threshold an attacker stays under by splitting or slowing")
+        step = p.window / 4
+        before = [p.t0 + step * i for i in range(max(p.count, 1) + 2)]
+        after = [before[-1] + p.window * 2.5 + step * i for i in range(max(p.count, 1) + 2)]
+        return [p.c.event(p.first_event, t) for t in before + after], None
+
+    # -- conversions: the last window counted as a whole (the toolkit's "window" templates)
+    def to_splunk(self, t: Target) -> None:
+        from workshop.rules.backends import WHOLE_WINDOW
+
+        agg = t.agg
+        t.out.query = t.convert(t.docs, WHOLE_WINDOW, earliest=agg.timespan)[-1]
+        t.out.notes.append(
+            f"An absence cannot be found by counting the buckets that have events (what pySigma's stock template "
+            f"writes): the toolkit's template counts over the last {agg.timespan} as a whole. Schedule it every "
+            f"{agg.timespan} or more often."
+        )
+        if agg.group_by:
+            t.out.notes.append("Per group, stats only lists groups that logged something: a group that fell silent "
+                               "entirely does not appear. Compare with a lookup of expected groups.")  # fmt: skip
+
+    def to_esql(self, t: Target) -> None:
+        from workshop.rules.backends import WHOLE_WINDOW
+
+        agg = t.agg
+        t.out.query = t.convert(t.docs, WHOLE_WINDOW)[-1]
+        t.out.notes.append(
+            f"Absence: the toolkit's template counts the last {agg.timespan} as a whole (stats without groups "
+            f"returns 0 when nothing arrived). Schedule it every {agg.timespan} or more often."
+        )
+
+    def to_kql(self, t: Target) -> None:
+        from workshop.rules.convert import NO_KUSTO_CORRELATION
+
+        agg = t.agg
+        g = [t.field(f) for f in agg.group_by]
+        by = f" by {', '.join(g)}" if g else ""
+        t.out.query = (
+            f"{t.table}\n| where {t.time} > ago({agg.timespan})\n| where {t.main}{t.after}\n"
+            f"| summarize event_count = count(){by}\n| where event_count < {agg.count}"
+        )
+        t.out.notes.append(
+            f"Absence: the query counts the last {agg.timespan} as a whole (a summarize without groups returns "
+            f"0 when nothing arrived). Schedule it every {agg.timespan} or more often."
+        )
+        t.out.notes.insert(0, NO_KUSTO_CORRELATION)
+
+    def to_lucene(self, t: Target) -> None:
+        t.out.query = t.main
+        t.out.notes.append(f"NOT IN THE QUERY: the absence ({t.agg.text()}). Lucene cannot count what did not "
+                           "arrive: use the ES|QL version.")  # fmt: skip
