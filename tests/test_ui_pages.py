@@ -62,8 +62,7 @@ def open_workshop(slug: str = "claims", presenter: bool = False) -> AppTest:
 
 
 def goto_section(at: AppTest, section_id: str) -> None:
-    nav = at.radio(key=next(r.key for r in at.radio if r.key.startswith("section:")))
-    nav.set_value(section_id).run()
+    at.button(key=f"nav_{section_id.replace('.', '_')}").click().run()
     no_errors(at)
 
 
@@ -224,8 +223,7 @@ def test_conditional_question_appears_and_hidden_answer_is_kept(ws: Path) -> Non
 def test_section_progress_and_next_button(ws: Path) -> None:
     at = open_workshop()
     at.text_input(key="v:1:basics.name").input("Claims").run()
-    nav = next(r for r in at.radio if r.key.startswith("section:"))
-    assert "Basics  (1/5)" in nav.options
+    assert any(b.label.startswith("Basics  (1/5)") for b in at.button)
     at.button(key="next_section").click().run()
     assert at.header[0].value == "Choices"
     with Store.open(ws) as s:

@@ -30,6 +30,11 @@ div[data-testid="stColumn"]:has(div[class*="st-key-section-"]) { position: stick
 .uw-prompt { font-size: 1.08rem; font-weight: 600; margin-bottom: .2rem; }
 .uw-required { color: #b3261e; font-weight: 700; }
 .uw-saved { color: #1b7f3b; font-size: .9rem; }
+div[class*="st-key-section-"] button { justify-content: flex-start; text-align: left; padding: .25rem .6rem;
+  min-height: 0; }
+div[class*="st-key-section-"] button > div, div[class*="st-key-section-"] button [data-testid="stMarkdownContainer"]
+  { justify-content: flex-start; text-align: left; width: 100%; }
+div[class*="st-key-section-"] [data-testid="stVerticalBlock"] { gap: .15rem; }
 div[class*="st-key-notes_"] { background: #f4f7fc; border-left: 3px solid #1f5fbf; border-radius: 6px;
   padding: .55rem .8rem; font-size: .92rem; color: #34405a; }
 div[class*="st-key-notes_"] p, div[class*="st-key-notes_"] li { font-size: .92rem; }

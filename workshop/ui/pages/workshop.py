@@ -54,13 +54,38 @@ def _catalogue_errors() -> None:
                 st.code("\n".join(str(e) for e in errs), language=None)
 
 
-def _set_section(iid: int, section_id: str) -> None:
-    st.session_state[f"section:{iid}"] = section_id
+def _section_key(iid: int) -> str:
+    """A plain session key (not a widget key): the section being worked on.
+
+    The section list used to be a radio whose value the browser sends back as the
+    option's label; the label carries the "(n/m)" count, so an answer that changed a
+    count made the old label unknown and Streamlit fell back to the first section.
+    The list is now made of buttons (triggers, no value to go stale) and the selection
+    lives here, in the store (to resume) and in the URL (to reload)."""
+    return f"current_section:{iid}"
+
+
+def _set_section(iid: int, section_id: str, scroll: bool = False) -> None:
+    st.session_state[_section_key(iid)] = section_id
+    st.query_params["section"] = section_id
+    if scroll:
+        st.session_state["scroll_to_top"] = True
     state.store().set_current_section(iid, section_id)
 
 
-def _on_nav(iid: int) -> None:
-    state.store().set_current_section(iid, st.session_state[f"section:{iid}"])
+SCROLL_TOP_JS = """<script>
+(() => { const d = window.parent ? window.parent.document : document;
+  for (const sel of ['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]', 'section.main']) {
+    const el = d.querySelector(sel); if (el) { el.scrollTop = 0; }
+  }
+  window.scrollTo(0, 0); })();
+</script>"""
+
+
+def _scroll_to_top() -> None:
+    """After "Next section" the new section starts at its top, not mid-page."""
+    if st.session_state.pop("scroll_to_top", False):
+        st.html(SCROLL_TOP_JS, unsafe_allow_javascript=True)
 
 
 def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
@@ -126,12 +151,17 @@ def render() -> None:
     _header(app, interview, q, prog)
     state.show_pending_error()
 
-    nav_key = f"section:{iid}"
+    nav_key = _section_key(iid)
     section_ids = [sec.id for sec in q.sections]
     if st.session_state.get(nav_key) not in section_ids:
+        from_url = st.query_params.get("section")
         st.session_state[nav_key] = (
-            interview.current_section if interview.current_section in section_ids else section_ids[0]
-        )
+            from_url if from_url in section_ids
+            else interview.current_section if interview.current_section in section_ids
+            else section_ids[0]
+        )  # fmt: skip
+    if st.query_params.get("section") != st.session_state[nav_key]:
+        st.query_params["section"] = st.session_state[nav_key]
     counts = {sp.section_id: sp for sp in prog.sections}
 
     def label(sid: str) -> str:
@@ -142,10 +172,15 @@ def render() -> None:
         )
 
     presenter = state.presenter_mode()
+    current = st.session_state[nav_key]
     nav_col, body = st.columns([1, 3.2] if not presenter else [1.3, 3.7], gap="large")
-    with nav_col:
-        st.radio("Sections", section_ids, key=nav_key, format_func=label, on_change=_on_nav, args=(iid,))
-    section = q.section(st.session_state[nav_key])
+    with nav_col, st.container(key=f"section:{iid}"):
+        st.markdown("**Sections**")
+        for sid in section_ids:
+            st.button(label(sid), key=f"nav_{sid.replace('.', '_')}", on_click=_set_section, args=(iid, sid),
+                      type="primary" if sid == current else "tertiary", width="stretch")  # fmt: skip
+    _scroll_to_top()
+    section = q.section(current)
     ctx = context_for(answers)
     who = state.current_user() or interview.facilitator or "facilitator"  # the signed-in person first
     with body:
@@ -161,10 +196,10 @@ def render() -> None:
         idx = section_ids.index(section.id)
         b1, _, b2 = st.columns([1, 2, 1])
         if idx > 0:
-            b1.button("← " + q.sections[idx - 1].title, on_click=_set_section, args=(iid, section_ids[idx - 1]),
+            b1.button("← " + q.sections[idx - 1].title, on_click=_set_section, args=(iid, section_ids[idx - 1], True),
                       key="prev_section")  # fmt: skip
         if idx < len(section_ids) - 1:
-            b2.button(q.sections[idx + 1].title + " →", on_click=_set_section, args=(iid, section_ids[idx + 1]),
+            b2.button(q.sections[idx + 1].title + " →", on_click=_set_section, args=(iid, section_ids[idx + 1], True),
                       key="next_section", type="primary")  # fmt: skip
         else:
             state.link("review", "Review the answers", ":material/checklist:", where=b2)
