@@ -61,18 +61,16 @@ def _sidebar() -> None:
         if apps:
             slugs = [a.slug for a in apps]
             names = {a.slug: a.name for a in apps}
-            current = state.selected_slug()
-            index = slugs.index(current) if current in slugs else None
-            choice = st.selectbox(
+            state.app_picker_state("sidebar_app", slugs)
+            st.selectbox(
                 "Application",
                 slugs,
-                index=index,
                 format_func=lambda slug: f"{names.get(slug, slug)} ({slug})",  # names need not be unique
                 placeholder="Choose an application",
                 key="sidebar_app",
+                on_change=state.pick_app,
+                args=("sidebar_app",),
             )
-            if choice != current:
-                state.select_app(choice)
         presenter = st.toggle(
             "Presenter mode",
             value=state.presenter_mode(),
