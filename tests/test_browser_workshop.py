@@ -6,7 +6,6 @@ with Playwright (see e2e_support). Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -69,5 +68,42 @@ def test_application_switch_on_the_applications_page_does_not_loop(workspace: Pa
             page.wait_for_timeout(1000)
             assert page.url.split("app=")[-1].split("&")[0] == "claims"
             assert picked(page, "apps_page_select") == "Claims (claims)"
+    finally:
+        server.stop()
+
+
+LONG = (
+    "Claims Portal pays out insurance claims. Adjusters approve payments up to 5,000 pounds; "
+    "team leads approve above that. Typed without leaving the field."
+)
+
+
+def test_typed_text_survives_sigkill_without_leaving_the_field(workspace: Path) -> None:
+    make_app(workspace)
+    server = AppServer(workspace).start()
+    try:
+        with browser_page(1600, 900) as page:
+            page.goto(f"{server.url}/workshop?app=claims")
+            wait_for_app(page)
+            area = page.locator(key_css("v:1:purpose.summary")).locator("textarea")
+            area.click()
+            area.press_sequentially(LONG[:60], delay=5)
+            page.wait_for_timeout(300)  # a pause mid-sentence: a save starts, typing goes on
+            area.press_sequentially(LONG[60:], delay=5)
+            badge = page.get_by_test_id("uwAutosave")
+            badge.wait_for()
+            page.wait_for_timeout(2000)  # no blur, no Ctrl+Enter
+            assert area.evaluate("el => el === document.activeElement")
+            assert area.input_value() == LONG  # nothing typed during a save was lost on the page
+            assert badge.get_attribute("data-state") == "saved"
+            shot(page, "workshop-autosave-saved")
+            server.kill()
+            assert stored(workspace)["purpose.summary"] == LONG
+            server.start()
+            page.reload()
+            wait_for_app(page)
+            shot(page, "workshop-autosave-after-restart")
+            area = page.locator(key_css("v:1:purpose.summary")).locator("textarea")
+            wait_until(lambda: area.input_value() == LONG, timeout=10, what="the typed text on the page")
     finally:
         server.stop()

@@ -36,6 +36,11 @@ def _errors() -> dict[str, str]:
     return st.session_state.setdefault("question_errors", {})
 
 
+def question_error(qid: str) -> str:
+    """The message shown under a question ('' when its last save went through)."""
+    return _errors().get(qid, "")
+
+
 # --- value conversion between the store and widgets ------------------------------------
 
 

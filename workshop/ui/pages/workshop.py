@@ -11,7 +11,7 @@ from workshop.interview.model import Application, Interview
 from workshop.questionnaire import Questionnaire
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
 from workshop.services.interview import context_for, progress
-from workshop.ui import state, widgets
+from workshop.ui import autosave, state, widgets
 
 
 def _start_form(app: Application) -> None:
@@ -146,6 +146,8 @@ def render() -> None:
             f"the file is now version {q.version}. Answers to questions that still exist are shown."
         )
     iid = interview.id
+    who = state.current_user() or interview.facilitator or "facilitator"  # the signed-in person first
+    typed = _save_typed(q, iid, who)
     answers = s.answers(iid)
     prog = progress(q, answers)
     _header(app, interview, q, prog)
@@ -182,7 +184,6 @@ def render() -> None:
     _scroll_to_top()
     section = q.section(current)
     ctx = context_for(answers)
-    who = state.current_user() or interview.facilitator or "facilitator"  # the signed-in person first
     with body:
         st.header(section.title)
         if section.intro:
@@ -203,6 +204,28 @@ def render() -> None:
                       key="next_section", type="primary")  # fmt: skip
         else:
             state.link("review", "Review the answers", ":material/checklist:", where=b2)
+    autosave.draw(list(typed), typed.error)
+
+
+class _Typed(dict[str, str]):
+    """CSS class of a text field -> its question id, with the last autosave error."""
+
+    error: str = ""
+
+
+def _save_typed(q: Questionnaire, iid: int, who: str) -> _Typed:
+    """Save the text the autosave component sent (typed, not yet blurred) before drawing."""
+    typed = _Typed(
+        (autosave.css_class(widgets.key(iid, question.id)), question.id)
+        for question in q.questions
+        if question.type in ("text", "long_text")
+    )
+    event = autosave.pending()
+    if event and event.get("cls") in typed:
+        qid = typed[event["cls"]]
+        widgets.save(q, iid, qid, who, str(event.get("value") or ""))
+        typed.error = widgets.question_error(qid)
+    return typed
 
 
 def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter: bool) -> None:
