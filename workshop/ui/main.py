@@ -49,6 +49,8 @@ PRESENTER_CSS = """
 [data-testid="stMain"] h1 { font-size: 2.9rem !important; }
 [data-testid="stMain"] h2 { font-size: 2.2rem !important; }
 [data-testid="stMain"] .uw-prompt { font-size: 1.6rem !important; }
+[data-testid="stMain"] [data-testid="stDataFrame"] { zoom: 1.3; }
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none !important; }
 </style>
 """
 
@@ -104,7 +106,9 @@ def main() -> None:
         _sidebar()
         state.sync_url()
         if state.presenter_mode():
-            st.html(PRESENTER_CSS)
+            st.html(PRESENTER_CSS)  # hides the sidebar (workspace path, picker): the way out is here
+            st.button("Leave presenter mode", key="leave_presenter", icon=":material/close_fullscreen:",
+                      type="tertiary", on_click=state.set_presenter_mode, args=(False,))  # fmt: skip
         nav.run()
     except WorkshopError as exc:
         st.error(str(exc), icon=":material/error:")
