@@ -105,3 +105,105 @@ def test_presenter_mode_offers_a_way_out(app_ws: Path) -> None:
     at = _workshop(presenter=True)
     at.button(key="leave_presenter").click().run()
     assert not at.session_state["presenter_mode"]
+
+
+# --- "What we heard" -------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_ws(workspace: Path) -> Path:
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.demo import create_demo
+    from workshop.store import Store
+
+    with Store.open(workspace) as s:
+        create_demo(s, load_questionnaires(workspace))
+    return workspace
+
+
+def _demo_summary(ws: Path):
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.summary import interview_summary
+    from workshop.store import Store
+
+    with Store.open(ws) as s:
+        interview = s.latest_interview("payroll-portal")
+        q = load_questionnaires(ws).get(interview.questionnaire_id)
+        return interview_summary(s, q, interview), s.answers(interview.id), q
+
+
+def test_summary_has_every_answer_in_full(demo_ws: Path) -> None:
+    import html as htmlmod
+
+    from workshop.interview.summary import to_html, to_markdown
+    from workshop.questionnaire import format_value
+
+    summary, answers, q = _demo_summary(demo_ws)
+    md, page = to_markdown(summary), to_html(summary)
+    shown = {i.question_id for sec in summary.sections for i in sec.items}
+    checked = 0
+    for qid in shown:
+        a = answers.get(qid)
+        if a is None or a.unknown or a.value in (None, "", []):
+            continue
+        question = q.question(qid)
+        if question.type == "list":
+            for row in a.value:
+                for col in question.columns:
+                    v = row.get(col.id)
+                    if col.type == "choice" and v:
+                        v = next(o.label for o in col.options if o.value == v)  # labels, not raw values
+                    if isinstance(v, str) and v:
+                        assert htmlmod.escape(v) in page, (qid, v)
+        else:
+            text = format_value(question, a.value)
+            assert htmlmod.escape(text) in page, qid
+        assert htmlmod.escape(question.prompt) in page
+        checked += 1
+    assert checked > 40
+    assert "## Sign-off" in md and "<h2>Sign-off</h2>" in page
+    assert "@page { size: A4" in page and "<script" not in page
+
+
+def test_summary_lists_unknowns_and_follow_ups_with_owners(demo_ws: Path) -> None:
+    from workshop.interview.model import Answer
+    from workshop.interview.summary import build_summary, open_items, to_markdown
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.store import Store
+
+    with Store.open(demo_ws) as s:
+        interview = s.latest_interview("payroll-portal")
+        app = s.get_application("payroll-portal")
+        answers = dict(s.answers(interview.id))
+    q = load_questionnaires(demo_ws).get(interview.questionnaire_id)
+    answers["purpose.summary"] = Answer("purpose.summary", unknown=True, follow_up=True,
+                                        follow_up_owner="Priya (HR)", follow_up_note="ask | the *board*")  # fmt: skip
+    summary = build_summary(q, answers, app, interview)
+    rows = open_items(summary)
+    assert ["Follow-up", "Purpose and business context", q.question("purpose.summary").prompt, "Priya (HR)",
+            "ask | the *board*", "unknown"] in rows  # fmt: skip
+    md = to_markdown(summary)
+    assert "Priya (HR)" in md and "ask \\| the \\*board\\*" in md
+
+
+def test_cli_summary_writes_markdown_and_html(demo_ws: Path, tmp_path: Path) -> None:
+    from workshop.cli import main as cli_main
+
+    out = tmp_path / "s.html"
+    assert cli_main(["interview", "summary", "payroll-portal", "--format", "html", "--out", str(out)]) == 0
+    assert out.read_text().startswith("<!doctype html>")
+    out_md = tmp_path / "s.md"
+    assert cli_main(["interview", "summary", "payroll-portal", "--out", str(out_md)]) == 0
+    assert out_md.read_text().startswith("# What we heard: Payroll Portal")
+    assert cli_main(["interview", "summary", "payroll-portal", "--format", "pdf"]) != 0
+
+
+def test_review_page_shows_the_summary_and_downloads(demo_ws: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+    at.query_params["app"] = "payroll-portal"
+    at.run()
+    at.switch_page("workshop/ui/pages/review.py").run()
+    assert not at.exception
+    assert any("Payroll Portal" in m.value or "payroll" in m.value.lower() for m in at.markdown)
