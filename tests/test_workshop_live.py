@@ -207,3 +207,59 @@ def test_review_page_shows_the_summary_and_downloads(demo_ws: Path) -> None:
     at.switch_page("workshop/ui/pages/review.py").run()
     assert not at.exception
     assert any("Payroll Portal" in m.value or "payroll" in m.value.lower() for m in at.markdown)
+
+
+# --- smaller items -----------------------------------------------------------------------
+
+
+def test_every_example_of_a_checked_question_is_accepted() -> None:
+    from workshop.questionnaire import coerce
+    from workshop.services.catalogues import load_questionnaires
+
+    for q in load_questionnaires(Path("/nonexistent")).questionnaires.values():
+        for question in q.questions:
+            if question.example and question.format and question.type in ("text", "tags"):
+                coerce(question, question.example)  # raises when the example is refused
+
+
+def test_networks_accept_a_label_and_rules_read_the_range() -> None:
+    from workshop.questionnaire import coerce
+    from workshop.questionnaire.model import Question
+    from workshop.questionnaire.values import network_of
+
+    q = Question("access.networks", "Networks", "tags", "", format="cidr")
+    assert coerce(q, ["10.20.0.1/16   office  west", "10.40.0.0/16"]) == ["10.20.0.0/16 office west", "10.40.0.0/16"]
+    assert network_of("10.20.0.0/16 office west") == "10.20.0.0/16"
+    with pytest.raises(Exception, match="optionally with a label"):
+        coerce(q, ["office 10.20.0.0/16"])
+
+
+def test_network_error_clears_when_the_bad_value_is_removed(app_ws: Path) -> None:
+    at = _workshop()
+    at.button(key="nav_access").click().run()
+    box = at.multiselect(key="v:1:access.networks")
+    box.set_value(["10.20.0.0/16 office", "nonsense"]).run()
+    assert any("not a network" in e.value for e in at.error)
+    at.multiselect(key="v:1:access.networks").set_value(["10.20.0.0/16 office"]).run()
+    assert not any("not a network" in e.value for e in at.error)
+
+
+def test_criticality_is_prefilled_from_the_profile(app_ws: Path) -> None:
+    from workshop.store import Store
+
+    _workshop()
+    with Store.open(app_ws) as s:
+        assert s.answers(1)["purpose.criticality"].value == "high"
+
+
+def test_a_new_interview_needs_confirmation_and_says_which_is_open(app_ws: Path) -> None:
+    from workshop.store import Store
+
+    at = _workshop()
+    assert any("Interview 1 of" in c.value for c in at.caption)
+    assert at.button(key="rereview").disabled
+    at.checkbox(key="confirm_new_interview").check().run()
+    at.button(key="rereview").click().run()
+    with Store.open(app_ws) as s:
+        assert s.latest_interview("claims").id == 2
+    assert any("Interview 2 of" in c.value and "re-review of interview 1" in c.value for c in at.caption)

@@ -23,6 +23,7 @@ import numpy as np
 
 from workshop.baseline.profile import WEEKDAYS, BusinessHours, Profile
 from workshop.core.errors import InputError
+from workshop.questionnaire.values import network_of
 
 Q_BUSINESS_HOURS = "access.business_hours"
 Q_WEEKEND_USE = "access.weekend_use"
@@ -452,7 +453,7 @@ def _networks(profile: Profile, claimed: list[str]) -> Discrepancy:
     bad = []
     for text in claimed:
         try:
-            nets.append(ipaddress.ip_network(str(text).strip(), strict=False))
+            nets.append(ipaddress.ip_network(network_of(text), strict=False))
         except ValueError:
             bad.append(str(text))
     claim = f"Access only from {', '.join(str(n) for n in nets) or 'the listed networks'}"

@@ -42,6 +42,7 @@ from workshop import __version__
 from workshop.core.errors import LoadError, Location
 from workshop.core.workspace import PROJECT_ROOT
 from workshop.interview.model import AnswerSet, Application
+from workshop.questionnaire.values import network_of
 from workshop.usecases.events import EVENTS, EventName, LogVocabulary, vocabulary
 from workshop.usecases.model import UseCase
 
@@ -710,7 +711,7 @@ class _Builder:
         nets, bad = [], []
         for entry in clean_values(raw):
             try:
-                nets.append(str(ipaddress.ip_network(entry, strict=False)))
+                nets.append(str(ipaddress.ip_network(network_of(entry), strict=False)))
             except ValueError:
                 bad.append(entry)
         if bad:

@@ -30,6 +30,7 @@ div[data-testid="stColumn"]:has(div[class*="st-key-section-"]) { position: stick
 .uw-prompt { font-size: 1.08rem; font-weight: 600; margin-bottom: .2rem; }
 .uw-required { color: #b3261e; font-weight: 700; }
 .uw-saved { color: #1b7f3b; font-size: .9rem; }
+.stMultiSelect [data-baseweb="select"] > div:first-child { flex-wrap: wrap; overflow: visible; max-height: none; }
 div[class*="st-key-section-"] button { justify-content: flex-start; text-align: left; padding: .25rem .6rem;
   min-height: 0; }
 div[class*="st-key-section-"] button > div, div[class*="st-key-section-"] button [data-testid="stMarkdownContainer"]

@@ -7,6 +7,7 @@ import html
 
 import streamlit as st
 
+from workshop.interview.facts import Q
 from workshop.interview.model import Application, Interview
 from workshop.questionnaire import Questionnaire
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
@@ -88,6 +89,21 @@ def _scroll_to_top() -> None:
         st.html(SCROLL_TOP_JS, unsafe_allow_javascript=True)
 
 
+def _prefill_criticality(q: Questionnaire, iid: int, app: Application, answers) -> bool:
+    """The profile already says how critical the application is: start from that answer."""
+    done = f"prefilled:{iid}"
+    if st.session_state.get(done) or Q.PURPOSE_CRITICALITY in answers or not app.criticality:
+        return False
+    st.session_state[done] = True
+    try:
+        question = q.question(Q.PURPOSE_CRITICALITY)
+    except Exception:  # another questionnaire without this question
+        return False
+    if str(app.criticality) not in {o.value for o in question.options}:
+        return False
+    return widgets.save(q, iid, question.id, "application profile", str(app.criticality)) is not None
+
+
 def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
     from workshop.services.portfolio import start_rereview
 
@@ -101,7 +117,10 @@ def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
 
 def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> None:
     st.title(app.name)
-    meta = f"{q.title} v{q.version} · {interview.held_on}"
+    meta = f"Interview {interview.id} of {interview.held_on} · {q.title} v{q.version}"
+    if interview.previous_id is not None:
+        prev = state.store().get_interview(interview.previous_id)
+        meta += f" · re-review of interview {prev.id} of {prev.held_on}"
     if interview.facilitator:
         meta += f" · facilitated by {interview.facilitator}"
     st.caption(meta)
@@ -116,9 +135,16 @@ def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> N
         with c2.popover("New interview", icon=":material/event_repeat:"):
             st.caption("A year on? Start a re-review: every answer is carried over, and the Review page "
                        "shows what changed.")  # fmt: skip
-            if st.button("Start a re-review (pre-filled)", key="rereview", type="primary"):
+            sure = st.checkbox(
+                f"Yes, start interview {interview.id + 1}: interview {interview.id} of {interview.held_on} "
+                "is kept as it is and no longer edited here.",
+                key="confirm_new_interview",
+            )
+            if st.button("Start a re-review (pre-filled)", key="rereview", type="primary", disabled=not sure):
+                st.session_state.pop("confirm_new_interview", None)
                 _new_interview(app, q, prefill=True)
-            if st.button("Start a blank interview", key="blank_interview"):
+            if st.button("Start a blank interview", key="blank_interview", disabled=not sure):
+                st.session_state.pop("confirm_new_interview", None)
                 _new_interview(app, q, prefill=False)
 
 
@@ -149,6 +175,8 @@ def render() -> None:
     who = state.current_user() or interview.facilitator or "facilitator"  # the signed-in person first
     typed = _save_typed(q, iid, who)
     answers = s.answers(iid)
+    if _prefill_criticality(q, iid, app, answers):
+        answers = s.answers(iid)
     prog = progress(q, answers)
     _header(app, interview, q, prog)
     state.show_pending_error()
