@@ -263,3 +263,42 @@ def test_a_new_interview_needs_confirmation_and_says_which_is_open(app_ws: Path)
     with Store.open(app_ws) as s:
         assert s.latest_interview("claims").id == 2
     assert any("Interview 2 of" in c.value and "re-review of interview 1" in c.value for c in at.caption)
+
+
+# --- send ahead and import back ----------------------------------------------------------
+
+
+def test_a_filled_form_previews_its_changes_then_applies_them(app_ws: Path) -> None:
+    import yaml
+
+    from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE, load_questionnaires
+    from workshop.services.sendahead import apply_form, blank, preview_form
+    from workshop.store import Store
+
+    cat = load_questionnaires(app_ws)
+    q = cat.get(DEFAULT_QUESTIONNAIRE)
+    form = yaml.safe_load(blank(q, "yaml"))
+    form["answers"]["purpose.summary"]["value"] = "Pays claims"
+    form["answers"]["users.total_count"]["value"] = 430
+    form["answers"]["users.shared_accounts"] = {"unknown": True, "follow_up": {"owner": "Ann", "note": "ask IT"}}
+    text = yaml.safe_dump(form)
+    with Store.open(app_ws) as s:
+        changes = preview_form(s, cat, q, 1, text, "filled.yaml")
+        assert [(c.question_id, c.before, c.after) for c in changes] == [
+            ("purpose.summary", "", "Pays claims"),
+            ("users.total_count", "", "430 named users"),
+            ("users.shared_accounts", "", "unknown [follow-up: Ann - ask IT]"),
+        ]
+        assert s.answers(1) == {}  # nothing written by the preview
+        assert apply_form(s, q, 1, changes, who="form") == 3
+        answers = s.answers(1)
+        assert answers["users.total_count"].value == 430
+        assert answers["users.shared_accounts"].follow_up_owner == "Ann"
+        assert preview_form(s, cat, q, 1, text, "filled.yaml") == []
+
+
+def test_the_workshop_page_offers_the_blank_forms(app_ws: Path) -> None:
+    at = _workshop()
+    assert not at.exception
+    labels = [e.proto.label for e in at.get("download_button")]
+    assert {"Blank form (MD)", "Blank form (HTML)", "Blank form (YAML)"} <= set(labels)

@@ -7,6 +7,7 @@ import html
 
 import streamlit as st
 
+from workshop.core.errors import ValidationErrors, WorkshopError
 from workshop.interview.facts import Q
 from workshop.interview.model import Application, Interview
 from workshop.questionnaire import Questionnaire
@@ -148,6 +149,43 @@ def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> N
                 _new_interview(app, q, prefill=False)
 
 
+def _send_ahead(app: Application, q: Questionnaire, iid: int) -> None:
+    """Send the blank form before the meeting; bring a filled one back, see its changes, apply."""
+    from workshop.services.sendahead import BLANK_FORMATS, apply_form, blank, preview_form
+
+    with st.expander("Send ahead and import back", icon=":material/forward_to_inbox:"):
+        st.caption("Send the owners the blank form before the meeting; import the filled YAML form here.")
+        cols = st.columns(len(BLANK_FORMATS))
+        for col, (fmt, mime) in zip(cols, BLANK_FORMATS.items(), strict=True):
+            col.download_button(f"Blank form ({fmt.upper()})", blank(q, fmt), file_name=f"{app.slug}-form.{fmt}",
+                                mime=mime, key=f"blank_form_{fmt}", width="stretch")  # fmt: skip
+        round_ = st.session_state.setdefault(f"form_round:{iid}", 0)  # a new uploader after each import
+        upload = st.file_uploader("Filled form (YAML)", type=["yaml", "yml"], key=f"form_upload:{iid}:{round_}")
+        if upload is None:
+            return
+        try:
+            text = upload.getvalue().decode("utf-8")
+            changes = preview_form(state.store(), state.catalogue(), q, iid, text, upload.name)
+        except UnicodeDecodeError:
+            st.error("The file is not UTF-8 text.")
+            return
+        except WorkshopError as exc:
+            st.error(str(exc) if not isinstance(exc, ValidationErrors) else "\n".join(map(str, exc.errors)))
+            return
+        if not changes:
+            st.success("The form changes nothing: every answer in it is already here.")
+            return
+        st.markdown(f"**{len(changes)} answer(s) would change:**")
+        st.table([c.to_row() for c in changes])
+        if st.button(f"Apply these {len(changes)} changes", key=f"form_apply:{iid}", type="primary"):
+            n = apply_form(state.store(), q, iid, changes, who=f"form:{upload.name}")
+            for c in changes:  # redraw these questions from the store
+                widgets.reload_question(iid, c.question_id)
+            st.session_state[f"form_round:{iid}"] = round_ + 1
+            st.toast(f"Applied {n} answers from {upload.name}", icon=":material/check_circle:")
+            st.rerun()
+
+
 def render() -> None:
     app = state.require_app()
     if app is None:
@@ -180,6 +218,8 @@ def render() -> None:
     prog = progress(q, answers)
     _header(app, interview, q, prog)
     state.show_pending_error()
+    if not state.presenter_mode():
+        _send_ahead(app, q, iid)
 
     nav_key = _section_key(iid)
     section_ids = [sec.id for sec in q.sections]
