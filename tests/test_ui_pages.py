@@ -340,8 +340,8 @@ def test_review_lists_answers_open_questions_and_follow_ups(ws: Path) -> None:
     assert at.metric[0].value == "2 / 12"  # two conditional questions are hidden
     assert at.metric[1].value == "1"  # basics.internet is required and open
     assert any("Is it reachable from the internet?" in m.value for m in at.markdown)
-    follow = at.dataframe(key=None) if False else [d for d in at.dataframe if "owner" in d.value.columns]
-    assert follow and follow[0].value.iloc[0]["owner"] == "=HYPERLINK(evil)"
+    follow = [t for t in at.table if "Who follows up" in t.value.columns]  # a table: full text, no truncation
+    assert follow and follow[0].value.iloc[0]["Who follows up"] == "=HYPERLINK(evil)"
     csv_button = at.download_button(key="dl_followups_csv")
     assert csv_button.label == "Download as CSV"
 
