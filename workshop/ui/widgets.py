@@ -289,7 +289,13 @@ def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+@st.fragment
 def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer | None, who: str) -> None:
+    """A table answer, redrawn on its own (a fragment) when a cell changes.
+
+    Every cell edit reruns the script; a whole-page rerun takes long enough for the next
+    keystrokes to land on a table being redrawn, and those were lost. As a fragment the
+    rerun covers only this table, so the window is a fraction of what it was."""
     cc = st.column_config
     config: dict[str, Any] = {}
     for c in question.columns:
@@ -322,7 +328,8 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         "on the left, then the bin icon above the table. Complete rows are saved as you go."
     )
     rows = _rows(edited)
-    stored = answer.value if answer else None
+    current = state.store().answers(iid).get(question.id)  # the fragment reruns alone: read it afresh
+    stored = current.value if current else None
     checked = check_rows(question, rows)
     draft_key = key(iid, question.id, "draft")
     if checked.drafts:

@@ -303,16 +303,17 @@ def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter:
         st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
         widgets.draw(q, iid, question, answer, who)
         return
-    wide = question.type == "list"  # a table gets the full width, under its prompt and notes
-    main, notes = st.columns([3, 2], gap="medium")
-    with main:
+    if question.type == "list":  # a table gets the full width: prompt, table, then the notes under it
         st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
-        if question.unit:
-            st.caption(question.unit)
-        if not wide:
-            widgets.draw(q, iid, question, answer, who)
-    if wide:
         widgets.draw(q, iid, question, answer, who)
+        notes = st.container()
+    else:
+        main, notes = st.columns([3, 2], gap="medium")
+        with main:
+            st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
+            if question.unit:
+                st.caption(question.unit)
+            widgets.draw(q, iid, question, answer, who)
     with notes, st.container(key=f"notes_{question.id.replace('.', '_')}"):
         if question.help:
             st.markdown(f"**Why we ask** · {question.help}")
