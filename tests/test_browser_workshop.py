@@ -107,3 +107,148 @@ def test_typed_text_survives_sigkill_without_leaving_the_field(workspace: Path) 
             wait_until(lambda: area.input_value() == LONG, timeout=10, what="the typed text on the page")
     finally:
         server.stop()
+
+
+# --- the whole default questionnaire, as a facilitator runs it ----------------------------
+
+TAG_VALUES = {"country": "GB", "cidr": "10.20.0.0/16 office", "email": "soc@claims.example",
+              "hostname": "batch01.claims.example", "ip": "10.0.0.1", "timezone": "UTC", "": "alpha"}  # fmt: skip
+GRID = "response.contacts"
+GRID_ROWS = [("App owner", "Ann"), ("DBA", "Bob"), ("Service desk", "Cat")]
+UNKNOWN_Q = "volume.daily_logins"
+FOLLOW_Q = "data.classification"
+
+
+def _answer(page, question, iid: int = 1):
+    """Answer one question through the page the way a person would; returns the value to expect."""
+    t, box = question.type, page.locator(key_css(f"v:{iid}:{question.id}"))
+    if t in ("text", "long_text"):
+        text = f"Answer to {question.id}: typed in the room, in full, with punctuation (and brackets)."
+        field = box.locator("textarea" if t == "long_text" else "input")
+        field.fill(text)
+        field.press("Tab")
+        return text
+    if t in ("integer", "number"):
+        n = int(question.min or 0) + 3
+        box.locator("input").fill(str(n))
+        box.locator("input").press("Enter")
+        return n
+    if t == "boolean":
+        box.get_by_text("Yes", exact=True).click()
+        return True
+    if t in ("single_choice", "multi_choice"):
+        first = question.options[0]
+        if box.locator('[data-baseweb="select"]').count():
+            box.locator('[data-baseweb="select"]').click()
+            page.get_by_role("option", name=first.label).first.click()
+            page.keyboard.press("Escape")
+        else:
+            box.get_by_text(first.label, exact=True).click()
+        return first.value if t == "single_choice" else [first.value]
+    if t == "scale":
+        lo = int(question.min if question.min is not None else 1)
+        box.get_by_text(str(lo + 2), exact=True).click()
+        return lo + 2
+    if t == "date":
+        box.locator("input").fill("2027-03-15")
+        box.locator("input").press("Enter")
+        return "2027-03-15"
+    if t == "tags":
+        value = TAG_VALUES[question.format or ""]
+        box.locator("input").click()
+        box.locator("input").fill(value)
+        box.locator("input").press("Enter")
+        page.keyboard.press("Escape")
+        return [value]
+    if t == "time_window":
+        days = page.locator(key_css(f"days:{iid}:{question.id}"))
+        days.get_by_text("Mon", exact=True).click()
+        wait_for_app(page)
+        days.get_by_text("Tue", exact=True).click()
+        wait_for_app(page)
+        for part, value in (("start", "08:00"), ("end", "18:00")):
+            inp = page.locator(key_css(f"{part}:{iid}:{question.id}")).locator("input")
+            inp.click()
+            inp.fill(value)
+            inp.press("Enter")
+            wait_for_app(page)
+        return {"days": ["mon", "tue"], "start": "08:00", "end": "18:00", "timezone": "UTC"}
+    if t == "list" and question.id == GRID:
+        grid = box.locator('[data-testid="stDataFrameResizable"]')
+        for i, (role, name) in enumerate(GRID_ROWS):  # three rows, one after the other, no waiting for saves
+            for x, text in ((106, role), (252, name)):
+                grid.scroll_into_view_if_needed()
+                b = grid.bounding_box()
+                page.mouse.click(b["x"] + x, b["y"] + 35 + 35 * i + 17)
+                page.wait_for_timeout(500)  # a person's hand from mouse to keyboard
+                page.keyboard.type(text, delay=20)
+        page.locator(key_css(f"unk:{iid}:{question.id}")).scroll_into_view_if_needed()
+        page.mouse.click(5, 5)
+        return [{"role": r, "name": n, "email": None, "phone": None, "hours": None} for r, n in GRID_ROWS]
+    return None  # other tables are left empty
+
+
+def test_the_whole_default_questionnaire_as_a_facilitator(workspace: Path) -> None:
+    from workshop.interview.model import AnswerSet
+
+    make_app(workspace)
+    q = load_questionnaires(workspace).get(DEFAULT_QUESTIONNAIRE)
+    expected: dict[str, object] = {}
+    server = AppServer(workspace).start()
+    try:
+        with browser_page(1600, 900) as page:
+            page.goto(f"{server.url}/workshop?app=claims")
+            wait_for_app(page)
+            for n, section in enumerate(q.sections):
+                assert heading(page) == section.title
+                tried: set[str] = set()
+                while True:  # conditional questions appear as answers come in
+                    with Store.open(workspace) as s:
+                        answers = s.answers(1)
+                    shown = q.visible_questions(AnswerSet(dict(answers)).context(), section)
+                    todo = [x for x in shown if x.id not in tried]
+                    if not todo:
+                        break
+                    question = todo[0]
+                    tried.add(question.id)
+                    if question.id == UNKNOWN_Q:
+                        page.locator(key_css(f"unk:1:{question.id}")).locator("label").click()
+                        wait_until(lambda qid=question.id: _flags(workspace, qid)[0], what="unknown saved")
+                    else:
+                        value = _answer(page, question)
+                        if value is not None and question.id != "purpose.criticality":
+                            expected[question.id] = value
+                            wait_until(lambda qid=question.id, v=value: stored(workspace).get(qid) == v,
+                                       timeout=20, what=f"{question.id} saved")  # fmt: skip
+                    if question.id == FOLLOW_Q:
+                        page.locator(key_css(f"fu:1:{question.id}")).locator("label").click()
+                        wait_for_app(page)
+                        who = page.locator(key_css(f"fuo:1:{question.id}")).locator("input")
+                        who.fill("Priya (HR)")
+                        who.press("Tab")
+                        wait_until(lambda qid=question.id: _flags(workspace, qid)[1] == "Priya (HR)",
+                                   what="follow-up saved")  # fmt: skip
+                    wait_for_app(page)
+                    assert heading(page) == section.title, f"after {question.id} the page shows {heading(page)}"
+                if section.id == "response":
+                    shot(page, "workshop-whole-grid")
+                if n < len(q.sections) - 1:
+                    page.locator(key_css("next_section")).get_by_role("button").click()
+                    wait_for_app(page)
+                    page.wait_for_timeout(700)
+                    top = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop")
+                    assert top < 50, f"Next section left the page scrolled to {top}"
+            shot(page, "workshop-whole-done")
+        final = stored(workspace)
+        assert final["purpose.criticality"] == "high"  # from the profile
+        for qid, value in expected.items():
+            assert final.get(qid) == value, qid
+        assert len(expected) > 45
+    finally:
+        server.stop()
+
+
+def _flags(workspace: Path, qid: str) -> tuple[bool, str]:
+    with Store.open(workspace) as s:
+        a = s.answers(1).get(qid)
+        return (bool(a and a.unknown), a.follow_up_owner if a else "")

@@ -76,18 +76,24 @@ def _set_section(iid: int, section_id: str, scroll: bool = False) -> None:
 
 
 SCROLL_TOP_JS = """<script>
-(() => { const d = window.parent ? window.parent.document : document;
-  for (const sel of ['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]', 'section.main']) {
-    const el = d.querySelector(sel); if (el) { el.scrollTop = 0; }
-  }
-  window.scrollTo(0, 0); })();
+/* nonce %s: a new section starts at its top */
+const toTop = () => { const d = window.parent.document;
+  for (const sel of ['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]']) {
+    const el = d.querySelector(sel); if (el) { el.scrollTop = 0; } }
+  window.parent.scrollTo(0, 0); };
+toTop(); setTimeout(toTop, 60); setTimeout(toTop, 250); setTimeout(toTop, 600);
 </script>"""
 
 
 def _scroll_to_top() -> None:
-    """After "Next section" the new section starts at its top, not mid-page."""
+    """After "Next section" the new section starts at its top, not mid-page (Streamlit keeps
+    the scroll position across reruns). A zero-height same-origin frame scrolls its parent."""
     if st.session_state.pop("scroll_to_top", False):
-        st.html(SCROLL_TOP_JS, unsafe_allow_javascript=True)
+        import time
+
+        import streamlit.components.v1 as components
+
+        components.html(SCROLL_TOP_JS % time.monotonic_ns(), height=0)
 
 
 def _prefill_criticality(q: Questionnaire, iid: int, app: Application, answers) -> bool:
