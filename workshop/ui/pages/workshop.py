@@ -81,7 +81,8 @@ const toTop = () => { const d = window.parent.document;
   for (const sel of ['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]']) {
     const el = d.querySelector(sel); if (el) { el.scrollTop = 0; } }
   window.parent.scrollTo(0, 0); };
-toTop(); setTimeout(toTop, 60); setTimeout(toTop, 250); setTimeout(toTop, 600);
+const ae = window.parent.document.activeElement; if (ae && ae.blur) { ae.blur(); }  /* no focus pulling it back */
+toTop(); for (const ms of [60, 150, 300, 500, 800]) { setTimeout(toTop, ms); }
 </script>"""
 
 
@@ -255,7 +256,6 @@ def render() -> None:
         for sid in section_ids:
             st.button(label(sid), key=f"nav_{sid.replace('.', '_')}", on_click=_set_section, args=(iid, sid),
                       type="primary" if sid == current else "tertiary", width="stretch")  # fmt: skip
-    _scroll_to_top()
     section = q.section(current)
     ctx = context_for(answers)
     with body:
@@ -279,6 +279,7 @@ def render() -> None:
         else:
             state.link("review", "Review the answers", ":material/checklist:", where=b2)
     autosave.draw(list(typed), typed.error)
+    _scroll_to_top()  # last, once the new section is on the page
 
 
 class _Typed(dict[str, str]):
