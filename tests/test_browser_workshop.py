@@ -138,8 +138,8 @@ def _answer(page, question, iid: int = 1):
         return True
     if t in ("single_choice", "multi_choice"):
         first = question.options[0]
-        if box.locator('[data-baseweb="select"]').count():
-            box.locator('[data-baseweb="select"]').click()
+        if box.get_by_role("combobox").count():
+            box.get_by_role("combobox").first.click()
             page.get_by_role("option", name=first.label).first.click()
             page.keyboard.press("Escape")
         else:
@@ -166,11 +166,10 @@ def _answer(page, question, iid: int = 1):
         wait_for_app(page)
         days.get_by_text("Tue", exact=True).click()
         wait_for_app(page)
-        for part, value in (("start", "08:00"), ("end", "18:00")):
-            inp = page.locator(key_css(f"{part}:{iid}:{question.id}")).locator("input")
-            inp.click()
-            inp.fill(value)
-            inp.press("Enter")
+        for part, digits in (("start", "0800"), ("end", "1800")):  # the time field's hour and minute parts
+            page.locator(key_css(f"{part}:{iid}:{question.id}")).get_by_role("spinbutton").first.click()
+            page.keyboard.type(digits)
+            page.keyboard.press("Enter")
             wait_for_app(page)
         return {"days": ["mon", "tue"], "start": "08:00", "end": "18:00", "timezone": "UTC"}
     if t == "list" and question.id == GRID:
@@ -252,3 +251,70 @@ def _flags(workspace: Path, qid: str) -> tuple[bool, str]:
     with Store.open(workspace) as s:
         a = s.answers(1).get(qid)
         return (bool(a and a.unknown), a.follow_up_owner if a else "")
+
+
+def test_send_ahead_round_trip_through_the_page(workspace: Path, tmp_path: Path) -> None:
+    import yaml
+
+    make_app(workspace)
+    server = AppServer(workspace).start()
+    try:
+        with browser_page(1600, 900) as page:
+            page.goto(f"{server.url}/workshop?app=claims")
+            wait_for_app(page)
+            page.get_by_text("Send ahead and import back").click()
+            with page.expect_download() as dl:
+                page.locator(key_css("blank_form_yaml")).get_by_role("button").click()
+            form = yaml.safe_load(Path(dl.value.path()).read_text())
+            form["answers"]["purpose.summary"]["value"] = "Filled in by the owners before the meeting."
+            form["answers"]["users.total_count"]["value"] = 430
+            filled = tmp_path / "filled.yaml"
+            filled.write_text(yaml.safe_dump(form, sort_keys=False))
+            page.locator(key_css("form_upload:1:0")).locator('input[type="file"]').set_input_files(str(filled))
+            page.get_by_text("2 answer(s) would change").wait_for()
+            shot(page, "workshop-send-ahead-preview")
+            assert stored(workspace).get("users.total_count") is None  # a preview writes nothing
+            page.get_by_role("button", name="Apply these 2 changes").click()
+            wait_until(lambda: stored(workspace).get("users.total_count") == 430, what="form applied")
+            wait_for_app(page)
+            area = page.locator(key_css("v:1:purpose.summary")).locator("textarea")
+            assert area.input_value() == "Filled in by the owners before the meeting."
+    finally:
+        server.stop()
+
+
+def test_summary_download_shows_every_answer_in_full(workspace: Path) -> None:
+    import re
+
+    from workshop.questionnaire import format_value
+    from workshop.services.demo import create_demo
+
+    with Store.open(workspace) as s:
+        create_demo(s, load_questionnaires(workspace))
+        interview = s.latest_interview("payroll-portal")
+        answers = s.answers(interview.id)
+    q = load_questionnaires(workspace).get(interview.questionnaire_id)
+    server = AppServer(workspace).start()
+    try:
+        with browser_page(1600, 900) as page:
+            page.goto(f"{server.url}/review?app=payroll-portal")
+            wait_for_app(page)
+            shot(page, "review-summary")
+            with page.expect_download() as dl:
+                page.locator(key_css("dl_summary_html")).get_by_role("button").click()
+            html_path = Path(dl.value.path())
+            page.goto(html_path.as_uri())
+            shot(page, "what-we-heard-html")
+            text = re.sub(r"\s+", " ", page.locator("body").inner_text())
+            checked = 0
+            for qid, a in answers.items():
+                question = q.question(qid)
+                if a.unknown or a.value in (None, "", []) or question.type == "list":
+                    continue
+                want = re.sub(r"\s+", " ", format_value(question, a.value)).strip()
+                if question.prompt in text:  # shown to the owners (conditions applied)
+                    assert want in text, qid
+                    checked += 1
+            assert checked > 40
+    finally:
+        server.stop()

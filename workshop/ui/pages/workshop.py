@@ -71,7 +71,7 @@ def _set_section(iid: int, section_id: str, scroll: bool = False) -> None:
     st.session_state[_section_key(iid)] = section_id
     st.query_params["section"] = section_id
     if scroll:
-        st.session_state["scroll_to_top"] = True
+        st.session_state["scroll_to_top"] = st.session_state.get("scroll_to_top", 0) + 1
     state.store().set_current_section(iid, section_id)
 
 
@@ -88,13 +88,16 @@ toTop(); for (const ms of [60, 150, 300, 500, 800]) { setTimeout(toTop, ms); }
 
 def _scroll_to_top() -> None:
     """After "Next section" the new section starts at its top, not mid-page (Streamlit keeps
-    the scroll position across reruns). A zero-height same-origin frame scrolls its parent."""
-    if st.session_state.pop("scroll_to_top", False):
-        import time
+    the scroll position across reruns). A zero-height same-origin frame scrolls its parent.
 
+    The frame is drawn on every run at the same place with the same content, so it runs
+    its script only when the counter changes: a run cut short by another event (the
+    autosave sending text) cannot swallow the scroll."""
+    n = st.session_state.get("scroll_to_top", 0)
+    if n:
         import streamlit.components.v1 as components
 
-        components.html(SCROLL_TOP_JS % time.monotonic_ns(), height=0)
+        components.html(SCROLL_TOP_JS % n, height=0)
 
 
 def _prefill_criticality(q: Questionnaire, iid: int, app: Application, answers) -> bool:
@@ -197,6 +200,7 @@ def render() -> None:
     app = state.require_app()
     if app is None:
         return
+    _scroll_to_top()  # first, so its place on the page never moves
     s = state.store()
     interview = s.latest_interview(app.slug)
     if interview is None:
@@ -279,7 +283,6 @@ def render() -> None:
         else:
             state.link("review", "Review the answers", ":material/checklist:", where=b2)
     autosave.draw(list(typed), typed.error)
-    _scroll_to_top()  # last, once the new section is on the page
 
 
 class _Typed(dict[str, str]):
