@@ -155,7 +155,16 @@ def header_columns(line: str) -> int:
     An upper bound taken before the delimiter is sniffed (the sniffer and the CSV
     readers take minutes over a line of 100,000 columns); quotes are respected.
     """
-    return max(len(next(csv.reader([line], delimiter=d), [])) for d in DELIMITERS)
+    return max(_fields(line, d) for d in DELIMITERS)
+
+
+def _fields(line: str, delimiter: str) -> int:
+    if delimiter not in line:
+        return 1
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:  # a field over the csv module's size limit: count the delimiters
+        return line.count(delimiter) + 1
 
 
 def check_columns(path: Path, count: int, limits: SampleLimits, line: int | None = 1) -> None:

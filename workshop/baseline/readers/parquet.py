@@ -55,7 +55,8 @@ def check_metadata(
     path: Path, pf: pq.ParquetFile, limits: SampleLimits, columns: Sequence[str] | None = None
 ) -> None:
     """Refuse a file whose metadata declares more rows, columns or uncompressed bytes
-    (of ``columns``, else of all) than the limits allow; nothing but the footer is read."""
+    (of ``columns`` in all row groups, else of the first row group) than the limits
+    allow; nothing but the footer is read."""
     meta = pf.metadata
     loc = Location(str(path))
     if meta.num_rows > limits.max_rows:
@@ -70,15 +71,18 @@ def check_metadata(
             f"{count_text(limits.max_columns)} columns",
             loc,
         )
-    wanted = None if columns is None else set(columns)
-    size = 0
-    for i in range(meta.num_row_groups):
-        group = meta.row_group(i)
-        for j in range(group.num_columns):
-            col = group.column(j)
-            top = col.path_in_schema.split(".")[0]
-            if wanted is None or top in wanted or col.path_in_schema in wanted:
-                size += col.total_uncompressed_size
+    # The full read decodes the columns read in every row group; the head decodes
+    # (at most) the first row group, all columns.
+    if columns is None:
+        size = meta.row_group(0).total_byte_size if meta.num_row_groups else 0
+    else:
+        wanted = set(columns)
+        size = sum(
+            group.column(j).total_uncompressed_size
+            for group in (meta.row_group(i) for i in range(meta.num_row_groups))
+            for j in range(group.num_columns)
+            if group.column(j).path_in_schema.split(".")[0] in wanted
+        )
     if size > limits.max_data_bytes:
         raise LoadError(
             f"the Parquet file declares {count_text(size)} bytes of uncompressed data, over the limit of "
