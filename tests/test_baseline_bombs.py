@@ -396,6 +396,7 @@ def test_the_page_shows_a_refused_upload(
 ) -> None:
     from streamlit.testing.v1 import AppTest
 
+    before = _uploads()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["app"] = APP
     at.run()
@@ -412,3 +413,8 @@ def test_the_page_shows_a_refused_upload(
     at.file_uploader(key="bl_upload").upload("deep.jsonl", deep, "application/json").run()
     assert not at.exception
     assert "nested more than 64 levels deep" in " ".join(e.value for e in at.error)
+    bomb = gzip.compress(CSV.encode() + b"0" * 20_000_000, 9)
+    at.file_uploader(key="bl_upload").upload("bomb.csv.gz", bomb, "application/gzip").run()
+    assert not at.exception
+    assert "decompression bomb" in " ".join(e.value for e in at.error)
+    assert _uploads() == before  # neither the upload nor its inflated content stays

@@ -5,6 +5,12 @@ binary, an empty file, 5 GB of logs. Each of these gets its own message naming
 the file (and the line of a bad byte), before any reader tries and fails with a
 generic parser error. The checks look only at the first megabyte, so they are
 cheap for files of any size; every format, present and to come, passes through them.
+
+The same first megabyte bounds what a reader will take on (:mod:`workshop.baseline.limits`):
+the columns of the header line, the length of lines, the rows the file's size
+implies. A gzip file or a one-file ZIP archive is read through its content,
+inflated by :func:`inflated` with every byte counted against the size limit and
+the inflation ratio, so that a bomb stops at the first megabytes.
 """
 
 from __future__ import annotations
