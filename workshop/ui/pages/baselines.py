@@ -36,8 +36,8 @@ def _add_sample(app) -> None:
         "tick the box. A file that fails to load leaves nothing behind."
     )
     upload = st.file_uploader(
-        "Log sample (CSV, JSON lines, Parquet, or a web server access log)",
-        type=["csv", "jsonl", "json", "ndjson", "parquet", "log", "txt"],
+        "Log sample (CSV, JSON lines, Parquet, or a web server access log; also gzip-compressed or in a ZIP)",
+        type=["csv", "tsv", "jsonl", "json", "ndjson", "parquet", "log", "txt", "gz", "zip"],
         key="bl_upload",
     )
     folder = server_files_dir()
