@@ -208,7 +208,7 @@ def start_time(rs: RuleSet) -> dt.datetime:
         return BASE_TIME
     from zoneinfo import ZoneInfo
 
-    tz = ZoneInfo(rs.windows[0].timezone)
+    tz = ZoneInfo(rs.windows[0].zone)
     sunday = dt.datetime(2024, 3, 10, 3, 0, tzinfo=tz)
     for hours in range(0, 24 * 7):
         t = (sunday + dt.timedelta(hours=hours)).astimezone(dt.UTC)
@@ -341,7 +341,7 @@ def _known_network(c: _Ctx, name: str, description: str) -> SyntheticCase:
     tp = _generate(c, "true_positive", "true_positive", "")
     source_field = c.field("source_ip")
     host_field = c.rs.fields.get("host")
-    filters = set()
+    filters: set[str] = set()
     for sel in c.rs.selections:
         filters.update(k for k in (sel.data.get("detection") or {}) if str(k).startswith("filter_"))
     by_host = bool(filters & {"filter_batch_hosts", "filter_expected_sources"})

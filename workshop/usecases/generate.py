@@ -357,7 +357,7 @@ def generate_all(catalogue: TemplateCatalogue, inputs: Inputs) -> dict[str, Gene
 
 
 def when_holds(
-    condition: Condition | None, values: Mapping[str, Any], unknown: set[str] = frozenset()
+    condition: Condition | None, values: Mapping[str, Any], unknown: Iterable[str] = ()
 ) -> bool:
     """Convenience for tests: does a template condition hold for plain answer values?"""
     return condition is None or truthy(condition.value(Context(values, unknown)))
