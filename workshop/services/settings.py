@@ -48,10 +48,11 @@ def check(key: str, value: Any) -> Any:
     return value
 
 
-def load(workspace: Path) -> dict[str, Any]:
-    path = workspace / FILENAME
+def load(workspace: Path | None) -> dict[str, Any]:
+    """The settings with defaults filled in (only the defaults without a workspace folder)."""
     data: dict[str, Any] = {}
-    if path.is_file():
+    path = None if workspace is None else workspace / FILENAME
+    if path is not None and path.is_file():
         try:
             loaded = yamlsource.load_file(path)
         except WorkshopError:
