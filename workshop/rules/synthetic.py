@@ -353,15 +353,18 @@ def _known_network(c: _Ctx, name: str, description: str) -> SyntheticCase:
         value, where = addr, f"an address in {c.networks[0]}"
     else:
         raise _Skip("the interview names no trusted networks or batch hosts to come from")
-    agg = c.rs.aggregation
+    from workshop.rules.logic import logic_handler
+
+    counted = c.rs.aggregation.field
+    logic = logic_handler(c.rs.logic)
     attack_value = tp.events[-1].get(source_field) if tp.events else None
     for ev in tp.events:
         if source_field not in ev:
             pass
-        elif agg.field != source_field:
+        elif counted != source_field:
             ev[source_field] = value
-        elif agg.type == "new_value" and ev.get(source_field) == attack_value:
-            ev[source_field] = value  # the new source is the allowed one; history stays as it was
+        else:
+            logic.from_known_source(ev, source_field, attack_value, value)
         if host_field and c.hosts:
             ev[host_field] = c.hosts[0]
     return SyntheticCase(name, "known_network", description or f"from {where}", tp.events, expect_alert=False,

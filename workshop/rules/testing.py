@@ -39,7 +39,7 @@ from workshop.rules.sigma import (
 )
 from workshop.rules.synthetic import NotGenerated, SyntheticCase, evasion_cases, true_positive
 from workshop.usecases.model import UseCase
-from workshop.vocab import LogRole, TimeWindow, duration_seconds
+from workshop.vocab import NUMERIC_ROLES, TimeWindow, duration_seconds
 
 if TYPE_CHECKING:
     from sigma.backends.sqlite import sqliteBackend
@@ -48,8 +48,6 @@ if TYPE_CHECKING:
 
 #: A row of a query's result, as sqlite3 returns it.
 Row = tuple[Any, ...]
-
-NUMERIC_ROLES = (LogRole.RECORDS, LogRole.BYTES)
 
 
 # --------------------------------------------------------------------------- results
@@ -476,6 +474,8 @@ def test_rule_set(
     """Test one use case's rules: true positive, evasions, sample. ``rs`` is what runs (it
     may come from edited files); ``built`` the toolkit's own rules for the same use case,
     which say what the synthetic events must look like (default: ``rs``)."""
+    from workshop.rules.logic import logic_handler
+
     built = built or rs
     res = RuleTestResult(rs.use_case, rs.rule_id, rs.title, rs.logic)
     try:
@@ -504,21 +504,11 @@ def test_rule_set(
             + ") are applied by the "
             "toolkit before the rule runs, as each SIEM conversion must."
         )
-    if rs.aggregation.type == "new_value":
-        res.notes.append("First seen is evaluated by the toolkit on the rows the Sigma rule selects.")
+    logic = logic_handler(rs.logic)
+    res.notes.extend(logic.test_notes(rs))
     if sample is not None:
         try:
-            evaluate_from = None
-            if rs.aggregation.type == "new_value" and sample.first and sample.last:
-                lookback = dt.timedelta(seconds=duration_seconds(rs.aggregation.lookback))
-                span = sample.last - sample.first
-                history = min(lookback, span / 2)
-                evaluate_from = sample.first + history
-                if history < lookback:
-                    res.notes.append(
-                        f"The sample covers {span.days} days, less than the look-back ({rs.aggregation.lookback}): "
-                        f"its first {history.days} days were used as history only, so the sample overstates alerts."
-                    )
+            evaluate_from = logic.sample_evaluated_from(rs, sample, res.notes)
             res.alerts_on_sample = count_alerts(rs, sample, evaluate_from)
             days = _sample_days(sample)
             res.sample_days = round(days, 2)
