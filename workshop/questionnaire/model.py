@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from workshop.core.conditions import Condition, Context
+from workshop.vocab import WEEKDAYS as WEEKDAYS  # re-exported for workshop.ui.widgets (to import vocab)
 
 #: Every question type, with what its answer looks like.
 QUESTION_TYPES: dict[str, str] = {
@@ -32,7 +33,6 @@ QUESTION_TYPES: dict[str, str] = {
 CHOICE_TYPES = {"single_choice", "multi_choice"}
 COLUMN_TYPES = {"text", "integer", "number", "boolean", "choice"}
 TAG_FORMATS = {"country", "cidr", "email", "hostname", "ip", "timezone"}
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 @dataclass(frozen=True)

@@ -215,7 +215,7 @@ def technical_context(logic: Logic, inputs: Inputs) -> str:
                  + (f" ({source})" if source else "") + ".")  # fmt: skip
     if facts.log_timezone:
         parts.append(f"Timestamps are written in {facts.log_timezone}.")
-    roles = ["timestamp", "user", "action", "outcome", *logic.group_by]
+    roles: list[str] = [LogRole.TIMESTAMP, LogRole.USER, LogRole.ACTION, LogRole.OUTCOME, *logic.group_by]
     if logic.field:
         roles.append(logic.field)
     roles = list(dict.fromkeys(roles))
