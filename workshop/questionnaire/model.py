@@ -13,7 +13,6 @@ from functools import cached_property
 from typing import Any
 
 from workshop.core.conditions import Condition, Context
-from workshop.vocab import WEEKDAYS as WEEKDAYS  # re-exported for workshop.ui.widgets (to import vocab)
 
 #: Every question type, with what its answer looks like.
 QUESTION_TYPES: dict[str, str] = {
