@@ -201,7 +201,9 @@ def render() -> None:
     labels = {(b.log_source, b.version): f"{b.log_source} v{b.version} · {b.created_at:%Y-%m-%d} · {b.events:,} events"
               for b in baselines}  # fmt: skip
     keys = list(labels)
-    choice = st.selectbox("Baseline", keys, format_func=labels.get, key="bl_choice")
+    choice = st.selectbox("Baseline", keys, format_func=labels.__getitem__, key="bl_choice")
+    if choice is None:  # not with baselines to choose from; Streamlit's type allows it
+        return
     baseline = get_baseline(s, app.slug, choice[0], choice[1])
     p = baseline.profile
     m1, m2, m3, m4 = st.columns(4)
