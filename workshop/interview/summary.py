@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -147,22 +147,30 @@ def _md_cell(text: str) -> str:
     return _md_inline(text).replace("  \n", "<br>")
 
 
-def section_markdown(section: SectionSummary) -> str:
-    """One section's questions and answers in Markdown (user text escaped, tables as tables)."""
+def section_markdown(section: SectionSummary, escape: Callable[[str], str] = _md_inline) -> str:
+    """One section's questions and answers in Markdown (user text escaped, tables as tables).
+
+    ``escape`` makes user text inert: the default suits Markdown files; a page passes the
+    stricter escaper of its renderer, which also turns bare addresses into plain text.
+    """
+
+    def cell(text: str) -> str:
+        return escape(text).replace("  \n", "<br>")
+
     lines: list[str] = []
     for item in section.items:
-        lines += [f"**{_md_inline(item.prompt)}**", ""]
+        lines += [f"**{escape(item.prompt)}**", ""]
         if item.table:
-            lines.append("| " + " | ".join(_md_cell(h) for h in item.table.headers) + " |")
+            lines.append("| " + " | ".join(cell(h) for h in item.table.headers) + " |")
             lines.append("|" + "---|" * len(item.table.headers))
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in item.table.rows]
+            lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in item.table.rows]
         elif item.text:
-            lines.append(_md_inline(item.text))
+            lines.append(escape(item.text))
         else:
             lines.append(f"_{UNKNOWN}_" if item.unknown else f"_{NOT_ANSWERED}_")
         if item.follow_up:
-            who = f" ({_md_inline(item.follow_up_owner)})" if item.follow_up_owner else ""
-            note = f": {_md_inline(item.follow_up_note)}" if item.follow_up_note else ""
+            who = f" ({escape(item.follow_up_owner)})" if item.follow_up_owner else ""
+            note = f": {escape(item.follow_up_note)}" if item.follow_up_note else ""
             lines += ["", f"> Follow-up{who}{note}"]
         lines.append("")
     return "\n".join(lines)

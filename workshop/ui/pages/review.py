@@ -14,7 +14,7 @@ from workshop.services import interview as interviews
 from workshop.services.portfolio import flagged_use_cases
 from workshop.services.summary import interview_summary, open_items_csv
 from workshop.ui import state
-from workshop.ui.text import md
+from workshop.ui.text import md, md_block
 
 
 def _opened(summary) -> str:
@@ -93,7 +93,7 @@ def render() -> None:
         for section in summary.sections:
             done = sum(1 for i in section.items if i.answered or i.unknown)
             with st.expander(f"{md(section.title)} ({done}/{len(section.items)})", expanded=False):
-                st.markdown(section_markdown(section))
+                st.markdown(section_markdown(section, md_block))
     with tab_open:
         if not missing:
             st.success("Every required question has an answer (or is marked unknown).")
