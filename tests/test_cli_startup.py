@@ -18,7 +18,7 @@ import pytest
 from workshop.cli import COMMAND_MODULES, build_parser
 
 PROJECT = Path(__file__).resolve().parent.parent
-HEAVY = ("sqlalchemy", "alembic", "streamlit", "pandas", "pyarrow", "sigma", "stix2", "workshop.store",
+HEAVY = ("sqlalchemy", "alembic", "streamlit", "pandas", "numpy", "pyarrow", "sigma", "stix2", "workshop.store",
          "workshop.services")  # fmt: skip
 
 

@@ -16,8 +16,6 @@ import json
 import os
 from typing import Any
 
-import numpy as np
-
 from workshop.core.errors import LoadError, Location
 
 #: Bytes scanned at a time by :func:`check_lines` (the scan holds a few int32 arrays of this length).
@@ -92,6 +90,8 @@ def _long_message(max_line_bytes: int) -> str:
 
 def _long_line(chunk: bytes, limit: int) -> int | None:
     """0-based index of the first line in ``chunk`` longer than ``limit`` bytes, if any."""
+    import numpy as np  # here, not at the top: ``workshop attack info`` parses bundles without it
+
     buf = np.frombuffer(chunk, dtype=np.uint8)
     ends = np.flatnonzero(buf == _NEWLINE)
     if len(buf) and buf[-1] != _NEWLINE:
@@ -108,6 +108,8 @@ def _too_deep(data: bytes, limit: int, *, per_line: bool) -> int | None:
     quote not escaped by an odd run of backslashes), vectorised; ``per_line`` starts
     every line at depth 0, as in JSON lines (a JSON string cannot hold a raw line break).
     """
+    import numpy as np
+
     buf = np.frombuffer(data, dtype=np.uint8)
     opens = (buf == _OPENERS[0]) | (buf == _OPENERS[1])
     if int(np.count_nonzero(opens)) <= limit:
