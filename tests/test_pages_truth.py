@@ -61,3 +61,122 @@ def test_benchmark_queries_all_hit_first(shared_dir: Path) -> None:
     result = run(shared_dir / "attack" / "enterprise-attack-18.1.json")
     assert len(QUERIES) == 30
     assert result["first"] == 30, result["misses"]
+
+
+# --------------------------------------------------------------------------- status words and coverage
+
+
+def test_coverage_counts_only_live_use_cases(demo_workspace: Path) -> None:
+    from workshop.services.usecases import coverage_word, technique_statuses
+    from workshop.usecases.coverage import matrix, navigator_layer
+
+    idx = load_index(None)
+    with Store.open(demo_workspace) as s:
+        before = s.list_use_cases("payroll-portal")
+        assert not any(u.status in ("implemented", "tested") for u in before)
+        cells = {c.technique_id: c for _, _, col in matrix(idx, before) for c in col}
+        assert cells and all(c.count == 0 for c in cells.values())  # planned, not covered
+        assert all(c.accepted + c.proposed == len(c.statuses) for c in cells.values())
+        layer = navigator_layer(idx, before, "x")
+        assert {t["score"] for t in layer["techniques"]} == {0}
+        assert "live use cases (implemented or tested)" in layer["description"]
+        uc = next(u for u in before if u.attack)
+        tid = uc.attack[0].technique
+        s.set_status("payroll-portal", [uc.template_id], "accepted")
+        s.set_status("payroll-portal", [uc.template_id], "implemented")
+        after = s.list_use_cases("payroll-portal")
+        cell = {c.technique_id: c for _, _, col in matrix(idx, after) for c in col}[tid]
+        assert cell.count == 1 and cell.live
+        score = {t["techniqueID"]: t["score"] for t in navigator_layer(idx, after, "x")["techniques"]}
+        assert score[tid] == 1
+        assert coverage_word(technique_statuses(s, "payroll-portal")[tid]).startswith("1 live")
+    every = matrix(idx, after, every_technique=True)
+    assert sum(len(col) for _, _, col in every) > sum(len(col) for _, _, col in matrix(idx, after))
+
+
+def test_attack_matrix_shows_plans_apart_from_coverage(demo_workspace: Path, open_page) -> None:
+    at = open_page(ATTACK)
+    html = " ".join(h.value for h in at.get("html"))
+    assert 'class="live"' not in html and 'class="planned"' in html  # nothing implemented in the demo
+    assert "proposed" in html and "only coverage" in html
+    assert 'class="none"' in html  # techniques without use cases show as gaps
+
+
+def test_portfolio_live_tests_glossary_and_baseline_age(demo_workspace: Path, open_page) -> None:
+    from workshop.services.rules import run_tests
+
+    with Store.open(demo_workspace) as s:
+        s.set_status("payroll-portal", ["brute-force-login"], "accepted")
+        report = run_tests(s, "payroll-portal")
+        passed = sum(1 for r in report.results if r.fires_on_true_positive and not r.error)
+        last = s.list_baselines("payroll-portal")[0].last[:10]
+    at = open_page(PORTFOLIO)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Live use cases"] == "0"  # accepted is a plan, not live
+    assert metrics["Rule tests passed"] == str(passed) and passed > 0
+    assert any(e.label == "What the statuses mean" for e in at.expander)
+    glossary = " ".join(m.value for m in at.markdown)
+    assert "**implemented**" in glossary and "Live** means implemented or tested" in glossary
+    baseline = at.dataframe[0].value["Baseline"].iloc[0]
+    assert baseline.startswith(f"sample to {last}")
+    with Store.open(demo_workspace) as s:
+        s.set_status("payroll-portal", ["brute-force-login"], "implemented")
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Live use cases"] == "1"
+
+
+# --------------------------------------------------------------------------- ATT&CK page: search and new use case
+
+
+def test_new_search_shows_its_own_first_hit(workspace: Path, open_page) -> None:
+    at = open_page(ATTACK, slug=None)
+    at.text_input(key="attack_q").input("brute force").run()
+    at.radio(key="attack_pick:brute force").set_value("T1110.001").run()
+    assert at.subheader[0].value.startswith("T1110.001")
+    at.text_input(key="attack_q").input("valid accounts").run()
+    assert at.subheader[0].value == "T1078 · Valid Accounts"
+
+
+def test_search_result_becomes_a_use_case_in_one_step(demo_workspace: Path, open_page) -> None:
+    at = open_page(ATTACK)
+    at.text_input(key="attack_q").input("password spraying").run()
+    at.button(key="newuc:search:T1110.003").click().run()
+    assert not at.exception and not at.error
+    assert any("created" in m.value for m in at.success)
+    with Store.open(demo_workspace) as s:
+        uc = s.get_use_case("payroll-portal", "attack-t1110-003")
+        history = s.use_case_history("payroll-portal", "attack-t1110-003")
+    assert uc.status == "proposed" and [a.technique for a in uc.attack] == ["T1110.003"]
+    assert uc.title == "Password Spraying (T1110.003) against Payroll Portal"
+    assert "not written yet" in uc.generated.blind_spots[0]
+    assert history[0].kind == "created"
+    again = open_page(ATTACK)  # the button gives way to a note once the use case exists
+    again.text_input(key="attack_q").input("password spraying").run()
+    assert not [b for b in again.button if b.key == "newuc:search:T1110.003"]
+    assert any("already has a use case made from" in c.value for c in again.caption)
+
+
+def test_suggestion_becomes_a_use_case_and_survives_regeneration(demo_workspace: Path, open_page) -> None:
+    at = open_page(ATTACK)
+    pick = at.selectbox(key="attack_sugg_pick")
+    tid = pick.value
+    at.button(key=f"newuc:sugg:{tid}").click().run()
+    assert not at.exception and not at.error
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.usecases import custom_id, generate_for_application, load_templates
+
+    with Store.open(demo_workspace) as s:
+        q = load_questionnaires(demo_workspace)
+        result = generate_for_application(s, "payroll-portal", load_templates(q, demo_workspace), q)
+        assert custom_id(tid) not in result.no_longer_applies
+        uc = s.get_use_case("payroll-portal", custom_id(tid))
+    assert uc.applies and uc.attack[0].technique == tid
+
+
+def test_export_page_says_what_is_exported(demo_workspace: Path, open_page) -> None:
+    with Store.open(demo_workspace) as s:
+        ucs = s.list_use_cases("payroll-portal")
+        adopted = sum(1 for u in ucs if u.status in ("accepted", "implemented", "tested"))
+    at = open_page(EXPORT)
+    text = " ".join(i.value for i in (*at.info, *at.warning))
+    assert f"**{adopted} of {len(ucs)}**" in text and "accepted, implemented, tested" in text
