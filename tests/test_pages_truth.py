@@ -306,3 +306,32 @@ def test_rule_tab_shows_the_eql_the_notes_point_to(demo_workspace: Path, open_pa
     captions = " ".join(c.value for c in at.caption)
     if "EQL sequence below" in captions:
         assert any(m.value == "**EQL**" for m in at.markdown)
+
+
+# --------------------------------------------------------------------------- Baselines and Portfolio pages
+
+
+def test_access_log_defaults_to_the_access_log_source() -> None:
+    from workshop.ui.pages.baselines import default_log_source
+
+    assert default_log_source("combined") == "access" and default_log_source("common") == "access"
+    assert default_log_source("csv") == "audit"
+
+
+def test_baselines_page_shows_claims_whole_and_actions_by_count(demo_workspace: Path, open_page) -> None:
+    at = open_page(BASELINES)
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "most frequent first" in text
+    assert at.table, "claims are a table of whole sentences, not a grid with cut cells"
+    claims = at.table[0].value
+    assert {"What the owners said", "What the log shows"} <= set(claims.columns)
+    shown = " ".join(str(v) for v in claims.to_numpy().ravel())
+    assert "--map" not in shown and "--tz" not in shown and "--entity" not in shown
+
+
+def test_baseline_tabs_and_use_case_tabs_are_keyed() -> None:
+    # A keyed tab bar keeps its tab over the rerun a button inside it makes.
+    root = Path(__file__).resolve().parents[1] / "workshop" / "ui" / "pages"
+    assert 'key="bl_tabs", on_change="rerun"' in (root / "baselines.py").read_text()
+    assert 'key=f"uctabs:{uc.template_id}", on_change="rerun"' in (root / "usecases.py").read_text()
