@@ -408,7 +408,9 @@ def render() -> None:
         state.link("workshop", "Go to the workshop", ":material/forum:")
         return
     ucs = service.list_use_cases(s, app.slug)
-    top1, top2, top3 = st.columns([2, 2, 3])
+    # One wrapping row of buttons sized to their labels: at presenter size columns cut them short.
+    bar = st.container(horizontal=True, wrap=True, key="uc_top_bar")
+    top1 = top2 = top3 = bar
     label = "Regenerate from the answers" if ucs else "Generate use cases"
     if top1.button(label, type="primary" if not ucs else "secondary", icon=":material/auto_awesome:"):
         _generate(app)
@@ -422,7 +424,7 @@ def render() -> None:
         return
     ctx = document_context(s, app.slug, state.catalogue())
     with top3:
-        d1, d2 = st.columns(2)
+        d1 = d2 = top3
         d1.download_button("Use-case document", to_html(application_document(ucs, ctx), f"{app.name} use cases"),
                            file_name=f"{app.slug}-use-cases.html", mime="text/html", key="dl_doc")  # fmt: skip
         d2.download_button("Analyst brief", to_html(analyst_brief(ucs, ctx), f"{app.name} analyst brief"),
