@@ -25,6 +25,7 @@ from workshop.baseline.profile import Profile
 from workshop.core.errors import InputError
 from workshop.interview.facts import Facts, Q
 from workshop.interview.facts import ServiceAccount as DeclaredAccount
+from workshop.questionnaire.values import network_of
 from workshop.vocab import WEEKDAYS, TimeWindow
 
 CONTRADICTED = "contradicted"
@@ -452,7 +453,7 @@ def _networks(profile: Profile, claimed: list[str]) -> Discrepancy:
     bad = []
     for text in claimed:
         try:
-            nets.append(ipaddress.ip_network(str(text).strip(), strict=False))
+            nets.append(ipaddress.ip_network(network_of(text), strict=False))
         except ValueError:
             bad.append(str(text))
     claim = f"Access only from {', '.join(str(n) for n in nets) or 'the listed networks'}"

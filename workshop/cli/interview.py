@@ -74,6 +74,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     fu.add_argument("--out", metavar="FILE")
     fu.set_defaults(func=followups)
 
+    sm = s.add_parser(
+        "summary", parents=[common], help='"What we heard": the summary the owners read and sign off'
+    )
+    sm.add_argument("app")
+    sm.add_argument("--interview", type=int)
+    sm.add_argument("--format", choices=["md", "html", "pdf"], default="md")
+    sm.add_argument("--out", metavar="FILE")
+    sm.set_defaults(func=summary)
+
     ch = s.add_parser("changes", parents=[common], help="what changed since the previous interview")
     ch.add_argument("app")
     ch.add_argument("--interview", type=int)
@@ -230,6 +239,16 @@ def followups(args: argparse.Namespace) -> int:
         text = follow_ups_csv(items)
     else:
         text = follow_ups_markdown(app.name, items, interview.held_on)
+    write_output(text, args.out)
+    return 0
+
+
+def summary(args: argparse.Namespace) -> int:
+    from workshop.services.summary import interview_summary, render_summary
+
+    with open_store(args) as store:
+        _, interview, q = _context(args, store)
+        text = render_summary(interview_summary(store, q, interview), args.format)
     write_output(text, args.out)
     return 0
 

@@ -22,6 +22,7 @@ from workshop.vocab import TimeWindow
 class Q(StrEnum):
     """Question ids the code reads (the questionnaires hold many more)."""
 
+    PURPOSE_CRITICALITY = "purpose.criticality"
     PURPOSE_SUMMARY = "purpose.summary"
     INTERNET_FACING = "purpose.internet_facing"
     USERS_TOTAL = "users.total_count"

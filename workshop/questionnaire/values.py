@@ -274,10 +274,16 @@ def _check_format(fmt: str, s: str) -> str:
         if not _COUNTRY_RE.match(s):
             raise AnswerError(f"{s!r} is not a two-letter country code (ISO 3166, e.g. GB)")
     elif fmt == "cidr":
+        net, _, label = s.partition(" ")
         try:
-            s = str(ipaddress.ip_network(s, strict=False))
+            net = str(ipaddress.ip_network(net, strict=False))
         except ValueError:
-            raise AnswerError(f"{s!r} is not a network (use CIDR such as 10.0.0.0/8)") from None
+            raise AnswerError(
+                f"{s!r} is not a network (use CIDR such as 10.0.0.0/8, optionally with a label: "
+                "10.20.0.0/16 office)"
+            ) from None
+        label = " ".join(label.split())
+        s = f"{net} {label}" if label else net
     elif fmt == "ip":
         try:
             s = str(ipaddress.ip_address(s))
@@ -290,6 +296,14 @@ def _check_format(fmt: str, s: str) -> str:
     elif fmt == "hostname" and not _HOST_RE.match(s):
         raise AnswerError(f"{s!r} is not a host name")
     return s
+
+
+def network_of(entry: Any) -> str:
+    """The network part of a network answer: '10.20.0.0/16 office' -> '10.20.0.0/16'.
+
+    Network answers may carry a label after the range (the owners name their ranges);
+    code that needs the range itself reads it through here."""
+    return str(entry).strip().split(" ", 1)[0] if entry is not None else ""
 
 
 def _date(q: Question, v: Any) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from workshop.interview.facts import Q
+from workshop.questionnaire.values import network_of
 from workshop.rules.logic import handler, logic_handler
 from workshop.rules.model import (
     CONTROL_CHARS,
@@ -275,7 +276,7 @@ class Builder:
         nets, bad = [], []
         for entry in clean_values(raw):
             try:
-                nets.append(str(ipaddress.ip_network(entry, strict=False)))
+                nets.append(str(ipaddress.ip_network(network_of(entry), strict=False)))
             except ValueError:
                 bad.append(entry)
         if bad:

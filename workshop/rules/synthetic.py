@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workshop.questionnaire.values import network_of
 from workshop.rules.sigma import (
     PARAMETER_LISTS,
     RuleContext,
@@ -100,7 +101,7 @@ class _Ctx:
             (self.params.get("expected_networks") or {}).get("value")
         ):
             try:
-                self.networks.append(ipaddress.ip_network(entry, strict=False))
+                self.networks.append(ipaddress.ip_network(network_of(entry), strict=False))
             except ValueError:
                 continue
         self.hosts = clean_values(

@@ -91,3 +91,7 @@ def start_interview(store: Store, slug: str, questionnaire: Questionnaire, *, he
 def set_current_section(store: Store, interview_id: int, section_id: str) -> None:
     """Remember where the workshop is, so another screen (the presenter's) follows."""
     store.set_current_section(interview_id, section_id)
+
+
+def get_interview(store: Store, interview_id: int) -> Interview:
+    return store.get_interview(interview_id)

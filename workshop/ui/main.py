@@ -33,6 +33,12 @@ div[data-testid="stColumn"]:has(div[class*="st-key-section-"]) { position: stick
 .uw-prompt { font-size: 1.08rem; font-weight: 600; margin-bottom: .2rem; }
 .uw-required { color: #b3261e; font-weight: 700; }
 .uw-saved { color: #1b7f3b; font-size: .9rem; }
+.stMultiSelect [data-baseweb="select"] > div:first-child { flex-wrap: wrap; overflow: visible; max-height: none; }
+div[class*="st-key-section-"] button { justify-content: flex-start; text-align: left; padding: .25rem .6rem;
+  min-height: 0; }
+div[class*="st-key-section-"] button > div, div[class*="st-key-section-"] button [data-testid="stMarkdownContainer"]
+  { justify-content: flex-start; text-align: left; width: 100%; }
+div[class*="st-key-section-"] [data-testid="stVerticalBlock"] { gap: .15rem; }
 div[class*="st-key-notes_"] { background: #f4f7fc; border-left: 3px solid #1f5fbf; border-radius: 6px;
   padding: .55rem .8rem; font-size: .92rem; color: #34405a; }
 div[class*="st-key-notes_"] p, div[class*="st-key-notes_"] li { font-size: .92rem; }
@@ -47,6 +53,8 @@ PRESENTER_CSS = """
 [data-testid="stMain"] h1 { font-size: 2.9rem !important; }
 [data-testid="stMain"] h2 { font-size: 2.2rem !important; }
 [data-testid="stMain"] .uw-prompt { font-size: 1.6rem !important; }
+[data-testid="stMain"] [data-testid="stDataFrame"] { zoom: 1.3; }
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none !important; }
 </style>
 """
 
@@ -59,18 +67,16 @@ def _sidebar() -> None:
         if apps:
             slugs = [a.slug for a in apps]
             names = {a.slug: a.name for a in apps}
-            current = state.selected_slug()
-            index = slugs.index(current) if current in slugs else None
-            choice = st.selectbox(
+            state.app_picker_state("sidebar_app", slugs)
+            st.selectbox(
                 "Application",
                 slugs,
-                index=index,
                 format_func=lambda slug: f"{names.get(slug, slug)} ({slug})",  # names need not be unique
                 placeholder="Choose an application",
                 key="sidebar_app",
+                on_change=state.pick_app,
+                args=("sidebar_app",),
             )
-            if choice != current:
-                state.select_app(choice)
         presenter = st.toggle(
             "Presenter mode",
             value=state.presenter_mode(),
@@ -122,7 +128,9 @@ def main() -> None:
         _sidebar()
         state.sync_url()
         if state.presenter_mode():
-            st.html(PRESENTER_CSS)
+            st.html(PRESENTER_CSS)  # hides the sidebar (workspace path, picker): the way out is here
+            st.button("Leave presenter mode", key="leave_presenter", icon=":material/close_fullscreen:",
+                      type="tertiary", on_click=state.set_presenter_mode, args=(False,))  # fmt: skip
         nav.run()
     except WorkshopError as exc:
         st.error(md(str(exc)), icon=":material/error:")

@@ -89,6 +89,25 @@ def select_app(slug: str | None) -> None:
         del st.query_params["app"]
 
 
+def app_picker_state(widget_key: str, slugs: list[str]) -> None:
+    """Make an application picker show the one selection before it is drawn.
+
+    Two pickers (sidebar and Applications page) each kept their own widget value and
+    each pushed it into the selection when it differed: after a change in one, the
+    other pushed the old slug back, and so on forever (URL flipping, server at 100%).
+    The selection (``APP_KEY``) is the single source of truth; pickers only mirror it
+    and change it through their callback (:func:`pick_app`)."""
+    current = selected_slug()
+    st.session_state[widget_key] = current if current in slugs else None
+
+
+def pick_app(widget_key: str) -> None:
+    """on_change of an application picker: its new value becomes the selection."""
+    choice = st.session_state.get(widget_key)
+    if choice:
+        select_app(choice)
+
+
 def selected_app() -> Application | None:
     slug = selected_slug()
     if not slug:

@@ -19,8 +19,10 @@ import streamlit as st
 from workshop.core.errors import AnswerError, StaleEditError, WorkshopError
 from workshop.interview.model import Answer
 from workshop.questionnaire import Question, Questionnaire
+from workshop.questionnaire.grid import check_rows
 from workshop.questionnaire.model import WEEKDAYS
 from workshop.questionnaire.values import common_timezones
+from workshop.services import interview as interviews
 from workshop.services.interview import answer_question
 from workshop.ui import state
 from workshop.ui.text import md
@@ -35,6 +37,11 @@ def key(iid: int, qid: str, part: str = "v") -> str:
 
 def _errors() -> dict[str, str]:
     return st.session_state.setdefault("question_errors", {})
+
+
+def question_error(qid: str) -> str:
+    """The message shown under a question ('' when its last save went through)."""
+    return _errors().get(qid, "")
 
 
 # --- value conversion between the store and widgets ------------------------------------
@@ -66,7 +73,8 @@ def _seed(iid: int, q: Question, answer: Answer | None) -> None:
     elif q.type == "list":
         base = key(iid, q.id, "base")
         if main not in st.session_state or base not in st.session_state:
-            st.session_state[base] = value or []
+            # rows still being filled in (kept in a plain key, which survives leaving the section)
+            st.session_state[base] = st.session_state.get(key(iid, q.id, "draft")) or value or []
             st.session_state[rev_key] = answer.revision if answer else 0
     elif main not in st.session_state:
         if q.type == "date" and value:
@@ -283,7 +291,13 @@ def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+@st.fragment
 def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer | None, who: str) -> None:
+    """A table answer, redrawn on its own (a fragment) when a cell changes.
+
+    Every cell edit reruns the script; a whole-page rerun takes long enough for the next
+    keystrokes to land on a table being redrawn, and those were lost. As a fragment the
+    rerun covers only this table, so the window is a fraction of what it was."""
     cc = st.column_config
     config: dict[str, Any] = {}
     for c in question.columns:
@@ -295,9 +309,11 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         elif c.type == "boolean":
             config[c.id] = cc.CheckboxColumn(label, help=c.help or None)
         elif c.type == "choice":
+            names = {o.value: o.label for o in c.options}
             config[c.id] = cc.SelectboxColumn(
-                label, options=[o.value for o in c.options], help=c.help or None
-            )
+                label, options=list(names), format_func=lambda v, names=names: names.get(v, v),
+                help=c.help or None, width="medium",
+            )  # fmt: skip
         else:
             config[c.id] = cc.TextColumn(label, help=c.help or None, max_chars=2000)
     base = st.session_state[key(iid, question.id, "base")]
@@ -309,17 +325,26 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         column_config=config,
         width="stretch",
     )
+    st.caption(
+        "Add a row: click the empty row at the bottom (or **+** above the table). Remove rows: tick them "
+        "on the left, then the bin icon above the table. Complete rows are saved as you go."
+    )
     rows = _rows(edited)
-    stored = answer.value if answer else None
-    try:
-        from workshop.questionnaire import coerce
-
-        value = coerce(question, rows)
-    except AnswerError as exc:
-        _errors()[question.id] = exc.message.split(": ", 1)[-1]
-        return
-    if value != stored and question.id not in st.session_state.get("stale_questions", set()):
-        save(q, iid, question.id, who, value)
+    current = interviews.answers(state.store(), iid).get(question.id)  # the fragment reruns alone: read it afresh
+    stored = current.value if current else None
+    checked = check_rows(question, rows)
+    draft_key = key(iid, question.id, "draft")
+    if checked.drafts:
+        st.session_state[draft_key] = rows
+        st.warning(
+            "  \n".join(f"Row {d.row} is a draft, not saved yet: {d.reason}." for d in checked.drafts)
+            + ("  \nThe other rows are saved." if checked.valid else ""),
+            icon=":material/edit_note:",
+        )
+    else:
+        st.session_state.pop(draft_key, None)
+    if checked.value != stored and question.id not in st.session_state.get("stale_questions", set()):
+        save(q, iid, question.id, who, checked.value)
 
 
 def _flags(q: Questionnaire, iid: int, question: Question, who: str) -> None:

@@ -130,17 +130,16 @@ def render() -> None:
     with left:
         names = {a.slug: a.name for a in apps}
         slugs = list(names)
-        choice = st.selectbox(
+        state.app_picker_state("apps_page_select", slugs)
+        st.selectbox(
             "Work on",
             slugs,
-            index=slugs.index(selected) if selected in slugs else None,
             format_func=lambda x: f"{names[x]} ({x})",
             placeholder="Choose an application",
             key="apps_page_select",
+            on_change=state.pick_app,
+            args=("apps_page_select",),
         )
-        if choice and choice != selected:
-            state.select_app(choice)
-            st.rerun()
         app = state.selected_app()
         if app is not None:
             b1, b2 = st.columns(2)

@@ -2,22 +2,57 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
-from workshop.interview.progress import (
-    context_for,
-    diff_answers,
-    follow_ups,
-    follow_ups_csv,
-    follow_ups_markdown,
-    open_required,
-    progress,
-)
+from workshop.interview.progress import diff_answers, follow_ups, follow_ups_markdown, open_required, progress
+from workshop.interview.summary import OPEN_HEADER, open_items, section_markdown, to_html, to_markdown
 from workshop.questionnaire import format_value
 from workshop.services import interview as interviews
 from workshop.services.portfolio import flagged_use_cases
+from workshop.services.summary import interview_summary, open_items_csv
 from workshop.ui import state
 from workshop.ui.text import md
+
+
+def _opened(summary) -> str:
+    text = f"Interview of {summary.held_on}" if summary.held_on else "Interview"
+    return text + (f", a re-review of {summary.rereview_of}." if summary.rereview_of else ".")
+
+
+def _unknowns_markdown(summary) -> str:
+    unknown = [(t, i) for t, i in summary.unknowns if not i.follow_up]
+    if not unknown:
+        return ""
+    return "\n## The owners did not know\n\n" + "\n".join(f"- {t}: {i.prompt}" for t, i in unknown) + "\n"
+
+
+def _local_zone() -> dt.tzinfo | None:
+    """The viewer's time zone (the browser's), else the server's."""
+    try:
+        name = st.context.timezone
+        return ZoneInfo(name) if name else None
+    except Exception:  # unknown zone name or no browser context
+        return None
+
+
+def _local(at: dt.datetime, zone: dt.tzinfo | None) -> str:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _history_value(q, qid: str, new: dict | None) -> str:
+    if not new:
+        return ""
+    if new.get("unknown"):
+        return "unknown"
+    try:
+        return format_value(q.question(qid), new.get("value"))
+    except Exception:  # a question no longer in the questionnaire
+        return str(new.get("value"))
 
 
 def render() -> None:
@@ -33,7 +68,7 @@ def render() -> None:
         return
     q = state.catalogue().questionnaires.get(interview.questionnaire_id)
     if q is None:
-        st.error(f"Questionnaire '{interview.questionnaire_id}' could not be loaded; see the Workshop page.")
+        st.error(f"Questionnaire '{md(interview.questionnaire_id)}' could not be loaded; see the Workshop page.")
         return
     answers = interviews.answers(s, interview.id)
     prog = progress(q, answers)
@@ -47,40 +82,34 @@ def render() -> None:
     tab_answers, tab_open, tab_follow, tab_changes = st.tabs(
         ["Answers", "Still open", "Follow-ups", "Changes"]
     )
+    summary = interview_summary(s, q, interview)
     with tab_answers:
-        ctx = context_for(answers)
-        for section in q.sections:
-            shown = q.visible_questions(ctx, section)
-            if not shown:
-                continue
-            rows = []
-            for question in shown:
-                a = answers.get(question.id)
-                if a is None:
-                    value = ""
-                elif a.unknown:
-                    value = "unknown"
-                else:
-                    value = format_value(question, a.value)
-                flag = "follow up" if a is not None and a.follow_up else ""
-                rows.append({"Question": question.prompt, "Answer": value, "Flag": flag})
-            done = sum(1 for r in rows if r["Answer"])
-            with st.expander(f"{section.title} ({done}/{len(rows)})", expanded=False):
-                st.dataframe(rows, hide_index=True, width="stretch")
+        st.caption(f"What the owners were shown, in full. {_opened(summary)}")
+        d1, d2, _ = st.columns([1, 1, 2])
+        d1.download_button("What we heard (HTML, prints on A4)", to_html(summary), file_name=f"{app.slug}-what-we-heard.html",
+                           mime="text/html", key="dl_summary_html", icon=":material/print:")  # fmt: skip
+        d2.download_button("What we heard (Markdown)", to_markdown(summary), file_name=f"{app.slug}-what-we-heard.md",
+                           mime="text/markdown", key="dl_summary_md", icon=":material/description:")  # fmt: skip
+        for section in summary.sections:
+            done = sum(1 for i in section.items if i.answered or i.unknown)
+            with st.expander(f"{md(section.title)} ({done}/{len(section.items)})", expanded=False):
+                st.markdown(section_markdown(section))
     with tab_open:
         if not missing:
             st.success("Every required question has an answer (or is marked unknown).")
         for m in missing:
             st.markdown(f"- **{md(q.section(m.section).title)}** · {md(m.prompt)}")
     with tab_follow:
-        if not items:
-            st.info("Nothing marked for follow-up.")
+        rows = open_items(summary)
+        if not rows:
+            st.info("Nothing marked for follow-up or unknown.")
         else:
-            st.dataframe([f.to_dict() for f in items], hide_index=True, width="stretch")
+            st.table([dict(zip(OPEN_HEADER, r, strict=True)) for r in rows])
         d1, d2 = st.columns(2)
-        d1.download_button("Download as Markdown", follow_ups_markdown(app.name, items, interview.held_on),
+        d1.download_button("Download as Markdown", follow_ups_markdown(app.name, items, interview.held_on)
+                           + _unknowns_markdown(summary),
                            file_name=f"{app.slug}-follow-ups.md", mime="text/markdown", key="dl_followups_md")  # fmt: skip
-        d2.download_button("Download as CSV", follow_ups_csv(items), file_name=f"{app.slug}-follow-ups.csv",
+        d2.download_button("Download as CSV", open_items_csv(summary), file_name=f"{app.slug}-follow-ups.csv",
                            mime="text/csv", key="dl_followups_csv")  # fmt: skip
     with tab_changes:
         prev = interviews.previous_interview(s, interview)
@@ -103,10 +132,14 @@ def render() -> None:
         history = interviews.answer_history(s, interview.id)
         if history:
             with st.expander(f"Answer history of this interview ({len(history)} saves)"):
+                prompts = {qq.id: qq.prompt for qq in q.questions}
+                zone = _local_zone()
                 st.dataframe(
-                    [{"When": h.at.strftime("%Y-%m-%d %H:%M:%S"), "Who": h.who, "Question": h.question_id,
-                      "Revision": h.revision} for h in reversed(history[-500:])],
+                    [{"When": _local(h.at, zone), "Who": h.who, "Question": prompts.get(h.question_id, h.question_id),
+                      "Answer": _history_value(q, h.question_id, h.new), "Revision": h.revision}
+                     for h in reversed(history[-500:])],
                     hide_index=True, width="stretch",
+                    column_config={"Answer": st.column_config.TextColumn(width="large")},
                 )  # fmt: skip
 
 

@@ -7,12 +7,14 @@ import html
 
 import streamlit as st
 
+from workshop.core.errors import ValidationErrors, WorkshopError
+from workshop.interview.facts import Q
 from workshop.interview.model import Application, Interview
 from workshop.interview.progress import context_for, progress
 from workshop.questionnaire import Questionnaire
 from workshop.services import interview as interviews
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
-from workshop.ui import state, widgets
+from workshop.ui import autosave, state, widgets
 from workshop.ui.text import md
 
 
@@ -56,13 +58,63 @@ def _catalogue_errors() -> None:
                 st.code("\n".join(str(e) for e in errs), language=None)
 
 
-def _set_section(iid: int, section_id: str) -> None:
-    st.session_state[f"section:{iid}"] = section_id
+def _section_key(iid: int) -> str:
+    """A plain session key (not a widget key): the section being worked on.
+
+    The section list used to be a radio whose value the browser sends back as the
+    option's label; the label carries the "(n/m)" count, so an answer that changed a
+    count made the old label unknown and Streamlit fell back to the first section.
+    The list is now made of buttons (triggers, no value to go stale) and the selection
+    lives here, in the store (to resume) and in the URL (to reload)."""
+    return f"current_section:{iid}"
+
+
+def _set_section(iid: int, section_id: str, scroll: bool = False) -> None:
+    st.session_state[_section_key(iid)] = section_id
+    st.query_params["section"] = section_id
+    if scroll:
+        st.session_state["scroll_to_top"] = st.session_state.get("scroll_to_top", 0) + 1
     interviews.set_current_section(state.store(), iid, section_id)
 
 
-def _on_nav(iid: int) -> None:
-    interviews.set_current_section(state.store(), iid, st.session_state[f"section:{iid}"])
+SCROLL_TOP_JS = """<script>
+/* nonce %s: a new section starts at its top */
+const toTop = () => { const d = window.parent.document;
+  for (const sel of ['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]']) {
+    const el = d.querySelector(sel); if (el) { el.scrollTop = 0; } }
+  window.parent.scrollTo(0, 0); };
+const ae = window.parent.document.activeElement; if (ae && ae.blur) { ae.blur(); }  /* no focus pulling it back */
+toTop(); for (const ms of [60, 150, 300, 500, 800]) { setTimeout(toTop, ms); }
+</script>"""
+
+
+def _scroll_to_top() -> None:
+    """After "Next section" the new section starts at its top, not mid-page (Streamlit keeps
+    the scroll position across reruns). A zero-height same-origin frame scrolls its parent.
+
+    The frame is drawn on every run at the same place with the same content, so it runs
+    its script only when the counter changes: a run cut short by another event (the
+    autosave sending text) cannot swallow the scroll."""
+    n = st.session_state.get("scroll_to_top", 0)
+    if n:
+        import streamlit.components.v1 as components
+
+        components.html(SCROLL_TOP_JS % n, height=0)
+
+
+def _prefill_criticality(q: Questionnaire, iid: int, app: Application, answers) -> bool:
+    """The profile already says how critical the application is: start from that answer."""
+    done = f"prefilled:{iid}"
+    if st.session_state.get(done) or Q.PURPOSE_CRITICALITY in answers or not app.criticality:
+        return False
+    st.session_state[done] = True
+    try:
+        question = q.question(Q.PURPOSE_CRITICALITY)
+    except Exception:  # another questionnaire without this question
+        return False
+    if str(app.criticality) not in {o.value for o in question.options}:
+        return False
+    return widgets.save(q, iid, question.id, "application profile", str(app.criticality)) is not None
 
 
 def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
@@ -78,7 +130,10 @@ def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
 
 def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> None:
     st.title(md(app.name))
-    meta = f"{md(q.title)} v{q.version} · {interview.held_on}"
+    meta = f"Interview {interview.id} of {interview.held_on} · {md(q.title)} v{q.version}"
+    if interview.previous_id is not None:
+        prev = interviews.get_interview(state.store(), interview.previous_id)
+        meta += f" · re-review of interview {prev.id} of {prev.held_on}"
     if interview.facilitator:
         meta += f" · facilitated by {md(interview.facilitator)}"
     st.caption(meta)
@@ -93,16 +148,61 @@ def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> N
         with c2.popover("New interview", icon=":material/event_repeat:"):
             st.caption("A year on? Start a re-review: every answer is carried over, and the Review page "
                        "shows what changed.")  # fmt: skip
-            if st.button("Start a re-review (pre-filled)", key="rereview", type="primary"):
+            sure = st.checkbox(
+                f"Yes, start interview {interview.id + 1}: interview {interview.id} of {interview.held_on} "
+                "is kept as it is and no longer edited here.",
+                key="confirm_new_interview",
+            )
+            if st.button("Start a re-review (pre-filled)", key="rereview", type="primary", disabled=not sure):
+                st.session_state.pop("confirm_new_interview", None)
                 _new_interview(app, q, prefill=True)
-            if st.button("Start a blank interview", key="blank_interview"):
+            if st.button("Start a blank interview", key="blank_interview", disabled=not sure):
+                st.session_state.pop("confirm_new_interview", None)
                 _new_interview(app, q, prefill=False)
+
+
+def _send_ahead(app: Application, q: Questionnaire, iid: int) -> None:
+    """Send the blank form before the meeting; bring a filled one back, see its changes, apply."""
+    from workshop.services.sendahead import BLANK_FORMATS, apply_form, blank, preview_form
+
+    with st.expander("Send ahead and import back", icon=":material/forward_to_inbox:"):
+        st.caption("Send the owners the blank form before the meeting; import the filled YAML form here.")
+        cols = st.columns(len(BLANK_FORMATS))
+        for col, (fmt, mime) in zip(cols, BLANK_FORMATS.items(), strict=True):
+            col.download_button(f"Blank form ({fmt.upper()})", blank(q, fmt), file_name=f"{app.slug}-form.{fmt}",
+                                mime=mime, key=f"blank_form_{fmt}", width="stretch")  # fmt: skip
+        round_ = st.session_state.setdefault(f"form_round:{iid}", 0)  # a new uploader after each import
+        upload = st.file_uploader("Filled form (YAML)", type=["yaml", "yml"], key=f"form_upload:{iid}:{round_}")
+        if upload is None:
+            return
+        try:
+            text = upload.getvalue().decode("utf-8")
+            changes = preview_form(state.store(), state.catalogue(), q, iid, text, upload.name)
+        except UnicodeDecodeError:
+            st.error("The file is not UTF-8 text.")
+            return
+        except WorkshopError as exc:
+            st.error(str(exc) if not isinstance(exc, ValidationErrors) else "\n".join(map(str, exc.errors)))
+            return
+        if not changes:
+            st.success("The form changes nothing: every answer in it is already here.")
+            return
+        st.markdown(f"**{len(changes)} answer(s) would change:**")
+        st.table([c.to_row() for c in changes])
+        if st.button(f"Apply these {len(changes)} changes", key=f"form_apply:{iid}", type="primary"):
+            n = apply_form(state.store(), q, iid, changes, who=f"form:{upload.name}")
+            for c in changes:  # redraw these questions from the store
+                widgets.reload_question(iid, c.question_id)
+            st.session_state[f"form_round:{iid}"] = round_ + 1
+            st.toast(f"Applied {n} answers from {upload.name}", icon=":material/check_circle:")
+            st.rerun()
 
 
 def render() -> None:
     app = state.require_app()
     if app is None:
         return
+    _scroll_to_top()  # first, so its place on the page never moves
     s = state.store()
     interview = interviews.latest_interview(s, app.slug)
     if interview is None:
@@ -123,17 +223,28 @@ def render() -> None:
             f"the file is now version {q.version}. Answers to questions that still exist are shown."
         )
     iid = interview.id
+    who = state.current_user() or interview.facilitator or "facilitator"  # the signed-in person first
+    typed = _save_typed(q, iid, who)
     answers = interviews.answers(s, iid)
+    if _prefill_criticality(q, iid, app, answers):
+        answers = interviews.answers(s, iid)
     prog = progress(q, answers)
     _header(app, interview, q, prog)
     state.show_pending_error()
+    if not state.presenter_mode():
+        _send_ahead(app, q, iid)
 
-    nav_key = f"section:{iid}"
+    nav_key = _section_key(iid)
     section_ids = [sec.id for sec in q.sections]
     if st.session_state.get(nav_key) not in section_ids:
+        from_url = st.query_params.get("section")
         st.session_state[nav_key] = (
-            interview.current_section if interview.current_section in section_ids else section_ids[0]
-        )
+            from_url if from_url in section_ids
+            else interview.current_section if interview.current_section in section_ids
+            else section_ids[0]
+        )  # fmt: skip
+    if st.query_params.get("section") != st.session_state[nav_key]:
+        st.query_params["section"] = st.session_state[nav_key]
     counts = {sp.section_id: sp for sp in prog.sections}
 
     def label(sid: str) -> str:
@@ -144,12 +255,15 @@ def render() -> None:
         )
 
     presenter = state.presenter_mode()
+    current = st.session_state[nav_key]
     nav_col, body = st.columns([1, 3.2] if not presenter else [1.3, 3.7], gap="large")
-    with nav_col:
-        st.radio("Sections", section_ids, key=nav_key, format_func=label, on_change=_on_nav, args=(iid,))
-    section = q.section(st.session_state[nav_key])
+    with nav_col, st.container(key=f"section:{iid}"):
+        st.markdown("**Sections**")
+        for sid in section_ids:
+            st.button(label(sid), key=f"nav_{sid.replace('.', '_')}", on_click=_set_section, args=(iid, sid),
+                      type="primary" if sid == current else "tertiary", width="stretch")  # fmt: skip
+    section = q.section(current)
     ctx = context_for(answers)
-    who = state.current_user() or interview.facilitator or "facilitator"  # the signed-in person first
     with body:
         st.header(section.title)
         if section.intro:
@@ -163,13 +277,35 @@ def render() -> None:
         idx = section_ids.index(section.id)
         b1, _, b2 = st.columns([1, 2, 1])
         if idx > 0:
-            b1.button("← " + q.sections[idx - 1].title, on_click=_set_section, args=(iid, section_ids[idx - 1]),
+            b1.button("← " + q.sections[idx - 1].title, on_click=_set_section, args=(iid, section_ids[idx - 1], True),
                       key="prev_section")  # fmt: skip
         if idx < len(section_ids) - 1:
-            b2.button(q.sections[idx + 1].title + " →", on_click=_set_section, args=(iid, section_ids[idx + 1]),
+            b2.button(q.sections[idx + 1].title + " →", on_click=_set_section, args=(iid, section_ids[idx + 1], True),
                       key="next_section", type="primary")  # fmt: skip
         else:
             state.link("review", "Review the answers", ":material/checklist:", where=b2)
+    autosave.draw(list(typed), typed.error)
+
+
+class _Typed(dict[str, str]):
+    """CSS class of a text field -> its question id, with the last autosave error."""
+
+    error: str = ""
+
+
+def _save_typed(q: Questionnaire, iid: int, who: str) -> _Typed:
+    """Save the text the autosave component sent (typed, not yet blurred) before drawing."""
+    typed = _Typed(
+        (autosave.css_class(widgets.key(iid, question.id)), question.id)
+        for question in q.questions
+        if question.type in ("text", "long_text")
+    )
+    event = autosave.pending()
+    if event and event.get("cls") in typed:
+        qid = typed[event["cls"]]
+        widgets.save(q, iid, qid, who, str(event.get("value") or ""))
+        typed.error = widgets.question_error(qid)
+    return typed
 
 
 def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter: bool) -> None:
@@ -179,12 +315,17 @@ def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter:
         st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
         widgets.draw(q, iid, question, answer, who)
         return
-    main, notes = st.columns([3, 2], gap="medium")
-    with main:
+    if question.type == "list":  # a table gets the full width: prompt, table, then the notes under it
         st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
-        if question.unit:
-            st.caption(question.unit)
         widgets.draw(q, iid, question, answer, who)
+        notes = st.container()
+    else:
+        main, notes = st.columns([3, 2], gap="medium")
+        with main:
+            st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
+            if question.unit:
+                st.caption(question.unit)
+            widgets.draw(q, iid, question, answer, who)
     with notes, st.container(key=f"notes_{question.id.replace('.', '_')}"):
         if question.help:
             st.markdown(f"**Why we ask** · {question.help}")

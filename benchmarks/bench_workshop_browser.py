@@ -1,0 +1,127 @@
+"""The workshop page in a real browser: how fast a room sees its answer saved.
+
+Drives Debian's headless Chromium (Playwright) against ``workshop ui`` on the demo
+application and on a fresh interview, and reports median and 95th percentile of:
+
+* answer -> saved: click an answer (Yes/No alternately) until the header shows the new
+  "All changes saved" time (the save, the rerun and the redraw, as the room sees it);
+* typed text -> saved: last keystroke until the autosave badge says "saved" (this includes
+  the 600 ms pause the component waits for typing to stop; no target, shown for reference);
+* section switch: click a section until its heading is shown and the page is idle;
+* reload -> first question: reload until the first question prompt is visible.
+
+Targets (issue 13, quiet machine): answer -> saved p95 < 400 ms, section switch p95 < 700 ms.
+
+    python benchmarks/bench_workshop_browser.py [--rounds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, summary_ms, table
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+from e2e_support import AppServer, browser_page, key_css, wait_for_app
+
+TARGETS = {"answer -> saved": 400.0, "section switch": 700.0}
+IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && !document.querySelector('[data-stale=\"true\"]')"
+
+
+def _prepare(ws: Path) -> dict[str, int]:
+    from workshop.interview.model import Application
+    from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE, load_questionnaires
+    from workshop.services.demo import create_demo
+    from workshop.store import Store
+
+    cat = load_questionnaires(ws)
+    with Store.open(ws) as s:
+        create_demo(s, cat)
+        s.create_application(Application.from_dict({"slug": "claims", "name": "Claims", "owner": "Head of Claims",
+                                                    "criticality": "high"}))  # fmt: skip
+        q = cat.get(DEFAULT_QUESTIONNAIRE)
+        s.create_interview("claims", q.id, q.version)
+        return {slug: s.latest_interview(slug).id for slug in ("payroll-portal", "claims")}
+
+
+def _saved_text(page) -> str:
+    loc = page.locator(".uw-saved")
+    return loc.inner_text() if loc.count() else ""
+
+
+def measure(page, base: str, slug: str, iid: int, rounds: int) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {k: [] for k in ("answer -> saved", "typed text -> saved", "section switch",
+                                                  "reload -> first question")}  # fmt: skip
+    page.goto(f"{base}/workshop?app={slug}&section=purpose")
+    wait_for_app(page)
+    box = page.locator(key_css(f"v:{iid}:purpose.internet_facing"))
+    for i in range(rounds):
+        page.wait_for_timeout(1050)  # the saved time has seconds: let it change
+        before = _saved_text(page)
+        label = "Yes" if i % 2 == 0 else "No"
+        t0 = time.perf_counter()
+        box.get_by_text(label, exact=True).click()
+        page.wait_for_function("(b) => { const e = document.querySelector('.uw-saved'); "
+                               "return e && e.innerText !== b; }", arg=before, polling=10)  # fmt: skip
+        out["answer -> saved"].append(time.perf_counter() - t0)
+    area = page.locator(key_css(f"v:{iid}:purpose.summary")).locator("textarea")
+    for i in range(max(3, rounds // 3)):
+        area.click()
+        area.press("End")
+        page.keyboard.type(f" r{i}", delay=10)
+        t0 = time.perf_counter()
+        page.wait_for_function("() => { const b = document.getElementById('uw-autosave'); "
+                               "return b && b.dataset.state === 'saved'; }", polling=10)  # fmt: skip
+        out["typed text -> saved"].append(time.perf_counter() - t0)
+        page.wait_for_timeout(300)
+    sections = [("users", "Users, roles and privileged accounts"), ("purpose", "Purpose and business context")]
+    for i in range(rounds):
+        sid, title = sections[i % 2]
+        t0 = time.perf_counter()
+        page.locator(key_css(f"nav_{sid}")).get_by_role("button").click()
+        page.wait_for_function("(t) => { const h = document.querySelector('[data-testid=\"stMain\"] h2'); "
+                               "return h && h.innerText.trim() === t; }", arg=title, polling=10)  # fmt: skip
+        page.wait_for_function(IDLE, polling=10)
+        out["section switch"].append(time.perf_counter() - t0)
+        page.wait_for_timeout(200)
+    for _ in range(max(3, rounds // 2)):
+        t0 = time.perf_counter()
+        page.reload()
+        page.locator(".uw-prompt").first.wait_for(state="visible")
+        out["reload -> first question"].append(time.perf_counter() - t0)
+        wait_for_app(page)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=15)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp) / "ws"
+        ids = _prepare(ws)
+        server = AppServer(ws).start()
+        rows = []
+        try:
+            with browser_page(1600, 900) as page:
+                for name, slug in (("demo", "payroll-portal"), ("fresh", "claims")):
+                    iid = ids[slug]
+                    for metric, samples in measure(page, server.url, slug, iid, args.rounds).items():
+                        s = summary_ms(samples)
+                        target = TARGETS.get(metric)
+                        ratio = f"{s['p95'] / target:.2f}" if target else "-"
+                        rows.append([name, metric, len(samples), f"{s['median']:.0f}", f"{s['p95']:.0f}",
+                                     f"{target:.0f}" if target else "-", ratio])  # fmt: skip
+        finally:
+            server.stop()
+    print(table(rows, ["interview", "measure", "n", "median ms", "p95 ms", "target p95 ms", "p95/target"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

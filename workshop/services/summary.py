@@ -1,0 +1,51 @@
+"""The owners' "What we heard" summary of an interview, from the store, in a chosen format."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from workshop.core.csvsafe import to_csv
+from workshop.core.errors import InputError
+from workshop.interview.model import Interview
+from workshop.interview.summary import OPEN_HEADER, Summary, build_summary, open_items, to_html, to_markdown
+from workshop.questionnaire import Questionnaire
+from workshop.store import Store
+
+FORMATS = ("md", "html", "pdf")
+MIME = {"md": "text/markdown", "html": "text/html", "csv": "text/csv"}
+
+
+def rereview_label(store: Store, interview: Interview) -> str:
+    """'interview 3 of 2025-11-20' when this interview re-reviews an earlier one, else ''."""
+    if interview.previous_id is None:
+        return ""
+    prev = store.get_interview(interview.previous_id)
+    return f"interview {prev.id} of {prev.held_on}"
+
+
+def interview_summary(
+    store: Store, questionnaire: Questionnaire, interview: Interview, today: dt.date | None = None
+) -> Summary:
+    app = store.get_application(interview.application)
+    return build_summary(
+        questionnaire, store.answers(interview.id), app, interview, today=today,
+        rereview_of=rereview_label(store, interview),
+    )  # fmt: skip
+
+
+def render_summary(summary: Summary, fmt: str) -> str:
+    if fmt == "md":
+        return to_markdown(summary)
+    if fmt == "html":
+        return to_html(summary)
+    if fmt == "pdf":
+        raise InputError(
+            "PDF is not built in: the HTML summary is laid out for A4, so open it in a browser and "
+            "print it to PDF (the well-kept pure-Python library, fpdf2, is not a dependency yet)"
+        )
+    raise InputError(f"unknown summary format '{fmt}' (choose from {', '.join(FORMATS)})")
+
+
+def open_items_csv(summary: Summary) -> str:
+    """Unknowns and follow-ups, for the email after the meeting (cells safe for spreadsheets)."""
+    return to_csv(OPEN_HEADER, open_items(summary))
