@@ -355,9 +355,21 @@ def test_every_json_option_has_help() -> None:
 
     missing = []
     for path, p in _parsers(build_parser()):  # every command registered in full
-        if path[:1] == ("interview",):  # cli/interview.py is another helper's file this round
-            continue
         for action in p._actions:
             if "--json" in action.option_strings and not action.help:
                 missing.append(" ".join(path))
     assert missing == []
+
+
+def test_interview_show_keeps_lines_apart(workspace: Path, capsys) -> None:
+    from workshop.cli import main
+    from workshop.interview.model import Application
+
+    with Store.open(workspace) as s:
+        s.create_application(Application("claims", "Claims"))
+        iid = s.create_interview("claims", "in-house-application", "1.0").id
+        s.save_answer(iid, "purpose.summary", "Handles health claims for members\nand their medical files.")
+    assert main(["interview", "show", "claims", "--workspace", str(workspace)]) == 0
+    out = capsys.readouterr().out
+    assert "members; and" not in out
+    assert "  purpose.summary: Handles health claims for members\n      and their medical files." in out
