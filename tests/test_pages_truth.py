@@ -373,3 +373,19 @@ def test_interview_show_keeps_lines_apart(workspace: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "members; and" not in out
     assert "  purpose.summary: Handles health claims for members\n      and their medical files." in out
+
+
+def test_export_preview_is_rendered_not_source(demo_workspace: Path, open_page) -> None:
+    at = open_page(EXPORT)
+    at.multiselect(key="ex_formats").set_value(["html", "sigma"]).run()
+    at.button(key="ex_prepare").click().run()
+    assert not at.exception
+    names = at.selectbox(key="ex_preview").options
+    html_name = next(n for n in names if n.endswith(".html"))
+    at.selectbox(key="ex_preview").set_value(html_name).run()
+    assert not [c for c in at.code if "<html" in c.value.lower()]  # no page source dumped on the page
+    frames = at.get("iframe")
+    assert frames and "<html" in frames[0].proto.srcdoc.lower()  # the document itself, in a frame
+    rule = next(n for n in names if n.endswith((".yml", ".yaml")))
+    at.selectbox(key="ex_preview").set_value(rule).run()
+    assert any("title:" in c.value for c in at.code)  # rules stay text, in a box of fixed height
