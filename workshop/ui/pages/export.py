@@ -80,13 +80,11 @@ def _what_is_exported(slug: str | None) -> None:
     adopted = [u for u in ucs if u.status in ADOPTED]
     words = ", ".join(x for x in STATUSES if x in ADOPTED)
     left = len(ucs) - len(adopted)
-    text = (f"Documents, rules and conversions hold the use cases someone decided to build ({words}): "
-            f"**{len(adopted)} of {len(ucs)}**.")  # fmt: skip
-    if left:
-        text += (f" The other {left} (proposed, rejected or retired) are left out; accept them on the Use cases "
-                 "page to export them. The Navigator layer shows every status but rejected and retired; "
-                 "the backlog CSV lists every use case.")  # fmt: skip
+    text = f"Exported: the use cases someone decided to build ({words}), **{len(adopted)} of {len(ucs)}**."
     (st.info if adopted else st.warning)(text, icon=":material/filter_alt:")
+    if left:
+        st.caption(f"The other {left} (proposed, rejected or retired) are left out of documents and rules until "
+                   "accepted on the Use cases page; the Navigator layer shows proposed ones, the backlog CSV all.")  # fmt: skip
 
 
 def _preview(name: str, content: str | bytes) -> None:
