@@ -122,6 +122,9 @@ BASELINE_ROLES: tuple[str, ...] = (
     LogRole.RECORDS, LogRole.BYTES, LogRole.SESSION, LogRole.COUNTRY,
 )  # fmt: skip
 
+#: Roles whose values are numbers to sum (volumes), not labels.
+NUMERIC_ROLES: tuple[str, ...] = (LogRole.RECORDS, LogRole.BYTES)
+
 
 # --------------------------------------------------------------------------- durations
 

@@ -20,6 +20,7 @@ from typing import Any, TypeGuard
 
 from workshop.attack.model import DOMAINS
 from workshop.core.errors import InputError
+from workshop.vocab import Status
 
 LAYER_VERSION = "4.5"
 NAVIGATOR_VERSION = "5.1.0"
@@ -28,16 +29,16 @@ NAVIGATOR_VERSION = "5.1.0"
 #: technique takes the colour of its most advanced use case. Unknown statuses
 #: rank lowest and use the "other" colour.
 STATUS_COLORS: dict[str, str] = {
-    "rejected": "#d9d9d9",
-    "retired": "#d9d9d9",
-    "idea": "#ffe9a8",
-    "proposed": "#ffe9a8",
+    Status.REJECTED: "#d9d9d9",
+    Status.RETIRED: "#d9d9d9",
+    "idea": "#ffe9a8",  # the words that are not Status members come from other trackers' layers
+    Status.PROPOSED: "#ffe9a8",
     "draft": "#ffd666",
     "in_review": "#ffd666",
-    "accepted": "#b7e4a7",
+    Status.ACCEPTED: "#b7e4a7",
     "approved": "#b7e4a7",
     "tuning": "#7cc47a",
-    "tested": "#7cc47a",
+    Status.TESTED: "#7cc47a",
     "live": "#2e9e44",
     "deployed": "#2e9e44",
     "production": "#2e9e44",

@@ -162,7 +162,8 @@ def _check_condition(cond: Any) -> list[str]:
 
 
 def answer_value(answers: Mapping[str, Any], key: str) -> Any:
-    """An answer by question id: flat (``{"auth.mfa": ...}``) or nested (``{"auth": {"mfa": ...}}``).
+    """An answer by question id: flat (``{"section.question": ...}``) or nested
+    (``{"section": {"question": ...}}``); the ids come from the suggestion rules' data.
 
     A value stored as ``{"value": ...}`` (an answer record) is unwrapped.
     """

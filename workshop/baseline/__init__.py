@@ -17,7 +17,8 @@ Where things are, lowest first (no module imports one below it in this list)::
 
     timestamps   time stamps of every kind to UTC
     mapping      which column plays which role (proposals)
-    files        is the file readable at all (size, compression, encoding)
+    limits       SampleLimits: rows, columns, line length, nesting, inflation
+    files        is the file readable at all (size, compression, encoding, limits)
     readers/     one reader per format, and the registry of formats
     detect       which format a file is, from its content
     sample       LoadedSample and SampleInspection: what reading gives
@@ -42,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "DEFAULT_SIZE_LIMIT": "files",
     "FORMATS": "readers",
+    "SampleLimits": "limits",
+    "default_limits": "limits",
     "LoadedSample": "sample",
     "SampleInspection": "sample",
     "inspect_sample": "loading",
@@ -85,6 +88,7 @@ __all__ = [
     "Profile",
     "ProfileOptions",
     "SampleInspection",
+    "SampleLimits",
     "SiemQuery",
     "SyntheticSample",
     "ThresholdProposal",
@@ -93,6 +97,7 @@ __all__ = [
     "check_claims",
     "compare_claims",
     "count_series",
+    "default_limits",
     "generate_queries",
     "generate_sample",
     "inspect_sample",
@@ -113,6 +118,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from workshop.baseline.figures import Distribution
     from workshop.baseline.files import DEFAULT_SIZE_LIMIT
+    from workshop.baseline.limits import SampleLimits, default_limits
     from workshop.baseline.loading import inspect_sample, load_sample
     from workshop.baseline.mapping import ROLES, MappingProposal, propose_mapping
     from workshop.baseline.options import ProfileOptions

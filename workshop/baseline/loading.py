@@ -24,7 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workshop.baseline.detect import detect_format
-from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file
+from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file, check_rows, check_text_head, inflated
+from workshop.baseline.limits import SampleLimits, default_limits
 from workshop.baseline.mapping import LABEL_ROLES, NUMERIC_ROLES, merge_mapping
 from workshop.baseline.readers import BadRows, Head, ReadRequest, ReadTable, reader
 from workshop.baseline.readers.base import MAX_EXAMPLES
@@ -43,24 +44,48 @@ def read_head(
     fmt: str = "auto",
     size_limit: int | None = DEFAULT_SIZE_LIMIT,
     rows: int = HEAD_ROWS,
+    limits: SampleLimits | None = None,
 ) -> tuple[str, Head]:
-    """The format of a sample and its first ``rows`` rows, for proposals and previews."""
+    """The format of a sample and its first ``rows`` rows, for proposals and previews.
+
+    ``path`` is a plain file (see :func:`~workshop.baseline.files.inflated` for
+    compressed ones); a file beyond ``limits`` is refused from its first bytes or its
+    metadata, before it is read in full.
+    """
     p = Path(path)
+    limits = limits or default_limits()
     head = check_file(p, size_limit)
+    if head[:4] != PARQUET_MAGIC:
+        check_text_head(p, head, limits)
     if fmt == "auto":
         fmt = detect_format(p, head)
     chosen = reader(fmt)
     if fmt != "parquet" and head[:4] == PARQUET_MAGIC:
         raise LoadError(f"this is a Parquet file, not {fmt}", Location(str(p)))
-    return fmt, chosen.head(p, head, rows)
+    return fmt, chosen.head(p, head, rows, limits)
 
 
 def inspect_sample(
-    path: str | os.PathLike[str], fmt: str = "auto", size_limit: int | None = DEFAULT_SIZE_LIMIT
+    path: str | os.PathLike[str],
+    fmt: str = "auto",
+    size_limit: int | None = DEFAULT_SIZE_LIMIT,
+    limits: SampleLimits | None = None,
 ) -> SampleInspection:
-    """Detect the format, list the columns and propose a mapping, without loading."""
+    """Detect the format, list the columns and propose a mapping, without loading.
+
+    ``limits`` default to :func:`~workshop.baseline.limits.default_limits` (this
+    machine's, with the operator's overrides).
+    """
     p = Path(path)
-    fmt, head = read_head(p, fmt, size_limit)
+    limits = limits or default_limits()
+    with inflated(p, limits, size_limit) as source:
+        return _inspect(source, p, fmt, size_limit, limits)
+
+
+def _inspect(
+    p: Path, original: Path, fmt: str, size_limit: int | None, limits: SampleLimits
+) -> SampleInspection:
+    fmt, head = read_head(p, fmt, size_limit, limits=limits)
     frame = head.frame
     examples = {
         str(c): [str(v) for v in frame[c].dropna().astype(str).head(3).tolist()] for c in frame.columns
@@ -71,7 +96,7 @@ def inspect_sample(
         proposal=reader(fmt).proposal(frame),
         examples=examples,
         delimiter=head.delimiter,
-        size=p.stat().st_size,
+        size=original.stat().st_size,
     )
 
 
@@ -85,6 +110,7 @@ def load_sample(
     exact_mapping: bool = False,
     on_bad_rows: BadRows = "error",
     timestamp_format: str | None = None,
+    limits: SampleLimits | None = None,
 ) -> LoadedSample:
     """Read a sample file into its mapped roles.
 
@@ -92,13 +118,34 @@ def load_sample(
     role); with ``exact_mapping`` only ``mapping`` is used, as for a mapping saved
     with an application. Naive time stamps are local times in ``default_tz``.
     ``on_bad_rows="skip"`` drops rows with a missing or unparseable time stamp
-    (and malformed lines) with a warning instead of refusing the file.
+    (and malformed lines) with a warning instead of refusing the file. A gzip file
+    or a one-file ZIP archive is read through its content; ``limits`` (default: this
+    machine's) bound the rows, columns, lines and inflation before the full read.
     """
     p = Path(path)
     check_timezone(default_tz)
     if on_bad_rows not in ("error", "skip"):
         raise InputError("on_bad_rows must be 'error' or 'skip'")
-    fmt, head = read_head(p, fmt, size_limit)
+    limits = limits or default_limits()
+    with inflated(p, limits, size_limit) as source:
+        sample = _load(source, fmt, mapping, default_tz, size_limit, exact_mapping, on_bad_rows,
+                       timestamp_format, limits)  # fmt: skip
+    sample.source = p.name
+    return sample
+
+
+def _load(
+    p: Path,
+    fmt: str,
+    mapping: Mapping[str, str | None] | None,
+    default_tz: str,
+    size_limit: int | None,
+    exact_mapping: bool,
+    on_bad_rows: BadRows,
+    timestamp_format: str | None,
+    limits: SampleLimits,
+) -> LoadedSample:
+    fmt, head = read_head(p, fmt, size_limit, limits=limits)
     fmt_reader = reader(fmt)
     columns = [str(c) for c in head.frame.columns]
     if mapping is not None and exact_mapping:
@@ -126,9 +173,11 @@ def load_sample(
         time_column=time_col,
         typed_time=timestamp_format is None,
         on_bad_rows=on_bad_rows,
+        limits=limits,
     )
     read = fmt_reader.read(p, head, request, warnings)
     table, skipped = read.table, read.skipped
+    check_rows(p, table.num_rows + skipped, limits)
     if table.num_rows == 0:
         after = " after the header line" if fmt_reader.header_line else ""
         raise LoadError("no data rows" + after, Location(str(p)))

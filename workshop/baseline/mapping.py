@@ -24,6 +24,7 @@ import pandas as pd
 from workshop.baseline.timestamps import parse_timestamp_strings_quick
 from workshop.core.errors import InputError
 from workshop.vocab import BASELINE_ROLES, LogRole
+from workshop.vocab import NUMERIC_ROLES as NUMERIC_ROLES  # the roles whose values are summed (volumes)
 
 #: Every role a column can play, in the order shown to people. Plain strings, not
 #: enum members: they become the keys of stored and exported mappings.
@@ -32,8 +33,6 @@ ROLES: tuple[str, ...] = tuple(str(role) for role in BASELINE_ROLES)
 LABEL_ROLES: tuple[str, ...] = (
     LogRole.USER, LogRole.ACTION, LogRole.OUTCOME, LogRole.SOURCE_IP, LogRole.SESSION, LogRole.COUNTRY,
 )  # fmt: skip
-#: Roles whose values are summed (volumes).
-NUMERIC_ROLES: tuple[str, ...] = (LogRole.RECORDS, LogRole.BYTES)
 #: Roles that can be the entity the per-entity figures count.
 ENTITY_ROLES: tuple[str, ...] = (
     LogRole.USER, LogRole.SOURCE_IP, LogRole.SESSION, LogRole.COUNTRY, LogRole.ACTION, LogRole.OUTCOME,

@@ -36,7 +36,15 @@ import pandas as pd
 import pyarrow as pa
 
 from workshop.baseline.derive import profile_from_tables
-from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file
+from workshop.baseline.files import (
+    DEFAULT_SIZE_LIMIT,
+    check_columns,
+    check_file,
+    check_text_head,
+    head_text,
+    header_columns,
+)
+from workshop.baseline.limits import default_limits
 from workshop.baseline.mapping import ROLES, check_role
 from workshop.baseline.options import ProfileOptions
 from workshop.baseline.profile import Profile
@@ -342,7 +350,10 @@ def read_siem_table(
 ) -> pd.DataFrame:
     """A SIEM's CSV export, with clear errors for files that are not one."""
     p = Path(path)
-    check_file(p, size_limit)
+    head = check_file(p, size_limit)
+    limits = default_limits()
+    check_text_head(p, head, limits)
+    check_columns(p, header_columns(head_text(head).split("\n", 1)[0].rstrip("\r")), limits)
     try:
         frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:

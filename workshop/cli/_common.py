@@ -7,7 +7,10 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workshop.services.workspace import Store
 
 
 class LazyHelp(str):
@@ -34,11 +37,11 @@ def workspace_arg(args: argparse.Namespace) -> str | None:
     return getattr(args, "workspace", None)
 
 
-def open_store(args: argparse.Namespace):
+def open_store(args: argparse.Namespace) -> Store:
     """Open the workspace store named by ``--workspace`` / ``$WORKSHOP_HOME``."""
-    from workshop.store import Store
+    from workshop.services.workspace import open_store
 
-    return Store.open(workspace_arg(args))
+    return open_store(workspace_arg(args))
 
 
 def print_json(data: Any) -> None:

@@ -53,16 +53,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def list_apps(args: argparse.Namespace) -> int:
+    from workshop.services.applications import list_applications
+    from workshop.services.interview import latest_interview
+
     with open_store(args) as store:
-        apps = store.list_applications()
-        latest = {a.slug: store.latest_interview(a.slug) for a in apps}
+        apps = list_applications(store)
+        held_on = {a.slug: (i.held_on if (i := latest_interview(store, a.slug)) else None) for a in apps}
     if args.json:
-        print_json(
-            [
-                a.to_dict() | {"last_interview": (latest[a.slug].held_on if latest[a.slug] else None)}
-                for a in apps
-            ]
-        )
+        print_json([a.to_dict() | {"last_interview": held_on[a.slug]} for a in apps])
         return 0
     if not apps:
         print(
@@ -71,15 +69,17 @@ def list_apps(args: argparse.Namespace) -> int:
         return 0
     width = max(len(a.slug) for a in apps)
     for a in apps:
-        last = latest[a.slug].held_on if latest[a.slug] else "no interview"
+        last = held_on[a.slug] or "no interview"
         print(f"{a.slug:<{width}}  {a.criticality:<8}  {last:<12}  {a.name}")
     return 0
 
 
 def show_app(args: argparse.Namespace) -> int:
+    from workshop.services.applications import get_application, list_interviews
+
     with open_store(args) as store:
-        app = store.get_application(args.slug)
-        interviews = store.list_interviews(args.slug)
+        app = get_application(store, args.slug)
+        interviews = list_interviews(store, args.slug)
     if args.json:
         print_json(app.to_dict() | {"interviews": [i.to_dict() for i in interviews]})
         return 0
@@ -105,11 +105,12 @@ def _fields(args: argparse.Namespace) -> dict:
 
 def create_app(args: argparse.Namespace) -> int:
     from workshop.interview.model import Application, slugify
+    from workshop.services.applications import add_application
 
     fields = _fields(args)
     app = Application.from_dict({"slug": args.slug or slugify(args.name), **fields})
     with open_store(args) as store:
-        created = store.create_application(app)
+        created = add_application(store, app)
     if args.json:
         print_json(created.to_dict())
     else:
@@ -118,8 +119,10 @@ def create_app(args: argparse.Namespace) -> int:
 
 
 def update_app(args: argparse.Namespace) -> int:
+    from workshop.services.applications import update_application
+
     with open_store(args) as store:
-        app = store.update_application(args.slug, **_fields(args))
+        app = update_application(store, args.slug, _fields(args))
     if args.json:
         print_json(app.to_dict())
     else:
@@ -129,10 +132,11 @@ def update_app(args: argparse.Namespace) -> int:
 
 def delete_app(args: argparse.Namespace) -> int:
     from workshop.core.errors import InputError
+    from workshop.services.applications import delete_application
 
     if not args.yes:
         raise InputError(f"deleting '{args.slug}' removes its interviews and answers; add --yes to confirm")
     with open_store(args) as store:
-        store.delete_application(args.slug)
+        delete_application(store, args.slug)
     print(f"deleted {args.slug}")
     return 0

@@ -233,9 +233,10 @@ def _attach(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from workshop.cli._common import open_store
+    from workshop.services.baselines import list_baselines
 
     with open_store(args) as store:
-        found = store.list_baselines(args.app)
+        found = list_baselines(store, args.app)
     if args.json:
         print_json([b.to_dict() for b in found])
         return 0
@@ -250,10 +251,10 @@ def _list(args: argparse.Namespace) -> int:
 
 def _claims(args: argparse.Namespace) -> int:
     from workshop.cli._common import open_store
-    from workshop.services.baselines import claims_for
+    from workshop.services.baselines import claims_for, get_baseline
 
     with open_store(args) as store:
-        baseline = store.get_baseline(args.app, args.log_source)
+        baseline = get_baseline(store, args.app, args.log_source)
         claims = claims_for(store, args.app, baseline)
     shown = claims if args.all else [c for c in claims if c.verdict == "contradicted"]
     if args.json:
@@ -270,10 +271,11 @@ def _claims(args: argparse.Namespace) -> int:
 
 def _thresholds(args: argparse.Namespace) -> int:
     from workshop.cli._common import open_store
+    from workshop.services.baselines import get_baseline
     from workshop.services.thresholds import proposals_for
 
     with open_store(args) as store:
-        baseline = store.get_baseline(args.app, args.log_source)
+        baseline = get_baseline(store, args.app, args.log_source)
         items = proposals_for(store, args.app, baseline)
     if args.json:
         print_json({"baseline": baseline.to_dict(), "parameters": [i.to_dict() for i in items]})
@@ -290,10 +292,11 @@ def _thresholds(args: argparse.Namespace) -> int:
 
 def _apply(args: argparse.Namespace) -> int:
     from workshop.cli._common import open_store
+    from workshop.services.baselines import get_baseline
     from workshop.services.thresholds import apply_proposal
 
     with open_store(args) as store:
-        baseline = store.get_baseline(args.app, args.log_source)
+        baseline = get_baseline(store, args.app, args.log_source)
         uc = apply_proposal(
             store, args.app, args.use_case, args.parameter, args.method, baseline, who=args.who
         )

@@ -17,14 +17,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from workshop.services.catalogues import load_questionnaires
     from workshop.services.demo import create_demo
+    from workshop.services.interview import answers, latest_interview
+    from workshop.services.workspace import questionnaires
 
     with open_store(args) as store:
-        catalogue = load_questionnaires(store.workspace)
-        app, created = create_demo(store, catalogue, reset=args.reset)
-        interview = store.latest_interview(app.slug)
-        answered = len(store.answers(interview.id)) if interview else 0
+        app, created = create_demo(store, questionnaires(store), reset=args.reset)
+        interview = latest_interview(store, app.slug)
+        answered = len(answers(store, interview.id)) if interview else 0
     if args.json:
         print_json({"slug": app.slug, "name": app.name, "created": created, "answers": answered})
     else:

@@ -31,14 +31,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def run(args: argparse.Namespace) -> int:
     from workshop.core.errors import InputError
-    from workshop.services.catalogues import load_questionnaires
     from workshop.services.exports import ExportRequest, export
+    from workshop.services.workspace import questionnaires
 
     if bool(args.app) == bool(args.portfolio):
         raise InputError("name one application, or pass --portfolio")
     formats = [f for chunk in args.formats for f in chunk.split(",") if f]
     with open_store(args) as store:
-        req = ExportRequest(store, load_questionnaires(store.workspace), None if args.portfolio else args.app,
+        req = ExportRequest(store, questionnaires(store), None if args.portfolio else args.app,
                             attack_bundle=args.bundle)  # fmt: skip
         written = export(req, formats, Path(args.out))
     for path in written:

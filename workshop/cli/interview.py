@@ -112,34 +112,40 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def _context(args, store):
     """The questionnaire catalogue and the interview a command works on."""
     from workshop.core.errors import InputError
-    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.applications import get_application
+    from workshop.services.interview import get_interview, latest_interview
+    from workshop.services.workspace import questionnaires
 
-    catalogue = load_questionnaires(store.workspace)
-    store.get_application(args.app)
+    catalogue = questionnaires(store)
+    get_application(store, args.app)  # an unknown application is named as such
     if getattr(args, "interview", None):
-        interview = store.get_interview(args.interview)
+        interview = get_interview(store, args.interview)
         if interview.application != args.app:
             raise InputError(
                 f"interview {interview.id} belongs to '{interview.application}', not '{args.app}'"
             )
     else:
-        interview = store.latest_interview(args.app)
-        if interview is None:
+        latest = latest_interview(store, args.app)
+        if latest is None:
             raise InputError(
                 f"'{args.app}' has no interview yet; start one with 'workshop interview start {args.app}'"
             )
+        interview = latest
     return catalogue, interview, catalogue.get(interview.questionnaire_id)
 
 
 def start(args: argparse.Namespace) -> int:
-    from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE, load_questionnaires
+    from workshop.services.applications import get_application
+    from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE
+    from workshop.services.interview import latest_interview, start_interview
+    from workshop.services.workspace import questionnaires
 
     with open_store(args) as store:
-        q = load_questionnaires(store.workspace).get(args.questionnaire or DEFAULT_QUESTIONNAIRE)
-        store.get_application(args.app)
-        if args.blank or store.latest_interview(args.app) is None:
-            i = store.create_interview(
-                args.app, q.id, q.version, held_on=args.date, facilitator=args.facilitator,
+        q = questionnaires(store).get(args.questionnaire or DEFAULT_QUESTIONNAIRE)
+        get_application(store, args.app)
+        if args.blank or latest_interview(store, args.app) is None:
+            i = start_interview(
+                store, args.app, q, held_on=args.date, facilitator=args.facilitator,
                 participants=args.participants,
             )  # fmt: skip
         else:
@@ -157,8 +163,7 @@ def start(args: argparse.Namespace) -> int:
 
 def answer(args: argparse.Namespace) -> int:
     from workshop.core import yamlsource
-    from workshop.services.interview import answer_question
-    from workshop.store import UNSET
+    from workshop.services.interview import UNSET, answer_question
 
     if isinstance(args.text, str):  # answer APP QUESTION --text VALUE
         if args.value is not None:
@@ -192,10 +197,11 @@ def answer(args: argparse.Namespace) -> int:
 def show(args: argparse.Namespace) -> int:
     from workshop.interview.progress import open_required, progress
     from workshop.questionnaire import format_value
+    from workshop.services.interview import answers as interview_answers
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)
-        answers = store.answers(interview.id)
+        answers = interview_answers(store, interview.id)
     prog = progress(q, answers)
     missing = open_required(q, answers)
     if args.json:
@@ -230,11 +236,13 @@ def show(args: argparse.Namespace) -> int:
 
 def followups(args: argparse.Namespace) -> int:
     from workshop.interview.progress import follow_ups, follow_ups_csv, follow_ups_markdown
+    from workshop.services.applications import get_application
+    from workshop.services.interview import answers
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)
-        app = store.get_application(args.app)
-        items = follow_ups(q, store.answers(interview.id))
+        app = get_application(store, args.app)
+        items = follow_ups(q, answers(store, interview.id))
     if args.format == "json":
         import json
 
@@ -259,13 +267,13 @@ def summary(args: argparse.Namespace) -> int:
 
 def changes(args: argparse.Namespace) -> int:
     from workshop.interview.progress import diff_answers
-    from workshop.services.interview import previous_interview
+    from workshop.services.interview import answers, previous_interview
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)
         prev = previous_interview(store, interview)
-        before = store.answers(prev.id) if prev else {}
-        after = store.answers(interview.id)
+        before = answers(store, prev.id) if prev else {}
+        after = answers(store, interview.id)
     found = diff_answers(q, before, after)
     if args.json:
         print_json({"previous_interview": prev.id if prev else None, "changes": [c.to_dict() for c in found]})
@@ -290,15 +298,15 @@ def export(args: argparse.Namespace) -> int:
 
 
 def import_(args: argparse.Namespace) -> int:
-    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.interview import answers
     from workshop.services.interview_io import import_interview
+    from workshop.services.workspace import questionnaires
 
     with open_store(args) as store:
-        catalogue = load_questionnaires(store.workspace)
         interview = import_interview(
-            store, catalogue, args.file, app=args.app, force_version=args.force_version
+            store, questionnaires(store), args.file, app=args.app, force_version=args.force_version
         )
-        count = len(store.answers(interview.id))
+        count = len(answers(store, interview.id))
     if args.json:
         print_json(interview.to_dict() | {"answers": count})
     else:

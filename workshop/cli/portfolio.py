@@ -33,13 +33,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def run(args: argparse.Namespace) -> int:
-    from workshop.services import settings
-    from workshop.services.catalogues import load_questionnaires
     from workshop.services.portfolio import portfolio, reviews_by_month, uncovered_ideas
+    from workshop.services.workspace import questionnaires, settings
 
     with open_store(args) as store:
-        conf = settings.load(store.workspace)
-        rows = portfolio(store, load_questionnaires(store.workspace), conf["review_interval_days"])
+        conf = settings(store)
+        rows = portfolio(store, questionnaires(store), conf["review_interval_days"])
         ideas = []
         if args.ideas:
             from workshop.services.attack_data import attack_index

@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from workshop.cli._common import open_store, print_json, validate_files
+
+if TYPE_CHECKING:
+    from workshop.questionnaire import Catalogue
+    from workshop.services.workspace import Store
+    from workshop.usecases.loader import TemplateCatalogue
 
 
 def _who(args) -> str:
@@ -81,16 +87,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     va.set_defaults(func=validate)
 
 
-def _catalogues(store):
-    from workshop.services.catalogues import load_questionnaires
-    from workshop.services.usecases import load_templates
+def _catalogues(store: Store) -> tuple[Catalogue, TemplateCatalogue]:
+    from workshop.services.workspace import questionnaires, templates
 
-    qs = load_questionnaires(store.workspace)
-    return qs, load_templates(qs, store.workspace)
+    qs = questionnaires(store)
+    return qs, templates(store, qs)
 
 
 def generate(args) -> int:
-    from workshop.services.usecases import generate_for_application
+    from workshop.services.usecases import generate_for_application, list_use_cases
 
     with open_store(args) as store:
         qs, cat = _catalogues(store)
@@ -100,7 +105,7 @@ def generate(args) -> int:
                 file=sys.stderr,
             )
         result = generate_for_application(store, args.app, cat, qs, who=_who(args))
-        ucs = store.list_use_cases(args.app)
+        ucs = list_use_cases(store, args.app)
     if args.json:
         print_json([u.to_dict() for u in ucs])
         return 0
@@ -113,10 +118,13 @@ def generate(args) -> int:
 
 
 def list_(args) -> int:
+    from workshop.services.applications import get_application
+    from workshop.services.usecases import list_use_cases
+
     with open_store(args) as store:
         if args.app:
-            store.get_application(args.app)
-        ucs = store.list_use_cases(args.app, args.status)
+            get_application(store, args.app)  # an unknown application is an error, not an empty list
+        ucs = list_use_cases(store, args.app, args.status)
     if args.json:
         print_json([u.to_dict() for u in ucs])
         return 0
@@ -131,11 +139,12 @@ def list_(args) -> int:
 
 def show(args) -> int:
     from workshop.services.exports import document_context
+    from workshop.services.usecases import get_use_case
     from workshop.usecases.documents import use_case_markdown
 
     with open_store(args) as store:
         qs, _ = _catalogues(store)
-        uc = store.get_use_case(args.app, args.id)
+        uc = get_use_case(store, args.app, args.id)
         ctx = document_context(store, args.app, qs)
     if args.json:
         print_json(uc.to_dict() | {"effective": uc.effective().to_dict(), "edits": uc.edits, "conflicts": uc.conflicts})
@@ -146,17 +155,18 @@ def show(args) -> int:
 
 def status(args) -> int:
     from workshop.core.errors import InputError
+    from workshop.services.usecases import list_use_cases, set_status
 
     with open_store(args) as store:
         if args.all:
             if args.ids:
                 raise InputError("give IDs or --all, not both")
-            ids = [u.template_id for u in store.list_use_cases(args.app)]
+            ids = [u.template_id for u in list_use_cases(store, args.app)]
         else:
             if not args.ids:
                 raise InputError("name the use cases to change, or pass --all")
             ids = args.ids
-        changed, skipped = store.set_status(args.app, ids, args.status, who=_who(args), reason=args.reason)
+        changed, skipped = set_status(store, args.app, ids, args.status, who=_who(args), reason=args.reason)
     if args.json:
         print_json({"changed": changed, "skipped": skipped})
     else:
@@ -169,20 +179,19 @@ def status(args) -> int:
 def edit(args) -> int:
     from workshop.core import yamlsource
     from workshop.core.errors import InputError
+    from workshop.services.usecases import edit_use_case, resolve_conflict, revert_edit
 
     with open_store(args) as store:
         if args.keep:
-            uc = store.resolve_conflict(args.app, args.id, args.field, args.keep, who=_who(args))
+            uc = resolve_conflict(store, args.app, args.id, args.field, args.keep, who=_who(args))
         elif args.revert:
-            uc = store.revert_edit(args.app, args.id, args.field, who=_who(args))
+            uc = revert_edit(store, args.app, args.id, args.field, who=_who(args))
         else:
             if args.value is None:
                 raise InputError("give the new value (or --revert / --keep)")
             value = yamlsource.load(args.value, "<value>")
             if args.field.startswith("parameters."):
                 value = {"value": value, "source": "manual", "detail": args.reason or "set by hand"}
-            from workshop.services.usecases import edit_use_case
-
             uc = edit_use_case(store, args.app, args.id, args.field, value, who=_who(args), reason=args.reason)
     if args.json:
         print_json(uc.to_dict())
@@ -192,8 +201,10 @@ def edit(args) -> int:
 
 
 def history(args) -> int:
+    from workshop.services.usecases import history as use_case_history
+
     with open_store(args) as store:
-        events = store.use_case_history(args.app, args.id)
+        events = use_case_history(store, args.app, args.id)
     if args.json:
         print_json([e.to_dict() for e in events])
         return 0

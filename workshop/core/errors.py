@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NoReturn
 
 
 @dataclass(frozen=True, order=True)
@@ -120,3 +121,8 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationErrors(self.errors)
+
+    def fail(self, message: str, line: int | None = None, cls: type[WorkshopError] = LoadError) -> NoReturn:
+        """Add a problem that stops the loader here, and raise it with those collected so far."""
+        self.add(message, line, cls)
+        raise ValidationErrors(self.errors)

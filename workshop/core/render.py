@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 import markdown
 
@@ -51,7 +52,7 @@ def md_cell(text: object) -> str:
     return s.strip() or " "
 
 
-def md_table(headers: list[str], rows: list[list[object]]) -> str:
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table; headers are ours, cells are escaped."""
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     out += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in rows]

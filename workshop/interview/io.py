@@ -114,16 +114,14 @@ def parse_interview(
 
     meta = data.get("interview")
     if not isinstance(meta, YMap):
-        p.add(
+        p.fail(
             "'interview' must be a mapping with at least 'questionnaire'",
             data.line_of("interview") or data.line,
         )
-        p.raise_if_any()
     qid = str(meta.get("questionnaire") or "")
     if qid not in catalogue.questionnaires:
         known = ", ".join(sorted(catalogue.questionnaires)) or "none"
-        p.add(f"unknown questionnaire '{qid}' (available: {known})", meta.line_of("questionnaire"))
-        p.raise_if_any()
+        p.fail(f"unknown questionnaire '{qid}' (available: {known})", meta.line_of("questionnaire"))
     questionnaire = catalogue.questionnaires[qid]
     version = str(meta.get("questionnaire_version", questionnaire.version))
     if version != questionnaire.version and not force_version:

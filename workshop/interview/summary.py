@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from workshop.interview.model import Answer, AnswerSet, Application, Interview
@@ -87,15 +87,15 @@ def _cell(question: Question, column_id: str, value: Any) -> str:
 def _item(question: Question, answer: Answer | None) -> Item:
     if answer is None:
         return Item(question.id, question.prompt)
-    flags = dict(unknown=answer.unknown, follow_up=answer.follow_up,
-                 follow_up_owner=answer.follow_up_owner, follow_up_note=answer.follow_up_note)  # fmt: skip
+    flagged = Item(question.id, question.prompt, unknown=answer.unknown, follow_up=answer.follow_up,
+                   follow_up_owner=answer.follow_up_owner, follow_up_note=answer.follow_up_note)  # fmt: skip
     if answer.unknown or is_empty(answer.value):
-        return Item(question.id, question.prompt, **flags)
+        return flagged
     if question.type == "list":
         headers = [c.label for c in question.columns]
         rows = [[_cell(question, c.id, row.get(c.id)) for c in question.columns] for row in answer.value]
-        return Item(question.id, question.prompt, table=Table(headers, rows), **flags)
-    return Item(question.id, question.prompt, text=format_value(question, answer.value), **flags)
+        return replace(flagged, table=Table(headers, rows))
+    return replace(flagged, text=format_value(question, answer.value))
 
 
 def build_summary(

@@ -32,7 +32,6 @@ QUESTION_TYPES: dict[str, str] = {
 CHOICE_TYPES = {"single_choice", "multi_choice"}
 COLUMN_TYPES = {"text", "integer", "number", "boolean", "choice"}
 TAG_FORMATS = {"country", "cidr", "email", "hostname", "ip", "timezone"}
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 @dataclass(frozen=True)

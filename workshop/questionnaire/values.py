@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from workshop.core.errors import AnswerError
 from workshop.core.text import bad_character
-from workshop.questionnaire.model import WEEKDAYS, Column, Option, Question
+from workshop.questionnaire.model import Column, Option, Question
+from workshop.vocab import WEEKDAYS
 
 MAX_TEXT = 2_000
 MAX_LONG_TEXT = 50_000

@@ -232,8 +232,8 @@ def backend(siem: str, pipeline: ProcessingPipeline | None, **options: Any) -> B
         return WorkshopEsqlBackend(pipeline, **options)
     if siem == "eql":
         return WorkshopEqlBackend(pipeline)
-    cls = {"kql": KustoBackend, "lucene": LuceneBackend}[siem]
-    return cls(pipeline)
+    plain: dict[str, type[Backend]] = {"kql": KustoBackend, "lucene": LuceneBackend}
+    return plain[siem](pipeline)
 
 
 def convert_docs(

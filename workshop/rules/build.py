@@ -260,7 +260,9 @@ class Builder:
                              pname.replace("_", " "), f"parameter {pname}")  # fmt: skip
         return out
 
-    def _filter(self, out: dict, name: str, field: str, values: list[str], what: str, source: str) -> None:
+    def _filter(
+        self, out: dict[str, dict[str, Any]], name: str, field: str, values: list[str], what: str, source: str
+    ) -> None:
         if not values:
             self.notes.append(
                 f"The {what} are excluded by design, but none are named ({source}): nothing is excluded."
@@ -271,7 +273,7 @@ class Builder:
             return
         out[name] = {field: literal}
 
-    def _cidr_filter(self, out: dict, name: str, raw: Any, source: str) -> None:
+    def _cidr_filter(self, out: dict[str, dict[str, Any]], name: str, raw: Any, source: str) -> None:
         field = self.field("source_ip")
         nets, bad = [], []
         for entry in clean_values(raw):

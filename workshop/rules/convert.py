@@ -30,8 +30,6 @@ FIXED_BUCKETS = (
     "pySigma counts in fixed time buckets ({how}): a burst that straddles a bucket boundary is split in "
     "two and can stay under the threshold. The toolkit's local tests use a sliding window."
 )
-#: Correlation types the stock backends write from their own templates (the rest use the toolkit's).
-_STOCK = {"splunk": {"event_count", "value_count"}, "esql": {"event_count", "value_count"}}
 
 
 def quote_field(siem: str, name: str) -> str:
@@ -188,8 +186,9 @@ def _without(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRule:
     """Convert one use case's rules for one SIEM (never raises for a rule pySigma refuses:
     the refusal is in the notes)."""
+    from workshop.rules.logic import logic_handler
+
     check_siem(siem)
-    agg = rs.aggregation
     out = ConvertedRule(rs.application, rs.use_case, rs.title, rs.rule_id, siem, "", "none")
     # Each selection on its own: what a reader checks, and the building blocks of Sentinel's
     # aggregations. Without 'fields' (Splunk appends "| table ...", which drops _time) and 'name'.
@@ -214,7 +213,7 @@ def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRul
         )
         out.notes.extend(_carry_notes(rs))
         return out
-    if agg.type == "single" and not rs.windows:
+    if logic_handler(rs.logic).one_rule and not rs.windows:
         main = parts[rs.selections[0].id].query
         try:  # the alert rule as pySigma writes it, with the fields the analyst sees
             out.query, out.method = _convert(siem, pipeline, [rs.alert.data])[0], "pysigma"
@@ -362,7 +361,9 @@ def _method(siem: str, rs: RuleSet) -> str:
     """ "pysigma" when a stock backend template wrote the whole query, else "pysigma+toolkit"."""
     if siem == "lucene":
         return "pysigma"
-    stock = rs.aggregation.type in _STOCK.get(siem, set()) or rs.aggregation.type == "single"
+    from workshop.rules.logic import logic_handler
+
+    stock = logic_handler(rs.logic).written_by_stock_backend(siem)
     return "pysigma" if stock and not rs.windows else "pysigma+toolkit"
 
 

@@ -166,23 +166,15 @@ class Aggregation:
             out["steps"] = list(self.steps)
         return out
 
-    def text(self) -> str:
-        per = f" per {', '.join(self.group_by)}" if self.group_by else ""
-        sign = {"gte": "at least", "lt": "fewer than"}.get(self.op, self.op)
-        if self.type == "event_count":
-            return f"{sign} {self.count} events{per} within {self.timespan}"
-        if self.type == "value_count":
-            return f"{sign} {self.count} distinct {self.field} values{per} within {self.timespan}"
-        if self.type == "value_sum":
-            return f"a total {self.field} of {sign} {self.count}{per} within {self.timespan}"
-        if self.type == "silence":
-            return f"fewer than {self.count} events{per} within {self.timespan}"
-        if self.type == "temporal_ordered":
-            first = f" (at least {self.first_step_count} of the first)" if self.first_step_count else ""
-            return f"the {len(self.steps)} steps in order{first}{per} within {self.timespan}"
-        if self.type == "new_value":
-            return f"a {self.field} value not seen{per} in the previous {self.lookback}"
-        return "every matching event"
+    @property
+    def per(self) -> str:
+        """`` per GROUP, ...`` for the text of a grouped aggregation (each logic handler
+        words its own aggregation: :meth:`~workshop.rules.logic.LogicHandler.aggregation_text`)."""
+        return f" per {', '.join(self.group_by)}" if self.group_by else ""
+
+    @property
+    def sign(self) -> str:
+        return {"gte": "at least", "lt": "fewer than"}.get(self.op, self.op)
 
 
 @dataclass

@@ -19,7 +19,7 @@ import copy
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -28,6 +28,9 @@ from workshop.core.errors import InputError, LoadError, Location, YamlSyntaxErro
 from workshop.interview.facts import Facts
 from workshop.rules.sigma import RuleContext
 from workshop.usecases.events import ROLES, vocabulary
+
+if TYPE_CHECKING:
+    from sigma.processing.pipeline import ProcessingPipeline
 
 SIEMS: dict[str, str] = {
     "splunk": "Splunk SPL",
@@ -67,7 +70,7 @@ class Pipeline:
     updated_at: str = ""
     updated_by: str = ""
 
-    def pysigma(self):
+    def pysigma(self) -> ProcessingPipeline:
         from sigma.processing.pipeline import ProcessingPipeline
 
         return ProcessingPipeline.from_dict(copy.deepcopy(self.data))

@@ -152,7 +152,8 @@ def stix_bundle(
     objects.extend(patterns[t] for t in sorted(patterns))
     objects.extend(relationships)
     bundle_obj = stix2.v21.Bundle(objects=objects, allow_custom=True)
-    return json.loads(bundle_obj.serialize())
+    bundle: dict[str, Any] = json.loads(bundle_obj.serialize())
+    return bundle
 
 
 def validate_bundle(data: dict[str, Any]) -> list[str]:
@@ -161,7 +162,7 @@ def validate_bundle(data: dict[str, Any]) -> list[str]:
     from stix2validator import ValidationOptions, validate_instance
 
     results = validate_instance(data, ValidationOptions(version="2.1"))
-    out = []
+    out: list[str] = []
     for obj in [results, *getattr(results, "object_results", [])]:
         out.extend(str(e) for e in getattr(obj, "errors", []) or [])
         out.extend(f"warning: {w}" for w in getattr(obj, "warnings", []) or [])

@@ -209,7 +209,7 @@ def start_time(rs: RuleSet) -> dt.datetime:
         return BASE_TIME
     from zoneinfo import ZoneInfo
 
-    tz = ZoneInfo(rs.windows[0].timezone)
+    tz = ZoneInfo(rs.windows[0].zone)
     sunday = dt.datetime(2024, 3, 10, 3, 0, tzinfo=tz)
     for hours in range(0, 24 * 7):
         t = (sunday + dt.timedelta(hours=hours)).astimezone(dt.UTC)
@@ -342,7 +342,7 @@ def _known_network(c: _Ctx, name: str, description: str) -> SyntheticCase:
     tp = _generate(c, "true_positive", "true_positive", "")
     source_field = c.field("source_ip")
     host_field = c.rs.fields.get("host")
-    filters = set()
+    filters: set[str] = set()
     for sel in c.rs.selections:
         filters.update(k for k in (sel.data.get("detection") or {}) if str(k).startswith("filter_"))
     by_host = bool(filters & {"filter_batch_hosts", "filter_expected_sources"})
@@ -354,15 +354,18 @@ def _known_network(c: _Ctx, name: str, description: str) -> SyntheticCase:
         value, where = addr, f"an address in {c.networks[0]}"
     else:
         raise _Skip("the interview names no trusted networks or batch hosts to come from")
-    agg = c.rs.aggregation
+    from workshop.rules.logic import logic_handler
+
+    counted = c.rs.aggregation.field
+    logic = logic_handler(c.rs.logic)
     attack_value = tp.events[-1].get(source_field) if tp.events else None
     for ev in tp.events:
         if source_field not in ev:
             pass
-        elif agg.field != source_field:
+        elif counted != source_field:
             ev[source_field] = value
-        elif agg.type == "new_value" and ev.get(source_field) == attack_value:
-            ev[source_field] = value  # the new source is the allowed one; history stays as it was
+        else:
+            logic.from_known_source(ev, source_field, attack_value, value)
         if host_field and c.hosts:
             ev[host_field] = c.hosts[0]
     return SyntheticCase(name, "known_network", description or f"from {where}", tp.events, expect_alert=False,

@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -17,6 +17,9 @@ from workshop.core.workspace import PROJECT_ROOT
 from workshop.rules.model import (
     RuleSet,
 )
+
+if TYPE_CHECKING:
+    from sigma.validation import SigmaValidator
 
 # --------------------------------------------------------------------------- validation
 
@@ -93,7 +96,7 @@ class ValidationReport:
         }
 
 
-def _pysigma_validator():
+def _pysigma_validator() -> SigmaValidator:
     from sigma.validation import SigmaValidator
     from sigma.validators.core import validators
 
@@ -130,7 +133,10 @@ def validate_documents(
     for err in collection.errors:
         report.pysigma.append(f"{label}: pySigma: {err}")
     validator = _pysigma_validator()
-    for issue in validator.validate_rules(iter(collection.rules)):
+    # pySigma's annotation says Iterator[SigmaRule], but its collections mix detection and
+    # correlation rules and its validators take both (sigma-cli passes whole collections).
+    rules = iter(collection.rules)
+    for issue in validator.validate_rules(rules):  # type: ignore[arg-type]  # pySigma typing gap
         titles = ", ".join(str(getattr(r, "title", "?")) for r in issue.rules)
         report.pysigma.append(f"{label}: {titles}: {issue.description} ({issue.severity.name.lower()})")
     return report

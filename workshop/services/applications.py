@@ -6,12 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from workshop.core.errors import InputError
-from workshop.interview.model import Application, slugify
+from workshop.interview.model import Application, Interview, slugify
 from workshop.store import Store
 
 
 def list_applications(store: Store) -> list[Application]:
     return store.list_applications()
+
+
+def get_application(store: Store, slug: str) -> Application:
+    """The application; NotFoundError names the slug when there is none."""
+    return store.get_application(slug)
 
 
 def find_application(store: Store, slug: str) -> Application | None:
@@ -33,5 +38,19 @@ def create_application(store: Store, fields: Mapping[str, Any]) -> Application:
     return store.create_application(Application.from_dict({"slug": slug, **fields}))
 
 
+def add_application(store: Store, app: Application) -> Application:
+    """Create an application under the slug it carries (the command line names it)."""
+    return store.create_application(app)
+
+
 def update_application(store: Store, slug: str, fields: Mapping[str, Any]) -> Application:
     return store.update_application(slug, **fields)
+
+
+def delete_application(store: Store, slug: str) -> None:
+    """Delete the application with its interviews, answers and every record made from them."""
+    store.delete_application(slug)
+
+
+def list_interviews(store: Store, slug: str) -> list[Interview]:
+    return store.list_interviews(slug)

@@ -17,11 +17,11 @@ from typing import Any
 from workshop.interview.model import AnswerSet, Interview
 from workshop.interview.progress import diff_answers, follow_ups, progress
 from workshop.questionnaire import Catalogue, Questionnaire
+from workshop.services.settings import REVIEW_INTERVAL_DAYS
 from workshop.store import Store
 from workshop.usecases.model import UseCase
 from workshop.vocab import DROPPED, LIVE, STATUSES
 
-DEFAULT_INTERVALS = {"critical": 180, "high": 365, "medium": 365, "low": 730}
 BASELINE_STALE_DAYS = 90
 
 
@@ -32,7 +32,7 @@ def next_review(last_workshop: str | None, criticality: str, intervals: Mapping[
     An application never interviewed is due today. An unparseable date counts as never.
     """
     today = today or dt.date.today()
-    days = int((intervals or DEFAULT_INTERVALS).get(criticality, DEFAULT_INTERVALS.get(criticality, 365)))
+    days = int((intervals or REVIEW_INTERVAL_DAYS).get(criticality, REVIEW_INTERVAL_DAYS.get(criticality, 365)))
     if not last_workshop:
         return today
     try:

@@ -12,11 +12,20 @@ from typing import Any
 from workshop.core import yamlsource
 from workshop.core.errors import WorkshopError
 from workshop.core.fileio import atomic_write_text
+from workshop.vocab import Criticality
 
 FILENAME = "settings.yaml"
+#: Days between workshops by criticality, unless the workspace's settings say otherwise
+#: (plain str keys: the settings file is YAML, whose safe dumper writes no enums).
+REVIEW_INTERVAL_DAYS: dict[str, int] = {
+    Criticality.CRITICAL.value: 180,
+    Criticality.HIGH.value: 365,
+    Criticality.MEDIUM.value: 365,
+    Criticality.LOW.value: 730,
+}
 DEFAULTS: dict[str, Any] = {
     "attack_bundle": "",  # path of an ATT&CK STIX bundle ("" = newest download, else built-in)
-    "review_interval_days": {"critical": 180, "high": 365, "medium": 365, "low": 730},
+    "review_interval_days": REVIEW_INTERVAL_DAYS,
 }
 
 
@@ -48,10 +57,11 @@ def check(key: str, value: Any) -> Any:
     return value
 
 
-def load(workspace: Path) -> dict[str, Any]:
-    path = workspace / FILENAME
+def load(workspace: Path | None) -> dict[str, Any]:
+    """The settings with defaults filled in (only the defaults without a workspace folder)."""
     data: dict[str, Any] = {}
-    if path.is_file():
+    path = None if workspace is None else workspace / FILENAME
+    if path is not None and path.is_file():
         try:
             loaded = yamlsource.load_file(path)
         except WorkshopError:

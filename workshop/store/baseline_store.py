@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select, update
 
 from workshop.core.errors import InputError, NotFoundError
 from workshop.interview.model import clean_line, utcnow
+from workshop.store.base import StoreBase
 from workshop.store.schema import applications, baselines, log_mappings
 
 
@@ -55,7 +56,7 @@ class LogMapping:
     timezone: str
 
 
-class BaselineStoreMixin:
+class BaselineStoreMixin(StoreBase):
     """Baseline methods of :class:`workshop.store.Store`."""
 
     def attach_baseline(

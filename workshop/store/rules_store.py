@@ -14,12 +14,13 @@ from sqlalchemy import delete, insert, select, update
 
 from workshop.core.errors import InputError
 from workshop.interview.model import clean_line, utcnow
+from workshop.store.base import StoreBase
 from workshop.store.schema import applications, rule_pipelines, rule_tests
 
 MAX_PIPELINE_CHARS = 200_000
 
 
-class RuleStoreMixin:
+class RuleStoreMixin(StoreBase):
     """Rule methods of :class:`workshop.store.Store`."""
 
     # -- pipelines -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from workshop.core.errors import InputError, NotFoundError, StaleEditError
 from workshop.interview.model import clean_line, utcnow
+from workshop.store.base import StoreBase, new_id
 from workshop.store.schema import applications, use_case_history, use_cases
 from workshop.usecases.lifecycle import check_parameter, check_priority, check_status, transition_refusal
 from workshop.usecases.model import EDITABLE, GeneratedUseCase, UseCase, is_editable
@@ -71,7 +72,7 @@ def _edit_view(generated: Mapping[str, Any], name: str) -> Any:
     return generated.get(name)
 
 
-class UseCaseStoreMixin:
+class UseCaseStoreMixin(StoreBase):
     """Use-case methods of :class:`workshop.store.Store`."""
 
     @staticmethod
@@ -152,7 +153,7 @@ class UseCaseStoreMixin:
                     )  # fmt: skip
                     self._log(
                         conn,
-                        res.inserted_primary_key[0],
+                        new_id(res),
                         now,
                         who,
                         "generated",
@@ -226,7 +227,7 @@ class UseCaseStoreMixin:
                     edits={}, conflicts={}, applies=True, revision=1, created_at=now, updated_at=now,
                 )
             )  # fmt: skip
-            self._log(conn, res.inserted_primary_key[0], now, who, "created", reason=reason or "added by hand")
+            self._log(conn, new_id(res), now, who, "created", reason=reason or "added by hand")
         return self.get_use_case(slug, template_id)
 
     def set_status(

@@ -24,7 +24,7 @@ from workshop.interview.model import Application
 from workshop.questionnaire import Catalogue
 from workshop.services.applications import find_application
 from workshop.services.catalogues import load_questionnaires
-from workshop.store import Store
+from workshop.services.workspace import Store, open_store
 
 log = logging.getLogger("workshop.ui")
 
@@ -34,7 +34,7 @@ PRESENTER_KEY = "presenter_mode"
 
 @st.cache_resource(show_spinner=False)
 def _store(workspace: str, db_url: str | None) -> Store:
-    return Store.open(workspace, db_url)
+    return open_store(workspace, db_url)
 
 
 def store() -> Store:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -20,12 +21,12 @@ from workshop.core.errors import AnswerError, StaleEditError, WorkshopError
 from workshop.interview.model import Answer
 from workshop.questionnaire import Question, Questionnaire
 from workshop.questionnaire.grid import check_rows
-from workshop.questionnaire.model import WEEKDAYS
 from workshop.questionnaire.values import common_timezones
 from workshop.services import interview as interviews
 from workshop.services.interview import answer_question
 from workshop.ui import state
 from workshop.ui.text import md
+from workshop.vocab import WEEKDAYS
 
 PILL_LIMIT_SINGLE = 8
 PILL_LIMIT_MULTI = 14
@@ -128,8 +129,8 @@ def save(q: Questionnaire, iid: int, qid: str, who: str, value: Any = ..., **fla
             state.store(), q, iid, qid, who=who, expected_revision=st.session_state.get(rev_key), **kwargs
         )
     except StaleEditError as exc:
-        current = exc.current
-        shown = "unknown" if current.unknown else current.value
+        current = exc.current  # the answer as the other person saved it
+        shown = ("unknown" if current.unknown else current.value) if isinstance(current, Answer) else current
         errors[qid] = (
             f"{exc.message}. Their answer: {shown!r}. Use 'Load their answer' to see it, then change it if needed."
         )
@@ -183,9 +184,11 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
     """Draw the input for one question (its value widget and its flags)."""
     _seed(iid, question, answer)
     k = key(iid, question.id)
-    cb = dict(on_change=state.safe_callback("saving an answer")(_on_value), args=(q, iid, question.id, who))
+    cb: dict[str, Any] = dict(
+        on_change=state.safe_callback("saving an answer")(_on_value), args=(q, iid, question.id, who)
+    )
     label = question.prompt
-    lv = "collapsed"
+    lv: Literal["collapsed"] = "collapsed"
     t = question.type
     if t == "text":
         st.text_input(
@@ -197,7 +200,7 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
         )
     elif t in ("integer", "number"):
         step = 1 if t == "integer" else None
-        bounds = {}
+        bounds: dict[str, Any] = {}
         if question.min is not None:
             bounds["min_value"] = int(question.min) if t == "integer" else float(question.min)
         if question.max is not None:
@@ -256,7 +259,9 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
 
 
 def _time_window(q: Questionnaire, iid: int, question: Question, who: str) -> None:
-    cb = dict(on_change=state.safe_callback("saving an answer")(_on_value), args=(q, iid, question.id, who))
+    cb: dict[str, Any] = dict(
+        on_change=state.safe_callback("saving an answer")(_on_value), args=(q, iid, question.id, who)
+    )
     st.pills("Days", WEEKDAYS, key=key(iid, question.id, "days"), selection_mode="multi",
              format_func=str.capitalize, wrap=True, **cb)  # fmt: skip
     c1, c2, c3 = st.columns([1, 1, 2])
@@ -269,8 +274,14 @@ def _time_window(q: Questionnaire, iid: int, question: Question, who: str) -> No
     c3.selectbox("Time zone", zones, key=tz_key, **cb)
 
 
+def _labeller(names: dict[str, str]) -> Callable[[Any], str]:
+    """A choice column's label for a value (the value itself for one no longer offered)."""
+    return lambda v: names.get(v, v)
+
+
 def _frame(question: Question, rows: list[dict[str, Any]]) -> pd.DataFrame:
-    dtypes = {"integer": "Int64", "number": "Float64", "boolean": "boolean"}
+    # pandas' extension dtypes keep missing cells as <NA> instead of turning the column to float
+    dtypes: dict[str, Any] = {"integer": "Int64", "number": "Float64", "boolean": "boolean"}
     df = pd.DataFrame(rows or [], columns=[c.id for c in question.columns])
     for c in question.columns:
         df[c.id] = df[c.id].astype(dtypes.get(c.type, "object"))
@@ -280,13 +291,13 @@ def _frame(question: Question, rows: list[dict[str, Any]]) -> pd.DataFrame:
 def _rows(df: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for rec in df.to_dict("records"):
-        row = {}
+        row: dict[str, Any] = {}
         for k, v in rec.items():
             if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
                 v = None
             elif hasattr(v, "item"):
                 v = v.item()
-            row[k] = v
+            row[str(k)] = v  # the column ids, which are strings
         out.append(row)
     return out
 
@@ -311,7 +322,7 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         elif c.type == "choice":
             names = {o.value: o.label for o in c.options}
             config[c.id] = cc.SelectboxColumn(
-                label, options=list(names), format_func=lambda v, names=names: names.get(v, v),
+                label, options=list(names), format_func=_labeller(names),
                 help=c.help or None, width="medium",
             )  # fmt: skip
         else:
@@ -348,7 +359,9 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
 
 
 def _flags(q: Questionnaire, iid: int, question: Question, who: str) -> None:
-    cb = dict(on_change=state.safe_callback("saving a flag")(_on_flag), args=(q, iid, question.id, who))
+    cb: dict[str, Any] = dict(
+        on_change=state.safe_callback("saving a flag")(_on_flag), args=(q, iid, question.id, who)
+    )
     c1, c2 = st.columns([1, 1])
     c1.checkbox("Owners don't know", key=key(iid, question.id, "unk"), **cb)
     c2.checkbox("Follow up", key=key(iid, question.id, "fu"), **cb)

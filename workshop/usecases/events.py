@@ -3,7 +3,7 @@
 Templates speak of abstract events (``authn_failure``, ``payee_change``) close to the
 OWASP Logging Vocabulary. An application logs them under its own names: the interview
 records, per event, the value of the action field and the outcome
-(``logging.event_names``), and the role of every log field (``logging.fields``). This
+(``Q.LOG_EVENT_NAMES``), and the role of every log field (``Q.LOG_FIELDS``). This
 module turns those answers into a :class:`LogVocabulary` that rules and documents use,
 and says which events the application does not log at all.
 """
@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.interview.facts import Facts
-from workshop.vocab import LOG_ROLES
+from workshop.vocab import LOG_ROLES, LogRole
 
 
 @dataclass(frozen=True)
 class EventType:
     id: str
     label: str
-    logged_as: str  # the logging.events option that covers it
+    logged_as: str  # the option of Q.LOG_EVENTS that covers it
     owasp: str  # OWASP Logging Vocabulary name, the default action value
     outcome: str = ""  # default outcome value ("" = any)
 
@@ -77,21 +77,21 @@ EVENTS: dict[str, EventType] = {
     ]
 }
 
-#: Roles a log field can play (the ``role`` column of ``logging.fields``).
+#: Roles a log field can play (the ``role`` column of ``Q.LOG_FIELDS``).
 ROLES = LOG_ROLES
 #: Field names assumed for a role when the interview names none (OWASP / ECS-like).
-DEFAULT_FIELDS = {
-    "timestamp": "timestamp",
-    "user": "user",
-    "action": "action",
-    "outcome": "outcome",
-    "source_ip": "src_ip",
-    "object": "object",
-    "records": "record_count",
-    "bytes": "bytes",
-    "session": "session_id",
-    "country": "src_country",
-    "host": "host",
+DEFAULT_FIELDS: dict[str, str] = {
+    LogRole.TIMESTAMP: "timestamp",
+    LogRole.USER: "user",
+    LogRole.ACTION: "action",
+    LogRole.OUTCOME: "outcome",
+    LogRole.SOURCE_IP: "src_ip",
+    LogRole.OBJECT: "object",
+    LogRole.RECORDS: "record_count",
+    LogRole.BYTES: "bytes",
+    LogRole.SESSION: "session_id",
+    LogRole.COUNTRY: "src_country",
+    LogRole.HOST: "host",
 }
 
 
@@ -111,7 +111,7 @@ class LogVocabulary:
     fields: dict[str, str] = field(default_factory=dict)
     assumed_fields: set[str] = field(default_factory=set)
     events: dict[str, EventName] = field(default_factory=dict)
-    logged: set[str] = field(default_factory=set)  # logging.events options answered
+    logged: set[str] = field(default_factory=set)  # options of Q.LOG_EVENTS answered
     logging_known: bool = False
 
     def field_for(self, role: str) -> str:

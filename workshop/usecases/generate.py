@@ -232,7 +232,7 @@ def technical_context(logic: Logic, inputs: Inputs) -> str:
                  + (f" ({source})" if source else "") + ".")  # fmt: skip
     if facts.log_timezone:
         parts.append(f"Timestamps are written in {facts.log_timezone}.")
-    roles = ["timestamp", "user", "action", "outcome", *logic.group_by]
+    roles: list[str] = [LogRole.TIMESTAMP, LogRole.USER, LogRole.ACTION, LogRole.OUTCOME, *logic.group_by]
     if logic.field:
         roles.append(logic.field)
     roles = list(dict.fromkeys(roles))
@@ -374,7 +374,7 @@ def generate_all(catalogue: TemplateCatalogue, inputs: Inputs) -> dict[str, Gene
 
 
 def when_holds(
-    condition: Condition | None, values: Mapping[str, Any], unknown: set[str] = frozenset()
+    condition: Condition | None, values: Mapping[str, Any], unknown: Iterable[str] = ()
 ) -> bool:
     """Convenience for tests: does a template condition hold for plain answer values?"""
     return condition is None or truthy(condition.value(Context(values, unknown)))

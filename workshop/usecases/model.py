@@ -268,7 +268,9 @@ class Parameter:
         """This parameter with the keys of a stored edit (``parameters.NAME``) applied."""
         known = {f.name for f in fields(Parameter)}
         nullable = {"value", "baseline_version", "alerts_per_day"}
-        changes = {k: ("" if v is None and k not in nullable else v) for k, v in edit.items() if k in known}
+        changes: dict[str, Any] = {
+            k: ("" if v is None and k not in nullable else v) for k, v in edit.items() if k in known
+        }
         return replace(self, **changes)
 
     def shown(self) -> str:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workshop.baseline.files import find_invalid_utf8, head_text
+from workshop.baseline.limits import SampleLimits
 from workshop.baseline.mapping import MappingProposal
 from workshop.baseline.readers.base import MAX_EXAMPLES, BadRows, Head, ReadRequest, ReadTable
 from workshop.baseline.timestamps import ACCESS_LOG_TIME_FORMAT
@@ -72,7 +73,7 @@ class AccessLogReader:
         matched = sum(1 for ln in lines if self._regex.match(ln))
         return bool(lines) and matched >= max(1, int(0.8 * len(lines)))
 
-    def head(self, path: Path, head: bytes, rows: int) -> Head:
+    def head(self, path: Path, head: bytes, rows: int, limits: SampleLimits) -> Head:
         lines = head_text(head).splitlines()[: rows * 2]
         table, _ = parse_access_lines(pa.array(lines, pa.string()), self.name)
         frame = table.to_pandas()

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from workshop.baseline.limits import SampleLimits
 from workshop.baseline.mapping import MappingProposal, propose_mapping
 
 #: What to do with rows that cannot be read: refuse the file, or leave them out with a warning.
@@ -42,7 +43,8 @@ class ReadRequest:
 
     ``label_columns`` are read as dictionary-encoded labels where the reader can;
     ``typed_time`` lets a reader type the time column itself (only when no explicit
-    layout was given).
+    layout was given). ``limits`` bound what the reader may take on (checked before
+    the full read where the format allows).
     """
 
     columns: Sequence[str]
@@ -50,6 +52,7 @@ class ReadRequest:
     time_column: str
     typed_time: bool
     on_bad_rows: BadRows
+    limits: SampleLimits
 
 
 @dataclass
@@ -87,8 +90,9 @@ class Reader(Protocol):
         """Whether the first bytes and non-blank lines look like this format."""
         ...
 
-    def head(self, path: Path, head: bytes, rows: int) -> Head:
-        """The first ``rows`` rows, read from the already checked first bytes where possible."""
+    def head(self, path: Path, head: bytes, rows: int, limits: SampleLimits) -> Head:
+        """The first ``rows`` rows, read from the already checked first bytes where possible;
+        a file beyond ``limits`` (columns, Parquet rows) is refused here, before any full read."""
         ...
 
     def proposal(self, head: pd.DataFrame) -> MappingProposal:

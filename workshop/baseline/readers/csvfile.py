@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from workshop.baseline.files import HEAD_BYTES, find_invalid_utf8, head_text
+from workshop.baseline.files import HEAD_BYTES, check_columns, find_invalid_utf8, head_text, header_columns
+from workshop.baseline.limits import SampleLimits
 from workshop.baseline.readers.base import (
     MAX_EXAMPLES,
     BadRows,
@@ -43,8 +44,11 @@ class CsvReader(TabularReader):
     def detect(self, head: bytes, lines: Sequence[str]) -> bool:
         return True  # the fallback: anything text that no other reader claims
 
-    def head(self, path: Path, head: bytes, rows: int) -> Head:
+    def head(self, path: Path, head: bytes, rows: int, limits: SampleLimits) -> Head:
         text = head_text(head)
+        # Count the columns before the sniffer or a reader touches the file: they take
+        # minutes and gigabytes over a header of 100,000 columns.
+        check_columns(path, header_columns(text.split("\n", 1)[0].rstrip("\r")), limits)
         delimiter = _sniff_delimiter(text, path.suffix.lower())
         return Head(_csv_head(path, text, delimiter, rows), delimiter)
 

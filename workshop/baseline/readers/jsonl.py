@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from workshop.baseline.files import find_invalid_utf8, head_text
+from workshop.baseline.files import check_columns, find_invalid_utf8, head_text
+from workshop.baseline.limits import SampleLimits
 from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader, flatten
+from workshop.core import jsonsource
 from workshop.core.errors import LoadError, Location
 
 
@@ -30,21 +32,27 @@ class JsonLinesReader(TabularReader):
     def detect(self, head: bytes, lines: Sequence[str]) -> bool:
         return bool(lines) and lines[0].lstrip().startswith("{")
 
-    def head(self, path: Path, head: bytes, rows: int) -> Head:
-        return Head(_jsonl_head(path, head_text(head), rows))
+    def head(self, path: Path, head: bytes, rows: int, limits: SampleLimits) -> Head:
+        frame = _jsonl_head(path, head_text(head), rows, limits.max_json_depth)
+        check_columns(path, frame.shape[1], limits, None)
+        return Head(frame)
 
     def read(self, path: Path, head: Head, request: ReadRequest, warnings: list[str]) -> ReadTable:
+        # Arrow's JSON reader crashes the process on deep nesting: every line is measured first.
+        limits = request.limits
+        jsonsource.check_lines(path, limits.max_json_depth, limits.max_line_bytes)
         # Blank lines are skipped, so a row's line is not known without a scan.
-        return ReadTable(_read_jsonl(path, list(request.columns)))
+        table = _read_jsonl(path, list(request.columns), limits)
+        return ReadTable(table)
 
 
-def _jsonl_head(path: Path, text: str, rows: int) -> pd.DataFrame:
+def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = jsonsource.loads(line, str(path), line=number, max_depth=max_depth)
         except json.JSONDecodeError as exc:
             raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
         if not isinstance(obj, dict):
@@ -57,7 +65,7 @@ def _jsonl_head(path: Path, text: str, rows: int) -> pd.DataFrame:
     return pd.json_normalize(records, sep=".")
 
 
-def _read_jsonl(path: Path, columns: list[str]) -> pa.Table:
+def _read_jsonl(path: Path, columns: list[str], limits: SampleLimits) -> pa.Table:
     import pyarrow.json as pj
 
     try:
@@ -67,7 +75,9 @@ def _read_jsonl(path: Path, columns: list[str]) -> pa.Table:
         if "UTF8" in str(exc) or "utf-8" in str(exc).lower():
             raise find_invalid_utf8(path) from None
         # Locate the bad line, or read mixed-type fields line by line.
-        table = _read_jsonl_slow(path)
+        table = _read_jsonl_slow(path, limits.max_json_depth)
+    # Keys first met after the head widen the table; still refused, if only after the read.
+    check_columns(path, table.num_columns, limits, None)
     missing = [c for c in columns if c not in table.column_names]
     if missing:
         # A key that appears only in later lines than the head: treat as all-missing.
@@ -76,7 +86,7 @@ def _read_jsonl(path: Path, columns: list[str]) -> pa.Table:
     return table.select(columns)
 
 
-def _read_jsonl_slow(path: Path) -> pa.Table:
+def _read_jsonl_slow(path: Path, max_depth: int) -> pa.Table:
     records: list[dict[str, Any]] = []
     with path.open("r", encoding="utf-8", errors="strict") as fh:
         try:
@@ -84,7 +94,7 @@ def _read_jsonl_slow(path: Path) -> pa.Table:
                 if not line.strip():
                     continue
                 try:
-                    obj = json.loads(line)
+                    obj = jsonsource.loads(line, str(path), line=number, max_depth=max_depth)
                 except json.JSONDecodeError as exc:
                     raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
                 if not isinstance(obj, dict):

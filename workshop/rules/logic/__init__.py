@@ -15,19 +15,18 @@ provides, for that type:
   ``to_lucene``) from a :class:`~workshop.rules.convert.Target` (pySigma's output
   through the toolkit's backends, plus what no backend writes);
 * local test semantics: how alerts are counted on events
-  (:func:`workshop.rules.testing.count_alerts`).
+  (:func:`workshop.rules.testing.count_alerts`), and what part of a log sample is
+  history only (first seen).
 
 Adding a logic type: a module here (registered in ``_MODULES``), its sentence in
 :mod:`workshop.usecases.abstracts` (the strategy abstract written at generation
 time, in the layer below that may not import this one), its entry in the template
-format (``LogicType`` and the template loader's checks), and tests.
+format (``LogicType`` and the template loader's checks), and tests. No module outside
+this package branches on the logic type or on the aggregation kind a handler writes.
 
 Why the registry is at the rules layer: the handlers build Sigma, convert through
 pySigma, generate events and run pySigma's SQLite backend, none of which the use-case
-layer below may import. What still sits outside the handlers (left for the next
-round): a few checks on the aggregation kind (the single-rule fast path of
-:func:`~workshop.rules.convert.convert_rule_set`, the first-seen look-back of a log
-sample in :func:`~workshop.rules.testing.test_rule_set`, and the known-network evasion).
+layer below may import.
 """
 
 from __future__ import annotations
@@ -65,6 +64,12 @@ class LogicHandler:
     type: str = ""
     #: One detection rule that alerts on each event (no correlation).
     standalone: bool = True
+    #: The alerting rule, converted alone by pySigma, is the whole query (nothing is
+    #: correlated or looked back on), so the conversion keeps the rule's fields.
+    one_rule: bool = True
+    #: SIEMs whose stock pySigma backend writes the whole query from its own templates
+    #: (None: every backend); elsewhere the toolkit's templates or code write part of it.
+    stock_backends: frozenset[str] | None = None
 
     def prepare(self, b: Builder) -> None:
         """Set up what the rules need before they are built (e.g. a time window)."""
@@ -100,17 +105,39 @@ class LogicHandler:
     def to_lucene(self, t: Target) -> None:
         t.out.query = t.main
 
+    def aggregation_text(self, agg: Aggregation) -> str:
+        """The aggregation in words, for the notes of what a query cannot say."""
+        return "every matching event"
+
+    def written_by_stock_backend(self, siem: str) -> bool:
+        return self.stock_backends is None or siem in self.stock_backends
+
+    def from_known_source(self, event: dict[str, Any], field: str, attack_value: Any, known: str) -> None:
+        """Move an event of the true positive to a known source when the rule counts that very
+        field (default: leave it, so the count over sources stays what the attack made it)."""
+
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
         """Alerts on these events in the local tests (default: every event the rule selects)."""
         from workshop.rules.testing import selected_rows
 
         return len(selected_rows(rs, events)[1])
 
+    def test_notes(self, rs: RuleSet) -> list[str]:
+        """What a rule test says about how the toolkit evaluated this logic (default: nothing)."""
+        return []
+
+    def sample_evaluated_from(self, rs: RuleSet, sample: EventTable, notes: list[str]) -> dt.datetime | None:
+        """From when alerts on a log sample count (default: the whole sample; events before
+        the moment returned are history only), noting any caveat in ``notes``."""
+        return None
+
 
 class Correlated(LogicHandler):
     """A correlation over selection rules, run by pySigma's SQLite backend in the local tests."""
 
     standalone = False
+    one_rule = False
+    stock_backends: frozenset[str] | None = frozenset()
 
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
         from workshop.rules.testing import alerts_of_correlation

@@ -33,6 +33,10 @@ class Counting(Correlated):
     )
     #: Said when the stock backends lack the correlation type (the toolkit's template writes it).
     stock_note = ""
+    #: The aggregation in words (fields of the Aggregation, and its ``per`` and ``sign``).
+    text = "{sign} {count} events{per} within {timespan}"
+    #: pySigma's Splunk and ES|QL backends write event_count and value_count correlations.
+    stock_backends: frozenset[str] | None = frozenset({"splunk", "esql"})
 
     def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
                     counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
@@ -50,6 +54,9 @@ class Counting(Correlated):
 
     def synthetic(self, p: SyntheticPlan) -> Events:
         return counted_case(p)
+
+    def aggregation_text(self, agg: Aggregation) -> str:
+        return self.text.format(sign=agg.sign, count=agg.count, field=agg.field, per=agg.per, timespan=agg.timespan)
 
     # -- conversions: pySigma's correlation templates (Splunk, ES|QL); Kusto has none
     def to_splunk(self, t: Target) -> None:
@@ -84,7 +91,7 @@ class Counting(Correlated):
         agg = t.agg
         t.out.query = t.main
         t.out.notes.append(self.lucene_note.format(
-            text=agg.text(), groups=[t.p.map_field(f) for f in agg.group_by], count=agg.count,
+            text=self.aggregation_text(agg), groups=[t.p.map_field(f) for f in agg.group_by], count=agg.count,
             timespan=agg.timespan, fld=t.p.map_field(agg.field) if agg.field else ""))  # fmt: skip
 
 

@@ -12,6 +12,7 @@ class Distinct(Counting):
     type = LogicType.DISTINCT
     correlation_type = aggregation_type = "value_count"
     counts_field = True
+    text = "{sign} {count} distinct {field} values{per} within {timespan}"
     kql_summary = (
         "| summarize values = make_set({fld}) by {by}\n| extend value_count = array_length(values)\n"
         "| where value_count >= {count}"

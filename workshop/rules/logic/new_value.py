@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
 @register
 class NewValue(LogicHandler):
     type = LogicType.NEW_VALUE
+    one_rule = False  # the rule selects the candidates; each conversion adds the first-seen part
+    stock_backends: frozenset[str] | None = frozenset()
 
     def standalone_aggregation(self, b: Builder, group_by: list[str], counted: str, extra: list[str],
                                x_workshop: dict[str, Any]) -> Aggregation:  # fmt: skip
@@ -38,10 +40,37 @@ class NewValue(LogicHandler):
         x_workshop["first_seen"] = {"field": counted, "group_by": group_by, "lookback": lookback}
         return Aggregation("new_value", tuple(group_by), field=counted, lookback=lookback)
 
+    def aggregation_text(self, agg: Aggregation) -> str:
+        return f"a {agg.field} value not seen{agg.per} in the previous {agg.lookback}"
+
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
         from workshop.rules.testing import alerts_of_first_seen
 
         return alerts_of_first_seen(rs, events, evaluate_from)
+
+    def test_notes(self, rs: RuleSet) -> list[str]:
+        return ["First seen is evaluated by the toolkit on the rows the Sigma rule selects."]
+
+    def sample_evaluated_from(self, rs: RuleSet, sample: EventTable, notes: list[str]) -> dt.datetime | None:
+        """Up to the look-back (at most half the sample) is history: a value is new only
+        against what came before it, so the start of any sample would be all "new"."""
+        from workshop.vocab import duration_seconds
+
+        if not (sample.first and sample.last):
+            return None
+        lookback = dt.timedelta(seconds=duration_seconds(rs.aggregation.lookback))
+        span = sample.last - sample.first
+        history = min(lookback, span / 2)
+        if history < lookback:
+            notes.append(
+                f"The sample covers {span.days} days, less than the look-back ({rs.aggregation.lookback}): "
+                f"its first {history.days} days were used as history only, so the sample overstates alerts."
+            )
+        return sample.first + history
+
+    def from_known_source(self, event: dict[str, Any], field: str, attack_value: Any, known: str) -> None:
+        if event.get(field) == attack_value:
+            event[field] = known  # the new source is the allowed one; history stays as it was
 
     def synthetic(self, p: SyntheticPlan) -> Events:
         """History, then a value new for its group (a dormant account: seen only before the
@@ -128,6 +157,6 @@ class NewValue(LogicHandler):
         g = [t.p.map_field(f) for f in agg.group_by]
         fld = t.p.map_field(agg.field) if agg.field else ""
         t.out.notes.append(
-            f"NOT IN THE QUERY: first seen ({agg.text()}). Use this query in an Elastic new_terms rule: "
+            f"NOT IN THE QUERY: first seen ({self.aggregation_text(agg)}). Use this query in an Elastic new_terms rule: "
             f"new_terms_fields {[*g, fld]}, history_window_start now-{agg.lookback}."
         )

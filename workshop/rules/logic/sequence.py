@@ -23,6 +23,10 @@ if TYPE_CHECKING:  # pragma: no cover
 class Sequence(Correlated):
     type = LogicType.SEQUENCE
 
+    def aggregation_text(self, agg: Aggregation) -> str:
+        first = f" (at least {agg.first_step_count} of the first)" if agg.first_step_count else ""
+        return f"the {len(agg.steps)} steps in order{first}{agg.per} within {agg.timespan}"
+
     def correlation(self, b: Builder, selections: list[SigmaDoc], group_by: list[str], window: str,
                     counted: str, extra: list[str], title: str, author: str) -> Correlation:  # fmt: skip
         slug, tid = b.ctx.slug, b.uc.template_id
@@ -154,7 +158,7 @@ class Sequence(Correlated):
         from workshop.rules.convert import eql_sequence
 
         t.out.query = t.main
-        t.out.notes.append(f"NOT IN THE QUERY: the order ({t.agg.text()}). Use the EQL sequence of the ES|QL "
+        t.out.notes.append(f"NOT IN THE QUERY: the order ({self.aggregation_text(t.agg)}). Use the EQL sequence of the ES|QL "
                            "output (an Elastic EQL rule).")  # fmt: skip
         eql = eql_sequence(t.rs, t.p)
         if eql:

@@ -27,6 +27,8 @@ class Silence(Counting):
     type = LogicType.SILENCE
     aggregation_type = "silence"
     op = "lt"
+    text = "fewer than {count} events{per} within {timespan}"
+    stock_backends: frozenset[str] | None = frozenset()  # the toolkit's templates write it
     note = (
         "Absence: a query that counts events in windows it finds can never see a window with no "
         "events, so each SIEM conversion counts over the last window as a whole instead."
@@ -91,5 +93,5 @@ class Silence(Counting):
 
     def to_lucene(self, t: Target) -> None:
         t.out.query = t.main
-        t.out.notes.append(f"NOT IN THE QUERY: the absence ({t.agg.text()}). Lucene cannot count what did not "
+        t.out.notes.append(f"NOT IN THE QUERY: the absence ({self.aggregation_text(t.agg)}). Lucene cannot count what did not "
                            "arrive: use the ES|QL version.")  # fmt: skip

@@ -12,8 +12,10 @@ class Sum(Counting):
     type = LogicType.SUM
     correlation_type = aggregation_type = "value_sum"
     counts_field = True
+    text = "a total {field} of {sign} {count}{per} within {timespan}"
     kql_summary = "| summarize value_sum = sum(todouble({fld})) by {by}\n| where value_sum >= {count}"
     lucene_note = "NOT IN THE QUERY: the sum ({text}). Lucene and threshold rules cannot sum a field: use the ES|QL version."
     stock_note = (
         "pySigma's stock {backend} backend has no value_sum correlation; the toolkit's template {how}."
     )
+    stock_backends: frozenset[str] | None = frozenset()  # the toolkit's templates write it

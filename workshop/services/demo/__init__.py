@@ -28,19 +28,21 @@ def create_demo(store: Store, catalogue: Catalogue, *, reset: bool = False) -> t
         store.delete_application(DEMO_SLUG)
     import_interview(store, catalogue, DEMO_FILE, who="demo")
     review_use_cases(store, catalogue)
-    if store.workspace is not None:
-        attach_demo_baseline(store)
+    attach_demo_baseline(store)
     return store.get_application(DEMO_SLUG), True
 
 
 def attach_demo_baseline(store: Store) -> None:
     """Write the demo's synthetic log sample into the workspace and attach its baseline.
 
-    The sample is kept (it is synthetic), so rule tests can run against it.
+    The sample is kept (it is synthetic), so rule tests can run against it. A store
+    without a workspace folder (an in-memory one) has nowhere to keep it: nothing is done.
     """
     from workshop.services.baselines import attach_file
     from workshop.services.demo.sample import LOG_SOURCE, write_demo_sample
 
+    if store.workspace is None:
+        return
     path = store.workspace / "samples" / DEMO_SLUG / f"{LOG_SOURCE}.csv"
     write_demo_sample(path)
     attach_file(

@@ -3,7 +3,7 @@
 Generated with a fixed seed by :mod:`workshop.baseline.synthetic` (with planted
 anomalies: a weekend bulk export, a brute force, a night-time admin login, a service
 account on a new host) and renamed into the vocabulary the demo interview declares
-(``logging.fields`` and ``logging.event_names``), so that rules, rule tests and
+(``Q.LOG_FIELDS`` and ``Q.LOG_EVENT_NAMES``), so that rules, rule tests and
 baselines all read the same log.
 """
 
@@ -15,10 +15,12 @@ import pandas as pd
 
 from workshop.baseline import generate_sample
 from workshop.baseline.synthetic import SyntheticSample
+from workshop.vocab import LogRole
 
 SEED = 7
 LOG_SOURCE = "payroll-audit"
-#: synthetic action -> the Payroll Portal's own action names (see the demo interview)
+#: synthetic action -> the Payroll Portal's own action names (see the demo interview). These are
+#: values of the log's action field (an event's name), not question ids, though they look alike.
 ACTIONS = {
     "login": "auth.login",
     "logout": "auth.logout",
@@ -33,12 +35,12 @@ ACTIONS = {
     "api_sync": "api.sync",
     "batch_run": "batch.run",
 }
-#: synthetic column -> the demo log's field names (logging.fields)
-COLUMNS = {"source_ip": "src_ip", "records": "record_count"}
-#: synthetic service accounts -> the names the owners gave (service.accounts)
+#: synthetic column -> the demo log's field names (Q.LOG_FIELDS)
+COLUMNS = {LogRole.SOURCE_IP: "src_ip", LogRole.RECORDS: "record_count"}
+#: synthetic service accounts -> the names the owners gave (Q.SERVICE_ACCOUNTS)
 ACCOUNTS = {"svc_hr_sync": "svc-payroll-hrimport", "svc_payroll_batch": "svc-payroll-bacs"}
 #: synthetic office (10.1.x.y) and VPN (10.8.x.y) ranges -> the networks the owners declared
-#: (access.networks: office 10.20.0.0/16, VPN 10.40.0.0/16); the batch hosts are already in 10.20.
+#: (Q.NETWORKS: office 10.20.0.0/16, VPN 10.40.0.0/16); the batch hosts are already in 10.20.
 NETWORKS = {"10.1.": ("10.20.", 100), "10.8.": ("10.40.", 0)}
 
 

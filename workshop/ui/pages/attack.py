@@ -127,11 +127,11 @@ def _map_to_use_case(app, tid: str, name: str) -> None:
         return
     with st.form(f"map:{tid}"):
         titles = {u.template_id: u.title for u in ucs}
-        target = st.selectbox(f"Map {md(tid)} to a use case of {md(app.name)}", list(titles), format_func=titles.get,
+        target = st.selectbox(f"Map {md(tid)} to a use case of {md(app.name)}", list(titles), format_func=titles.__getitem__,
                               key=f"map_target:{tid}")  # fmt: skip
         reason = st.text_input("Why this technique fits", key=f"map_reason:{tid}")
         go = st.form_submit_button("Map")
-    if go:
+    if go and target is not None:
         try:
             usecases.map_technique(s, app.slug, target, tid, reason or f"mapped by hand to {name}", who=state.who())
         except WorkshopError as exc:

@@ -37,8 +37,8 @@ def _add_sample(app) -> None:
         "tick the box. A file that fails to load leaves nothing behind."
     )
     upload = st.file_uploader(
-        "Log sample (CSV, JSON lines, Parquet, or a web server access log)",
-        type=["csv", "jsonl", "json", "ndjson", "parquet", "log", "txt"],
+        "Log sample (CSV, JSON lines, Parquet, or a web server access log; also gzip-compressed or in a ZIP)",
+        type=["csv", "tsv", "jsonl", "json", "ndjson", "parquet", "log", "txt", "gz", "zip"],
         key="bl_upload",
     )
     folder = server_files_dir()
@@ -230,7 +230,9 @@ def render() -> None:
     keys = list(labels)
     if st.session_state.get("bl_choice") not in keys:
         st.session_state.pop("bl_choice", None)
-    choice = st.selectbox("Baseline", keys, format_func=labels.get, key="bl_choice")
+    choice = st.selectbox("Baseline", keys, format_func=labels.__getitem__, key="bl_choice")
+    if choice is None:  # not with baselines to choose from; Streamlit's type allows it
+        return
     baseline = get_baseline(s, app.slug, choice[0], choice[1])
     p = baseline.profile
     m1, m2, m3, m4 = st.columns(4)

@@ -116,7 +116,7 @@ def render() -> None:
     slug = app.slug if scope == "application" and app else None
     _what_is_exported(slug)
     formats = st.multiselect("Formats", [f for f in LABELS if f in EXPORTERS], default=["markdown", "sigma", "splunk"],
-                             format_func=LABELS.get, key="ex_formats")  # fmt: skip
+                             format_func=LABELS.__getitem__, key="ex_formats")  # fmt: skip
     if st.button("Prepare the files", type="primary", key="ex_prepare", disabled=not formats):
         files: dict[str, str | bytes] = {}
         problems: dict[str, str] = {}

@@ -116,7 +116,7 @@ def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult]) -> list[str]:
     ]
     event = st.dataframe(rows, hide_index=True, width="stretch", column_config={"id": None}, key="uc_table",
                          on_select="rerun", selection_mode="multi-row")  # fmt: skip
-    picked = [rows[i]["id"] for i in event.selection.rows if i < len(rows)] if event else []
+    picked = [str(rows[i]["id"]) for i in event.selection.rows if i < len(rows)] if event else []
     return picked
 
 
