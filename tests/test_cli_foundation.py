@@ -409,7 +409,7 @@ def test_interview_show(app_with_interview: str, capsys: pytest.CaptureFixture[s
     text = ok(capsys, "interview", "show", app)
     assert "interview 1 (test-mini 1), 3/13 answered" in text
     assert "auth.mfa: unknown  [follow up]" in text
-    assert "access.roles: Role: admin; Privileged: yes; Role: clerk" in text
+    assert "access.roles: Role: admin; Privileged: yes\n      Role: clerk" in text  # one row a line
     assert "Required and still open: misc.internet" in text
 
 

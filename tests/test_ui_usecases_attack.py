@@ -110,7 +110,7 @@ def test_attack_page_search_detail_and_mapping(demo: Path, open_page) -> None:
     at = open_page(ATTACK)
     assert at.title[0].value == "ATT&CK"
     at.text_input(key="attack_q").input("password spraying").run()
-    assert at.radio(key="attack_pick").value == "T1110.003"
+    assert at.radio(key="attack_pick:password spraying").value == "T1110.003"
     assert at.subheader[0].value == "T1110.003 · Password Spraying"
     at.selectbox(key="map_target:T1110.003").set_value("brute-force-login")
     at.text_input(key="map_reason:T1110.003").input("spraying hits the same login")
@@ -146,7 +146,7 @@ def test_attack_page_without_application(workspace: Path, open_page) -> None:
     assert not at.error
     assert any("Choose an application" in i.value for i in at.info)  # suggestions need one
     at.text_input(key="attack_q").input("valid accounts").run()
-    assert at.radio(key="attack_pick").value == "T1078"
+    assert at.radio(key="attack_pick:valid accounts").value == "T1078"
     assert "built-in catalogue" in at.caption[0].value
 
 

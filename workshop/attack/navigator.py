@@ -14,7 +14,7 @@ before writing, and tests run it on what :func:`build_layer` makes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
@@ -100,8 +100,12 @@ def build_layer(
     color_by: str = "status",
     platforms: Sequence[str] | None = None,
     metadata: Mapping[str, str] | None = None,
+    score_statuses: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """A Navigator layer (format 4.5) scoring techniques by their number of use cases.
+
+    ``score_statuses`` limits the score to use cases in those statuses (the others are
+    still listed, with their status, and coloured): coverage counts only live use cases.
 
     Entries for the same technique and tactic are merged. ``color_by="status"``
     gives each technique the colour of its most advanced use case; ``"score"``
@@ -134,7 +138,9 @@ def build_layer(
     used_statuses: set[str] = set()
     max_score = 1
     for (tid, tactic), entry in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-        score = len(entry.use_cases)
+        score = len(entry.use_cases) if score_statuses is None else sum(
+            1 for st in entry.statuses if st in score_statuses
+        )
         max_score = max(max_score, score)
         tech: dict[str, Any] = {"techniqueID": tid}
         if tactic:

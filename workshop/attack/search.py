@@ -10,6 +10,16 @@ outright, an ID prefix (``T1110`` -> its sub-techniques) comes next, and a query
 that is the whole name or alias of an object gets a large bonus, so that
 "brute force" puts T1110 Brute Force first rather than the longest description
 that repeats the words.
+
+Scores alone still let a long description outrank the techniques an analyst means
+("brute force" put Kerberoasting above Password Spraying), so results come in tiers
+before scores: (0) exact IDs, names and aliases; (1) the sub-techniques of a technique
+matched in tier 0 ("brute force" -> T1110.001-.004); (2) sub-techniques of a technique
+whose whole name is in the query, when they match the other words ("phishing link" ->
+T1566.002 Spearphishing Link); (3) those parent techniques; (4) everything else by
+score. Exact names shared by several techniques ("Cloud Accounts" under Valid,
+Establish and Compromise Accounts) rank the one used in more tactics of an intrusion
+first: reconnaissance and resource development happen outside the defender's logs.
 """
 
 from __future__ import annotations
@@ -51,6 +61,12 @@ ALIAS_PHRASE = 10.0
 #: Prefix expansion of a word not in the vocabulary ("brut" -> "brute") counts less.
 PREFIX_FACTOR = 0.6
 MAX_PREFIX_TERMS = 30
+#: Tactics that happen before an intrusion, out of sight of an application's logs.
+PRE_INTRUSION = frozenset({"reconnaissance", "resource-development"})
+#: Ranking tiers (lower first); see the module docstring.
+TIER_EXACT, TIER_CHILD, TIER_NARROWED, TIER_PARENT, TIER_REST = range(5)
+#: Added to a shown score per tier above the rest (more than any word and ID bonus together).
+TIER_STEP = 2000.0
 
 
 def stem(word: str) -> str:
@@ -191,6 +207,7 @@ class SearchEngine:
         self._vocab: list[str] | None = None
         self._ids: list[tuple[str, int]] | None = None
         self._norms: dict[int, tuple[str, list[str]]] = {}
+        self._by_id: dict[str, int] | None = None
 
     # -- words -----------------------------------------------------------------
     def _vocabulary(self) -> list[str]:
@@ -298,14 +315,75 @@ class SearchEngine:
         for doc, bonus in by_id.items():
             scores[doc] = scores.get(doc, 0.0) + bonus
             reasons.setdefault(doc, []).insert(0, "id" if bonus == EXACT_ID else "id prefix")
+        tiers = self._tiers(scores, by_id, matched, phrase, reasons)
         ranked = []
         for doc, score in scores.items():
             d = self.docs[doc]
             if (d.hidden and not include_hidden) or (wanted is not None and d.kind not in wanted):
                 continue
-            ranked.append((-score, d.id, doc))
+            tier = tiers.get(doc, TIER_REST)
+            # Exact names shared by several techniques: the one seen in more intrusion tactics first.
+            reach = -sum(1 for t in d.tactics if t not in PRE_INTRUSION) if tier == TIER_EXACT else 0
+            ranked.append((tier, reach, -score, d.id, doc))
         ranked.sort()
-        return [self._hit(doc, -neg, reasons.get(doc, [])) for neg, _, doc in ranked[: max(0, limit)]]
+        # The score shown carries the tier, so that scores still descend down the list.
+        return [self._hit(r[4], scores[r[4]] + (TIER_REST - r[0]) * TIER_STEP, reasons.get(r[4], []))
+                for r in ranked[: max(0, limit)]]
+
+    def _parent_of(self, doc: int) -> int | None:
+        d = self.docs[doc]
+        if not d.is_subtechnique or "." not in d.id:
+            return None
+        if self._by_id is None:
+            self._by_id = {x.id.upper(): i for i, x in enumerate(self.docs)}
+        return self._by_id.get(d.id.split(".", 1)[0].upper())
+
+    def _children(self, parents: set[int]) -> dict[int, int]:
+        """Sub-techniques of these techniques (child -> parent), found through the ID list."""
+        out: dict[int, int] = {}
+        ids = self._id_list()
+        for parent in parents:
+            prefix = self.docs[parent].id.upper() + "."
+            start = bisect.bisect_left(ids, (prefix, -1))
+            for doc_id, doc in ids[start:]:
+                if not doc_id.startswith(prefix):
+                    break
+                out[doc] = parent
+        return out
+
+    def _tiers(self, scores: dict[int, float], by_id: dict[int, float], matched: dict[int, set[str]],
+               phrase: str, reasons: dict[int, list[str]]) -> dict[int, int]:  # fmt: skip
+        """The tier of each scored document (absent: the rest)."""
+        tiers: dict[int, int] = {}
+        exact = {doc for doc, bonus in by_id.items() if bonus == EXACT_ID}
+        contained: set[int] = set()  # techniques whose whole name is part of a longer query
+        query_words = set(tokens(phrase))
+        for doc in scores:
+            if doc in exact:
+                continue
+            name, aliases = self._normalised(doc)
+            if phrase and (name == phrase or phrase in aliases):
+                exact.add(doc)
+            elif name and f" {name} " in f" {phrase} " and not self.docs[doc].is_subtechnique:
+                contained.add(doc)
+        for doc in exact:
+            tiers[doc] = TIER_EXACT
+        for child, parent in self._children({d for d in exact if not self.docs[d].is_subtechnique}).items():
+            if child not in tiers:
+                tiers[child] = TIER_CHILD
+                scores.setdefault(child, 0.0)
+                if child not in by_id:  # an ID prefix already says why
+                    reasons.setdefault(child, []).insert(0, f"sub-technique of {self.docs[parent].id}")
+        for child, parent in self._children(contained).items():
+            if child in tiers or child not in scores:
+                continue
+            rest = query_words - set(tokens(self.docs[parent].name))
+            if rest and matched.get(child, set()) & rest:
+                tiers[child] = TIER_NARROWED
+                reasons.setdefault(child, []).insert(0, f"narrows {self.docs[parent].id}")
+        for doc in contained:
+            tiers.setdefault(doc, TIER_PARENT)
+        return tiers
 
     def _normalised(self, doc: int) -> tuple[str, list[str]]:
         found = self._norms.get(doc)

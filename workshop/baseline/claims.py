@@ -211,7 +211,7 @@ def _business_hours(profile: Profile, window: Mapping[str, Any]) -> Discrepancy:
         return Discrepancy(
             claim,
             f"the profile counts hours in {profile.timezone}, the answer in {zone}; "
-            f"rebuild the profile with --tz {zone} to compare",
+            f"profile the sample again in the {zone} time zone to compare",
             "info",
             Q.BUSINESS_HOURS,
             UNVERIFIABLE,
@@ -332,7 +332,7 @@ def _records(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
     if vol is None:
         return Discrepancy(
             claim,
-            "no records column is mapped (--map records=COLUMN)",
+            "no records column is mapped (map a column to the records role)",
             "info",
             Q.RECORDS_PER_USER_DAY,
             UNVERIFIABLE,
@@ -340,7 +340,7 @@ def _records(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
     if profile.entity_role != "user":
         return Discrepancy(
             claim,
-            f"per-entity figures count {profile.entity_role}, not users; rebuild with --entity user",
+            f"per-entity figures count {profile.entity_role}, not users; profile the sample again with user as the entity",
             "info",
             Q.RECORDS_PER_USER_DAY,
             UNVERIFIABLE,
@@ -376,7 +376,7 @@ def _exports(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
         if claimed > 0:
             return Discrepancy(
                 claim,
-                evidence + "; rebuild with --export-pattern if exports are named otherwise",
+                evidence + "; profile the sample again with another export action pattern if exports are named otherwise",
                 "info",
                 Q.EXPORTS_PER_DAY,
                 UNVERIFIABLE,
@@ -431,7 +431,7 @@ def _countries(profile: Profile, claimed: list[str]) -> Discrepancy:
     if known is None:
         return Discrepancy(
             claim,
-            "the sample has no country column (map one with --map country=COLUMN)",
+            "the sample has no country column (map a column to the country role)",
             "info",
             Q.COUNTRIES,
             UNVERIFIABLE,

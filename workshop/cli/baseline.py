@@ -169,12 +169,12 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
         action="store_true",
         help="also keep a copy of the raw rows in the workspace (by default only aggregates are stored)",
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     p.set_defaults(func=_attach)
 
     p = sub.add_parser("list", parents=[common], help="an application's baselines, newest first")
     p.add_argument("app")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     p.set_defaults(func=_list)
 
     p = sub.add_parser("claims", parents=[common], help="the owners' claims against the newest baseline")
@@ -183,7 +183,7 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
     p.add_argument(
         "--all", action="store_true", help="also list the claims the sample confirms or cannot check"
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     p.set_defaults(func=_claims)
 
     p = sub.add_parser(
@@ -191,7 +191,7 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
     )
     p.add_argument("app")
     p.add_argument("--log-source")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     p.set_defaults(func=_thresholds)
 
     p = sub.add_parser("apply", parents=[common], help="set a use-case parameter to a proposed threshold")
@@ -201,7 +201,7 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
     p.add_argument("--method", default="p99+20%", help="p99+20%%, mad3 or stdev3 (default p99+20%%)")
     p.add_argument("--log-source")
     p.add_argument("--who", default="")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     p.set_defaults(func=_apply)
 
 

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="start empty instead of pre-filling from the previous interview (a re-review)",
     )
-    st.add_argument("--json", action="store_true")
+    st.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     st.set_defaults(func=start)
 
     an = s.add_parser(
@@ -56,13 +56,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     an.add_argument("--note", help="what to follow up")
     an.add_argument("--who", default="", help="who is answering (recorded in the history)")
     an.add_argument("--interview", type=int, help="interview id (default: the latest)")
-    an.add_argument("--json", action="store_true")
+    an.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     an.set_defaults(func=answer)
 
     sh = s.add_parser("show", parents=[common], help="answers, progress and open questions")
     sh.add_argument("app")
     sh.add_argument("--interview", type=int)
-    sh.add_argument("--json", action="store_true")
+    sh.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     sh.set_defaults(func=show)
 
     fu = s.add_parser(
@@ -86,7 +86,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ch = s.add_parser("changes", parents=[common], help="what changed since the previous interview")
     ch.add_argument("app")
     ch.add_argument("--interview", type=int)
-    ch.add_argument("--json", action="store_true")
+    ch.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     ch.set_defaults(func=changes)
 
     ex = s.add_parser(
@@ -105,7 +105,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="accept a file written for another version of the questionnaire",
     )
-    im.add_argument("--json", action="store_true")
+    im.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     im.set_defaults(func=import_)
 
 
@@ -222,9 +222,13 @@ def show(args: argparse.Namespace) -> int:
             a = answers.get(question.id)
             if a is None:
                 continue
-            shown = "unknown" if a.unknown else format_value(question, a.value).replace("\n", "; ")
+            shown = "unknown" if a.unknown else format_value(question, a.value)
             flag = "  [follow up]" if a.follow_up else ""
-            print(f"  {question.id}: {shown}{flag}")
+            # Lines stay lines, indented under the question: "; " would join them inside sentences.
+            first, *rest = shown.splitlines() or [""]
+            print(f"  {question.id}: {first}{flag}")
+            for line in rest:
+                print(f"      {line}")
     if missing:
         print("\nRequired and still open: " + ", ".join(m.id for m in missing))
     return 0

@@ -30,7 +30,8 @@ def md_escape(text: object, multiline: bool = True) -> str:
     s = s.replace("\r\n", "\n").replace("\r", "\n")
     s = _MD_SPECIAL.sub(r"\\\1", s)
     s = html.escape(s, quote=False)
-    s = s.replace("~", "&#126;")
+    if s.count("~") > 1:  # strikethrough needs a pair ("~400" alone stays readable in the .md file)
+        s = s.replace("~", "&#126;")
     # a line starting with "1." or "-" would become a list, "===" a heading; escape the marker
     s = re.sub(r"(?m)^(\s*)(\d+)\.", r"\1\2\\.", s)
     s = re.sub(

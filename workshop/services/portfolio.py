@@ -20,7 +20,7 @@ from workshop.questionnaire import Catalogue, Questionnaire
 from workshop.services.settings import REVIEW_INTERVAL_DAYS
 from workshop.store import Store
 from workshop.usecases.model import UseCase
-from workshop.vocab import DROPPED, STATUSES
+from workshop.vocab import DROPPED, LIVE, STATUSES
 
 BASELINE_STALE_DAYS = 90
 
@@ -57,6 +57,13 @@ class PortfolioRow:
     next_review: str
     overdue: bool
     flagged_use_cases: list[str] = field(default_factory=list)
+    #: Use cases (not rejected or retired) whose latest local rule test fired on its true positive.
+    tests_passed: int = 0
+
+    @property
+    def live(self) -> int:
+        """Use cases watching in the SIEM: implemented or tested (:data:`workshop.vocab.LIVE`)."""
+        return sum(n for s, n in self.use_cases.items() if s in LIVE)
 
     @property
     def baseline_fresh(self) -> bool | None:
@@ -80,6 +87,8 @@ class PortfolioRow:
             "next_review": self.next_review,
             "review_overdue": self.overdue,
             "flagged_use_cases": self.flagged_use_cases,
+            "live_use_cases": self.live,
+            "rule_tests_passed": self.tests_passed,
         }
 
 
@@ -136,7 +145,11 @@ def portfolio(store: Store, questionnaires: Catalogue, intervals: Mapping[str, i
                 open_fu = len(follow_ups(q, answers))
             else:
                 open_fu = sum(1 for a in answers.values() if a.follow_up)
-        counts = Counter(u.status for u in store.list_use_cases(app.slug))
+        ucs = store.list_use_cases(app.slug)
+        counts = Counter(u.status for u in ucs)
+        kept = {u.template_id for u in ucs if u.status not in DROPPED}
+        tests = store.rule_test_results(app.slug)
+        passed = sum(1 for tid, r in tests.items() if tid in kept and r.get("fires_on_true_positive") and not r.get("error"))
         baseline = latest_baseline_date(store, app.slug)
         age = (today - dt.date.fromisoformat(baseline[:10])).days if baseline else None
         due = next_review(interview.held_on if interview else None, app.criticality, intervals, today)
@@ -155,18 +168,30 @@ def portfolio(store: Store, questionnaires: Catalogue, intervals: Mapping[str, i
                 next_review=due.isoformat(),
                 overdue=due < today or interview is None,
                 flagged_use_cases=sorted(flagged_use_cases(store, app.slug, questionnaires)),
+                tests_passed=passed,
             )
         )
     return rows
 
 
 def latest_baseline_date(store: Store, slug: str) -> str | None:
-    """The date of the newest baseline attached to the application (None when none)."""
+    """The date the newest baseline's log sample ends (None when none).
+
+    A baseline is as old as the behaviour it saw, not as the day it was imported: a
+    sample from 2015 attached this morning is ten years old. The import date is used
+    only when the sample's dates are unknown.
+    """
     fn = getattr(store, "list_baselines", None)
     if fn is None:
         return None
     found = fn(slug)
-    return found[0].created_at.date().isoformat() if found else None
+    if not found:
+        return None
+    newest = max(found, key=lambda b: b.created_at)
+    try:
+        return dt.date.fromisoformat(str(newest.last or "")[:10]).isoformat()
+    except ValueError:
+        return newest.created_at.date().isoformat()
 
 
 def reviews_by_month(rows: Iterable[PortfolioRow]) -> dict[str, int]:

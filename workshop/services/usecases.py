@@ -13,7 +13,8 @@ from workshop.store import Store
 from workshop.store.usecase_store import GenerationResult, UseCaseEvent
 from workshop.usecases.generate import APP_NAMES, Inputs, generate_all
 from workshop.usecases.loader import TemplateCatalogue, discover_templates
-from workshop.usecases.model import AttackRef, UseCase
+from workshop.usecases.model import AttackRef, GeneratedUseCase, UseCase
+from workshop.vocab import DROPPED, LIVE, Status
 
 
 def template_dirs(workspace: Path | None = None) -> list[Path]:
@@ -110,6 +111,84 @@ def map_technique(store: Store, slug: str, template_id: str, technique: str, rea
 def covered_techniques(store: Store, slug: str) -> set[str]:
     """Techniques the application's use cases are mapped to (whatever their status)."""
     return {a.technique for u in store.list_use_cases(slug) for a in u.attack}
+
+
+def technique_statuses(store: Store, slug: str) -> dict[str, list[str]]:
+    """Technique -> statuses of the application's use cases mapped to it (rejected and retired left out),
+    so that a page can say "live" only for implemented or tested ones and show plans apart."""
+    out: dict[str, list[str]] = {}
+    for u in store.list_use_cases(slug):
+        if u.status in DROPPED:
+            continue
+        for a in u.attack:
+            out.setdefault(a.technique, []).append(str(u.status))
+    return out
+
+
+def coverage_word(statuses: Iterable[str]) -> str:
+    """One phrase for a technique's use cases: "live" only when one is implemented or tested."""
+    found = list(statuses)
+    if not found:
+        return ""
+    live = sum(1 for x in found if x in LIVE)
+    planned = sum(1 for x in found if x == Status.ACCEPTED)
+    ideas = sum(1 for x in found if x == Status.PROPOSED)
+    parts = [f"{n} {word}" for n, word in ((live, "live"), (planned, "accepted"), (ideas, "proposed")) if n]
+    return ", ".join(parts)
+
+
+def custom_id(technique: str) -> str:
+    """The id of the use case made from a technique (T1110.003 -> attack-t1110-003)."""
+    return "attack-" + technique.strip().lower().replace(".", "-")
+
+
+def use_case_from_technique(store: Store, slug: str, technique: str, index: Any = None, who: str = "",
+                            reason: str = "") -> UseCase:  # fmt: skip
+    """A new proposed use case mapped to one ATT&CK technique, in one step.
+
+    No template made it, so it says plainly what is still to write (the events, the logic
+    and the threshold) instead of inventing them; it is pre-filled from the technique: its
+    name, tactics, MITRE's description and the analytics of its detection strategies as
+    validation ideas, and the technique's page as a reference. Regeneration leaves it alone.
+    """
+    from workshop.services.attack_data import attack_index, bundle_setting
+
+    idx = index if index is not None else attack_index(bundle_setting(store))
+    tid = technique.strip().upper()
+    app = store.get_application(slug)
+    detail = idx.detail(tid, platforms=list(app.platforms) or None)
+    if detail is None:
+        raise InputError(f"{tid} is not a technique in this ATT&CK data ('workshop attack search' finds ids)")
+    name = str(detail["name"])
+    description = " ".join(str(detail.get("description") or "").split())
+    first = description.split(". ")[0].rstrip(".") + "." if description else ""
+    analytics = [
+        f"{an['id']}: {' '.join(str(an.get('description') or '').split())}"
+        for ds in detail.get("detection_strategies") or []
+        for an in ds.get("analytics") or []
+        if an.get("description")
+    ][:3]
+    made = GeneratedUseCase(
+        title=f"{name} ({tid}) against {app.name}",
+        objective=f"Detect {name} (ATT&CK {tid}) against {app.name}." + (f" MITRE: {first}" if first else ""),
+        category="attack",
+        strategy_abstract=(
+            f"To be written: which of {app.name}'s own events show {name}, and how many of them in what "
+            "time is unusual. This use case was made from the ATT&CK technique, not from the interview."
+        ),
+        technical_context=str(detail.get("app_logs") or ""),
+        blind_spots=[
+            "Made from an ATT&CK technique: the events, the logic and the threshold are not written yet, "
+            "so its rule cannot fire until they are."
+        ],
+        validation=analytics,
+        attack=[AttackRef(tid, reason or f"made from the ATT&CK technique {name}")],
+        references=[str(detail["url"])] if detail.get("url") else [],
+        notes="Tactics: " + ", ".join(detail.get("tactics") or []),
+    )
+    return store.add_use_case(slug, custom_id(tid), made, who=who, reason=f"made from ATT&CK {tid} {name}")
+
+
 def check_attack(value: object, bundle: str | None = None, store: Store | None = None,
                  reason: str = "") -> list[dict[str, str]]:  # fmt: skip
     """An ``attack`` edit as the list of ``{technique, reason}`` the use case keeps, refusing anything

@@ -205,6 +205,31 @@ class UseCaseStoreMixin(StoreBase):
                     out.conflicts[tid] = new_conflicts
         return out
 
+    def add_use_case(self, slug: str, template_id: str, made: GeneratedUseCase, who: str = "",
+                     reason: str = "") -> UseCase:  # fmt: skip
+        """Store one use case that no template made (a person's own, e.g. from an ATT&CK technique).
+
+        It is proposed like a generated one; regeneration leaves it alone, since no template
+        answers for its id. Refused when the application already has a use case of that id.
+        """
+        who = clean_line(who, "who")
+        now = utcnow()
+        with self._write() as conn:
+            app_id = self._app_id(conn, slug)
+            found = conn.execute(
+                select(use_cases.c.id).where(use_cases.c.application_id == app_id, use_cases.c.template_id == template_id)
+            ).first()  # fmt: skip
+            if found is not None:
+                raise InputError(f"'{slug}' already has a use case '{template_id}'")
+            res = conn.execute(
+                insert(use_cases).values(
+                    application_id=app_id, template_id=template_id, status=Status.PROPOSED, generated=made.to_dict(),
+                    edits={}, conflicts={}, applies=True, revision=1, created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+            self._log(conn, new_id(res), now, who, "created", reason=reason or "added by hand")
+        return self.get_use_case(slug, template_id)
+
     def set_status(
         self, slug: str, template_ids: Iterable[str], status: str, who: str = "", reason: str = ""
     ) -> tuple[list[str], dict[str, str]]:

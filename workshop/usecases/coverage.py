@@ -2,6 +2,10 @@
 
 Coverage here is a map for analysts and a list of ideas for engineers, never a score
 to push towards 100%: many in-house use cases rightly map to no technique.
+
+Only a live use case (implemented or tested, :data:`workshop.vocab.LIVE`) covers a
+technique: a proposed one is an idea and an accepted one a plan. Both are still shown,
+apart, so that a matrix never reads "7 use cases" on T1078 when nothing watches it.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from typing import Any
 
 from workshop.attack import AttackIndex, LayerEntry, build_layer
 from workshop.usecases.model import UseCase
-from workshop.vocab import DROPPED
+from workshop.vocab import DROPPED, LIVE, Status
 
-#: Use cases in these statuses do not cover anything.
+#: Use cases in these statuses are left out of the matrix and the layer altogether.
 NOT_COVERING = DROPPED
+#: What the score of a layer and the count of a matrix cell say.
+COVERAGE_MEANING = "live use cases (implemented or tested); proposed and accepted ones are shown apart"
 
 
 @dataclass
@@ -25,9 +31,25 @@ class Cell:
     use_cases: list[str] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
 
+    def _with(self, statuses: frozenset[str] | set[str]) -> int:
+        return sum(1 for s in self.statuses if s in statuses)
+
     @property
     def count(self) -> int:
-        return len(self.use_cases)
+        """Live use cases: the only ones that cover the technique."""
+        return self._with(LIVE)
+
+    @property
+    def accepted(self) -> int:
+        return self._with({Status.ACCEPTED})
+
+    @property
+    def proposed(self) -> int:
+        return self._with({Status.PROPOSED})
+
+    @property
+    def live(self) -> bool:
+        return self.count > 0
 
 
 def _label(uc: UseCase, with_app: bool) -> str:
@@ -56,15 +78,17 @@ def navigator_layer(index: AttackIndex, use_cases: list[UseCase], name: str, des
         layer_entries(use_cases, with_app),
         version=index.meta.version or "unknown",
         domain=domain,
-        description=description,
+        description=" ".join(x for x in (description, f"Score: {COVERAGE_MEANING}.") if x),
         platforms=list(platforms) if platforms else None,
+        score_statuses=LIVE,
     )
 
 
 def matrix(
-    index: AttackIndex, use_cases: list[UseCase], with_app: bool = False
+    index: AttackIndex, use_cases: list[UseCase], with_app: bool = False, every_technique: bool = False
 ) -> list[tuple[str, str, list[Cell]]]:
-    """(tactic shortname, tactic name, cells) in matrix order, for techniques with use cases."""
+    """(tactic shortname, tactic name, cells) in matrix order: techniques with use cases, live first,
+    then (``every_technique``) the other techniques of each tactic, empty, so that gaps show."""
     cells: dict[str, Cell] = {}
     for entry in layer_entries(use_cases, with_app):
         t = index.technique(entry.technique_id)
@@ -78,5 +102,9 @@ def matrix(
             t = index.technique(tid)
             if t is not None and tactic.shortname in t.tactics:
                 col.append(cell)
-        columns.append((tactic.shortname, tactic.name, sorted(col, key=lambda c: (-c.count, c.technique_id))))
+        col.sort(key=lambda c: (-c.count, -c.accepted, -c.proposed, c.technique_id))
+        if every_technique:
+            col += [Cell(t.id, t.name) for t in sorted(index.list_techniques(tactic.shortname, subtechniques=False), key=lambda t: t.name)
+                    if t.id not in cells]  # fmt: skip
+        columns.append((tactic.shortname, tactic.name, col))
     return columns

@@ -10,6 +10,7 @@ whether an answer folded into generated text or an edit, goes through
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -31,6 +32,18 @@ TechniqueLookup = Callable[[str], tuple[str, list[str]] | None]
 
 def _e(text: Any) -> str:
     return md_escape(text, multiline=False)
+
+
+_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9._~%!$&'*+,;=:@/?#-]*)?")
+
+
+def _reference(ref: Any) -> str:
+    """A web address as an autolink (``<https://...>``, taken as it is: escaping its ``_`` would put
+    a backslash, ``%5C``, into the link); anything else as escaped text."""
+    text = str(ref).strip()
+    if _URL.fullmatch(text):
+        return f"<{text}>"
+    return _e(text)
 
 
 def _bullets(items: Iterable[Any], empty: str = "None recorded.") -> str:
@@ -163,8 +176,8 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
         _bullets(eff.contacts, "No contacts recorded in the interview."),
         "",
     ]
-    refs = eff.references
-    out += [f"{hh} Additional Resources", "", _bullets(refs, "None."), ""]
+    refs = [r for r in eff.references if str(r).strip()]
+    out += [f"{hh} Additional Resources", "", "\n".join(f"- {_reference(r)}" for r in refs) or "None.", ""]
     if eff.notes:
         out += [f"{hh} Notes", "", md_escape(eff.notes), ""]
     return "\n".join(out)

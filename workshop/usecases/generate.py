@@ -107,9 +107,20 @@ def _coerce_param(spec: ParameterSpec, value: Any) -> Any:
     return None  # derived value of the wrong shape: fall back to the default
 
 
+def is_prose(value: Any) -> bool:
+    """Whether an answer is a description in words rather than names or ids to match on.
+
+    A choice list or a short name ("payroll-export") can be matched against a log field;
+    "Medical file tab of health claims" cannot.
+    """
+    items = value if isinstance(value, list) else [value]
+    return any(isinstance(v, str) and len(v.split()) >= 4 for v in items)
+
+
 def derive_parameters(template: Template, inputs: Inputs) -> tuple[dict[str, Parameter], set[str]]:
     params: dict[str, Parameter] = {}
     missing: set[str] = set()
+    matched_lists = {param for _, param in template.logic.only}
     for spec in template.parameters:
         entry = Parameter(
             value=spec.default,
@@ -122,9 +133,15 @@ def derive_parameters(template: Template, inputs: Inputs) -> tuple[dict[str, Par
         )
         if spec.derive is not None:
             names = sorted(spec.derive.names - APP_NAMES)
-            value = _coerce_param(spec, spec.derive.value(inputs.context))
+            raw = spec.derive.value(inputs.context)
+            value = _coerce_param(spec, raw)
             absent = [n for n in names if not inputs.answered(n)]
-            if value is not None and not (absent and len(absent) == len(names)):
+            if spec.name in matched_lists and is_prose(raw):
+                # The rule keeps only events whose field equals one of these values: a sentence
+                # would match nothing, and quoting it as ids would misstate the answer.
+                entry.detail = (f"template default: the answer to {', '.join(names)} describes them in words "
+                                f"({str(raw)[:80]}); list the names or ids the log carries by hand")  # fmt: skip
+            elif value is not None and not (absent and len(absent) == len(names)):
                 used = ", ".join(f"{n} = {inputs.show(n) or 'unanswered'}" for n in names)
                 entry.value, entry.source, entry.detail = value, "answer", f"{spec.derive.source} with {used}"
             else:

@@ -20,7 +20,7 @@ from workshop.services import settings, usecases
 from workshop.services.interview import latest_answer_values
 from workshop.ui import state
 from workshop.ui.text import md
-from workshop.usecases.coverage import matrix, navigator_layer
+from workshop.usecases.coverage import COVERAGE_MEANING, matrix, navigator_layer
 from workshop.vocab import DROPPED
 
 
@@ -97,7 +97,26 @@ def _technique_detail(idx, tid: str, app) -> None:
             "**Mitigations**: " + ", ".join(f"{md(m['id'])} {md(m['name'])}" for m in mitigations)
         )
     if app is not None:
+        _new_use_case_button(app, d["id"], d["name"], key=f"newuc:search:{d['id']}")
         _map_to_use_case(app, d["id"], d["name"])
+
+
+def _new_use_case_button(app, tid: str, name: str, key: str, idx=None) -> None:
+    """One step from a technique to a proposed use case of the application, pre-filled from it."""
+    existing = {u.template_id for u in usecases.list_use_cases(state.store(), app.slug)}
+    uc_id = usecases.custom_id(tid)
+    if uc_id in existing:
+        st.caption(f"{md(app.name)} already has a use case made from {md(tid)} ({md(uc_id)}): see the Use cases page.")
+        return
+    if st.button(f"New use case from {md(tid)} {md(name)}", key=key, icon=":material/add_circle:"):
+        try:
+            made = usecases.use_case_from_technique(state.store(), app.slug, tid, index=idx or index()[0],
+                                                    who=state.who())  # fmt: skip
+        except WorkshopError as exc:
+            st.error(md(str(exc)))
+            return
+        st.session_state["uc_selected"] = made.template_id
+        st.success(f"Proposed use case '{md(made.title)}' created: open it on the Use cases page to write its logic.")
 
 
 def _map_to_use_case(app, tid: str, name: str) -> None:
@@ -108,11 +127,11 @@ def _map_to_use_case(app, tid: str, name: str) -> None:
         return
     with st.form(f"map:{tid}"):
         titles = {u.template_id: u.title for u in ucs}
-        target = st.selectbox(f"Map {md(tid)} to a use case of {md(app.name)}", list(titles), format_func=titles.get,
+        target = st.selectbox(f"Map {md(tid)} to a use case of {md(app.name)}", list(titles), format_func=titles.__getitem__,
                               key=f"map_target:{tid}")  # fmt: skip
         reason = st.text_input("Why this technique fits", key=f"map_reason:{tid}")
         go = st.form_submit_button("Map")
-    if go:
+    if go and target is not None:
         try:
             usecases.map_technique(s, app.slug, target, tid, reason or f"mapped by hand to {name}", who=state.who())
         except WorkshopError as exc:
@@ -122,35 +141,46 @@ def _map_to_use_case(app, tid: str, name: str) -> None:
 
 
 def _matrix_html(columns) -> str:
-    """The coverage matrix as a static HTML table (escaped; no script)."""
+    """The coverage matrix as a static HTML table (escaped; no script).
+
+    Shade is the number of live use cases (implemented or tested), the only coverage;
+    a technique with only accepted or proposed use cases gets a dashed outline and says
+    so, and one with none stays blank so that the gaps show.
+    """
     cols = [c for c in columns if c[2]]
-    if not cols:
+    if not any(cell.statuses for _, _, cells in cols for cell in cells):
         return "<p>No use case is mapped to a technique yet.</p>"
-    top = max(cell.count for _, _, cells in cols for cell in cells)
+    top = max([cell.count for _, _, cells in cols for cell in cells] + [1])
     head = "".join(f"<th>{html.escape(name)}</th>" for _, name, _ in cols)
     depth = max(len(cells) for _, _, cells in cols)
     rows = []
     for i in range(depth):
         tds = []
         for _, _, cells in cols:
-            if i < len(cells):
-                c = cells[i]
-                alpha = 0.15 + 0.75 * (c.count / top)
-                tip = html.escape(
-                    "\n".join(f"{t} ({s})" for t, s in zip(c.use_cases, c.statuses, strict=False))
-                )
-                tds.append(
-                    f'<td style="background: rgba(31,95,191,{alpha:.2f}); color: {"#fff" if alpha > 0.55 else "#111"}"'
-                    f' title="{tip}"><b>{html.escape(c.technique_id)}</b><br>{html.escape(c.name)}'
-                    f"<br><small>{c.count} use case{'s' if c.count != 1 else ''}</small></td>"
-                )
-            else:
+            if i >= len(cells):
                 tds.append("<td></td>")
+                continue
+            c = cells[i]
+            tip = html.escape("\n".join(f"{t} ({s})" for t, s in zip(c.use_cases, c.statuses, strict=False)))
+            parts = [f"{n} {w}" for n, w in ((c.count, "live"), (c.accepted, "accepted"), (c.proposed, "proposed")) if n]
+            note = f"<br><small>{html.escape(' · '.join(parts))}</small>" if parts else ""
+            if c.count:
+                alpha = 0.25 + 0.65 * (c.count / top)
+                style = f"background: rgba(31,95,191,{alpha:.2f}); color: {'#fff' if alpha > 0.55 else '#111'}"
+                cls = "live"
+            elif c.statuses:
+                style, cls = "border: 2px dashed #1f5fbf; background: #f5f8fd", "planned"
+            else:
+                style, cls = "color: #667", "none"
+            tds.append(f'<td class="{cls}" style="{style}" title="{tip}"><b>{html.escape(c.technique_id)}</b>'
+                       f"<br>{html.escape(c.name)}{note}</td>")  # fmt: skip
         rows.append("<tr>" + "".join(tds) + "</tr>")
-    style = ("<style>.uw-matrix{border-collapse:collapse;font-size:.82rem;width:100%}"
-             ".uw-matrix th,.uw-matrix td{border:1px solid #d7dce5;padding:.35rem;vertical-align:top;min-width:7rem}"
+    style = ("<style>.uw-matrix{border-collapse:collapse;font-size:.78rem;width:100%}"
+             ".uw-matrix th,.uw-matrix td{border:1px solid #d7dce5;padding:.3rem;vertical-align:top;min-width:6.5rem}"
              ".uw-matrix th{background:#f1f4f9}</style>")  # fmt: skip
-    return f'{style}<table class="uw-matrix"><tr>{head}</tr>{"".join(rows)}</table>'
+    legend = ('<p style="font-size:.8rem">Shade: live use cases (implemented or tested), the only coverage. '
+              'Dashed: accepted or proposed only, not watching anything yet. Blank: no use case.</p>')  # fmt: skip
+    return f'{style}{legend}<div style="overflow-x:auto"><table class="uw-matrix"><tr>{head}</tr>{"".join(rows)}</table></div>'
 
 
 def render() -> None:
@@ -175,30 +205,41 @@ def render() -> None:
             "Search techniques", placeholder="T1110, brute force, valid accounts...", key="attack_q"
         )
         if query:
-            hits = [h for h in idx.search(query, limit=25) if h.kind in ("technique", "subtechnique")]
+            hits = idx.search(query, limit=25, kinds=("technique", "subtechnique"))
             if not hits:
                 st.info(f"No technique matches '{md(query)}'.")
             else:
                 ids = [h.id for h in hits]
                 names = {h.id: h.name for h in hits}
-                choice = st.radio(
-                    "Results", ids, format_func=lambda i: f"{md(i)} · {md(names[i])}", key="attack_pick"
-                )
-                _technique_detail(idx, choice, app)
+                left, right = st.columns([2, 3])
+                with left:
+                    # Keyed by the query: a new search starts on its own first hit, never on the
+                    # technique picked for the previous one.
+                    choice = st.radio("Results", ids, format_func=lambda i: f"{md(i)} · {md(names[i])}",
+                                      key=f"attack_pick:{query.strip().lower()}")  # fmt: skip
+                with right:
+                    _technique_detail(idx, choice or ids[0], app)
     with tab_suggest:
         if app is None:
             st.info("Choose an application to see techniques worth a look for it.")
         else:
             answers = latest_answer_values(s, app.slug)
             sugg = suggest_for_application(idx, list(app.platforms), answers, limit=25)
-            covered = usecases.covered_techniques(s, app.slug)
-            st.caption(f"From {md(app.name)}'s platforms ({md(', '.join(app.platforms) or 'none set')}) and answers.")
+            mapped = usecases.technique_statuses(s, app.slug)
+            st.caption(f"From {md(app.name)}'s platforms ({md(', '.join(app.platforms) or 'none set')}) and answers. "
+                       "Use cases: live ones (implemented or tested) cover the technique; accepted and proposed "
+                       "ones are plans.")  # fmt: skip
             st.dataframe(
                 [{"Technique": x.technique_id, "Name": x.name, "Why": "; ".join(x.reasons),
-                  "Covered by a use case": "yes" if x.technique_id in covered else "",
+                  "Use cases": usecases.coverage_word(mapped.get(x.technique_id, [])) or "none",
                   "Tunable elements": len(x.mutable_elements)} for x in sugg],
                 hide_index=True, width="stretch",
             )  # fmt: skip
+            if sugg:
+                sugg_names = {x.technique_id: x.name for x in sugg}
+                pick = st.selectbox("Make a use case from a suggestion", list(sugg_names),
+                                    format_func=lambda t: f"{t} · {sugg_names[t]}", key="attack_sugg_pick")  # fmt: skip
+                _new_use_case_button(app, pick, sugg_names[pick], key=f"newuc:sugg:{pick}", idx=idx)
     with tab_matrix:
         scope = st.segmented_control("Scope", ["Application", "Portfolio"], default="Application" if app else "Portfolio",
                                      key="attack_scope")  # fmt: skip
@@ -206,7 +247,10 @@ def render() -> None:
             ucs, name, with_app = usecases.list_use_cases(s, app.slug), f"{app.name} use cases", False
         else:
             ucs, name, with_app = usecases.list_use_cases(s), "Portfolio use cases", True
-        st.html(_matrix_html(matrix(idx, ucs, with_app)))
+        every = st.toggle("Show techniques without use cases", value=True, key="attack_every",
+                          help="Blank cells are the gaps; turn off to see only techniques with use cases.")  # fmt: skip
+        st.html(_matrix_html(matrix(idx, ucs, with_app, every_technique=every)))
+        st.caption(f"The Navigator layer scores {COVERAGE_MEANING}; its colours tell the statuses apart.")
         layer = navigator_layer(idx, ucs, name, with_app=with_app)
         st.download_button("Download the Navigator layer", json.dumps(layer, indent=2),
                            file_name=f"{safe_name(name.lower(), 'file name')}-navigator.json", mime="application/json",

@@ -27,6 +27,7 @@ from workshop.ui.text import md
 ROLES: tuple[str, ...] = tuple(str(role) for role in vocab.BASELINE_ROLES)
 WEEKDAYS: tuple[str, ...] = tuple(day.capitalize() for day in vocab.WEEKDAYS)
 NONE = "(not in this log)"
+TOP_ACTIONS = 20
 
 
 def _add_sample(app) -> None:
@@ -67,6 +68,13 @@ def _sample_error(exc: WorkshopError, on_server: bool) -> str:
     return f"This file could not be used as a log sample{where}; check its format on the server."
 
 
+def default_log_source(fmt: str) -> str:
+    """A web server access log is the "access" log; anything else starts as the application's "audit" log."""
+    from workshop.baseline.readers.access_log import ACCESS_LOG_FORMATS
+
+    return "access" if fmt in ACCESS_LOG_FORMATS or fmt.startswith("access") else "audit"
+
+
 def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
     try:
         with st.spinner("Reading the sample..."):
@@ -75,7 +83,9 @@ def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
         st.error(_sample_error(exc, on_server))
         return
     c1, c2 = st.columns(2)
-    log_source = c1.text_input("Which log is this", value="audit", key="bl_source", max_chars=100)
+    log_source = c1.text_input("Which log is this", value=default_log_source(insp.format), key="bl_source",
+                               max_chars=100, help="The log's role: audit, access, admin... Rules and baselines "
+                               "are kept per log.")  # fmt: skip
     keep = c2.checkbox("Also keep the raw rows in the workspace", key="bl_keep")
     saved = saved_mapping(state.store(), app.slug, log_source)
     proposal = dict(insp.proposal.mapping)
@@ -109,7 +119,9 @@ def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
             status.update(
                 label=f"Attached {md(done.baseline.log_source)} v{done.baseline.version}", state="complete"
             )
-        st.session_state["bl_version"] = done.baseline.version
+        # The picker opens on the baseline just attached, not on the one shown before.
+        st.session_state["bl_choice"] = (done.baseline.log_source, done.baseline.version)
+        st.session_state["bl_message"] = f"Attached {done.baseline.log_source} v{done.baseline.version}."
         st.rerun()
 
 
@@ -147,9 +159,22 @@ def _charts(profile: dict) -> None:
                          y="Entity-days")  # fmt: skip
     actions = profile.get("actions") or {}
     if actions:
-        st.markdown("**Top actions**")
-        top = sorted(((k, v.get("events", 0)) for k, v in actions.items()), key=lambda kv: -kv[1])[:15]
-        st.bar_chart(pd.DataFrame(top, columns=["Action", "Events"]), x="Action", y="Events", horizontal=True)
+        import altair as alt
+
+        top = sorted(((k, v.get("events", 0)) for k, v in actions.items()), key=lambda kv: (-kv[1], kv[0]))[:TOP_ACTIONS]
+        st.markdown(f"**Top actions** ({len(top)} of {len(actions)}, most frequent first)")
+        chart = (
+            alt.Chart(pd.DataFrame(top, columns=["Action", "Events"]))
+            .mark_bar()
+            .encode(
+                # sorted by count (a plain bar chart sorts names), labels never cut short
+                y=alt.Y("Action:N", sort="-x", axis=alt.Axis(labelLimit=0, title=None)),
+                x=alt.X("Events:Q"),
+                tooltip=["Action", "Events"],
+            )
+            .properties(height=24 * len(top) + 30)
+        )
+        st.altair_chart(chart, width="stretch")
 
 
 def _thresholds(app, baseline) -> None:
@@ -194,13 +219,17 @@ def render() -> None:
         st.success(msg)
     s = state.store()
     baselines = list_baselines(s, app.slug)
-    with st.expander("Add a log sample", expanded=not baselines, icon=":material/upload_file:"):
+    # Open while a file is being added: an error about it must not hide in a closed box.
+    busy = bool(st.session_state.get("bl_upload") or st.session_state.get("bl_path"))
+    with st.expander("Add a log sample", expanded=not baselines or busy, icon=":material/upload_file:"):
         _add_sample(app)
     if not baselines:
         return
     labels = {(b.log_source, b.version): f"{b.log_source} v{b.version} · {b.created_at:%Y-%m-%d} · {b.events:,} events"
               for b in baselines}  # fmt: skip
     keys = list(labels)
+    if st.session_state.get("bl_choice") not in keys:
+        st.session_state.pop("bl_choice", None)
     choice = st.selectbox("Baseline", keys, format_func=labels.__getitem__, key="bl_choice")
     if choice is None:  # not with baselines to choose from; Streamlit's type allows it
         return
@@ -214,8 +243,9 @@ def render() -> None:
     st.caption(
         f"{md(baseline.first)} to {md(baseline.last)} · counted in {md(p.get('timezone'))} · entity: {md(p.get('entity_role'))}"
     )
+    # Keyed: a "Use ..." button on the Thresholds tab reruns the page on that tab.
     tab_normal, tab_claims, tab_thresholds = st.tabs(
-        ["What normal looks like", "Claims against reality", "Thresholds"]
+        ["What normal looks like", "Claims against reality", "Thresholds"], key="bl_tabs", on_change="rerun"
     )
     with tab_normal:
         _charts(p)
@@ -227,7 +257,11 @@ def render() -> None:
         bad = sum(1 for c in claims if c.verdict == "contradicted")
         if bad:
             st.warning(f"The sample contradicts {bad} of the owners' claims: worth a follow-up question.")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        # A table, not a grid: the claims and the evidence are sentences, shown whole.
+        if rows:
+            st.table(pd.DataFrame(rows))
+        else:
+            st.caption("No claim to check for this log.")
     with tab_thresholds:
         _thresholds(app, baseline)
 

@@ -26,6 +26,7 @@ LABELS = {
 LANG = {".md": "markdown", ".yml": "yaml", ".yaml": "yaml", ".json": "json", ".csv": None, ".html": "html", ".spl": None,
         ".kql": None, ".txt": None}  # fmt: skip
 PREVIEW_LIMIT = 30_000
+PREVIEW_HEIGHT = 520  # px: the download buttons stay in sight above it
 
 
 def _request(slug: str | None) -> ExportRequest:
@@ -70,6 +71,40 @@ def _pipelines(app) -> None:
             st.rerun()
 
 
+def _what_is_exported(slug: str | None) -> None:
+    """Say which use cases the files hold: only adopted ones (accepted, implemented, tested)."""
+    from workshop.services.usecases import list_use_cases
+    from workshop.vocab import ADOPTED, STATUSES
+
+    ucs = list_use_cases(state.store(), slug)
+    adopted = [u for u in ucs if u.status in ADOPTED]
+    words = ", ".join(x for x in STATUSES if x in ADOPTED)
+    left = len(ucs) - len(adopted)
+    text = f"Exported: the use cases someone decided to build ({words}), **{len(adopted)} of {len(ucs)}**."
+    (st.info if adopted else st.warning)(text, icon=":material/filter_alt:")
+    if left:
+        st.caption(f"The other {left} (proposed, rejected or retired) are left out of documents and rules until "
+                   "accepted on the Use cases page; the Navigator layer shows proposed ones, the backlog CSV all.")  # fmt: skip
+
+
+def _preview(name: str, content: str | bytes) -> None:
+    """A rendered preview in a box of fixed height: documents as they will read, other files as text."""
+    import streamlit.components.v1 as components
+
+    from workshop.usecases.documents import to_html
+
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    shown = text if len(text) <= PREVIEW_LIMIT else text[:PREVIEW_LIMIT] + "\n... (truncated in the preview)"
+    if suffix == ".html":
+        components.html(text, height=PREVIEW_HEIGHT, scrolling=True)  # our own document, in a sandboxed frame
+    elif suffix == ".md":
+        components.html(to_html(text, name, toc=False), height=PREVIEW_HEIGHT, scrolling=True)
+    else:
+        with st.container(height=PREVIEW_HEIGHT, key="ex_preview_box"):
+            st.code(shown, language=LANG.get(suffix), line_numbers=False)
+
+
 def render() -> None:
     st.title("Export")
     app = state.selected_app()
@@ -79,8 +114,9 @@ def render() -> None:
     scope = st.radio("What to export", scopes, horizontal=True, key="ex_scope",
                      format_func=lambda s: md(app.name) if s == "application" and app else "Every application")  # fmt: skip
     slug = app.slug if scope == "application" and app else None
+    _what_is_exported(slug)
     formats = st.multiselect("Formats", [f for f in LABELS if f in EXPORTERS], default=["markdown", "sigma", "splunk"],
-                             format_func=LABELS.get, key="ex_formats")  # fmt: skip
+                             format_func=LABELS.__getitem__, key="ex_formats")  # fmt: skip
     if st.button("Prepare the files", type="primary", key="ex_prepare", disabled=not formats):
         files: dict[str, str | bytes] = {}
         problems: dict[str, str] = {}
@@ -105,11 +141,8 @@ def render() -> None:
     names = sorted(files)
     name = st.selectbox("Preview", names, key="ex_preview")
     content = files[name]
-    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
-    suffix = name[name.rfind(".") :] if "." in name else ""
-    shown = text if len(text) <= PREVIEW_LIMIT else text[:PREVIEW_LIMIT] + "\n... (truncated in the preview)"
-    st.code(shown, language=LANG.get(suffix), line_numbers=False)
     c1, c2 = st.columns(2)
+    _preview(name, content)
     c1.download_button(f"Download {name}", content, file_name=name, key="ex_download_one")
     if c2.button("Prepare one zip of everything", key="ex_zip"):
         with st.spinner("Building the zip (documents, rules, conversions, layer, bundle, CSV, manifest)..."):

@@ -12,7 +12,7 @@ from workshop.services.portfolio import portfolio, reviews_by_month, uncovered_i
 from workshop.services.usecases import list_use_cases
 from workshop.ui import state
 from workshop.ui.text import md
-from workshop.vocab import ADOPTED, DROPPED, PRIORITIES, STATUSES, Status
+from workshop.vocab import DROPPED, PRIORITIES, STATUSES, Status
 
 
 def _intervals_form(conf: dict) -> None:
@@ -37,6 +37,32 @@ def _intervals_form(conf: dict) -> None:
                 st.rerun()
 
 
+#: What each status word means on every page (live = implemented or tested, workshop.vocab.LIVE).
+GLOSSARY: dict[str, str] = {
+    Status.PROPOSED: "generated from the interview (or made from a technique); nobody has decided yet",
+    Status.ACCEPTED: "agreed to build; gets documents and rule drafts, but watches nothing yet",
+    Status.IMPLEMENTED: "its rule runs in the SIEM: live",
+    Status.TESTED: "live, and its rule was checked to fire on a true positive",
+    Status.REJECTED: "decided against; kept with its reason",
+    Status.RETIRED: "was live or planned, now switched off",
+}
+
+
+def _glossary() -> None:
+    with st.expander("What the statuses mean", icon=":material/menu_book:"):
+        st.markdown("\n".join(f"- **{k}**: {v}" for k, v in GLOSSARY.items()) + "\n\n"
+                    "**Live** means implemented or tested, and only live use cases count as ATT&CK coverage. "
+                    "**Tests passed** counts use cases whose latest local rule test fired on its own true positive, "
+                    "whatever their status.")  # fmt: skip
+
+
+def _baseline_age(r) -> str:
+    if r.baseline_age_days is None:
+        return "none"
+    days = r.baseline_age_days
+    return f"sample to {r.baseline_date} ({days} day{'s' if days != 1 else ''} old)"
+
+
 def render() -> None:
     st.title("Portfolio")
     s = state.store()
@@ -46,12 +72,15 @@ def render() -> None:
         st.info("No applications yet.")
         state.link("applications", "Go to Applications", ":material/apps:")
         return
-    live = sum(r.use_cases[s_] for r in rows for s_ in ADOPTED)
-    m1, m2, m3, m4 = st.columns(4)
+    live = sum(r.live for r in rows)
+    m1, m2, m3, m4, m5 = st.columns(5)
     m1.metric("Applications", len(rows))
     m2.metric("Reviews overdue", sum(1 for r in rows if r.overdue))
-    m3.metric("Live use cases", live)
-    m4.metric("Open follow-ups", sum(r.open_follow_ups for r in rows))
+    m3.metric("Live use cases", live, help="Implemented or tested: watching in the SIEM. Accepted ones are plans.")
+    m4.metric("Rule tests passed", sum(r.tests_passed for r in rows),
+              help="Use cases whose latest local rule test fired on its true positive.")  # fmt: skip
+    m5.metric("Open follow-ups", sum(r.open_follow_ups for r in rows))
+    _glossary()
 
     table = pd.DataFrame(
         [
@@ -66,7 +95,8 @@ def render() -> None:
                     for s_ in STATUSES
                     if s_ not in DROPPED
                 },
-                "Baseline": "none" if r.baseline_age_days is None else f"{r.baseline_age_days} days old",
+                "Tests passed": r.tests_passed,
+                "Baseline": _baseline_age(r),
                 "Next review": r.next_review + (" (overdue)" if r.overdue else ""),
                 "To review": len(r.flagged_use_cases),
             }
@@ -107,8 +137,10 @@ def render() -> None:
             st.bar_chart(by_status, x="Application", y="Use cases", color="Status", horizontal=True)
     with c2:
         st.markdown("**Reviews due by month**")
-        due = pd.DataFrame([{"Month": k, "Reviews": v} for k, v in reviews_by_month(rows).items()])
-        st.bar_chart(due, x="Month", y="Reviews")
+        months = reviews_by_month(rows)
+        due = pd.DataFrame([{"Month": k, "Reviews": v} for k, v in months.items()])
+        # A bar per month, each a thin one: one or two months must not fill the chart with blocks.
+        st.bar_chart(due, x="Month", y="Reviews", horizontal=True, height=min(320, 60 + 36 * len(months)))
 
     st.subheader("Use cases across applications")
     f1, f2 = st.columns(2)

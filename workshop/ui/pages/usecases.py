@@ -15,7 +15,7 @@ from workshop.ui import state
 from workshop.ui.text import md
 from workshop.usecases.documents import analyst_brief, application_document, to_html, use_case_markdown
 from workshop.usecases.model import UseCase
-from workshop.vocab import DROPPED, PRIORITIES, STATUSES, Status
+from workshop.vocab import DROPPED, PRIORITIES, STATUSES, TRANSITIONS, Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.testing import RuleTestResult
@@ -74,6 +74,21 @@ def _set_status(app: Application, ids: list[str], status: str, reason: str) -> N
     st.session_state["uc_message"] = ("success" if changed else "warning", msg)
 
 
+def _test_message(report) -> tuple[str, str]:
+    """What a test run did, in numbers: nothing tested is said, not hidden behind "done"."""
+    if not report.results:
+        return ("warning", "No rule was tested: only accepted, implemented or tested use cases have rules, and "
+                           "this application has none. Accept the use cases to build first.")  # fmt: skip
+    fired = sum(1 for r in report.results if r.fires_on_true_positive)
+    text = f"Tested {len(report.results)} rule(s): {fired} fire on their own true positive"
+    missed = len(report.results) - fired
+    if missed:
+        text += f", {missed} do not (see their Rule tab)"
+    if report.sample:
+        text += f"; log sample {md(str(report.sample.get('file', '')))}"
+    return ("success" if not missed else "warning", text + ".")
+
+
 def _test_mark(result: RuleTestResult | None) -> str:
     if not result:
         return "not run"
@@ -83,7 +98,8 @@ def _test_mark(result: RuleTestResult | None) -> str:
     return mark
 
 
-def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult]) -> None:
+def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult]) -> list[str]:
+    """The use cases as a table; a click on rows selects them. Returns the selected ids."""
     rows = [
         {
             "Use case": u.title,
@@ -98,7 +114,10 @@ def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult]) -> None:
         }
         for u in ucs
     ]
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={"id": None})
+    event = st.dataframe(rows, hide_index=True, width="stretch", column_config={"id": None}, key="uc_table",
+                         on_select="rerun", selection_mode="multi-row")  # fmt: skip
+    picked = [str(rows[i]["id"]) for i in event.selection.rows if i < len(rows)] if event else []
+    return picked
 
 
 def _edit_form(app: Application, uc: UseCase) -> None:
@@ -215,6 +234,15 @@ def _detail(app: Application, uc: UseCase) -> None:
         if uc.status not in DROPPED and b2.button("Reject", key=f"reject:{uc.template_id}"):
             _set_status(app, [uc.template_id], Status.REJECTED, reason)
             st.rerun()
+    moves = [x for x in STATUSES if x in TRANSITIONS.get(uc.status, ()) and x not in (Status.ACCEPTED, Status.REJECTED)]
+    if moves:
+        m1, m2 = st.columns([2, 5])
+        target = m1.selectbox("Move to", moves, key=f"ucmove:{uc.template_id}",
+                              help="Implemented: its rule runs in the SIEM (live). Tested: live and checked to fire. "
+                                   "Retired: switched off.")  # fmt: skip
+        if m2.button(f"Set {target}", key=f"ucmovebtn:{uc.template_id}"):
+            _set_status(app, [uc.template_id], target, reason)
+            st.rerun()
     if uc.conflicts:
         st.warning(
             "The answers changed a field you had edited; your edit is kept: "
@@ -236,8 +264,9 @@ def _detail(app: Application, uc: UseCase) -> None:
         st.warning(
             "The current answers no longer trigger this use case. Review it: retire it, or keep it on purpose."
         )
+    # Keyed: a button inside a tab (a rule test, a conversion) reruns the page on the same tab.
     tab_doc, tab_rule, tab_why, tab_edit, tab_hist = st.tabs(
-        ["Document", "Rule", "Why proposed", "Edit", "History"]
+        ["Document", "Rule", "Why proposed", "Edit", "History"], key=f"uctabs:{uc.template_id}", on_change="rerun"
     )
     ctx = document_context(state.store(), app.slug, state.catalogue())
     with tab_doc:
@@ -304,8 +333,13 @@ def _rule_tab(app: Application, uc: UseCase) -> None:
         if result.alerts_on_sample is not None:
             text += f"; {result.alerts_on_sample} alert(s) on the log sample ({result.alerts_per_day or 0:.2f}/day)"
         (st.success if fires else st.error)(text + ".")
-        for ev in result.evasion_results:
-            st.caption(f"Way round tested: {md(ev.description)} - {'caught' if ev.caught else 'missed'}")
+        if result.evasion_results:
+            st.markdown("**Ways round the rule, tested** (from the template's evasions)")
+            st.dataframe([{"Way round": ev.description, "Kind": ev.kind, "Alerts": ev.alerts,
+                           "Result": "caught" if ev.caught else "missed: a blind spot"}
+                          for ev in result.evasion_results], hide_index=True, width="stretch")  # fmt: skip
+        for gap in result.evasions_not_tested:
+            st.caption(f"Way round not tested: {md(gap.description)} ({md(gap.reason)})")
     else:
         st.caption("No local test result yet.")
     if st.button("Test the rules of this application", key=f"runtests:{uc.template_id}"):
@@ -315,9 +349,7 @@ def _rule_tab(app: Application, uc: UseCase) -> None:
             except WorkshopError as exc:
                 st.error(md(str(exc)))
                 return
-        st.session_state["uc_message"] = ("success" if report.ok else "warning",
-                                          "Rule tests done." if report.ok else "Some rules do not fire on their own "
-                                          "true positives: see each use case's Rule tab.")  # fmt: skip
+        st.session_state["uc_message"] = _test_message(report)
         st.rerun()
     try:
         ctx = rule_context(s, app.slug)
@@ -333,6 +365,23 @@ def _rule_tab(app: Application, uc: UseCase) -> None:
             st.code(c.query or "(no query: see the notes)", language=None)
             for note in c.notes:
                 st.caption(md(note))
+            for lang, text in c.extra.items():  # what the notes point to ("the EQL sequence below")
+                st.markdown(f"**{md(lang.upper())}**")
+                st.code(text, language=None)
+
+
+def _bulk_actions(app: Application, shown: list[UseCase], picked: list[str]) -> None:
+    if not picked:
+        st.caption("Click rows to open a use case; select several to accept or reject them together.")
+        return
+    b1, b2, b3 = st.columns([2, 2, 3])
+    reason = b3.text_input("Reason for the selected", key="uc_bulk_reason", placeholder="why (recorded in the history)")
+    if b1.button(f"Accept {len(picked)} selected", key="uc_bulk_accept", type="primary"):
+        _set_status(app, picked, Status.ACCEPTED, reason or "accepted in bulk on the Use cases page")
+        st.rerun()
+    if b2.button(f"Reject {len(picked)} selected", key="uc_bulk_reject"):
+        _set_status(app, picked, Status.REJECTED, reason or "rejected in bulk on the Use cases page")
+        st.rerun()
 
 
 def render() -> None:
@@ -359,7 +408,9 @@ def render() -> None:
         state.link("workshop", "Go to the workshop", ":material/forum:")
         return
     ucs = service.list_use_cases(s, app.slug)
-    top1, top2, top3 = st.columns([2, 2, 3])
+    # One wrapping row of buttons sized to their labels: at presenter size columns cut them short.
+    bar = st.container(horizontal=True, wrap=True, key="uc_top_bar")
+    top1 = top2 = top3 = bar
     label = "Regenerate from the answers" if ucs else "Generate use cases"
     if top1.button(label, type="primary" if not ucs else "secondary", icon=":material/auto_awesome:"):
         _generate(app)
@@ -373,7 +424,7 @@ def render() -> None:
         return
     ctx = document_context(s, app.slug, state.catalogue())
     with top3:
-        d1, d2 = st.columns(2)
+        d1 = d2 = top3
         d1.download_button("Use-case document", to_html(application_document(ucs, ctx), f"{app.name} use cases"),
                            file_name=f"{app.slug}-use-cases.html", mime="text/html", key="dl_doc")  # fmt: skip
         d2.download_button("Analyst brief", to_html(analyst_brief(ucs, ctx), f"{app.name} analyst brief"),
@@ -400,7 +451,13 @@ def render() -> None:
         return
     from workshop.services.rules import latest_rule_tests
 
-    _table(shown, latest_rule_tests(s, app.slug))
+    picked = _table(shown, latest_rule_tests(s, app.slug))
+    _bulk_actions(app, shown, picked)
+    before = st.session_state.get("uc_table_last", [])
+    fresh = [x for x in picked if x not in before]
+    st.session_state["uc_table_last"] = picked
+    if fresh:  # a row just clicked opens that use case
+        st.session_state["uc_select"] = fresh[-1]
     titles = {u.template_id: u.title for u in shown}
     current = st.session_state.get("uc_selected")
     ids = list(titles)
