@@ -155,8 +155,17 @@ def _charts(profile: dict) -> None:
         st.markdown("**Events per entity per day**")
         hist = (profile.get("per_entity_day") or {}).get("histogram") or []
         if hist:
-            st.bar_chart(pd.DataFrame(hist, columns=["Events per day", "Entity-days"]), x="Events per day",
-                         y="Entity-days")  # fmt: skip
+            import altair as alt
+
+            # The stored histogram lists only the counts that occur; on a numeric axis with even
+            # bins (not one bar per distinct count) the gaps and the long tail show as they are.
+            frame = pd.DataFrame(hist, columns=["Events per day", "Entity-days"])
+            chart = alt.Chart(frame).mark_bar().encode(
+                x=alt.X("Events per day:Q", bin=alt.Bin(maxbins=40), title="Events per entity per day"),
+                y=alt.Y("sum(Entity-days):Q", title="Entity-days"),
+                tooltip=[alt.Tooltip("sum(Entity-days):Q", title="Entity-days")],
+            )
+            st.altair_chart(chart, width="stretch")
     actions = profile.get("actions") or {}
     if actions:
         import altair as alt

@@ -14,6 +14,8 @@ from workshop.ui import state
 from workshop.ui.text import md
 from workshop.vocab import DROPPED, PRIORITIES, STATUSES, Status
 
+#: Width of one portfolio figure; the row wraps when the screen (or presenter zoom) is narrower.
+METRIC_WIDTH = 200
 
 def _intervals_form(conf: dict) -> None:
     with st.expander("Review intervals", icon=":material/event_repeat:"):
@@ -73,13 +75,16 @@ def render() -> None:
         state.link("applications", "Go to Applications", ":material/apps:")
         return
     live = sum(r.live for r in rows)
-    m1, m2, m3, m4, m5 = st.columns(5)
-    m1.metric("Applications", len(rows))
-    m2.metric("Reviews overdue", sum(1 for r in rows if r.overdue))
-    m3.metric("Live use cases", live, help="Implemented or tested: watching in the SIEM. Accepted ones are plans.")
-    m4.metric("Rule tests passed", sum(r.tests_passed for r in rows),
-              help="Use cases whose latest local rule test fired on its true positive.")  # fmt: skip
-    m5.metric("Open follow-ups", sum(r.open_follow_ups for r in rows))
+    # A wrapping row, not five fixed columns: at presenter size the labels move to a second line
+    # instead of being cut ("Live use ca...").
+    figures = st.container(horizontal=True, wrap=True, gap="medium")
+    figures.metric("Applications", len(rows), width=METRIC_WIDTH)
+    figures.metric("Reviews overdue", sum(1 for r in rows if r.overdue), width=METRIC_WIDTH)
+    figures.metric("Live use cases", live, help="Implemented or tested: watching in the SIEM. Accepted ones are plans.",
+              width=METRIC_WIDTH)
+    figures.metric("Rule tests passed", sum(r.tests_passed for r in rows),
+              help="Use cases whose latest local rule test fired on its true positive.", width=METRIC_WIDTH)  # fmt: skip
+    figures.metric("Open follow-ups", sum(r.open_follow_ups for r in rows), width=METRIC_WIDTH)
     _glossary()
 
     table = pd.DataFrame(
