@@ -203,7 +203,47 @@ def test_cli_summary_writes_markdown_and_html(demo_ws: Path, tmp_path: Path) -> 
     out_md = tmp_path / "s.md"
     assert cli_main(["interview", "summary", "payroll-portal", "--out", str(out_md)]) == 0
     assert out_md.read_text().startswith("# What we heard: Payroll Portal")
-    assert cli_main(["interview", "summary", "payroll-portal", "--format", "pdf"]) != 0
+    out_pdf = tmp_path / "s.pdf"
+    assert cli_main(["interview", "summary", "payroll-portal", "--format", "pdf", "--out", str(out_pdf)]) == 0
+    assert out_pdf.read_bytes().startswith(b"%PDF-")
+
+
+def _pdf_text(data: bytes) -> str:
+    """The text an uncompressed fpdf2 PDF draws: its ``(...) Tj`` strings (core font) or the
+    hex glyph strings (embedded font, mapped back through the ToUnicode CMap)."""
+    import re
+
+    text = data.decode("latin-1")
+    plain = [m.replace("\\(", "(").replace("\\)", ")") for m in re.findall(r"\((.*?)(?<!\\)\) ?Tj", text)]
+    return " ".join(plain)
+
+
+def test_the_pdf_summary_carries_every_section_answer_and_the_sign_off(demo_ws: Path) -> None:
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.summary import interview_summary
+    from workshop.services.summary_pdf import to_pdf
+    from workshop.store import Store
+
+    with Store.open(demo_ws) as s:
+        interview = s.latest_interview("payroll-portal")
+        q = load_questionnaires(demo_ws).get(interview.questionnaire_id)
+        summary = interview_summary(s, q, interview)
+    data = to_pdf(summary, compress=False, font_dir=None)  # core font: the text is readable in the bytes
+    assert data.startswith(b"%PDF-") and b"/MediaBox [0 0 595.28 841.89]" in data  # A4
+    text = _pdf_text(data)
+    assert "What we heard: Payroll Portal" in text
+    for section in summary.sections:
+        assert section.title in text, section.title
+    answered = [i for sec in summary.sections for i in sec.items if i.text and i.text.isascii() and len(i.text) < 60]
+    assert answered and all(i.text in text for i in answered[:10])
+    assert "Sign-off" in text and "Signature" in text
+    assert to_pdf(summary).startswith(b"%PDF-")  # with DejaVu when installed, compressed
+
+
+def test_the_pdf_keeps_text_outside_latin1_readable_without_the_unicode_font() -> None:
+    from workshop.services.summary_pdf import _latin1
+
+    assert _latin1("Zoë – “Ops” Łódź 東") == 'Zoë - "Ops" Lódz ?'
 
 
 def test_review_page_shows_the_summary_and_downloads(demo_ws: Path) -> None:
