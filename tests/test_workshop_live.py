@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from workshop.questionnaire.grid import check_rows
+from workshop.questionnaire.grid import BLANK_ROWS, check_rows, with_blank_rows
 from workshop.questionnaire.model import Column, Question
 
 
@@ -32,6 +32,14 @@ def test_complete_rows_are_kept_and_incomplete_rows_are_drafts() -> None:
 def test_only_drafts_store_nothing_and_blank_rows_are_ignored() -> None:
     assert check_rows(contacts(), [{"role": None, "name": "Bob"}]).value is None
     assert check_rows(contacts(), [{"role": None, "name": None}]).drafts == []
+
+
+def test_a_table_is_drawn_with_empty_rows_to_type_in_and_those_are_never_saved() -> None:
+    blank = {"role": None, "name": None}
+    rows = with_blank_rows(contacts(), [{"role": "App owner", "name": "Ann"}, blank, {"role": "", "name": ""}])
+    assert rows == [{"role": "App owner", "name": "Ann"}] + [blank] * BLANK_ROWS  # old blanks are not piled up
+    assert with_blank_rows(contacts(), []) == [blank] * BLANK_ROWS
+    assert check_rows(contacts(), rows).value == [{"role": "App owner", "name": "Ann"}]
 
 
 @pytest.fixture
@@ -68,9 +76,9 @@ def test_a_half_filled_table_saves_its_complete_rows(app_ws: Path) -> None:
     at.button(key="nav_response").click().run()
     editor_key = "v:1:response.contacts"
     at.session_state[editor_key] = {
-        "edited_rows": {}, "deleted_rows": [],
-        "added_rows": [{"role": "App owner", "name": "Ann"}, {"name": "Bob"}],
-    }  # fmt: skip
+        "edited_rows": {0: {"role": "App owner", "name": "Ann"}, 1: {"name": "Bob"}}, "deleted_rows": [],
+        "added_rows": [],
+    }  # the first two of the empty rows the table is drawn with  # fmt: skip
     at.run()
     assert any("Row 2 is a draft" in w.value for w in at.warning)
     with Store.open(app_ws) as s:
@@ -195,7 +203,47 @@ def test_cli_summary_writes_markdown_and_html(demo_ws: Path, tmp_path: Path) -> 
     out_md = tmp_path / "s.md"
     assert cli_main(["interview", "summary", "payroll-portal", "--out", str(out_md)]) == 0
     assert out_md.read_text().startswith("# What we heard: Payroll Portal")
-    assert cli_main(["interview", "summary", "payroll-portal", "--format", "pdf"]) != 0
+    out_pdf = tmp_path / "s.pdf"
+    assert cli_main(["interview", "summary", "payroll-portal", "--format", "pdf", "--out", str(out_pdf)]) == 0
+    assert out_pdf.read_bytes().startswith(b"%PDF-")
+
+
+def _pdf_text(data: bytes) -> str:
+    """The text an uncompressed fpdf2 PDF draws: its ``(...) Tj`` strings (core font) or the
+    hex glyph strings (embedded font, mapped back through the ToUnicode CMap)."""
+    import re
+
+    text = data.decode("latin-1")
+    plain = [m.replace("\\(", "(").replace("\\)", ")") for m in re.findall(r"\((.*?)(?<!\\)\) ?Tj", text)]
+    return " ".join(plain)
+
+
+def test_the_pdf_summary_carries_every_section_answer_and_the_sign_off(demo_ws: Path) -> None:
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.summary import interview_summary
+    from workshop.services.summary_pdf import to_pdf
+    from workshop.store import Store
+
+    with Store.open(demo_ws) as s:
+        interview = s.latest_interview("payroll-portal")
+        q = load_questionnaires(demo_ws).get(interview.questionnaire_id)
+        summary = interview_summary(s, q, interview)
+    data = to_pdf(summary, compress=False, font_dir=None)  # core font: the text is readable in the bytes
+    assert data.startswith(b"%PDF-") and b"/MediaBox [0 0 595.28 841.89]" in data  # A4
+    text = _pdf_text(data)
+    assert "What we heard: Payroll Portal" in text
+    for section in summary.sections:
+        assert section.title in text, section.title
+    answered = [i for sec in summary.sections for i in sec.items if i.text and i.text.isascii() and len(i.text) < 60]
+    assert answered and all(i.text in text for i in answered[:10])
+    assert "Sign-off" in text and "Signature" in text
+    assert to_pdf(summary).startswith(b"%PDF-")  # with DejaVu when installed, compressed
+
+
+def test_the_pdf_keeps_text_outside_latin1_readable_without_the_unicode_font() -> None:
+    from workshop.services.summary_pdf import _latin1
+
+    assert _latin1("Zoë – “Ops” Łódź 東") == 'Zoë - "Ops" Lódz ?'
 
 
 def test_review_page_shows_the_summary_and_downloads(demo_ws: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from workshop.cli._common import open_store, print_json, write_output
 
@@ -256,12 +257,23 @@ def followups(args: argparse.Namespace) -> int:
 
 
 def summary(args: argparse.Namespace) -> int:
-    from workshop.services.summary import interview_summary, render_summary
+    from workshop.services.summary import interview_summary, render_summary, render_summary_pdf
 
     with open_store(args) as store:
         _, interview, q = _context(args, store)
-        text = render_summary(interview_summary(store, q, interview), args.format)
-    write_output(text, args.out)
+        summary_ = interview_summary(store, q, interview)
+    if args.format == "pdf":
+        data = render_summary_pdf(summary_)
+        if args.out is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            return 0
+        from workshop.core.fileio import atomic_write_bytes
+
+        atomic_write_bytes(Path(args.out), data)
+        print(f"wrote {args.out}", file=sys.stderr)
+        return 0
+    write_output(render_summary(summary_, args.format), args.out)
     return 0
 
 

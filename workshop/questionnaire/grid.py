@@ -54,3 +54,20 @@ def check_rows(question: Question, rows: list[dict[str, Any]]) -> RowCheck:
         if one:
             valid.extend(one)
     return RowCheck(valid, drafts)
+
+
+#: Empty rows drawn under a table's rows, ready to type in.
+BLANK_ROWS = 3
+
+
+def with_blank_rows(question: Question, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows to draw: the filled ones, then :data:`BLANK_ROWS` empty rows.
+
+    The grid's own "add row" (its empty last row, or +) appends a row and opens the cell's
+    editor a moment later, in the browser, rerun or not: keys typed in that moment are lost
+    ("p owner" for "App owner"). A cell of a row that already exists takes typing at once, so
+    the table is drawn with empty rows to type in; empty rows are never saved (see
+    ``check_rows``). They are added only when the table is (re)seeded, never while it is being
+    edited, so the editor's data stays the same between its reruns and keeps its edits."""
+    filled = [r for r in rows if not all(is_empty(v) for v in r.values())]
+    return filled + [{c.id: None for c in question.columns} for _ in range(BLANK_ROWS)]

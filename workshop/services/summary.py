@@ -12,7 +12,7 @@ from workshop.questionnaire import Questionnaire
 from workshop.store import Store
 
 FORMATS = ("md", "html", "pdf")
-MIME = {"md": "text/markdown", "html": "text/html", "csv": "text/csv"}
+MIME = {"md": "text/markdown", "html": "text/html", "csv": "text/csv", "pdf": "application/pdf"}
 
 
 def rereview_label(store: Store, interview: Interview) -> str:
@@ -34,16 +34,21 @@ def interview_summary(
 
 
 def render_summary(summary: Summary, fmt: str) -> str:
+    """The summary as text (Markdown or HTML); PDF is bytes: :func:`render_summary_pdf`."""
     if fmt == "md":
         return to_markdown(summary)
     if fmt == "html":
         return to_html(summary)
     if fmt == "pdf":
-        raise InputError(
-            "PDF is not built in: the HTML summary is laid out for A4, so open it in a browser and "
-            "print it to PDF (the well-kept pure-Python library, fpdf2, is not a dependency yet)"
-        )
+        raise InputError("a PDF is bytes, not text: use render_summary_pdf")
     raise InputError(f"unknown summary format '{fmt}' (choose from {', '.join(FORMATS)})")
+
+
+def render_summary_pdf(summary: Summary) -> bytes:
+    """The summary as an A4 PDF (see ``summary_pdf`` for the font choice)."""
+    from workshop.services.summary_pdf import to_pdf
+
+    return to_pdf(summary)
 
 
 def open_items_csv(summary: Summary) -> str:

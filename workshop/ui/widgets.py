@@ -20,7 +20,7 @@ import streamlit as st
 from workshop.core.errors import AnswerError, StaleEditError, WorkshopError
 from workshop.interview.model import Answer
 from workshop.questionnaire import Question, Questionnaire
-from workshop.questionnaire.grid import check_rows
+from workshop.questionnaire.grid import check_rows, with_blank_rows
 from workshop.questionnaire.values import common_timezones
 from workshop.services import interview as interviews
 from workshop.services.interview import answer_question
@@ -75,7 +75,8 @@ def _seed(iid: int, q: Question, answer: Answer | None) -> None:
         base = key(iid, q.id, "base")
         if main not in st.session_state or base not in st.session_state:
             # rows still being filled in (kept in a plain key, which survives leaving the section)
-            st.session_state[base] = st.session_state.get(key(iid, q.id, "draft")) or value or []
+            rows = st.session_state.get(key(iid, q.id, "draft")) or value or []
+            st.session_state[base] = with_blank_rows(q, rows)
             st.session_state[rev_key] = answer.revision if answer else 0
     elif main not in st.session_state:
         if q.type == "date" and value:
@@ -337,8 +338,9 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         width="stretch",
     )
     st.caption(
-        "Add a row: click the empty row at the bottom (or **+** above the table). Remove rows: tick them "
-        "on the left, then the bin icon above the table. Complete rows are saved as you go."
+        "Type into the empty rows at the bottom; for more, click the last row (or **+** above the table). "
+        "Remove rows: tick them on the left, then the bin icon above the table. Complete rows are saved "
+        "as you go; empty rows are not saved."
     )
     rows = _rows(edited)
     current = interviews.answers(state.store(), iid).get(question.id)  # the fragment reruns alone: read it afresh

@@ -12,7 +12,7 @@ from workshop.interview.summary import OPEN_HEADER, open_items, section_markdown
 from workshop.questionnaire import format_value
 from workshop.services import interview as interviews
 from workshop.services.portfolio import flagged_use_cases
-from workshop.services.summary import interview_summary, open_items_csv
+from workshop.services.summary import interview_summary, open_items_csv, render_summary_pdf
 from workshop.ui import state
 from workshop.ui.text import md, md_block
 
@@ -85,11 +85,14 @@ def render() -> None:
     summary = interview_summary(s, q, interview)
     with tab_answers:
         st.caption(f"What the owners were shown, in full. {_opened(summary)}")
-        d1, d2, _ = st.columns([1, 1, 2])
+        d1, d2, d3, _ = st.columns([1, 1, 1, 1])
         d1.download_button("What we heard (HTML, prints on A4)", to_html(summary), file_name=f"{app.slug}-what-we-heard.html",
                            mime="text/html", key="dl_summary_html", icon=":material/print:")  # fmt: skip
         d2.download_button("What we heard (Markdown)", to_markdown(summary), file_name=f"{app.slug}-what-we-heard.md",
                            mime="text/markdown", key="dl_summary_md", icon=":material/description:")  # fmt: skip
+        d3.download_button("What we heard (PDF, A4)", lambda: render_summary_pdf(summary),
+                           file_name=f"{app.slug}-what-we-heard.pdf", mime="application/pdf", key="dl_summary_pdf",
+                           icon=":material/picture_as_pdf:")  # fmt: skip
         for section in summary.sections:
             done = sum(1 for i in section.items if i.answered or i.unknown)
             with st.expander(f"{md(section.title)} ({done}/{len(section.items)})", expanded=False):

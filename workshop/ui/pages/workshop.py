@@ -9,6 +9,7 @@ import streamlit as st
 
 from workshop.core.errors import ValidationErrors, WorkshopError
 from workshop.interview.facts import Q
+from workshop.interview.form_import import FormChange
 from workshop.interview.model import Application, Interview
 from workshop.interview.progress import context_for, progress
 from workshop.questionnaire import Questionnaire
@@ -163,7 +164,7 @@ def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> N
 
 def _send_ahead(app: Application, q: Questionnaire, iid: int) -> None:
     """Send the blank form before the meeting; bring a filled one back, see its changes, apply."""
-    from workshop.services.sendahead import BLANK_FORMATS, apply_form, blank, preview_form
+    from workshop.services.sendahead import BLANK_FORMATS, blank, preview_form
 
     with st.expander("Send ahead and import back", icon=":material/forward_to_inbox:"):
         st.caption("Send the owners the blank form before the meeting; import the filled YAML form here.")
@@ -189,13 +190,22 @@ def _send_ahead(app: Application, q: Questionnaire, iid: int) -> None:
             return
         st.markdown(f"**{len(changes)} answer(s) would change:**")
         st.table([c.to_row() for c in changes])
-        if st.button(f"Apply these {len(changes)} changes", key=f"form_apply:{iid}", type="primary"):
-            n = apply_form(state.store(), q, iid, changes, who=f"form:{upload.name}")
-            for c in changes:  # redraw these questions from the store
-                widgets.reload_question(iid, c.question_id)
-            st.session_state[f"form_round:{iid}"] = round_ + 1
-            st.toast(f"Applied {n} answers from {upload.name}", icon=":material/check_circle:")
-            st.rerun()
+        st.button(f"Apply these {len(changes)} changes", key=f"form_apply:{iid}", type="primary",
+                  on_click=state.safe_callback("applying a form")(_apply_form),
+                  args=(q, iid, changes, upload.name, round_))  # fmt: skip
+
+
+def _apply_form(q: Questionnaire, iid: int, changes: list[FormChange], name: str, round_: int) -> None:
+    """Save a previewed form; as a callback it runs before the page is drawn, so the questions the
+    form changed lose their widget state here and are drawn from the store in this same run (a
+    widget whose key is reseeded after it was drawn would keep showing the old text)."""
+    from workshop.services.sendahead import apply_form
+
+    n = apply_form(state.store(), q, iid, changes, who=f"form:{name}")
+    for c in changes:
+        widgets.reload_question(iid, c.question_id)
+    st.session_state[f"form_round:{iid}"] = round_ + 1  # a fresh uploader: the form is done
+    st.toast(f"Applied {n} answers from {name}", icon=":material/check_circle:")
 
 
 def render() -> None:
