@@ -13,47 +13,17 @@ and importing it at the end of this file.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from workshop.core.errors import InputError, WorkshopError
 from workshop.core.fileio import atomic_write_set
-from workshop.questionnaire import Catalogue
 from workshop.services.attack_data import (  # re-exported: pages and commands import them from here
     attack_index,
     attack_warning,
     bundle_setting,
 )
 from workshop.services.exports.context import document_context, technique_lookup
-from workshop.store import Store
-
-
-@dataclass
-class ExportRequest:
-    store: Store
-    questionnaires: Catalogue
-    slug: str | None  # None: the whole portfolio
-    attack_bundle: str | None = None
-
-
-Files = dict[str, str | bytes]
-EXPORTERS: dict[str, Callable[[ExportRequest], Files]] = {}
-
-
-def exporter(name: str) -> Callable[[Callable[[ExportRequest], Files]], Callable[[ExportRequest], Files]]:
-    def deco(fn: Callable[[ExportRequest], Files]) -> Callable[[ExportRequest], Files]:
-        EXPORTERS[name] = fn
-        return fn
-
-    return deco
-
-
-def request_slugs(req: ExportRequest) -> list[str]:
-    if req.slug is not None:
-        req.store.get_application(req.slug)
-        return [req.slug]
-    return [a.slug for a in req.store.list_applications()]
+from workshop.services.exports.registry import EXPORTERS, ExportRequest, Files, exporter, request_slugs
 
 
 def export(req: ExportRequest, formats: list[str], out_dir: Path) -> list[Path]:
@@ -107,8 +77,7 @@ def everything(req: ExportRequest) -> Files:
 for _module in ("markdown", "html", "navigator", "backlog"):
     importlib.import_module(f"{__name__}.{_module}")
 exporter("all")(everything)
-
-from workshop.services.exports import rules as _rule_exports  # noqa: E402,F401  (registers sigma, splunk, kql, esql, lucene, stix)
+importlib.import_module(f"{__name__}.rules")  # sigma, splunk, kql, esql, lucene, stix
 
 __all__ = [
     "EXPORTERS",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workshop.core.csvsafe import to_csv
-from workshop.services.exports import ExportRequest, Files, exporter, request_slugs
+from workshop.services.exports.registry import ExportRequest, Files, exporter, request_slugs
 
 
 @exporter("csv")

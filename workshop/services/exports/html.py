@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from workshop.services.exports import ExportRequest, Files, exporter
 from workshop.services.exports.markdown import markdown_files
+from workshop.services.exports.registry import ExportRequest, Files, exporter
 from workshop.usecases.documents import to_html
 
 

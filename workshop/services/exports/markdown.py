@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from workshop.services.exports import ExportRequest, Files, exporter, request_slugs
 from workshop.services.exports.context import document_context
+from workshop.services.exports.registry import ExportRequest, Files, exporter, request_slugs
 from workshop.usecases.documents import analyst_brief, application_document
 
 

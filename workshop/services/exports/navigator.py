@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from workshop.services.exports import ExportRequest, Files, exporter
 from workshop.services.exports.context import attack_index, bundle_setting
+from workshop.services.exports.registry import ExportRequest, Files, exporter
 from workshop.usecases.coverage import navigator_layer
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 
 from workshop.rules.convert import EXTENSIONS, export_text
-from workshop.services.exports import ExportRequest, Files, exporter, request_slugs
+from workshop.services.exports.registry import ExportRequest, Files, exporter, request_slugs
 from workshop.services.rules import (
     build_rule_sets,
     convert_application,
