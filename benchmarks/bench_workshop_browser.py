@@ -25,9 +25,9 @@ from pathlib import Path
 
 from _common import ROOT, summary_ms, table
 
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 
-from e2e_support import AppServer, browser_page, key_css, wait_for_app
+from tests.support.e2e import AppServer, browser_page, key_css, wait_for_app
 
 TARGETS = {"answer -> saved": 400.0, "section switch": 700.0}
 IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && !document.querySelector('[data-stale=\"true\"]')"
