@@ -113,6 +113,14 @@ class LogRole(StrEnum):
     SESSION = "session"
     COUNTRY = "country"
     HOST = "host"
+    #: A money value (payment, transfer): amount bands and sums (issue 15).
+    AMOUNT = "amount"
+    #: The name of a report, export or other named object: what was exported or viewed.
+    REPORT = "report"
+    #: The account acted upon (created, granted, reset), as opposed to the acting user.
+    TARGET_USER = "target_user"
+    #: A new bank account written to a record (payee, employee): the payment fraud pivot.
+    BANK_ACCOUNT = "bank_account"
 
 
 LOG_ROLES: tuple[str, ...] = tuple(LogRole)

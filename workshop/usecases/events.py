@@ -92,6 +92,10 @@ DEFAULT_FIELDS: dict[str, str] = {
     LogRole.SESSION: "session_id",
     LogRole.COUNTRY: "src_country",
     LogRole.HOST: "host",
+    LogRole.AMOUNT: "amount",
+    LogRole.REPORT: "report_name",
+    LogRole.TARGET_USER: "target_user",
+    LogRole.BANK_ACCOUNT: "bank_account",
 }
 
 
@@ -115,7 +119,7 @@ class LogVocabulary:
     logging_known: bool = False
 
     def field_for(self, role: str) -> str:
-        return self.fields.get(role) or DEFAULT_FIELDS.get(role, role)
+        return self.fields.get(role) or DEFAULT_FIELDS.get(role, str(role))
 
     def event(self, event_id: str) -> EventName:
         if event_id in self.events:
