@@ -286,10 +286,15 @@ def _text_question(qid: str, topic: str, prompt: str, answer: str, explanation: 
 def containment_step(uc: UseCase) -> str:
     """The response step that contains the threat (disable, block, revoke ...), or ""."""
     for step in uc.effective().response:
-        low = step.lower()
-        if any(w in low for w in CONTAINMENT):
+        if _containment_words(step):
             return step
     return ""
+
+
+def _containment_words(step: str) -> list[str]:
+    low = step.lower()
+    words = kw.words(low)
+    return [w for w in CONTAINMENT if kw.matches(w, words, low)]
 
 
 def _contacts_for(when: dt.datetime, inputs: DrillInputs) -> tuple[str, list[tuple[str, ...]], str]:
@@ -353,7 +358,7 @@ def _true_positive_questions(
     else:
         contain = "None of the response steps contains the threat: call the service owner before acting."
         c_expl = "No containment step is written for this use case."
-    contain_words = [w for w in CONTAINMENT if w in contain.lower()][:1] or kw.significant(contain, 1)
+    contain_words = _containment_words(contain)[:1] or kw.significant(contain, 1)
     who, who_groups, who_why = _contacts_for(alert, inputs)
     close, close_groups = _closing(uc)
     return (

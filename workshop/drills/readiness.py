@@ -150,7 +150,10 @@ def readiness(slug: str, use_cases: Sequence[UseCase], results: Iterable[Result]
     for uc in use_cases:
         current = fingerprint(uc)
         mine = [r for r in results if uc.template_id in r.use_cases]
-        latest = mine[-1] if mine else None
+        # the latest session on the content as it is now counts; else the latest at all (it changed since)
+        latest = next(
+            (r for r in reversed(mine) if r.use_cases[uc.template_id] == current), mine[-1] if mine else None
+        )
         training = judge(latest.use_cases[uc.template_id] if latest else None, _day(latest.at) if latest else None,
                          current, interval_days, today)  # fmt: skip
         trained_by = sorted({r.who for r in mine if r.use_cases.get(uc.template_id) == current and r.who})
