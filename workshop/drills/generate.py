@@ -248,7 +248,7 @@ def normal_figures(uc: UseCase, inputs: DrillInputs) -> list[str]:
         fig = _figure(inputs.profile, p.baseline)
         if fig is not None and not isinstance(fig, (dict, list)):
             line += f"; the baseline's {p.baseline} is {_num(fig)}"
-        out.append(line)
+        out.append(line + ".")
     prof = inputs.profile
     if prof is not None:
         d = prof.per_entity_day
