@@ -460,19 +460,29 @@ def _schedule_time(schedule: str, day: dt.date, zone: str) -> tuple[list[dt.date
     return [start + dt.timedelta(seconds=37 * i + 5) for i in range(4)], schedule
 
 
-def _lookalike_questions(prefix: str, inputs: DrillInputs, answer: str, why: str,
-                         groups: Sequence[Sequence[str]], unusual: str) -> tuple[Question, ...]:  # fmt: skip
-    return (
-        _application_question(inputs, f"{prefix}app"),
-        Question(id=f"{prefix}normal", topic=Topic.NORMAL, prompt="Is this normal for this application?",
+def _lookalike(inputs: DrillInputs, uc: UseCase, n: int, rows_of: _Rows, events: Sequence[Mapping[str, Any]], *,
+               title: str, situation: str, when: dt.datetime, answer: str, why: str,
+               groups: Sequence[Sequence[str]], unusual: str) -> Drill:  # fmt: skip
+    """A benign look-alike drill: the rows, and questions whose right answer is "normal, because ..."."""
+    prefix = f"{inputs.app.slug}:{uc.template_id}:lookalike-{n}"
+    rows = tuple(rows_of.row(e, True) for e in events)
+    questions = (
+        _application_question(inputs, f"{prefix}:app"),
+        Question(id=f"{prefix}:normal", topic=Topic.NORMAL, prompt="Is this normal for this application?",
                  kind=AnswerKind.CHOICE, choices=(NORMAL, NOT_NORMAL), correct=NORMAL,
                  answer=f"Normal, because {answer}", explanation=why),
-        _text_question(f"{prefix}why", Topic.WHY_NORMAL, "Why is it normal (or not)? Name what explains it.",
+        _text_question(f"{prefix}:why", Topic.WHY_NORMAL, "Why is it normal (or not)? Name what explains it.",
                        f"Normal, because {answer}", why, groups, needed=1),
-        _text_question(f"{prefix}close", Topic.CLOSE, "When would the same rows not be normal, and when do you close it?",
+        _text_question(f"{prefix}:close", Topic.CLOSE, "When would the same rows not be normal, and when do you close it?",
                        f"Close it as expected activity, noting what explains it. It would not be normal {unusual}.",
                        "A known job or window is normal only as recorded: same account, same host, same time.",
                        [("close", "closing", "expected", "benign"), ("host", "account", "time", "hour", "schedule", "window")]),
+    )  # fmt: skip
+    return Drill(
+        id=prefix, application=inputs.app.slug, application_name=inputs.app.name, use_case=uc.template_id,
+        use_case_title=uc.title, kind=DrillKind.LOOKALIKE, title=title, situation=situation,
+        alert_time=when.isoformat(), columns=rows_of.columns(rows), rows=rows, questions=questions,
+        fingerprint=fingerprint(uc),
     )  # fmt: skip
 
 
@@ -493,24 +503,17 @@ def _batch_lookalike(job: BatchJob, uc: UseCase, events: Sequence[str], inputs: 
         if event in ("bulk_update", "data_export"):
             e[vocab.field_for(LogRole.RECORDS)] = 180 + 7 * i
         evs.append(e)
-    rows = tuple(rows_of.row(e, True) for e in evs)
     where = f" from {job.host}" if job.host else ""
-    answer = f"this is the {job.name} batch job ({schedule or 'schedule not recorded'}), run as {job.account}{where}."
-    groups = [tuple(dict.fromkeys([job.account.lower(), *kw.significant(job.name, 3)]))]
-    prefix = f"{inputs.app.slug}:{uc.template_id}:lookalike-{n}"
-    return Drill(
-        id=prefix, application=inputs.app.slug, application_name=inputs.app.name, use_case=uc.template_id,
-        use_case_title=uc.title, kind=DrillKind.LOOKALIKE, title=f"{job.account} at {times[0].strftime('%H:%M')}",
+    return _lookalike(
+        inputs, uc, n, rows_of, evs, title=f"{job.account} at {times[0].strftime('%H:%M')}",
         situation=(f"A colleague escalates these rows from {inputs.app.name}: {job.account} doing "
                    f"\"{name.action}\" at {_local(times[0], inputs.zone)}. It looks like \"{uc.title}\". Is it an incident?"),
-        alert_time=times[0].isoformat(), columns=rows_of.columns(rows), rows=rows,
-        questions=_lookalike_questions(prefix + ":", inputs, answer,
-                                       f"The interview lists the batch job {job.name}: {schedule}, account "
-                                       f"{job.account}{where}. Known service accounts and batch hosts are on the "
-                                       "rule's allowlist.", groups,
-                                       f"from another host than {job.host or 'its own'}, as another account, or at "
-                                       "another time than its schedule"),
-        fingerprint=fingerprint(uc),
+        when=times[0],
+        answer=f"this is the {job.name} batch job ({schedule or 'schedule not recorded'}), run as {job.account}{where}.",
+        why=(f"The interview lists the batch job {job.name}: {schedule}, account {job.account}{where}. "
+             "Known service accounts and batch hosts are on the rule's allowlist."),
+        groups=[tuple(dict.fromkeys([job.account.lower(), *kw.significant(job.name, 3)]))],
+        unusual=f"from another host than {job.host or 'its own'}, as another account, or at another time than its schedule",
     )  # fmt: skip
 
 
@@ -540,24 +543,17 @@ def _window_lookalike(window: TimeWindow, uc: UseCase, inputs: DrillInputs, n: i
         if name.outcome:
             e[vocab.field_for(LogRole.OUTCOME)] = name.outcome
         evs.append(e)
-    rows = tuple(rows_of.row(e, True) for e in evs)
     who = f"the deployment account {actor}" if deploy else actor
-    answer = (
-        f"it falls in the change window ({window.text()}) and was made by {who}; check the change ticket."
-    )
-    groups = [("change window", "change", "window", "maintenance", "release", "deploy")]
-    prefix = f"{inputs.app.slug}:{uc.template_id}:lookalike-{n}"
-    return Drill(
-        id=prefix, application=inputs.app.slug, application_name=inputs.app.name, use_case=uc.template_id,
-        use_case_title=uc.title, kind=DrillKind.LOOKALIKE, title=f"Changes at {start.strftime('%A %H:%M')}",
+    return _lookalike(
+        inputs, uc, n, rows_of, evs, title=f"Changes at {start.strftime('%A %H:%M')}",
         situation=(f"{inputs.app.name} shows configuration and admin changes by {actor} at "
                    f"{_local(start, zone)}. It looks like \"{uc.title}\". Is it an incident?"),
-        alert_time=start.isoformat(), columns=rows_of.columns(rows), rows=rows,
-        questions=_lookalike_questions(prefix + ":", inputs, answer,
-                                       f"The interview records the change window {window.text()}"
-                                       + (f" and the deployment accounts {', '.join(deploy)}" if deploy else "") + ".",
-                                       groups, "outside the window, by a person's own account, or without a change ticket"),
-        fingerprint=fingerprint(uc),
+        when=start,
+        answer=f"it falls in the change window ({window.text()}) and was made by {who}; check the change ticket.",
+        why=(f"The interview records the change window {window.text()}"
+             + (f" and the deployment accounts {', '.join(deploy)}" if deploy else "") + "."),
+        groups=[("change window", "change", "window", "maintenance", "release", "deploy")],
+        unusual="outside the window, by a person's own account, or without a change ticket",
     )  # fmt: skip
 
 

@@ -18,8 +18,9 @@ def _e(text: object) -> str:
 
 
 def _alert(drill: Drill) -> list[str]:
-    rows = [[r.get(c) for c in drill.columns] + ["" if r.matched else "baseline"] for r in drill.rows]
-    out = [md_table([*(_e(c) for c in drill.columns), " "], rows)]
+    """The rows as the SIEM shows them: nothing marks which are benign (that is the exercise)."""
+    rows = [[r.get(c) for c in drill.columns] for r in drill.rows]
+    out = [md_table([_e(c) for c in drill.columns], rows)]
     if drill.hidden_rows:
         out.append(f"\n_{drill.hidden_rows} more matching events not shown._")
     return out
@@ -45,6 +46,13 @@ def handout_markdown(drills: DrillSet, title: str = "Analyst drills") -> str:
     for n, d in enumerate(drills.drills, start=1):
         kind = "benign look-alike" if d.benign else "true positive"
         out += [f"### Drill {n}: {_e(d.title)} ({kind})", "", f"Use case: {_e(d.use_case_title)}", ""]
+        benign = [r for r in d.rows if not r.matched]
+        if benign:
+            times = ", ".join(r.get(d.columns[0]) for r in benign)
+            out += [
+                f"Ordinary activity from the baseline, not part of the alert: the rows at {_e(times)}.",
+                "",
+            ]
         for i, q in enumerate(d.questions, start=1):
             out.append(f"{i}. **{_e(q.prompt)}** {_e(q.answer)}")
             if q.explanation:

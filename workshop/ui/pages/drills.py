@@ -294,18 +294,15 @@ def render() -> None:
         key="drills:tabs",
         on_change="rerun",
     )
-    if tab_session.open:
-        with tab_session:
-            _session(app)
-    if tab_pb.open:
-        with tab_pb:
-            _playbooks(app)
-    if tab_ready.open:
-        with tab_ready:
-            _readiness(app)
-    if tab_export.open:
-        with tab_export:
-            _exports(app)
+    for tab, draw in (
+        (tab_session, _session),
+        (tab_pb, _playbooks),
+        (tab_ready, _readiness),
+        (tab_export, _exports),
+    ):
+        if tab.open:
+            with tab:
+                draw(app)
 
 
 if __name__ == "__main__":
