@@ -19,7 +19,9 @@ def _revealed(at, n: int = 0) -> int:
     return int(at.session_state[f"reveal:{n}"]) if f"reveal:{n}" in at.session_state else 0
 
 
-def test_presenter_shows_the_alert_first_and_reveals_answers_one_at_a_time(demo_workspace: Path, open_page) -> None:
+def test_presenter_shows_the_alert_first_and_reveals_answers_one_at_a_time(
+    demo_workspace: Path, open_page
+) -> None:
     at = open_page(DRILLS)
     assert at.title[0].value == "Drills"
     at.button(key="drills:start").click().run()
