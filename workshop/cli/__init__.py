@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "attack",
     "export",
     "portfolio",
+    "drills",
 ]
 
 

@@ -52,6 +52,7 @@ class Q(StrEnum):
     LOG_RETENTION_DAYS = "logging.retention_days"
     SOURCE_IP_IS_CLIENT = "logging.source_ip_is_client"
     CHANGE_WINDOWS = "change.windows"
+    DEPLOY_ACCOUNTS = "change.deploy_accounts"
     CONTACTS = "response.contacts"
     CAN_DISABLE_ACCOUNTS = "response.can_disable_accounts"
     OUT_OF_HOURS_CONTACT = "response.out_of_hours_contact"
@@ -198,6 +199,11 @@ class Facts:
             if w is not None:
                 out.append(w)
         return out
+
+    @property
+    def deploy_accounts(self) -> list[str]:
+        """Accounts that deploy releases in the change window (expected there, not people)."""
+        return _texts(self.values.get(Q.DEPLOY_ACCOUNTS))
 
     @property
     def weekend_use(self) -> str:

@@ -14,15 +14,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from workshop.drills.readiness import Readiness
 from workshop.interview.model import AnswerSet, Interview
 from workshop.interview.progress import diff_answers, follow_ups, progress
 from workshop.questionnaire import Catalogue, Questionnaire
+from workshop.services.drills import readiness
 from workshop.services.settings import REVIEW_INTERVAL_DAYS
 from workshop.store import Store
 from workshop.usecases.model import UseCase
 from workshop.vocab import DROPPED, LIVE, STATUSES
 
 BASELINE_STALE_DAYS = 90
+
+
+def interval_days(criticality: str, intervals: Mapping[str, int] | None = None) -> int:
+    """Days between reviews for a criticality (the workspace's setting, else the default)."""
+    return int((intervals or REVIEW_INTERVAL_DAYS).get(criticality, REVIEW_INTERVAL_DAYS.get(criticality, 365)))
 
 
 def next_review(last_workshop: str | None, criticality: str, intervals: Mapping[str, int] | None = None,
@@ -32,7 +39,7 @@ def next_review(last_workshop: str | None, criticality: str, intervals: Mapping[
     An application never interviewed is due today. An unparseable date counts as never.
     """
     today = today or dt.date.today()
-    days = int((intervals or REVIEW_INTERVAL_DAYS).get(criticality, REVIEW_INTERVAL_DAYS.get(criticality, 365)))
+    days = interval_days(criticality, intervals)
     if not last_workshop:
         return today
     try:
@@ -59,6 +66,8 @@ class PortfolioRow:
     flagged_use_cases: list[str] = field(default_factory=list)
     #: Use cases (not rejected or retired) whose latest local rule test fired on its true positive.
     tests_passed: int = 0
+    #: Readiness (issue 20): analysts trained and playbooks tested, and what is due again.
+    readiness: Readiness | None = None
 
     @property
     def live(self) -> int:
@@ -89,6 +98,7 @@ class PortfolioRow:
             "flagged_use_cases": self.flagged_use_cases,
             "live_use_cases": self.live,
             "rule_tests_passed": self.tests_passed,
+            "readiness": self.readiness.to_dict() if self.readiness is not None else None,
         }
 
 
@@ -169,6 +179,7 @@ def portfolio(store: Store, questionnaires: Catalogue, intervals: Mapping[str, i
                 overdue=due < today or interview is None,
                 flagged_use_cases=sorted(flagged_use_cases(store, app.slug, questionnaires)),
                 tests_passed=passed,
+                readiness=readiness(store, app.slug, today=today, days=interval_days(app.criticality, intervals)),
             )
         )
     return rows

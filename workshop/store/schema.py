@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -211,4 +212,35 @@ rule_tests = Table(
     Column("fires", Boolean, nullable=False, default=False),
     Column("result", JSON, nullable=False),
     Index("ix_rule_tests_application_template", "application_id", "template_id"),
+)
+
+# -- drills (issue 20): training results per person and application, playbook tests per use case
+drill_results = Table(
+    "drill_results",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("who", String(200), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("mode", String(16), nullable=False, default="solo"),
+    Column("use_cases", JSON, nullable=False, default=dict),  # template id -> fingerprint trained on
+    Column("score", Float, nullable=True),
+    Column("max_score", Float, nullable=False, default=0.0),
+    Column("answers", JSON, nullable=False, default=list),  # as given, with the points and feedback
+    Index("ix_drill_results_application", "application_id"),
+)
+
+playbook_tests = Table(
+    "playbook_tests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("template_id", String(100), nullable=False),
+    Column("tested_on", String(10), nullable=False),
+    Column("tester", String(200), nullable=False, default=""),
+    Column("outcome", String(16), nullable=False),
+    Column("steps", JSON, nullable=False, default=list),
+    Column("fingerprint", String(64), nullable=False, default=""),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_playbook_tests_application_template", "application_id", "template_id"),
 )

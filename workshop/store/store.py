@@ -37,6 +37,7 @@ from workshop.interview.model import (
 from workshop.store import migrate
 from workshop.store.base import new_id
 from workshop.store.baseline_store import BaselineStoreMixin
+from workshop.store.drill_store import DrillStoreMixin
 from workshop.store.rules_store import RuleStoreMixin
 from workshop.store.schema import answer_history, answers, applications, interviews
 from workshop.store.usecase_store import UseCaseStoreMixin
@@ -64,7 +65,7 @@ def _sqlite_setup(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
+class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin, DrillStoreMixin):
     """All reads and writes of a workspace database."""
 
     # -- opening ------------------------------------------------------------

@@ -65,6 +65,21 @@ def _baseline_age(r) -> str:
     return f"sample to {r.baseline_date} ({days} day{'s' if days != 1 else ''} old)"
 
 
+def _readiness_columns(r) -> dict:
+    """Analysts trained and playbooks tested, and when; what is due again (issue 20)."""
+    ready = r.readiness
+    if ready is None:
+        return {}
+    return {
+        "Analysts trained": len(ready.analysts),
+        "Last trained": ready.last_trained or "never",
+        "Playbooks tested": f"{ready.tested}/{len(ready.use_cases)}",
+        "Last playbook test": ready.last_tested or "never",
+        "Drills due": len(ready.drills_due),
+        "Playbook tests due": len(ready.tests_due),
+    }
+
+
 def render() -> None:
     st.title("Portfolio")
     s = state.store()
@@ -101,6 +116,7 @@ def render() -> None:
                     if s_ not in DROPPED
                 },
                 "Tests passed": r.tests_passed,
+                **_readiness_columns(r),
                 "Baseline": _baseline_age(r),
                 "Next review": r.next_review + (" (overdue)" if r.overdue else ""),
                 "To review": len(r.flagged_use_cases),
@@ -118,6 +134,14 @@ def render() -> None:
             )
         },
     )
+    failed = [r for r in rows if r.readiness is not None and r.readiness.failed]
+    if failed:
+        st.error(
+            "Failed playbook tests: "
+            + "; ".join(f"{md(r.name)}: {md(', '.join(r.readiness.failed if r.readiness else []))}" for r in failed)
+            + ". See the use case, or the Drills page.",
+            icon=":material/error:",
+        )
     flagged = [r for r in rows if r.flagged_use_cases]
     if flagged:
         st.warning(

@@ -98,8 +98,9 @@ def _test_mark(result: RuleTestResult | None) -> str:
     return mark
 
 
-def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult]) -> list[str]:
+def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult], playbooks: dict[str, str] | None = None) -> list[str]:
     """The use cases as a table; a click on rows selects them. Returns the selected ids."""
+    playbooks = playbooks or {}
     rows = [
         {
             "Use case": u.title,
@@ -109,6 +110,7 @@ def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult]) -> list[str]:
             "ATT&CK": ", ".join(a.technique for a in u.attack) or "-",
             "Missing answers": len(u.generated.missing_answers),
             "Rule test": _test_mark(tests.get(u.template_id)),
+            "Playbook test": playbooks.get(u.template_id, "not tested"),
             "Needs review": "conflict" if u.conflicts else ("no longer applies" if not u.applies else ""),
             "id": u.template_id,
         }
@@ -118,6 +120,29 @@ def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult]) -> list[str]:
                          on_select="rerun", selection_mode="multi-row")  # fmt: skip
     picked = [str(rows[i]["id"]) for i in event.selection.rows if i < len(rows)] if event else []
     return picked
+
+
+def _playbook_marks(slug: str) -> dict[str, str]:
+    """The latest playbook test of each use case (issue 20): FAILED stands out in the table."""
+    from workshop.services.drills import playbook_tests
+
+    latest = {t.use_case: t for t in playbook_tests(state.store(), slug)}
+    return {tid: ("FAILED " if t.failed_steps else "") + f"{t.outcome} {t.tested_on}" for tid, t in latest.items()}
+
+
+def _playbook_flag(app: Application, uc: UseCase) -> None:
+    """A failed step of the latest playbook test, flagged until a later test passes."""
+    from workshop.services.drills import playbook_tests
+
+    tests = playbook_tests(state.store(), app.slug, uc.template_id)
+    if tests and tests[-1].failed_steps:
+        t = tests[-1]
+        st.error(
+            f"Playbook test failed on {md(t.tested_on)} (tested by {md(t.tester)}): "
+            + "; ".join(md(x.text + (f" ({x.note})" if x.note else "")) for x in t.failed_steps)
+            + ". Fix it and test again on the Drills page.",
+            icon=":material/error:",
+        )
 
 
 def _edit_form(app: Application, uc: UseCase) -> None:
@@ -243,6 +268,7 @@ def _detail(app: Application, uc: UseCase) -> None:
         if m2.button(f"Set {target}", key=f"ucmovebtn:{uc.template_id}"):
             _set_status(app, [uc.template_id], target, reason)
             st.rerun()
+    _playbook_flag(app, uc)
     if uc.conflicts:
         st.warning(
             "The answers changed a field you had edited; your edit is kept: "
@@ -451,7 +477,7 @@ def render() -> None:
         return
     from workshop.services.rules import latest_rule_tests
 
-    picked = _table(shown, latest_rule_tests(s, app.slug))
+    picked = _table(shown, latest_rule_tests(s, app.slug), _playbook_marks(app.slug))
     _bulk_actions(app, shown, picked)
     before = st.session_state.get("uc_table_last", [])
     fresh = [x for x in picked if x not in before]
