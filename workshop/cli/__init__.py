@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "rules",
     "attack",
     "export",
+    "logging_requirements",
     "portfolio",
 ]
 
