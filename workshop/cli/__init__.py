@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "attack",
     "export",
     "logging_requirements",
+    "package",
     "portfolio",
 ]
 

@@ -78,6 +78,7 @@ for _module in ("markdown", "html", "navigator", "backlog"):
     importlib.import_module(f"{__name__}.{_module}")
 exporter("all")(everything)
 importlib.import_module(f"{__name__}.rules")  # sigma, splunk, kql, esql, lucene, stix
+importlib.import_module(f"{__name__}.package")  # the detection package (uses the formats above)
 
 __all__ = [
     "EXPORTERS",
