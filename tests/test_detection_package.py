@@ -203,3 +203,33 @@ def test_the_package_passes_in_a_fresh_virtual_environment(package: Path, tmp_pa
     run = subprocess.run([str(py), "run_tests.py"], cwd=package, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert " 0 failed" in run.stderr
+
+
+def test_a_zipped_package_is_read_back_with_names_kept_inside(
+    demo_ws: Path, package: Path, tmp_path: Path
+) -> None:
+    import io
+    import zipfile
+
+    from workshop.core.errors import InputError
+    from workshop.services.package_import import extract_package, package_changes
+    from workshop.store import Store
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for p in package.rglob("*"):
+            if p.is_file():
+                text = p.read_bytes()
+                if p.name == "mr_payroll_portal_brute_force_login.yml":
+                    text = text.replace(b"gte: 10\n", b"gte: 12\n", 1)
+                zf.writestr(f"{PKG}/{p.relative_to(package)}", text)
+    folder = extract_package(buf.getvalue(), tmp_path / "x")
+    with Store.open(demo_ws) as s:
+        slug, changes = package_changes(s, folder)
+    assert slug == SLUG and [(c.use_case, c.new) for c in changes if c.applies] == [("brute-force-login", 12)]
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../escape.txt", "x")
+    with pytest.raises(InputError):
+        extract_package(evil.getvalue(), tmp_path / "y")
+    assert not (tmp_path / "escape.txt").exists()

@@ -164,3 +164,15 @@ def test_cli_writes_document_and_tickets(demo_workspace: Path, tmp_path: Path) -
     bad = subprocess.run([sys.executable, "-m", "workshop", "logging", "requirements", "no-such-app"],
                          capture_output=True, text=True, env=env, cwd=tmp_path, check=False)  # fmt: skip
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
+
+
+def test_handoffs_page_shows_the_requirements_and_offers_the_downloads(
+    demo_workspace: Path, open_page
+) -> None:
+    at = open_page("workshop/ui/pages/handoffs.py")
+    assert not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Events to add or complete"]) >= 3 and int(metrics["Already logged as needed"]) >= 1
+    table = at.dataframe[0].value
+    assert "MFA enrolled, changed or reset" in set(table["Event"])
+    assert "authn_login_success" not in set(table["OWASP"])  # logins are logged as needed: no ticket

@@ -201,3 +201,55 @@ def apply_changes(store: Store, slug: str, changes: list[PackageChange], who: st
         else:
             raise InputError(f"cannot apply {c.field}")
     return done
+
+
+#: Limits on a package uploaded as a zip (the app's import): enough for thousands of rules.
+ZIP_MAX_FILES = 5000
+ZIP_MAX_BYTES = 50 * 1024 * 1024
+
+
+def extract_package(data: bytes, dest: str | Path) -> Path:
+    """Unpack a zipped package into ``dest`` (names checked to stay inside it, sizes bounded)
+    and return the folder holding its manifest."""
+    import io
+    import zipfile
+
+    from workshop.core.fileio import path_inside
+
+    base = Path(dest)
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise InputError(
+            "not a zip file: zip the package folder (or use `workshop import package DIR`)"
+        ) from None
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        if len(infos) > ZIP_MAX_FILES or sum(i.file_size for i in infos) > ZIP_MAX_BYTES:
+            raise InputError(f"the zip is larger than a detection package can be ({ZIP_MAX_FILES} files, "
+                             f"{ZIP_MAX_BYTES // 1024 // 1024} MB)")  # fmt: skip
+        for info in infos:
+            parts = [p for p in info.filename.replace("\\", "/").split("/") if p]
+            target = path_inside(base, *parts)  # refuses absolute names and '..'
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(info))
+    found = sorted(base.rglob(MANIFEST), key=lambda p: len(p.parts))
+    if not found:
+        raise InputError(f"not a detection package: the zip holds no {MANIFEST}")
+    return found[0].parent
+
+
+def package_zip(store: Store, questionnaires: Any, slug: str, bundle: str | None = None) -> tuple[str, bytes]:
+    """(file name, bytes) of the application's detection package as one zip."""
+    import io
+    import zipfile
+
+    from workshop.services.exports.package import package_files
+    from workshop.services.exports.registry import ExportRequest
+
+    files = package_files(ExportRequest(store, questionnaires, slug, bundle))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in sorted(files.items()):
+            zf.writestr(name, content)
+    return f"{slug}-detections.zip", buf.getvalue()
