@@ -65,17 +65,21 @@ def _only_these(site: Path) -> Path:
     return site
 
 
-@pytest.fixture(scope="module")
-def demo_ws(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _copy_ws(source: Path, ws: Path) -> Path:
+    """A copy of a workspace whose kept sample is its own (samples are recorded by absolute path)."""
     from workshop.core.workspace import DB_FILENAME
 
-    ws = tmp_path_factory.mktemp("pkg") / "ws"
-    shutil.copytree(demo_template, ws, ignore=shutil.ignore_patterns("*.lock"))
+    shutil.copytree(source, ws, ignore=shutil.ignore_patterns("*.lock"))
     with sqlite3.connect(ws / DB_FILENAME) as db:
         db.execute("UPDATE baselines SET sample_path = ? || substr(sample_path, ?) WHERE sample_path LIKE ? || '%'",
-                   (str(ws), len(str(demo_template)) + 1, str(demo_template)))  # fmt: skip
+                   (str(ws), len(str(source)) + 1, str(source)))  # fmt: skip
     db.close()
     return ws
+
+
+@pytest.fixture(scope="module")
+def demo_ws(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _copy_ws(demo_template, tmp_path_factory.mktemp("pkg") / "ws")
 
 
 def _cli(ws: Path, *argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -158,8 +162,7 @@ def test_the_runner_fails_a_rule_that_no_longer_fires(package: Path, bare_site: 
 
 
 def test_a_threshold_changed_in_the_package_comes_back(demo_ws: Path, package: Path, tmp_path: Path) -> None:
-    ws = tmp_path / "ws"
-    shutil.copytree(demo_ws, ws)
+    ws = _copy_ws(demo_ws, tmp_path / "ws")
     copy = tmp_path / PKG
     shutil.copytree(package, copy)
     rule = copy / "rules" / "mr_payroll_portal_brute_force_login.yml"
@@ -233,3 +236,20 @@ def test_a_zipped_package_is_read_back_with_names_kept_inside(
     with pytest.raises(InputError):
         extract_package(evil.getvalue(), tmp_path / "y")
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_without_a_kept_sample_the_benign_events_are_synthetic_and_still_pass(
+    demo_ws: Path, bare_site: Path, tmp_path: Path
+) -> None:
+    ws = _copy_ws(demo_ws, tmp_path / "ws")
+    for sample in (ws / "samples").rglob("*"):
+        if sample.is_file():
+            sample.unlink()  # the baseline stays; its sample is no longer kept
+    out = tmp_path / "out"
+    run = _cli(ws, "export", SLUG, "--format", "package", "--out", str(out), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    rules = json.loads((out / PKG / "workshop-package.json").read_text())["rules"]
+    assert {r["benign_source"] for r in rules} == {"synthetic"}
+    assert "No log sample was kept" in (out / PKG / "README.md").read_text()
+    tests = _run_bare(out / PKG, bare_site)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
