@@ -253,3 +253,36 @@ def test_without_a_kept_sample_the_benign_events_are_synthetic_and_still_pass(
     assert "No log sample was kept" in (out / PKG / "README.md").read_text()
     tests = _run_bare(out / PKG, bare_site)
     assert tests.returncode == 0, tests.stdout + tests.stderr
+
+
+def test_the_handoffs_page_shows_a_zipped_packages_changes_before_applying_them(
+    demo_ws: Path, package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import zipfile
+
+    from tests.support.apptest import open_page
+    from workshop.store import Store
+
+    ws = _copy_ws(demo_ws, tmp_path / "ws")
+    monkeypatch.setenv("WORKSHOP_HOME", str(ws))
+    monkeypatch.delenv("WORKSHOP_DB_URL", raising=False)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for p in package.rglob("*"):
+            if p.is_file():
+                data = p.read_bytes()
+                if p.name == "mr_payroll_portal_mass_update.yml":
+                    data = data.replace(b"timespan: 1h\n", b"timespan: 2h\n", 1)
+                zf.writestr(f"{PKG}/{p.relative_to(package)}", data)
+    at = open_page("workshop/ui/pages/handoffs.py")
+    at.file_uploader(key="pk_upload").upload(f"{PKG}.zip", buf.getvalue(), "application/zip").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = at.dataframe[-1].value
+    assert list(shown["What"]) == ["parameters.window"] and list(shown["In the package"]) == ["2h"]
+    with Store.open(ws) as s:  # shown, not applied
+        assert s.get_use_case(SLUG, "mass-update").parameters["window"].value == "1h"
+    at.button(key="pk_apply").click().run()
+    assert not at.exception and at.success
+    with Store.open(ws) as s:
+        assert s.get_use_case(SLUG, "mass-update").parameters["window"].value == "2h"
