@@ -31,6 +31,8 @@ COMMAND_MODULES = [
     "rules",
     "attack",
     "export",
+    "logging_requirements",
+    "package",
     "portfolio",
     "drills",
 ]

@@ -50,12 +50,16 @@ class Q(StrEnum):
     LOG_SOURCE_NAME = "logging.source_name"
     LOG_TIMEZONE = "logging.timezone"
     LOG_RETENTION_DAYS = "logging.retention_days"
+    LOG_KNOWN_GAPS = "logging.known_gaps"
     SOURCE_IP_IS_CLIENT = "logging.source_ip_is_client"
     CHANGE_WINDOWS = "change.windows"
     DEPLOY_ACCOUNTS = "change.deploy_accounts"
     CONTACTS = "response.contacts"
     CAN_DISABLE_ACCOUNTS = "response.can_disable_accounts"
     OUT_OF_HOURS_CONTACT = "response.out_of_hours_contact"
+    WORRIES = "concerns.worries"
+    PAST_INCIDENTS = "concerns.past_incidents"
+    FRAUD_SCENARIOS = "concerns.fraud_scenarios"
 
 
 #: Application profile fields that conditions and texts may name like answers.
@@ -260,6 +264,21 @@ class Facts:
         """Kinds of events the owners said are logged; None when nobody said."""
         v = self.values.get(Q.LOG_EVENTS)
         return None if v is None else {str(x) for x in v}
+
+    @property
+    def log_known_gaps(self) -> str:
+        """What the owners already know is not logged, in their words."""
+        return str(self.values.get(Q.LOG_KNOWN_GAPS) or "")
+
+    @property
+    def concerns(self) -> list[tuple[Q, str]]:
+        """The owners' worries, past incidents and fraud scenarios, by question, as typed."""
+        out = []
+        for qid in (Q.WORRIES, Q.PAST_INCIDENTS, Q.FRAUD_SCENARIOS):
+            text = self.values.get(qid)
+            if isinstance(text, str) and text.strip():
+                out.append((qid, text.strip()))
+        return out
 
     @property
     def log_destination(self) -> str:

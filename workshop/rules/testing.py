@@ -373,55 +373,20 @@ def alerts_of_first_seen(rs: RuleSet, events: EventTable, evaluate_from: dt.date
 def _episodes(cols: list[str], rows: list[Row]) -> int:
     """Alerts as a SIEM would raise them: pySigma's SQLite correlation reports every
     qualifying sliding window (one per event of a burst); overlapping windows of the same
-    group are one alert."""
-    try:
-        g, s, e = cols.index("group_keys"), cols.index("window_start"), cols.index("window_end")
-    except ValueError:
-        return len(rows)
-    by_group: dict[str, list[tuple[float, float]]] = {}
-    for row in rows:
-        by_group.setdefault(str(row[g]), []).append((float(row[s]), float(row[e])))
-    total = 0
-    for spans in by_group.values():
-        end = None
-        for start, stop in sorted(spans):
-            if end is None or start > end:
-                total += 1
-                end = stop
-            else:
-                end = max(end, stop)
-    return total
+    group are one alert. The detection package's runner counts the same way (one home)."""
+    from workshop.rules.package_runner import episodes
+
+    return episodes(cols, rows)
 
 
 def _first_seen(
     rs: RuleSet, cols: list[str], rows: list[Row], ts_field: str, evaluate_from: dt.datetime | None
 ) -> int:
+    from workshop.rules.package_runner import first_seen
+
     agg = rs.aggregation
-    lower = [c.lower() for c in cols]
-
-    def idx(name: str) -> int:
-        return lower.index(name.lower()) if name.lower() in lower else -1
-
-    t_i = idx(ts_field)
-    keys = [idx(g) for g in agg.group_by]
-    f_i = idx(agg.field)
-    lookback = dt.timedelta(seconds=duration_seconds(agg.lookback))
-
-    def norm(v: Any) -> Any:
-        return v.casefold() if isinstance(v, str) else v
-
-    seen: dict[Row, dt.datetime] = {}
-    alerts = 0
-    for row in sorted(rows, key=lambda r: str(r[t_i])):
-        t = _parse_ts(row[t_i])
-        if t is None or f_i < 0 or row[f_i] is None:
-            continue
-        key = (*(norm(row[k]) if k >= 0 else None for k in keys), norm(row[f_i]))
-        last = seen.get(key)
-        if (evaluate_from is None or t >= evaluate_from) and (last is None or t - last > lookback):
-            alerts += 1
-        seen[key] = t
-    return alerts
+    spec = {"field": agg.field, "group_by": list(agg.group_by), "lookback": agg.lookback}
+    return first_seen(cols, rows, ts_field, spec, evaluate_from)
 
 
 def alerts_of_absence(rs: RuleSet, events: EventTable) -> int:

@@ -22,6 +22,7 @@ PAGES = {
     "baselines": ("Baselines", ":material/monitoring:"),
     "attack": ("ATT&CK", ":material/grid_view:"),
     "export": ("Export", ":material/download:"),
+    "handoffs": ("Hand-offs", ":material/handshake:"),
     "drills": ("Drills", ":material/school:"),
     "portfolio": ("Portfolio", ":material/dashboard:"),
 }

@@ -49,7 +49,7 @@ def everything(req: ExportRequest) -> Files:
     files: Files = {}
     problems: dict[str, str] = {}
     for fmt, fn in EXPORTERS.items():
-        if fmt == "all":
+        if fmt in ("all", "package"):  # the package is itself a folder of the other exports
             continue
         try:
             files.update(fn(req))
@@ -78,6 +78,8 @@ for _module in ("markdown", "html", "navigator", "backlog"):
     importlib.import_module(f"{__name__}.{_module}")
 exporter("all")(everything)
 importlib.import_module(f"{__name__}.rules")  # sigma, splunk, kql, esql, lucene, stix
+importlib.import_module(f"{__name__}.analytics")  # ATT&CK v18 analytics and coverage
+importlib.import_module(f"{__name__}.package")  # the detection package (uses the formats above)
 
 __all__ = [
     "EXPORTERS",

@@ -21,6 +21,8 @@ LABELS = {
     "lucene": "Elastic Lucene",
     "navigator": "ATT&CK Navigator layer",
     "stix": "STIX 2.1 bundle",
+    "analytics": "ATT&CK v18 analytics and coverage per technique (STIX 2.1, Markdown, JSON)",
+    "package": "Detection package: rules, pipelines, test events, test runner, CI (a folder for git)",
     "csv": "Backlog CSV (for a ticket tracker)",
 }
 LANG = {".md": "markdown", ".yml": "yaml", ".yaml": "yaml", ".json": "json", ".csv": None, ".html": "html", ".spl": None,
