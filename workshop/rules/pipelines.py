@@ -26,7 +26,7 @@ import yaml
 from workshop.core import yamlsource
 from workshop.core.errors import InputError, LoadError, Location, YamlSyntaxError
 from workshop.interview.facts import Facts
-from workshop.rules.sigma import RuleContext
+from workshop.rules.model import RuleContext
 from workshop.usecases.events import ROLES, vocabulary
 
 if TYPE_CHECKING:

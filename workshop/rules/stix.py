@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop.interview.model import utcnow
-from workshop.rules.sigma import RULE_NAMESPACE, RuleSet
+from workshop.rules.model import RULE_NAMESPACE, RuleSet
 from workshop.usecases.model import UseCase
 
 STIX_NAMESPACE = uuid.uuid5(RULE_NAMESPACE, "stix")
