@@ -65,6 +65,8 @@ def test_bundle_with_the_builtin_catalogue(store) -> None:
     assert ap["external_references"][0] == {
         "source_name": "mitre-attack", "external_id": "T1110.001", "url": "https://attack.mitre.org/techniques/T1110/001/"
     }  # fmt: skip
+    # MITRE's own STIX id, also from the built-in catalogue (no duplicate object in a TIP)
+    assert ap["id"] == "attack-pattern--09c4c11e-4fa1-4f8c-8dad-3cf8e69ad119"
     # a re-export describes the same objects
     again = stix_bundle(store, [SLUG], bundle="builtin")
     assert [o["id"] for o in again["objects"]] == [o["id"] for o in objs]
