@@ -11,7 +11,10 @@ pySigma from the Sigma rules, never assembled by hand or edited afterwards:
   ``streamstats``: a sliding window over the sorted events); an absence (method
   ``window``: the whole search window counted at once, since counting the buckets
   that have events can never find an empty one).
-* ES|QL: ``value_sum`` (stats sum) and absence (method ``window``).
+* ES|QL: ``value_sum`` (stats sum) and absence (method ``window``); lists (Sigma
+  placeholders, which the pipeline turns into query expressions,
+  :data:`workshop.rules.pipelines.ESQL_LIST_EXPRESSION`) read with
+  ``LOOKUP JOIN`` from a lookup index of the list's name.
 * EQL: ordered sequences with a minimum count of the first step (``with runs``).
 
 Two things no backend can express are added here as well, at a documented
@@ -47,6 +50,8 @@ from sigma.rule import SigmaRule
 WHOLE_WINDOW = "window"
 #: Splunk correlation method for ordered sequences.
 STREAMSTATS = "streamstats"
+#: Processing-state key where the ES|QL backend notes the lists a rule looks up (id -> field).
+LOOKUP_JOINS = "workshop_lookup_joins"
 
 
 class WorkshopSplunkBackend(SplunkBackend):
@@ -206,8 +211,19 @@ class WorkshopEsqlBackend(ESQLBackend):
         escaped = after_search.replace("{", "{{").replace("}", "}}")
         self.correlation_search_single_rule_expression = "{query}" + escaped  # type: ignore[misc]
 
+    def convert_condition_field_eq_query_expr(self, cond: Any, state: Any) -> Any:
+        """A list (a placeholder the pipeline turned into a query expression): noted, so that
+        the query joins the lookup index of that name on the field before it filters."""
+        joins = state.processing_state.setdefault(LOOKUP_JOINS, {})
+        joins[str(cond.value.id)] = self.escape_and_quote_field(cond.field)
+        return super().convert_condition_field_eq_query_expr(cond, state)
+
     def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> str:
         out = str(super().finalize_query_default(rule, query, index, state))
+        joins = state.processing_state.get(LOOKUP_JOINS) or {}
+        if joins and isinstance(rule, SigmaRule):  # "from ... metadata ... | where ...": join first
+            lookups = "".join(f" | lookup join {name} on {fld}" for name, fld in joins.items())
+            out = out.replace(" | where ", lookups + " | where ", 1)
         return out + self.after_search if isinstance(rule, SigmaRule) else out
 
 

@@ -37,7 +37,7 @@ from workshop.rules.model import (
     rule_uuid,
     sigma_literal,
 )
-from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
+from workshop.usecases.events import EVENTS, LogVocabulary, assumed_from, vocabulary
 from workshop.usecases.model import UseCase
 from workshop.vocab import TimeWindow, is_duration
 
@@ -59,6 +59,9 @@ PARAMETER_LISTS: dict[str, tuple[str, str]] = {
     "expected_sources": ("host_or_source", "exclude"),
     "expected_networks": ("source_ip", "exclude_cidr"),
 }
+#: Lookups whose rows count only after a date they hold (parameter -> the lookup's date
+#: column): a leaver's account is a finding after the last working day, not during notice.
+LOOKUP_AFTER: dict[str, str] = {"leavers_lookup": "last_working_day"}
 _PARAM_REF = re.compile(r"^\{params\.([a-z][a-z0-9_]*)\}$")
 
 
@@ -127,9 +130,11 @@ class Builder:
         return value
 
     # -- selections ---------------------------------------------------------------
-    def placeholder(self, pid: str, field: str, values: Iterable[str], description: str) -> str:
+    def placeholder(
+        self, pid: str, field: str, values: Iterable[str], description: str, after: str = ""
+    ) -> str:
         pid = re.sub(r"[^A-Za-z0-9_-]+", "_", pid).strip("_") or "list"
-        self.placeholders[pid] = Placeholder(pid, field, tuple(values), description)
+        self.placeholders[pid] = Placeholder(pid, field, tuple(values), description, after)
         return f"%{pid}%"
 
     def selection(self, event_id: str) -> dict[str, Any]:
@@ -146,7 +151,7 @@ class Builder:
         if name.assumed and action not in ("", "*"):
             self.x_notes.append(
                 f"The action value for '{EVENTS[event_id].label if event_id in EVENTS else event_id}' "
-                f"({action}) is assumed from the OWASP vocabulary; confirm it with the application team."
+                f"({action}) is assumed from {assumed_from(action)}; confirm it with the application team."
             )
         return sel
 
@@ -193,7 +198,8 @@ class Builder:
             elif mode == "lookup":
                 field = self.field(role)
                 lookup = str(self.param_value(pname) or pname)
-                pid = self.placeholder(lookup, field, (), f"SIEM lookup named by parameter {pname}")
+                after = LOOKUP_AFTER.get(pname, "")
+                pid = self.placeholder(lookup, field, (), f"SIEM lookup named by parameter {pname}", after)
                 blocks[f"selection_{identifier(pname)}"] = {f"{field}|expand": pid}
                 self.notes.append(
                     f"The rule selects {field} values held in the SIEM lookup '{lookup}' (Sigma placeholder "

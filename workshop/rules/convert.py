@@ -147,6 +147,7 @@ def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRul
             out.query, out.method = main, "pysigma"
         if siem == "kql":  # the Kusto backend writes the condition only; the table comes from the pipeline
             out.query = f"{pipeline.vars.get('table') or 'AppAudit_CL'}\n| where {out.query}"
+        _list_dates(rs, siem, pipeline, out)
         out.notes.extend(_carry_notes(rs))
         if siem == "lucene":
             _window_lines(rs, siem, pipeline.time_field, out)
@@ -159,6 +160,33 @@ def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRul
     out.notes.extend(_carry_notes(rs))
     out.notes = list(dict.fromkeys(out.notes))
     return out
+
+
+def _list_dates(rs: RuleSet, siem: str, p: Pipeline, out: ConvertedRule) -> None:
+    """A lookup whose rows count only after a date it holds (a leaver's last working day):
+    the date test after the search, where the SIEM reads the lookup's columns."""
+    for ph in rs.placeholders.values():
+        if not ph.after:
+            continue
+        fld = quote_field(siem, p.map_field(ph.field))
+        if siem == "splunk" and out.query:
+            out.query += (
+                f"\n| lookup {ph.id} {fld} OUTPUT {ph.after}"
+                f'\n| where _time >= strptime({ph.after}, "%Y-%m-%d") + 86400'
+            )
+            out.notes.append(
+                f"Only events after the {ph.after} in the lookup '{ph.id}' (a date, YYYY-MM-DD) count."
+            )
+        elif siem == "esql" and out.query and f"lookup join {ph.id} " in out.query:
+            out.query += f"\n| where {quote_field('esql', p.time_field)} >= {ph.after} + 1 day"
+            out.notes.append(
+                f"Only events after the {ph.after} (a date field of the lookup index '{ph.id}') count."
+            )
+        else:
+            out.notes.append(
+                f"NOT IN THE QUERY: the date test (only events after the {ph.after} held in the list '{ph.id}'): "
+                f"every event of an account in the list is returned. Use the Splunk or ES|QL version."
+            )
 
 
 def _carry_notes(rs: RuleSet) -> list[str]:

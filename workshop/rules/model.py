@@ -130,14 +130,17 @@ class Placeholder:
     field: str
     values: tuple[str, ...] = ()
     description: str = ""
+    #: A date column of the lookup: an event counts only after that date (the day after it).
+    after: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "field": self.field,
             "values": list(self.values),
             "description": self.description,
         }
+        return out | ({"after": self.after} if self.after else {})
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,12 @@ from workshop.rules.target import ConvertedRule
 STOCK_TARGETS = {"splunk": "splunk", "esql": "esql"}
 #: Levels a SIEM raises as alerts; a rule the stock tools cannot reproduce is not shipped at one.
 ALERTING_LEVELS = ("high", "critical")
+#: Postprocessing for every rule of a target. pySigma's stock ES|QL backend writes a bucket as
+#: ``date_trunc(1hours, ...)``; the toolkit's writes ES|QL's time-span literal ``1 hours``.
+COMMON_ITEMS: dict[str, list[dict[str, Any]]] = {
+    "esql": [{"id": "esql_time_span_literal", "type": "replace",
+              "pattern": r"date_trunc\((\d+)(?=[a-z])", "replacement": r"date_trunc(\1 "}],
+}  # fmt: skip
 CAPPED_LEVEL = "medium"
 
 
@@ -42,7 +48,7 @@ class StockResult:
 
     siem: str
     query: str = ""  # as stock pySigma writes it with the exported pipeline ("" when it cannot)
-    postprocessing: dict[str, Any] | None = None  # the pipeline item that makes it the toolkit's
+    postprocessing: list[dict[str, Any]] = field(default_factory=list)  # items that make it the toolkit's
     reason: str = ""  # why the stock conversion is not the whole detection ("" when it is)
 
     @property
@@ -58,8 +64,7 @@ class StockReport:
     results: dict[str, dict[str, StockResult]] = field(default_factory=dict)  # rule id -> siem -> result
 
     def items(self, siem: str) -> list[dict[str, Any]]:
-        found = (r[siem].postprocessing for r in self.results.values() if siem in r)
-        return [item for item in found if item]
+        return [item for r in self.results.values() if siem in r for item in r[siem].postprocessing]
 
     def reasons(self, rule_id: str) -> dict[str, str]:
         return {s: r.reason for s, r in self.results.get(rule_id, {}).items() if r.reason}
@@ -98,36 +103,63 @@ def _repl(text: str) -> str:
     return text.replace("\\", "\\\\")
 
 
-def postprocessing_item(rs: RuleSet, stock: str, wanted: str) -> dict[str, Any] | None:
-    """The pipeline item that turns the stock query into the toolkit's, or None when they
-    are equal. Raises ValueError when no item reproduces it exactly."""
+def postprocessing_items(rs: RuleSet, stock: str, wanted: str) -> list[dict[str, Any]]:
+    """The pipeline items that turn the stock query into the toolkit's ([] when equal), as
+    small as they can be: text put before or after the query (``embed``), text inserted
+    after a unique anchor, or one differing part replaced (``replace``). Raises ValueError
+    when the items would not give exactly the toolkit's query."""
     if stock == wanted:
-        return None
+        return []
     n = 0
     while n < min(len(stock), len(wanted)) and stock[n] == wanted[n]:
         n += 1
-    m = 0
-    while m < min(len(stock), len(wanted)) - n and stock[-1 - m] == wanted[-1 - m]:
-        m += 1
-    head, old, new = stock[:n], stock[n : len(stock) - m], wanted[n : len(wanted) - m]
-    item: dict[str, Any] = {
-        "id": f"{rs.use_case}_as_the_toolkit_writes_it",
-        "rule_conditions": _scope(rs.rule_id),
-    }
-    if not old and not head:
-        item |= {"type": "embed", "prefix": new}
-    elif not old and n == len(stock):
-        item |= {"type": "embed", "suffix": new}
-    else:
-        pattern = re.escape(old)
-        if not old or len(re.findall(pattern, stock)) != 1:
-            pattern = r"\A(?s:" + re.escape(head) + ")" + re.escape(old)
-            item |= {"type": "replace", "pattern": pattern, "replacement": _repl(head + new)}
+    base = {"id": f"{rs.use_case}_as_the_toolkit_writes_it", "rule_conditions": _scope(rs.rule_id)}
+    items: list[dict[str, Any]] = []
+    at = wanted.find(stock[n:], n) if n < len(stock) else n
+    if at >= n:  # insertions only: before the differing point, and after the stock query
+        inserted, after = wanted[n:at], wanted[at + len(stock) - n :]
+        if inserted and n == 0:
+            items.append(base | {"type": "embed", "prefix": inserted})
+        elif inserted:
+            anchor = _unique_tail(stock, n)
+            items.append(
+                base
+                | {"type": "replace", "pattern": re.escape(anchor), "replacement": _repl(anchor + inserted)}
+            )
+        if after:
+            items.append(base | {"type": "embed", "suffix": after})
+    else:  # one part replaced
+        m = 0
+        while m < min(len(stock), len(wanted)) - n and stock[-1 - m] == wanted[-1 - m]:
+            m += 1
+        head, old, new = stock[:n], stock[n : len(stock) - m], wanted[n : len(wanted) - m]
+        if old and stock.count(old) == 1:
+            items.append(base | {"type": "replace", "pattern": re.escape(old), "replacement": _repl(new)})
         else:
-            item |= {"type": "replace", "pattern": pattern, "replacement": _repl(new)}
-    if _apply(item, stock) != wanted:
+            pattern = r"\A(?s:" + re.escape(head) + ")" + re.escape(old)
+            items.append(base | {"type": "replace", "pattern": pattern, "replacement": _repl(head + new)})
+    for k, item in enumerate(items[1:], 2):
+        item["id"] += f"_{k}"
+    result = stock
+    for item in items:
+        result = _apply(item, result)
+    if result != wanted:
         raise ValueError("no postprocessing item reproduces the toolkit's query")
-    return item
+    return items
+
+
+def _unique_tail(text: str, end: int) -> str:
+    """The shortest end of text[:end] found once in text, at least 8 characters and starting
+    at a word boundary where it can (so the pattern reads as a piece of the query)."""
+    found = ""
+    for k in range(min(8, end), end + 1):
+        tail = text[end - k : end]
+        if text.count(tail) != 1:
+            continue
+        found = found or tail
+        if k == end or not (text[end - k - 1].isalnum() or text[end - k - 1] == "_"):
+            return tail
+    return found or text[:end]
 
 
 def _apply(item: dict[str, Any], query: str) -> str:
@@ -143,7 +175,7 @@ def check_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline, converted: Conver
     docs = [d.data for d in rs.docs]
     backend = "pySigma's stock " + {"splunk": "Splunk", "esql": "ES|QL"}[siem] + " backend"
     try:
-        stock = stock_convert(siem, pipeline.data, docs)[-1]
+        stock = stock_convert(siem, export_pipeline(pipeline, []), docs)[-1]
     except Exception as exc:  # pySigma raises many error types; each is a reason, not a crash
         out.reason = f"{backend} cannot convert this rule ({error_text(exc)})"
         if converted.query:
@@ -154,7 +186,7 @@ def check_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline, converted: Conver
         out.reason = f"the toolkit has no {SIEMS[siem]} query for the whole use case (see its notes)"
         return out
     try:
-        out.postprocessing = postprocessing_item(rs, stock, converted.query)
+        out.postprocessing = postprocessing_items(rs, stock, converted.query)
     except ValueError as exc:
         out.query, out.reason = stock, f"{exc} for {SIEMS[siem]}"
         return out
@@ -168,8 +200,9 @@ def check_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline, converted: Conver
 def export_pipeline(pipeline: Pipeline, items: list[dict[str, Any]]) -> dict[str, Any]:
     """The application's pipeline with the postprocessing items, as data for its YAML."""
     data = copy.deepcopy(pipeline.data)
+    items = [*COMMON_ITEMS.get(pipeline.siem, []), *items]
     if items:
-        data["postprocessing"] = [*(data.get("postprocessing") or []), *items]
+        data["postprocessing"] = [*(data.get("postprocessing") or []), *copy.deepcopy(items)]
     return data
 
 
@@ -206,6 +239,8 @@ SIGMAHQ_EXCEPTIONS: dict[str, str] = {
     "--rules DIR' reads back; SigmaHQ's validator accepts no custom attribute",
     "SigmahqFalsepositivesBannedWordIssue": "false positives quote the owners' answers (for example a yearly "
     "penetration test); SigmaHQ bans the words none, pentest and penetration in its own repository",
+    "SigmahqCorrelationGroupByExistenceIssue": "an absence over the whole log (the application stopped "
+    "logging) counts every event together: there is nothing to group by",
 }
 
 
@@ -225,7 +260,7 @@ def manifest(slug: str, sets: list[RuleSet], report: StockReport) -> dict[str, A
                 "stock": {
                     STOCK_TARGETS[s]: {
                         "whole_detection": r.whole,
-                        "postprocessing": r.postprocessing is not None,
+                        "postprocessing": len(r.postprocessing),
                     }
                     | ({"why_not": r.reason} if r.reason else {})
                     for s, r in results.items()
@@ -254,7 +289,12 @@ def pipeline_yaml(app_name: str, siem: str, data: dict[str, Any]) -> str:
         "so that the query is the one the toolkit shows.",
         width=96,
     )
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=4096)
+
+    class NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    body = yaml.dump(data, Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=4096)
     return "".join(f"# {line}\n" for line in head) + body
 
 
