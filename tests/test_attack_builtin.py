@@ -84,6 +84,8 @@ def test_every_entry_matches_attack_18_1(builtin, enterprise) -> None:
             problems.append(f"{entry.id}: revoked or deprecated in 18.1")
         if real.name != entry.name:
             problems.append(f"{entry.id}: name {entry.name!r}, ATT&CK says {real.name!r}")
+        if real.stix_id != entry.stix_id:  # MITRE's own id, so a STIX export duplicates no object
+            problems.append(f"{entry.id}: STIX id {entry.stix_id}, ATT&CK says {real.stix_id}")
         if set(real.tactics) != set(entry.tactics):
             problems.append(f"{entry.id}: tactics {entry.tactics}, ATT&CK says {real.tactics}")
         if not set(entry.platforms) <= set(real.platforms):
@@ -117,6 +119,7 @@ def test_a_broken_catalogue_reports_every_problem_with_its_line(tmp_path: Path) 
         "  - {id: TA0006, shortname: credential-access, name: Credential Access}\n"
         "techniques:\n"
         "  - id: T1110\n"
+        "    stix_id: attack-pattern--a93494bb-4b80-4ea1-8695-3236a49916fd\n"
         "    name: Brute Force\n"
         "    tactics: [credential-acces]\n"
         "    platforms: [SaaS]\n"
@@ -131,10 +134,11 @@ def test_a_broken_catalogue_reports_every_problem_with_its_line(tmp_path: Path) 
         load_builtin(broken)
     messages = [str(e) for e in err.value.errors]
     assert any(":5:" in m and "unknown tactic 'credential-acces'" in m for m in messages)
-    assert any(":10:" in m and "'X1' is not like T1110" in m for m in messages)
-    assert any(":11:" in m and "'platforms' must be" in m for m in messages)
-    assert any(":11:" in m and "'app_logs'" in m for m in messages)
-    assert len(messages) == 4
+    assert any(":11:" in m and "'X1' is not like T1110" in m for m in messages)
+    assert any(":12:" in m and "'platforms' must be" in m for m in messages)
+    assert any(":12:" in m and "'app_logs'" in m for m in messages)
+    assert any(":12:" in m and "'stix_id' must be MITRE's" in m for m in messages)
+    assert len(messages) == 5
 
 
 def test_catalogue_file_has_no_duplicate_ids() -> None:

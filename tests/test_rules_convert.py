@@ -134,18 +134,34 @@ def test_esql_window_in_utc_is_applied(cases) -> None:
     assert c.complete
 
 
-def test_placeholders_without_a_lookup_are_stated(cases, pipelines) -> None:
+def test_lists_are_read_with_lookup_join_in_esql(cases, pipelines) -> None:
     c = conv(cases, pipelines, "sensitive-report-export", "esql")
-    assert c.query == ""
-    assert any("value_placeholders" in n for n in c.notes)
-    # with the values written into the pipeline, it converts
+    assert "_version | lookup join sensitive_objects on payroll_portal.target_employee_id | where " in c.query
+    assert "sensitive_objects_listed IS NOT NULL" in c.query and c.complete
+    # with the values written into the pipeline instead of the lookup, they are in the query
     ctx = cases["sensitive-report-export"][2]
     data = yaml.safe_load(default_pipeline_text(ctx, "esql"))
     data["vars"]["sensitive_objects"] = ["Full salary register", "Bank details*"]
+    data["transformations"] = [t for t in data["transformations"] if t.get("id") != "lookups"]
     data["transformations"].append({"type": "value_placeholders"})
     p = parse_pipeline(yaml.safe_dump(data), "esql")
     c2 = convert_rule_set(cases["sensitive-report-export"][1], "esql", p)
-    assert '"Full salary register"' in c2.query
+    assert '"Full salary register"' in c2.query and "lookup join" not in c2.query
+
+
+def test_a_leaver_counts_only_after_the_last_working_day(cases, pipelines) -> None:
+    """Every login during the notice period was a critical alert (issue 15): the date the
+    leavers lookup holds is tested where the SIEM can read it, and said where it cannot."""
+    spl = conv(cases, pipelines, "leaver-account-used", "splunk")
+    assert "[| inputlookup leavers | fields user]" in spl.query
+    assert spl.query.endswith(
+        '| lookup leavers user OUTPUT last_working_day\n| where _time >= strptime(last_working_day, "%Y-%m-%d") + 86400'
+    )
+    esql = conv(cases, pipelines, "leaver-account-used", "esql")
+    assert "| lookup join leavers on user.name | where" in esql.query
+    assert esql.query.endswith("| where @timestamp >= last_working_day + 1 day")
+    kql = conv(cases, pipelines, "leaver-account-used", "kql")
+    assert not kql.complete and any("the date test" in n for n in kql.notes)
 
 
 def test_export_text_puts_notes_next_to_queries(cases, pipelines) -> None:
@@ -324,6 +340,8 @@ def test_hostile_field_and_event_names_do_not_change_splunk_queries(tid: str) ->
 def test_hostile_field_names_in_the_splunk_table_are_quoted() -> None:
     _, rs, ctx = one_case("breakglass-account-used", _hostile_values())
     assert rs.aggregation.type == "single" and not rs.windows
+    # The toolkit writes no (deprecated) 'fields'; a rule edited by hand may have them.
+    rs.alert.data["fields"] = list(rs.fields.values())
     c = convert_rule_set(rs, "splunk", parse_pipeline(default_pipeline_text(ctx, "splunk"), "splunk"))
     assert "| table " in c.query and '"u\\" OR 1=1 OR \\"x"' in c.query.split("| table ")[1]
     assert "1=1" not in _spl_outside_strings(c.query)

@@ -65,6 +65,8 @@ def test_bundle_with_the_builtin_catalogue(store) -> None:
     assert ap["external_references"][0] == {
         "source_name": "mitre-attack", "external_id": "T1110.001", "url": "https://attack.mitre.org/techniques/T1110/001/"
     }  # fmt: skip
+    # MITRE's own STIX id, also from the built-in catalogue (no duplicate object in a TIP)
+    assert ap["id"] == "attack-pattern--09c4c11e-4fa1-4f8c-8dad-3cf8e69ad119"
     # a re-export describes the same objects
     again = stix_bundle(store, [SLUG], bundle="builtin")
     assert [o["id"] for o in again["objects"]] == [o["id"] for o in objs]
@@ -97,8 +99,9 @@ def test_export_formats(store, tmp_path: Path) -> None:
     written = export(req, ["sigma", "splunk", "kql", "esql", "stix"], tmp_path)
     names = {p.relative_to(tmp_path).as_posix() for p in written}
     accepted = [u for u in store.list_use_cases(SLUG, ["accepted", "implemented", "tested"]) if u.applies]
-    sigma = sorted(n for n in names if n.startswith(f"sigma/{SLUG}/"))
-    assert len(sigma) == len(accepted) and all(n.endswith(".yml") for n in sigma)
+    sigma = sorted(n for n in names if n.startswith(f"sigma/{SLUG}/") and n.endswith(".yml"))
+    assert len(sigma) == len(accepted)
+    assert {f"sigma/{SLUG}/README.md", f"sigma/{SLUG}/manifest.json", f"pipelines/{SLUG}/splunk.yml"} <= names
     assert {f"splunk/{SLUG}.spl", f"kql/{SLUG}.kql", f"esql/{SLUG}.esql", f"{SLUG}-rules.stix.json"} <= names
     kql = (tmp_path / "kql" / f"{SLUG}.kql").read_text(encoding="utf-8")
     assert "converts no Sigma correlations" in kql and "summarize event_count" in kql

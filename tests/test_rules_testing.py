@@ -227,7 +227,7 @@ def test_cli_test_build_and_edited_rules(demo_ws: Path, tmp_path: Path, capsys) 
     rules_dir = tmp_path / "sigma"
     assert main(["rules", "build", SLUG, "--out", str(rules_dir), *ws]) == 0
     capsys.readouterr()
-    path = rules_dir / "mr_payroll_portal_brute_force_login.yml"
+    path = rules_dir / "correlation_payroll_portal_brute_force_login.yml"
     docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     docs[1]["detection"]["selection"]["outcome"] = "failed"  # not what the log says
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")

@@ -29,6 +29,8 @@ _T_SUBTECHNIQUES = row_position(Technique, "subtechniques")
 _TA_SHORTNAME = row_position(Tactic, "shortname")
 
 _TECHNIQUE_ID = re.compile(r"^T\d{4}(?:\.\d{3})?$")
+#: MITRE's STIX id of an attack-pattern (kept in the catalogue so that exports name MITRE's objects).
+_STIX_ID = re.compile(r"^attack-pattern--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TACTIC_ID = re.compile(r"^TA\d{4}$")
 
 
@@ -147,9 +149,13 @@ def _techniques(items: Any, tactics: set[str], problems: Problems, line: int | N
         if not isinstance(note, str) or not note.strip():
             problems.add(f"{tid}: 'app_logs' must say what the application's logs would show", line)
             note = ""
+        stix_id = item.get("stix_id")
+        if not isinstance(stix_id, str) or not _STIX_ID.match(stix_id):
+            problems.add(f"{tid}: 'stix_id' must be MITRE's attack-pattern id (attack-pattern--<uuid>)", line)
+            stix_id = f"builtin:{tid}"
         parent = tid.split(".", 1)[0] if "." in tid else None
         technique = Technique(
-            stix_id=f"builtin:{tid}",
+            stix_id=stix_id,
             id=tid,
             name=str(name or ""),
             description="",

@@ -11,7 +11,10 @@ pySigma from the Sigma rules, never assembled by hand or edited afterwards:
   ``streamstats``: a sliding window over the sorted events); an absence (method
   ``window``: the whole search window counted at once, since counting the buckets
   that have events can never find an empty one).
-* ES|QL: ``value_sum`` (stats sum) and absence (method ``window``).
+* ES|QL: ``value_sum`` (stats sum) and absence (method ``window``); lists (Sigma
+  placeholders, which the pipeline turns into query expressions,
+  :data:`workshop.rules.pipelines.ESQL_LIST_EXPRESSION`) read with
+  ``LOOKUP JOIN`` from a lookup index of the list's name.
 * EQL: ordered sequences with a minimum count of the first step (``with runs``).
 
 Two things no backend can express are added here as well, at a documented
@@ -23,6 +26,9 @@ Values and field names come from interviews, so the Splunk backend also escapes
 ``"`` and ``\\`` in field names (the stock backend quotes a field name with ``"``
 but escapes nothing inside it, and writes ``fields`` into ``| table`` unquoted): one
 mechanism for every place a field name is written.
+
+A method the stock backend lacks (``window``, ``streamstats``) is added with
+:func:`_add_method`: one entry per template attribute, next to the stock entries.
 
 Kusto has no correlation support in pySigma at all (``KustoBackend.correlation_methods``
 is None), so its aggregations stay hand-written in :mod:`workshop.rules.convert`.
@@ -47,6 +53,8 @@ from sigma.rule import SigmaRule
 WHOLE_WINDOW = "window"
 #: Splunk correlation method for ordered sequences.
 STREAMSTATS = "streamstats"
+#: Processing-state key where the ES|QL backend notes the lists a rule looks up (id -> field).
+LOOKUP_JOINS = "workshop_lookup_joins"
 
 
 class WorkshopSplunkBackend(SplunkBackend):
@@ -56,54 +64,10 @@ class WorkshopSplunkBackend(SplunkBackend):
     field_escape: ClassVar[str] = "\\"
     field_escape_pattern: ClassVar[re.Pattern[str]] = re.compile(r"\\")
 
-    correlation_methods: ClassVar[dict[str, str]] = {
-        **SplunkBackend.correlation_methods,
-        WHOLE_WINDOW: "Count over the whole search window (absence of events)",
-        STREAMSTATS: "Ordered sequence with streamstats over a sliding window",
-    }
-    # (pySigma's backends annotate this template ClassVar[str], though it is a dict by method)
-    default_correlation_query: ClassVar[dict[str, str]] = {  # type: ignore[assignment]
-        **SplunkBackend.default_correlation_query,  # type: ignore[dict-item]
-        WHOLE_WINDOW: "{search}\n{aggregate}\n{condition}",
-        STREAMSTATS: "{search}\n{aggregate}\n{condition}",
-    }
-    event_count_aggregation_expression: ClassVar[dict[str, str]] = {
-        **SplunkBackend.event_count_aggregation_expression,
-        WHOLE_WINDOW: "| stats count as event_count{groupby}",
-    }
-    event_count_condition_expression: ClassVar[dict[str, str]] = {
-        **SplunkBackend.event_count_condition_expression,
-        WHOLE_WINDOW: "| where event_count {op} {count}",
-    }
     value_sum_aggregation_expression: ClassVar[dict[str, str]] = {
         "stats": "| bin _time span={timespan}\n| stats sum({field}) as value_sum by _time{groupby}",
     }
     value_sum_condition_expression: ClassVar[dict[str, str]] = {"stats": "| search value_sum {op} {count}"}
-    # The first referenced rule is the first step; the condition's count is the minimum
-    # number of first-step events before a second-step event (see convert.sequence_docs).
-    temporal_ordered_aggregation_expression: ClassVar[dict[str, str]] = {
-        STREAMSTATS: "| sort 0 _time\n| streamstats time_window={timespan} "
-        'count(eval(event_type="{rule.rules[0].reference}")) as step1_count{groupby}\n'
-        '| where event_type="{rule.rules[1].reference}"',
-    }
-    temporal_ordered_condition_expression: ClassVar[dict[str, str]] = {
-        STREAMSTATS: "| where step1_count {op} {count}"
-    }
-    groupby_expression: ClassVar[dict[str, str]] = {
-        **SplunkBackend.groupby_expression,
-        WHOLE_WINDOW: " by {fields}",
-        STREAMSTATS: " by {fields}",
-    }
-    groupby_field_expression: ClassVar[dict[str, str]] = {
-        **SplunkBackend.groupby_field_expression,
-        WHOLE_WINDOW: "{field}",
-        STREAMSTATS: "{field}",
-    }
-    groupby_field_expression_joiner: ClassVar[dict[str, str]] = {
-        **SplunkBackend.groupby_field_expression_joiner,
-        WHOLE_WINDOW: " ",
-        STREAMSTATS: " ",
-    }
 
     def __init__(
         self,
@@ -140,64 +104,11 @@ class WorkshopSplunkBackend(SplunkBackend):
 class WorkshopEsqlBackend(ESQLBackend):
     """ES|QL with sums and absences; time-window lines after the event search."""
 
-    correlation_methods: ClassVar[dict[str, str]] = {
-        **ESQLBackend.correlation_methods,
-        WHOLE_WINDOW: "Count over the whole search window (absence of events)",
-    }
-    default_correlation_query: ClassVar[dict[str, str]] = {  # type: ignore[assignment]
-        **ESQLBackend.default_correlation_query,  # type: ignore[dict-item]
-        WHOLE_WINDOW: "{search}\n| where @timestamp > now() - {timespan}\n{aggregate}\n{condition}",
-    }
-    event_count_aggregation_expression: ClassVar[dict[str, str]] = {
-        **ESQLBackend.event_count_aggregation_expression,
-        WHOLE_WINDOW: "| stats event_count=count(*){groupby}",
-    }
-    event_count_condition_expression: ClassVar[dict[str, str]] = {
-        **ESQLBackend.event_count_condition_expression,
-        WHOLE_WINDOW: "| where event_count {op} {count}",
-    }
     value_sum_aggregation_expression: ClassVar[dict[str, str]] = {
         "stats": "| eval timebucket=date_trunc({timespan}, @timestamp) | stats value_sum=sum({field}){fields}{groupby}"
     }
     value_sum_condition_expression: ClassVar[dict[str, str]] = {"stats": "| where value_sum {op} {count}"}
-    # An absence lists no field values: there may be no event to take them from.
-    correlation_fields_expression: ClassVar[dict[str, str]] = {
-        **ESQLBackend.correlation_fields_expression,
-        WHOLE_WINDOW: "",
-    }
-    referenced_rules_expression: ClassVar[dict[str, str]] = {
-        **ESQLBackend.referenced_rules_expression,
-        WHOLE_WINDOW: "{ruleid}",
-    }
-    referenced_rules_expression_joiner: ClassVar[dict[str, str]] = {
-        **ESQLBackend.referenced_rules_expression_joiner,
-        WHOLE_WINDOW: ",",
-    }
-    correlation_fields_field_expression: ClassVar[dict[str, str]] = {
-        **ESQLBackend.correlation_fields_field_expression,
-        WHOLE_WINDOW: ", {field}=values({field})",
-    }
-    correlation_fields_field_expression_joiner: ClassVar[dict[str, str]] = {
-        **ESQLBackend.correlation_fields_field_expression_joiner,
-        WHOLE_WINDOW: "",
-    }
     timespan_mapping: ClassVar[dict[str, str]] = {k: f" {v}" for k, v in ESQLBackend.timespan_mapping.items()}
-    groupby_expression_nofield: ClassVar[dict[str, str]] = {
-        **ESQLBackend.groupby_expression_nofield,
-        WHOLE_WINDOW: "",
-    }
-    groupby_expression: ClassVar[dict[str, str]] = {
-        **ESQLBackend.groupby_expression,
-        WHOLE_WINDOW: " by {fields}",
-    }
-    groupby_field_expression: ClassVar[dict[str, str]] = {
-        **ESQLBackend.groupby_field_expression,
-        WHOLE_WINDOW: "{field}",
-    }
-    groupby_field_expression_joiner: ClassVar[dict[str, str]] = {
-        **ESQLBackend.groupby_field_expression_joiner,
-        WHOLE_WINDOW: ", ",
-    }
 
     def __init__(self, processing_pipeline: ProcessingPipeline | None = None, after_search: str = "") -> None:
         super().__init__(processing_pipeline)
@@ -206,9 +117,65 @@ class WorkshopEsqlBackend(ESQLBackend):
         escaped = after_search.replace("{", "{{").replace("}", "}}")
         self.correlation_search_single_rule_expression = "{query}" + escaped  # type: ignore[misc]
 
+    def convert_condition_field_eq_query_expr(self, cond: Any, state: Any) -> Any:
+        """A list (a placeholder the pipeline turned into a query expression): noted, so that
+        the query joins the lookup index of that name on the field before it filters."""
+        joins = state.processing_state.setdefault(LOOKUP_JOINS, {})
+        joins[str(cond.value.id)] = self.escape_and_quote_field(cond.field)
+        return super().convert_condition_field_eq_query_expr(cond, state)
+
     def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> str:
         out = str(super().finalize_query_default(rule, query, index, state))
+        joins = state.processing_state.get(LOOKUP_JOINS) or {}
+        if joins and isinstance(rule, SigmaRule):  # "from ... metadata ... | where ...": join first
+            lookups = "".join(f" | lookup join {name} on {fld}" for name, fld in joins.items())
+            out = out.replace(" | where ", lookups + " | where ", 1)
         return out + self.after_search if isinstance(rule, SigmaRule) else out
+
+
+def _add_method(
+    cls: type[TextQueryBackend], method: str, description: str, templates: dict[str, str]
+) -> None:
+    """One more correlation method of a backend: every template attribute (a dict by method)
+    gets the method's entry next to the stock ones, which stay as pySigma wrote them."""
+    cls.correlation_methods = {**(cls.correlation_methods or {}), method: description}
+    for attr, template in templates.items():
+        setattr(cls, attr, {**(getattr(cls, attr) or {}), method: template})
+
+
+#: Grouping as the toolkit's methods write it (`` by a b`` in SPL, `` by a, b`` in ES|QL).
+_BY = {"groupby_expression": " by {fields}", "groupby_field_expression": "{field}"}
+_SEARCH_AGGREGATE_CONDITION = "{search}\n{aggregate}\n{condition}"
+
+_add_method(WorkshopSplunkBackend, WHOLE_WINDOW, "Count over the whole search window (absence of events)", {
+    "default_correlation_query": _SEARCH_AGGREGATE_CONDITION,
+    "event_count_aggregation_expression": "| stats count as event_count{groupby}",
+    "event_count_condition_expression": "| where event_count {op} {count}",
+    **_BY, "groupby_field_expression_joiner": " ",
+})  # fmt: skip
+# The first referenced rule is the first step; the condition's count is the minimum number of
+# first-step events before a second-step event (see target.sequence_docs).
+_add_method(WorkshopSplunkBackend, STREAMSTATS, "Ordered sequence with streamstats over a sliding window", {
+    "default_correlation_query": _SEARCH_AGGREGATE_CONDITION,
+    "temporal_ordered_aggregation_expression": "| sort 0 _time\n| streamstats time_window={timespan} "
+    'count(eval(event_type="{rule.rules[0].reference}")) as step1_count{groupby}\n'
+    '| where event_type="{rule.rules[1].reference}"',
+    "temporal_ordered_condition_expression": "| where step1_count {op} {count}",
+    **_BY, "groupby_field_expression_joiner": " ",
+})  # fmt: skip
+# An absence lists no field values: there may be no event to take them from.
+_add_method(WorkshopEsqlBackend, WHOLE_WINDOW, "Count over the whole search window (absence of events)", {
+    "default_correlation_query": "{search}\n| where @timestamp > now() - {timespan}\n{aggregate}\n{condition}",
+    "event_count_aggregation_expression": "| stats event_count=count(*){groupby}",
+    "event_count_condition_expression": "| where event_count {op} {count}",
+    "correlation_fields_expression": "",
+    "correlation_fields_field_expression": ", {field}=values({field})",
+    "correlation_fields_field_expression_joiner": "",
+    "referenced_rules_expression": "{ruleid}",
+    "referenced_rules_expression_joiner": ",",
+    "groupby_expression_nofield": "",
+    **_BY, "groupby_field_expression_joiner": ", ",
+})  # fmt: skip
 
 
 class WorkshopEqlBackend(EqlBackend):

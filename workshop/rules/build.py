@@ -37,7 +37,7 @@ from workshop.rules.model import (
     rule_uuid,
     sigma_literal,
 )
-from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
+from workshop.usecases.events import EVENTS, LogVocabulary, assumed_from, vocabulary
 from workshop.usecases.model import UseCase
 from workshop.vocab import TimeWindow, is_duration
 
@@ -59,6 +59,9 @@ PARAMETER_LISTS: dict[str, tuple[str, str]] = {
     "expected_sources": ("host_or_source", "exclude"),
     "expected_networks": ("source_ip", "exclude_cidr"),
 }
+#: Lookups whose rows count only after a date they hold (parameter -> the lookup's date
+#: column): a leaver's account is a finding after the last working day, not during notice.
+LOOKUP_AFTER: dict[str, str] = {"leavers_lookup": "last_working_day"}
 _PARAM_REF = re.compile(r"^\{params\.([a-z][a-z0-9_]*)\}$")
 
 
@@ -127,9 +130,11 @@ class Builder:
         return value
 
     # -- selections ---------------------------------------------------------------
-    def placeholder(self, pid: str, field: str, values: Iterable[str], description: str) -> str:
+    def placeholder(
+        self, pid: str, field: str, values: Iterable[str], description: str, after: str = ""
+    ) -> str:
         pid = re.sub(r"[^A-Za-z0-9_-]+", "_", pid).strip("_") or "list"
-        self.placeholders[pid] = Placeholder(pid, field, tuple(values), description)
+        self.placeholders[pid] = Placeholder(pid, field, tuple(values), description, after)
         return f"%{pid}%"
 
     def selection(self, event_id: str) -> dict[str, Any]:
@@ -146,7 +151,7 @@ class Builder:
         if name.assumed and action not in ("", "*"):
             self.x_notes.append(
                 f"The action value for '{EVENTS[event_id].label if event_id in EVENTS else event_id}' "
-                f"({action}) is assumed from the OWASP vocabulary; confirm it with the application team."
+                f"({action}) is assumed from {assumed_from(action)}; confirm it with the application team."
             )
         return sel
 
@@ -193,7 +198,8 @@ class Builder:
             elif mode == "lookup":
                 field = self.field(role)
                 lookup = str(self.param_value(pname) or pname)
-                pid = self.placeholder(lookup, field, (), f"SIEM lookup named by parameter {pname}")
+                after = LOOKUP_AFTER.get(pname, "")
+                pid = self.placeholder(lookup, field, (), f"SIEM lookup named by parameter {pname}", after)
                 blocks[f"selection_{identifier(pname)}"] = {f"{field}|expand": pid}
                 self.notes.append(
                     f"The rule selects {field} values held in the SIEM lookup '{lookup}' (Sigma placeholder "
@@ -421,7 +427,6 @@ class Builder:
             data["description"] = self.description(extra_desc)
             data["logsource"] = logsource
             data["detection"] = detection(event_id)
-            data["fields"] = []
             if fps:
                 data["falsepositives"] = fps
             data["level"] = level
@@ -449,7 +454,6 @@ class Builder:
                     "author": meta["author"],
                     "logsource": dict(logsource),
                     "detection": detection(event_id),
-                    "fields": [],
                 }
                 selections.append(SigmaDoc(rid, stitle, "detection", "selection", data, event_id))
             window = self.duration_param(str(self.logic.get("window")), "time window")
@@ -471,16 +475,18 @@ class Builder:
             data["x_workshop"] = x_workshop
             docs = [SigmaDoc(rid, title, "correlation", "alert", data, ""), *steps_docs, *selections]
 
-        # Fields shown to the analyst, definition of the log source, notes: now that all fields are known.
+        # The fields an analyst reads (not written as the deprecated Sigma 'fields' key: they
+        # are known to the rule set, its tests and the log-source definition), the definition
+        # of the log source and the notes: now that all fields are known.
         shown = ["timestamp", "user", "source_ip", "action", "outcome", *(self.logic.get("group_by") or [])]
-        if counted_role:
-            shown.append(counted_role)
-        field_names = list(dict.fromkeys(self.field(r) for r in shown))
+        for role in [*shown, counted_role] if counted_role else shown:
+            self.field(role)
         definition = self.definition()
         for d in docs:
             if d.kind == "detection":
-                d.data["fields"] = field_names
+                d.data.pop("fields", None)
                 d.data["logsource"]["definition"] = definition
+        sigmahq_style(docs, meta)
         notes = list(dict.fromkeys(self.notes + self.x_notes))
         if notes:
             x_workshop["notes"] = notes
@@ -503,6 +509,57 @@ class Builder:
             attack=[str(a.technique) for a in uc.attack],
             filename=rule_filename(slug, tid, docs[0].kind == "correlation"),
         )
+
+
+#: Words SigmaHQ's title-case check leaves in lower case.
+_SMALL_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "new", "of", "on", "or",
+                          "over", "the", "through", "to", "via", "with", "without"})  # fmt: skip
+#: Keys of a helper rule (a selection or a step of a correlation), in the order of the specification.
+_HELPER_ORDER = ("title", "id", "name", "status", "description", "references", "author", "date",
+                 "modified", "tags", "logsource", "detection", "correlation", "falsepositives", "level")  # fmt: skip
+
+
+def title_case(text: str) -> str:
+    """A rule title as SigmaHQ writes them: each word capitalised except short connecting
+    words; words with a dot, slash, underscore or a leading digit (names, versions) as they are."""
+    out = []
+    for i, word in enumerate(text.split(" ")):
+        if (
+            word.islower()
+            and (i == 0 or word not in _SMALL_WORDS)
+            and not any(c in word for c in "._/")
+            and not word[0].isdigit()
+        ):
+            k = next(j for j, c in enumerate(word) if c.isalpha())
+            word = word[:k] + word[k].upper() + word[k + 1 :]
+        out.append(word)
+    return " ".join(out)
+
+
+def sigmahq_style(docs: list[SigmaDoc], meta: dict[str, Any]) -> None:
+    """The conventions SigmaHQ's validators check, on every rule of a use case: titles in
+    title case; ``modified`` only when it differs from ``date``; no ATT&CK links in the
+    references (the ``attack.*`` tags say it); helper rules (the selections and steps a
+    correlation uses) with their own status, date and the non-alerting level
+    ``informational``, since a SIEM that imports them on their own must not alert on them."""
+    for d in docs:
+        data = d.data
+        data["title"] = d.title = title_case(str(data.get("title") or ""))
+        if data.get("modified") == data.get("date"):
+            data.pop("modified", None)
+        refs = [r for r in data.get("references") or [] if "attack.mitre.org" not in str(r)]
+        if refs:
+            data["references"] = refs
+        else:
+            data.pop("references", None)
+        if d.role != "alert":
+            data.setdefault("status", meta.get("status", "experimental"))
+            data.setdefault("date", meta.get("date"))
+            data["level"] = "informational"
+            before = dict(data)
+            data.clear()
+            data.update({k: before[k] for k in _HELPER_ORDER if k in before})
+            data.update({k: v for k, v in before.items() if k not in data})
 
 
 def build_rule_set(uc: UseCase, ctx: RuleContext) -> RuleSet:

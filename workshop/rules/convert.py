@@ -16,100 +16,29 @@ is not in the query, a note says so.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
+from workshop.rules.model import RuleSet
 from workshop.rules.pipelines import SIEMS, Pipeline, check_siem, error_text
-from workshop.rules.sigma import Aggregation, RuleSet
-from workshop.vocab import WEEKDAYS, TimeWindow, duration_parts
-
-#: How often the first-seen searches are meant to run (the "recent" part of first-seen).
-RUN_EVERY = "1h"
-_ESQL_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-FIXED_BUCKETS = (
-    "pySigma counts in fixed time buckets ({how}): a burst that straddles a bucket boundary is split in "
-    "two and can stay under the threshold. The toolkit's local tests use a sliding window."
+from workshop.rules.target import (
+    FIXED_BUCKETS,
+    NO_KUSTO_CORRELATION,
+    RUN_EVERY,
+    ConvertedRule,
+    QueryPart,
+    Target,
+    _convert,
+    _without,
+    eql_sequence,
+    esql_span,
+    quote_field,
+    sequence_docs,
 )
+from workshop.vocab import WEEKDAYS, TimeWindow
 
-
-def quote_field(siem: str, name: str) -> str:
-    from workshop.rules.backends import quote_field as quote
-
-    return quote(siem, name)
-
-
-def _convert(
-    siem: str, p: Pipeline, docs: list[dict[str, Any]], method: str | None = None, **options: Any
-) -> list[str]:
-    from workshop.rules.backends import convert_docs
-
-    return convert_docs(siem, p.pysigma(), docs, method, **options)
-
-
-def esql_span(timespan: str) -> str:
-    count, unit = duration_parts(timespan)
-    return f"{count} {_ESQL_UNITS[unit]}"
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass
-class QueryPart:
-    """The query of one Sigma rule of a use case, converted on its own."""
-
-    rule_id: str
-    title: str
-    role: str
-    query: str
-    error: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rule_id": self.rule_id,
-            "title": self.title,
-            "role": self.role,
-            "query": self.query,
-            "error": self.error,
-        }
-
-
-@dataclass
-class ConvertedRule:
-    """One use case in one SIEM's language: the query to schedule, and plain notes."""
-
-    application: str
-    use_case: str
-    title: str
-    rule_id: str
-    siem: str
-    query: str
-    method: str  # "pysigma", "pysigma+toolkit" (pySigma selection, toolkit aggregation), "none"
-    notes: list[str] = field(default_factory=list)
-    parts: list[QueryPart] = field(default_factory=list)
-    extra: dict[str, str] = field(default_factory=dict)  # other languages that can do it (e.g. EQL)
-
-    @property
-    def complete(self) -> bool:
-        """The query implements the whole use case (nothing left to the notes)."""
-        return bool(self.query) and not any(n.startswith("NOT IN THE QUERY") for n in self.notes)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "application": self.application,
-            "use_case": self.use_case,
-            "title": self.title,
-            "rule_id": self.rule_id,
-            "siem": self.siem,
-            "language": SIEMS[self.siem],
-            "query": self.query,
-            "method": self.method,
-            "complete": self.complete,
-            "notes": list(self.notes),
-            "parts": [p.to_dict() for p in self.parts],
-            "extra": dict(self.extra),
-        }
-
+__all__ = [
+    "EXTENSIONS", "FIXED_BUCKETS", "NO_KUSTO_CORRELATION", "RUN_EVERY", "ConvertedRule", "QueryPart", "Target",
+    "convert_rule_set", "eql_sequence", "esql_span", "export_text", "quote_field", "sequence_docs",
+]  # fmt: skip
 
 # --------------------------------------------------------------------------- time windows
 
@@ -179,10 +108,6 @@ def _placeholder_help(rs: RuleSet, siem: str) -> str:
     )
 
 
-def _without(data: dict[str, Any], *keys: str) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in keys}
-
-
 def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRule:
     """Convert one use case's rules for one SIEM (never raises for a rule pySigma refuses:
     the refusal is in the notes)."""
@@ -222,6 +147,7 @@ def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRul
             out.query, out.method = main, "pysigma"
         if siem == "kql":  # the Kusto backend writes the condition only; the table comes from the pipeline
             out.query = f"{pipeline.vars.get('table') or 'AppAudit_CL'}\n| where {out.query}"
+        _list_dates(rs, siem, pipeline, out)
         out.notes.extend(_carry_notes(rs))
         if siem == "lucene":
             _window_lines(rs, siem, pipeline.time_field, out)
@@ -236,40 +162,35 @@ def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRul
     return out
 
 
+def _list_dates(rs: RuleSet, siem: str, p: Pipeline, out: ConvertedRule) -> None:
+    """A lookup whose rows count only after a date it holds (a leaver's last working day):
+    the date test after the search, where the SIEM reads the lookup's columns."""
+    for ph in rs.placeholders.values():
+        if not ph.after:
+            continue
+        fld = quote_field(siem, p.map_field(ph.field))
+        if siem == "splunk" and out.query:
+            out.query += (
+                f"\n| lookup {ph.id} {fld} OUTPUT {ph.after}"
+                f'\n| where _time >= strptime({ph.after}, "%Y-%m-%d") + 86400'
+            )
+            out.notes.append(
+                f"Only events after the {ph.after} in the lookup '{ph.id}' (a date, YYYY-MM-DD) count."
+            )
+        elif siem == "esql" and out.query and f"lookup join {ph.id} " in out.query:
+            out.query += f"\n| where {quote_field('esql', p.time_field)} >= {ph.after} + 1 day"
+            out.notes.append(
+                f"Only events after the {ph.after} (a date field of the lookup index '{ph.id}') count."
+            )
+        else:
+            out.notes.append(
+                f"NOT IN THE QUERY: the date test (only events after the {ph.after} held in the list '{ph.id}'): "
+                f"every event of an account in the list is returned. Use the Splunk or ES|QL version."
+            )
+
+
 def _carry_notes(rs: RuleSet) -> list[str]:
     return [f"Rule note: {n}" for n in rs.notes]
-
-
-def sequence_docs(rs: RuleSet) -> list[dict[str, Any]]:
-    """The ordered sequence as one temporal_ordered correlation over the selection rules
-    themselves, for backends that write a sequence in one query: the minimum count of the
-    first step (a chained event_count in the rule file) becomes the correlation's
-    condition, and ``x_runs`` on each step says how often it must repeat (EQL ``with runs``)."""
-    agg = rs.aggregation
-    steps = [rs.doc(s) for s in agg.steps]
-    first = agg.first_step_count or 1
-    corr = _without(rs.alert.data, "x_workshop", "falsepositives")
-    corr["correlation"] = {
-        "type": "temporal_ordered",
-        "rules": [s.name for s in steps],
-        "group-by": list(agg.group_by),
-        "timespan": agg.timespan,
-        "condition": {"gte": first},
-    }
-    docs = [corr]
-    for i, s in enumerate(steps):
-        docs.append(
-            _without(s.data, "fields") | {"x_runs": f" with runs={first}" if i == 0 and first > 1 else ""}
-        )
-    return docs
-
-
-def eql_sequence(rs: RuleSet, p: Pipeline) -> str:
-    """The ordered sequence as an Elastic EQL query, or "" when pySigma cannot write it."""
-    try:
-        return _convert("eql", p, sequence_docs(rs))[-1]
-    except Exception:
-        return ""
 
 
 def _window_lines(rs: RuleSet, siem: str, time_field: str, out: ConvertedRule) -> str:
@@ -303,60 +224,6 @@ def _window_lines(rs: RuleSet, siem: str, time_field: str, out: ConvertedRule) -
     return "\n".join(lines)
 
 
-@dataclass
-class Target:
-    """One rule set on its way into one SIEM's language: what every logic type's
-    conversion (:meth:`workshop.rules.logic.LogicHandler.to_splunk` and siblings) starts from."""
-
-    siem: str
-    rs: RuleSet
-    p: Pipeline
-    out: ConvertedRule
-    parts: dict[str, QueryPart]
-    after: str  # the time-window lines, after each event search ("" when none)
-
-    @property
-    def agg(self) -> Aggregation:
-        return self.rs.aggregation
-
-    @property
-    def main(self) -> str:
-        """The first selection's query, as pySigma wrote it."""
-        return self.parts[self.rs.selections[0].id].query
-
-    @property
-    def selection(self) -> dict[str, Any]:
-        return _without(self.rs.selections[0].data, "name", "fields")
-
-    @property
-    def docs(self) -> list[dict[str, Any]]:
-        return [d.data for d in self.rs.docs]
-
-    def convert(self, docs: list[dict[str, Any]], method: str | None = None, **options: Any) -> list[str]:
-        """The documents through this SIEM's backend (with the time-window lines where it takes them)."""
-        if self.siem in ("splunk", "esql"):
-            options.setdefault("after_search", self.after)
-        return _convert(self.siem, self.p, docs, method, **options)
-
-    def field(self, name: str) -> str:
-        """A field of the application's as this SIEM's query writes it (mapped, quoted)."""
-        return quote_field(self.siem, self.p.map_field(name))
-
-    # Sentinel: the Kusto backend writes conditions only; the table comes from the pipeline.
-    @property
-    def table(self) -> str:
-        return str(self.p.vars.get("table") or "AppAudit_CL")
-
-    @property
-    def time(self) -> str:
-        return quote_field("kql", self.p.time_field)
-
-    @property
-    def base(self) -> str:
-        """Sentinel: the table, the first selection and the time-window lines."""
-        return f"{self.table}\n| where {self.main}{self.after}"
-
-
 def _method(siem: str, rs: RuleSet) -> str:
     """ "pysigma" when a stock backend template wrote the whole query, else "pysigma+toolkit"."""
     if siem == "lucene":
@@ -375,11 +242,6 @@ def _write(siem: str, rs: RuleSet, p: Pipeline, out: ConvertedRule, parts: dict[
     out.method = _method(siem, rs)
     target = Target(siem, rs, p, out, parts, ("\n" + window) if window else "")
     getattr(logic_handler(rs.logic), f"to_{siem}")(target)
-
-
-NO_KUSTO_CORRELATION = (
-    "pySigma's Kusto backend converts no Sigma correlations; the toolkit wrote the aggregation in KQL."
-)
 
 
 # --------------------------------------------------------------------------- export text

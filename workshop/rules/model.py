@@ -107,8 +107,9 @@ def bounded(text: str, limit: int = 65535) -> str:
 
 def rule_filename(slug: str, template_id: str, correlation: bool) -> str:
     """A file name following the specification: 10-70 characters, lower case, digits and '_'
-    only, ``.yml``; ``mr_`` for files whose outer rule is a correlation (meta rule)."""
-    stem = ("mr_" if correlation else "") + identifier(f"{slug}_{template_id}")
+    only, ``.yml``; ``correlation_`` for files whose outer rule is a correlation (as SigmaHQ
+    names them)."""
+    stem = ("correlation_" if correlation else "") + identifier(f"{slug}_{template_id}")
     if len(stem) + 4 > 70:
         digest = uuid.uuid5(RULE_NAMESPACE, stem).hex[:8]
         stem = stem[: 70 - 4 - 9].rstrip("_") + "_" + digest
@@ -129,14 +130,17 @@ class Placeholder:
     field: str
     values: tuple[str, ...] = ()
     description: str = ""
+    #: A date column of the lookup: an event counts only after that date (the day after it).
+    after: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "field": self.field,
             "values": list(self.values),
             "description": self.description,
         }
+        return out | ({"after": self.after} if self.after else {})
 
 
 @dataclass(frozen=True)

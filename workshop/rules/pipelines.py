@@ -26,7 +26,7 @@ import yaml
 from workshop.core import yamlsource
 from workshop.core.errors import InputError, LoadError, Location, YamlSyntaxError
 from workshop.interview.facts import Facts
-from workshop.rules.sigma import RuleContext
+from workshop.rules.model import RuleContext
 from workshop.usecases.events import ROLES, vocabulary
 
 if TYPE_CHECKING:
@@ -56,6 +56,10 @@ ALLOWED_TRANSFORMATIONS = frozenset(
         "rule_failure", "detection_item_failure", "strict_field_mapping_failure", "set_custom_attribute",
     }
 )  # fmt: skip
+#: The ES|QL pipeline's expression for a list (a Sigma placeholder): true on the rows that
+#: LOOKUP JOIN matched in the lookup index named like the list, each of whose rows has
+#: ``<list>_listed`` set (the toolkit's ES|QL backend writes the join).
+ESQL_LIST_EXPRESSION = "{id}_listed IS NOT NULL"
 PIPELINE_KEYS = frozenset({"name", "priority", "transformations", "vars", "allowed_backends"})
 
 
@@ -77,13 +81,25 @@ class Pipeline:
 
     @property
     def mapping(self) -> dict[str, str]:
+        """Field name -> the name the queries use: the mappings, then the suffixes added to
+        the mapped names a ``field_name_suffix`` item lists (Sentinel's legacy columns)."""
         out: dict[str, str] = {}
-        for item in self.data.get("transformations") or []:
-            if isinstance(item, dict) and item.get("type") == "field_name_mapping":
+        items = [i for i in self.data.get("transformations") or [] if isinstance(i, dict)]
+        for item in items:
+            if item.get("type") == "field_name_mapping":
                 for k, v in (item.get("mapping") or {}).items():
                     target = v[0] if isinstance(v, list) and v else v
                     if isinstance(target, str):
                         out.setdefault(str(k), target)
+        for item in items:
+            if item.get("type") == "field_name_suffix" and isinstance(item.get("suffix"), str):
+                listed = {
+                    str(f)
+                    for c in item.get("field_name_conditions") or []
+                    if isinstance(c, dict) and c.get("type") == "include_fields"
+                    for f in c.get("fields") or []
+                }
+                out = {k: v + item["suffix"] if v in listed else v for k, v in out.items()}
         return out
 
     def map_field(self, name: str) -> str:
@@ -254,16 +270,23 @@ def default_pipeline(ctx: RuleContext, siem: str) -> dict[str, Any]:
         transformations.append({"id": "lookups", "type": "query_expression_placeholders",
                                 "expression": "[| inputlookup {id} | fields {field}]"})  # fmt: skip
     elif siem == "kql":
-        numeric = {"records", "bytes"}
-        mapping = {}
-        for role, name in roles.items():
-            if role == "timestamp":
-                mapping[name] = "TimeGenerated"
-            else:
-                mapping[name] = f"{_column(name)}_{'d' if role in numeric else 's'}"
+        numeric = {"records", "bytes", "amount"}
+        mapping = {
+            name: "TimeGenerated" if role == "timestamp" else _column(name) for role, name in roles.items()
+        }
         transformations.append(
             {"id": f"{namespace}_columns", "type": "field_name_mapping", "mapping": mapping}
         )
+        # The legacy column suffixes, a setting of this pipeline: delete these two items for a
+        # table whose columns keep their names (Logs Ingestion API, data collection rules).
+        for kind, suffix, cols in (
+            ("text", "_s", [mapping[n] for r, n in roles.items() if r != "timestamp" and r not in numeric]),
+            ("number", "_d", [mapping[n] for r, n in roles.items() if r in numeric]),
+        ):
+            if cols:
+                transformations.append({"id": f"legacy_{kind}_column_suffix", "type": "field_name_suffix",
+                                        "suffix": suffix, "field_name_conditions": [
+                                            {"type": "include_fields", "fields": sorted(set(cols))}]})  # fmt: skip
         transformations.append({"id": "watchlists", "type": "query_expression_placeholders",
                                 "expression": "{field} in ((_GetWatchlist('{id}') | project SearchKey))"})  # fmt: skip
         vars_ = {"table": f"{_camel(slug)}_CL", "time_field": "TimeGenerated"}
@@ -274,6 +297,8 @@ def default_pipeline(ctx: RuleContext, siem: str) -> dict[str, Any]:
             transformations.append(
                 {"id": "index", "type": "set_state", "key": "index", "val": f"logs-{slug}*"}
             )
+            transformations.append({"id": "lookups", "type": "query_expression_placeholders",
+                                    "expression": ESQL_LIST_EXPRESSION})  # fmt: skip
         vars_ = {"time_field": "@timestamp"}
     data: dict[str, Any] = {"name": f"{ctx.app.name} to {SIEMS[siem]}", "priority": 20}
     if vars_:
@@ -286,10 +311,15 @@ _HEADER = {
     "splunk": "Field names: the application's own, as Splunk extracts them from the events. Rename them here "
     "if a data model (CIM) or a field alias changes them. 'add_condition' puts the index and sourcetype "
     "from the interview into every search; lookups turn Sigma placeholders into inputlookup subsearches.",
-    "kql": "Columns of a Log Analytics custom table: <field>_s for text, <field>_d for numbers. vars.table "
-    "is the table every query reads; placeholders become Sentinel watchlists (_GetWatchlist).",
+    "kql": "Columns of a Log Analytics custom table. Column naming is a setting of this pipeline: the items "
+    "legacy_text_column_suffix and legacy_number_column_suffix add the _s and _d suffixes that the HTTP Data "
+    "Collector API gives custom-log columns; delete both for a table created through the Logs Ingestion API "
+    "(data collection rules), whose columns keep the field names. vars.table is the table every query "
+    "reads; placeholders become Sentinel watchlists (_GetWatchlist).",
     "esql": "Elastic Common Schema names for the fields the interview gave a role, the rest under the "
-    "application's own namespace. The set_state 'index' is the index pattern every query reads.",
+    "application's own namespace. The set_state 'index' is the index pattern every query reads. A list "
+    "(Sigma placeholder %name%) is read with LOOKUP JOIN from a lookup index called name (index.mode: "
+    "lookup, Elasticsearch 8.18 or later) holding the rule's field and name_listed: true on every row.",
     "lucene": "Elastic Common Schema names for the fields the interview gave a role, the rest under the "
     "application's own namespace.",
 }

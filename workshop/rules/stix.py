@@ -5,8 +5,9 @@ the pattern (the correlation and the rules it uses, so the pattern stands on its
 own), an ``indicates`` Relationship to each ATT&CK technique it is mapped to, and the
 organisation as an Identity that created them. ATT&CK techniques keep MITRE's own
 STIX ids when an ATT&CK bundle is loaded (a STIX 2.0 bundle's objects are upgraded to
-2.1); with only the built-in catalogue an attack-pattern is created with the
-``mitre-attack`` external reference, so consumers can still match it by technique id.
+2.1); with only the built-in catalogue an attack-pattern is created with MITRE's own
+STIX id (which the catalogue carries) and the ``mitre-attack`` external reference, so
+a threat-intelligence platform merges it with MITRE's object instead of duplicating it.
 
 Ids are derived from the Sigma rule ids (uuid5), so a re-export describes the same
 objects; timestamps come from the use cases, so an unchanged use case gives an
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop.interview.model import utcnow
-from workshop.rules.sigma import RULE_NAMESPACE, RuleSet
+from workshop.rules.model import RULE_NAMESPACE, RuleSet
 from workshop.usecases.model import UseCase
 
 STIX_NAMESPACE = uuid.uuid5(RULE_NAMESPACE, "stix")

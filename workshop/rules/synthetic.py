@@ -24,18 +24,14 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.questionnaire.values import network_of
-from workshop.rules.sigma import (
-    PARAMETER_LISTS,
-    RuleContext,
-    RuleSet,
-    clean_values,
-    vocabulary_of,
-)
+from workshop.rules.build import PARAMETER_LISTS, vocabulary_of
+from workshop.rules.model import RuleContext, RuleSet, clean_values
+from workshop.rules.synthplan import Skip, SyntheticPlan
 from workshop.usecases.model import UseCase
 from workshop.vocab import TimeWindow, duration_seconds
 
@@ -179,7 +175,7 @@ class _Ctx:
 
     # -- events ------------------------------------------------------------------
     def event(self, event_id: str, when: dt.datetime, **by_role: Any) -> dict[str, Any]:
-        from workshop.rules.sigma import clean_value
+        from workshop.rules.model import clean_value
 
         name = self.vocab.event(event_id)
         ev: dict[str, Any] = {self.field("timestamp"): when}
@@ -250,33 +246,7 @@ def evasion_cases(
     return cases, skipped
 
 
-class Skip(Exception):
-    """This case cannot be generated for this rule (the reason is reported as not tested)."""
-
-
 _Skip = Skip
-
-
-@dataclass
-class SyntheticPlan:
-    """What a logic type's handler needs to write the events of one case."""
-
-    c: _Ctx
-    kind: str  # "true_positive", "split_below_threshold" or "slow_spread"
-    t0: dt.datetime  # a moment outside every time window
-    window: dt.timedelta
-    count: int  # the threshold, rounded up
-    group_roles: list[str]
-    counted_role: str
-    first_event: str
-    grouped: Callable[[int], dict[str, Any]]  # role values of group number i (0: the attacker's)
-
-
-def spread(start: dt.datetime, total: dt.timedelta, n: int) -> list[dt.datetime]:
-    if n <= 1:
-        return [start]
-    step = total / (n - 1)
-    return [start + step * i for i in range(n)]
 
 
 def _generate(c: _Ctx, name: str, kind: str, description: str) -> SyntheticCase:
@@ -309,32 +279,6 @@ def _generate(c: _Ctx, name: str, kind: str, description: str) -> SyntheticCase:
     return SyntheticCase(
         name, kind, description, out, expect_alert=kind == "true_positive", evaluate_from=evaluate_from
     )
-
-
-def sequence_roles(c: _Ctx, group_roles: list[str]) -> dict[str, Any]:
-    """The value that ties the steps together (the same user, the same object...)."""
-    return {r: (c.attack_user() if r == "user" else c.distinct(r, 7)) for r in group_roles}
-
-
-def counted_events(
-    c: _Ctx,
-    event_id: str,
-    agg_type: str,
-    counted_role: str,
-    times: list[dt.datetime],
-    count: int,
-    group: dict[str, Any],
-    offset: int = 0,
-) -> list[dict[str, Any]]:
-    out = []
-    for i, t in enumerate(times):
-        roles = dict(group)
-        if agg_type == "value_count" and counted_role:
-            roles[counted_role] = c.distinct(counted_role, offset + i)
-        if agg_type == "value_sum" and counted_role:
-            roles[counted_role] = math.ceil(count / len(times)) if len(times) > 1 else count
-        out.append(c.event(event_id, t, **roles))
-    return out
 
 
 def _known_network(c: _Ctx, name: str, description: str) -> SyntheticCase:

@@ -22,7 +22,7 @@ from workshop.interview.facts import APP_FIELDS, Facts, Q
 from workshop.interview.model import Answer, AnswerSet, Application
 from workshop.questionnaire import Questionnaire, format_value, is_empty
 from workshop.usecases.abstracts import Phrases, abstract
-from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
+from workshop.usecases.events import EVENTS, LogVocabulary, assumed_from, vocabulary
 from workshop.usecases.loader import PLACEHOLDER_RE, TemplateCatalogue
 from workshop.usecases.model import (
     ALLOWLISTS,
@@ -195,7 +195,9 @@ def _event_text(vocab: LogVocabulary, event_id: str) -> str:
     if name.outcome:
         cond += f", {vocab.field_for('outcome')}={name.outcome}"
     note = (
-        "; name assumed from the OWASP vocabulary, confirm with the application team" if name.assumed else ""
+        f"; name assumed from {assumed_from(name.action)}, confirm with the application team"
+        if name.assumed
+        else ""
     )
     return f"{et.label} ({cond}{note})"
 

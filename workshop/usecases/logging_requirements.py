@@ -31,63 +31,10 @@ from typing import Any
 
 from workshop.core.errors import InputError
 from workshop.interview.facts import Facts
-from workshop.usecases.events import EVENTS, LogVocabulary
+from workshop.usecases.events import EVENTS, OWASP_VOCABULARY, LogVocabulary
 from workshop.usecases.model import UseCase
 from workshop.vocab import LOG_ROLES, LogRole, Status, duration_seconds, is_duration
 
-#: Names in the OWASP Application Logging Vocabulary cheat sheet (and the product brief's
-#: list of it). An event whose usual name is not here gets no OWASP name: we do not
-#: present our own names as OWASP's.
-OWASP_VOCABULARY: frozenset[str] = frozenset(
-    [
-        "authn_login_success",
-        "authn_login_successafterfail",
-        "authn_login_fail",
-        "authn_login_fail_max",
-        "authn_login_lock",
-        "authn_password_change",
-        "authn_password_change_fail",
-        "authn_impossible_travel",
-        "authn_token_created",
-        "authn_token_revoked",
-        "authn_token_reuse",
-        "authn_token_delete",
-        "authz_fail",
-        "authz_change",
-        "authz_admin",
-        "excess_rate_limit_exceeded",
-        "upload_complete",
-        "upload_stored",
-        "upload_validation",
-        "upload_delete",
-        "input_validation_fail",
-        "malicious_excess_404",
-        "malicious_extraneous",
-        "malicious_attack_tool",
-        "malicious_cors",
-        "malicious_direct_reference",
-        "privilege_permissions_changed",
-        "data_sensitive_create",
-        "data_sensitive_read",
-        "data_sensitive_update",
-        "data_sensitive_delete",
-        "sequence_fail",
-        "session_created",
-        "session_renewed",
-        "session_expired",
-        "session_use_after_expire",
-        "sys_startup",
-        "sys_shutdown",
-        "sys_restart",
-        "sys_crash",
-        "sys_monitor_disabled",
-        "sys_monitor_enabled",
-        "user_created",
-        "user_updated",
-        "user_archived",
-        "user_deleted",
-    ]
-)
 #: The nearest OWASP name for events the vocabulary has no name of their own for.
 OWASP_CLOSEST: dict[str, str] = {
     "password_reset": "authn_password_change",

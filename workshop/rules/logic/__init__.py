@@ -10,12 +10,12 @@ provides, for that type:
   window), and the correlation or first-seen aggregation it writes
   (:mod:`workshop.rules.build` holds no branch on the logic type);
 * synthetic events: the true positive and the evasions it can generate
-  (:mod:`workshop.rules.synthetic` prepares a :class:`~workshop.rules.synthetic.SyntheticPlan`);
+  (:mod:`workshop.rules.synthetic` prepares a :class:`~workshop.rules.synthplan.SyntheticPlan`);
 * conversions: the query for each SIEM (``to_splunk``, ``to_esql``, ``to_kql``,
-  ``to_lucene``) from a :class:`~workshop.rules.convert.Target` (pySigma's output
+  ``to_lucene``) from a :class:`~workshop.rules.target.Target` (pySigma's output
   through the toolkit's backends, plus what no backend writes);
 * local test semantics: how alerts are counted on events
-  (:func:`workshop.rules.testing.count_alerts`), and what part of a log sample is
+  (:func:`workshop.rules.testing.count_alerts`, on :mod:`workshop.rules.evaluate`), and what part of a log sample is
   history only (first seen).
 
 Adding a logic type: a module here (registered in ``_MODULES``), its sentence in
@@ -39,10 +39,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
 
     from workshop.rules.build import Builder
-    from workshop.rules.convert import Target
+    from workshop.rules.evaluate import EventTable
     from workshop.rules.model import Aggregation, RuleSet, SigmaDoc
-    from workshop.rules.synthetic import SyntheticPlan
-    from workshop.rules.testing import EventTable
+    from workshop.rules.synthplan import SyntheticPlan
+    from workshop.rules.target import Target
 
 #: Synthetic events of a case, and the moment from which alerts count (first seen: history before).
 Events = tuple[list[dict[str, Any]], "dt.datetime | None"]
@@ -86,7 +86,7 @@ class LogicHandler:
 
     def synthetic(self, p: SyntheticPlan) -> Events:
         """The events of a true positive or an evasion (default: one matching event)."""
-        from workshop.rules.synthetic import Skip
+        from workshop.rules.synthplan import Skip
 
         if p.kind != "true_positive":
             raise Skip("a rule that alerts on every matching event has no threshold or window to stay under")
@@ -118,7 +118,7 @@ class LogicHandler:
 
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
         """Alerts on these events in the local tests (default: every event the rule selects)."""
-        from workshop.rules.testing import selected_rows
+        from workshop.rules.evaluate import selected_rows
 
         return len(selected_rows(rs, events)[1])
 
@@ -140,13 +140,25 @@ class Correlated(LogicHandler):
     stock_backends: frozenset[str] | None = frozenset()
 
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
-        from workshop.rules.testing import alerts_of_correlation
+        from workshop.rules.evaluate import alerts_of_correlation
 
         return alerts_of_correlation(rs, events)
 
 
 HANDLERS: dict[str, LogicHandler] = {}
-_MODULES = ("single", "threshold", "distinct", "sum", "sequence", "new_value", "outside_window", "silence")
+#: The handler of a type no module registers (set by :func:`register_fallback`).
+_FALLBACK: list[LogicHandler] = []
+_MODULES = (
+    "counting",
+    "single",
+    "threshold",
+    "distinct",
+    "sum",
+    "sequence",
+    "new_value",
+    "outside_window",
+    "silence",
+)
 
 
 def register(cls: type[LogicHandler]) -> type[LogicHandler]:
@@ -154,12 +166,18 @@ def register(cls: type[LogicHandler]) -> type[LogicHandler]:
     return cls
 
 
+def register_fallback(cls: type[LogicHandler]) -> type[LogicHandler]:
+    """Register the handler used for a logic type no module registers (the modules import
+    this package, never the other way round, so the registry imports no handler)."""
+    _FALLBACK[:] = [cls()]
+    return cls
+
+
 def logic_handler(logic_type: str) -> LogicHandler:
     """The handler of a logic type; for a type no module registers, one that builds "any
     event" rules so the rest of the rule set still shows (the builder reports the type)."""
-    from workshop.rules.logic.counting import UNKNOWN
-
-    return handler(logic_type) or UNKNOWN
+    found = handler(logic_type)
+    return found if found is not None else _FALLBACK[0]
 
 
 def handler(logic_type: str) -> LogicHandler | None:

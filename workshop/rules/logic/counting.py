@@ -7,14 +7,14 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-from workshop.rules.logic import Correlated, Correlation, Events
+from workshop.rules.logic import Correlated, Correlation, Events, register_fallback
 from workshop.rules.model import Aggregation
 
 if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.build import Builder
-    from workshop.rules.convert import Target
     from workshop.rules.model import SigmaDoc
-    from workshop.rules.synthetic import SyntheticPlan
+    from workshop.rules.synthplan import SyntheticPlan
+    from workshop.rules.target import Target
 
 
 class Counting(Correlated):
@@ -56,11 +56,13 @@ class Counting(Correlated):
         return counted_case(p)
 
     def aggregation_text(self, agg: Aggregation) -> str:
-        return self.text.format(sign=agg.sign, count=agg.count, field=agg.field, per=agg.per, timespan=agg.timespan)
+        return self.text.format(
+            sign=agg.sign, count=agg.count, field=agg.field, per=agg.per, timespan=agg.timespan
+        )
 
     # -- conversions: pySigma's correlation templates (Splunk, ES|QL); Kusto has none
     def to_splunk(self, t: Target) -> None:
-        from workshop.rules.convert import FIXED_BUCKETS
+        from workshop.rules.target import FIXED_BUCKETS
 
         t.out.query = t.convert(t.docs)[-1]
         if self.stock_note:
@@ -68,7 +70,7 @@ class Counting(Correlated):
         t.out.notes.append(FIXED_BUCKETS.format(how="bin _time span"))
 
     def to_esql(self, t: Target) -> None:
-        from workshop.rules.convert import FIXED_BUCKETS
+        from workshop.rules.target import FIXED_BUCKETS
 
         t.out.query = t.convert(t.docs)[-1]
         if self.stock_note:
@@ -76,7 +78,7 @@ class Counting(Correlated):
         t.out.notes.append(FIXED_BUCKETS.format(how="date_trunc"))
 
     def to_kql(self, t: Target) -> None:
-        from workshop.rules.convert import NO_KUSTO_CORRELATION
+        from workshop.rules.target import NO_KUSTO_CORRELATION
 
         agg = t.agg
         by = ", ".join([*(t.field(f) for f in agg.group_by), f"bin({t.time}, {agg.timespan})"])
@@ -98,7 +100,7 @@ class Counting(Correlated):
 def counted_case(p: SyntheticPlan) -> Events:
     """Events at the threshold in one group; split over groups each below it; or spread
     over more than the window."""
-    from workshop.rules.synthetic import Skip, counted_events, spread
+    from workshop.rules.synthplan import Skip, counted_events, spread
 
     c, agg_type, count, window, t0 = p.c, p.c.rs.aggregation.type, p.count, p.window, p.t0
     out: list[dict[str, Any]] = []
@@ -125,6 +127,7 @@ def counted_case(p: SyntheticPlan) -> Events:
     return out, None
 
 
+@register_fallback
 class Unknown(Counting):
     """A logic type no module registers: reported by the builder, and built as "any event"
     so the rest of the rule set still shows."""
@@ -134,6 +137,3 @@ class Unknown(Counting):
         rule = {"type": "event_count", "rules": [selections[0].name], "group-by": group_by,
                 "timespan": window, "condition": {"gte": 1}}  # fmt: skip
         return Correlation(rule, Aggregation("event_count", tuple(group_by), window, "gte", 1), [])
-
-
-UNKNOWN = Unknown()

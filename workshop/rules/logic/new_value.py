@@ -15,10 +15,10 @@ from workshop.vocab import LogicType
 
 if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.build import Builder
-    from workshop.rules.convert import Target
+    from workshop.rules.evaluate import EventTable
     from workshop.rules.model import RuleSet
-    from workshop.rules.synthetic import SyntheticPlan
-    from workshop.rules.testing import EventTable
+    from workshop.rules.synthplan import SyntheticPlan
+    from workshop.rules.target import Target
 
 
 @register
@@ -44,7 +44,7 @@ class NewValue(LogicHandler):
         return f"a {agg.field} value not seen{agg.per} in the previous {agg.lookback}"
 
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
-        from workshop.rules.testing import alerts_of_first_seen
+        from workshop.rules.evaluate import alerts_of_first_seen
 
         return alerts_of_first_seen(rs, events, evaluate_from)
 
@@ -75,7 +75,7 @@ class NewValue(LogicHandler):
     def synthetic(self, p: SyntheticPlan) -> Events:
         """History, then a value new for its group (a dormant account: seen only before the
         look-back); or the new value already seen inside the look-back (slow spread)."""
-        from workshop.rules.synthetic import Skip
+        from workshop.rules.synthplan import Skip
         from workshop.vocab import duration_seconds
 
         c, t0 = p.c, p.t0
@@ -99,7 +99,7 @@ class NewValue(LogicHandler):
     # -- conversions: Sigma has no first-seen correlation and no backend writes one, so the
     # toolkit adds it after pySigma's selection in each language
     def to_splunk(self, t: Target) -> None:
-        from workshop.rules.convert import RUN_EVERY
+        from workshop.rules.target import RUN_EVERY
 
         agg = t.agg
         keys = " ".join(t.field(f) for f in [*agg.group_by, agg.field])
@@ -116,7 +116,7 @@ class NewValue(LogicHandler):
         )
 
     def to_esql(self, t: Target) -> None:
-        from workshop.rules.convert import RUN_EVERY, esql_span, quote_field
+        from workshop.rules.target import RUN_EVERY, esql_span, quote_field
 
         agg = t.agg
         ts = quote_field("esql", t.p.time_field)
@@ -135,7 +135,7 @@ class NewValue(LogicHandler):
         )
 
     def to_kql(self, t: Target) -> None:
-        from workshop.rules.convert import RUN_EVERY
+        from workshop.rules.target import RUN_EVERY
 
         agg = t.agg
         keys = ", ".join([*(t.field(f) for f in agg.group_by), t.field(agg.field) if agg.field else ""])

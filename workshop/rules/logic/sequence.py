@@ -15,8 +15,8 @@ from workshop.vocab import LogicType
 
 if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.build import Builder
-    from workshop.rules.convert import Target
-    from workshop.rules.synthetic import SyntheticPlan
+    from workshop.rules.synthplan import SyntheticPlan
+    from workshop.rules.target import Target
 
 
 @register
@@ -73,7 +73,7 @@ class Sequence(Correlated):
     def synthetic(self, p: SyntheticPlan) -> Events:
         """The steps in order for one group (the first step repeated as often as asked); below
         the minimum count of the first step; or every step further apart than the window."""
-        from workshop.rules.synthetic import Skip, sequence_roles, spread
+        from workshop.rules.synthplan import Skip, sequence_roles, spread
 
         c, window, t0 = p.c, p.window, p.t0
         steps = [s.event for s in c.rs.selections]
@@ -97,7 +97,7 @@ class Sequence(Correlated):
     # -- conversions
     def to_splunk(self, t: Target) -> None:
         from workshop.rules.backends import STREAMSTATS
-        from workshop.rules.convert import sequence_docs
+        from workshop.rules.target import sequence_docs
 
         agg = t.agg
         if len(agg.steps) != 2:
@@ -117,7 +117,7 @@ class Sequence(Correlated):
         )
 
     def to_esql(self, t: Target) -> None:
-        from workshop.rules.convert import eql_sequence
+        from workshop.rules.target import eql_sequence
 
         t.out.query, t.out.method = "", "none"
         t.out.notes.append(
@@ -130,7 +130,7 @@ class Sequence(Correlated):
 
     def to_kql(self, t: Target) -> None:
         """Each step a let statement, joined in order on the group within the window."""
-        from workshop.rules.convert import NO_KUSTO_CORRELATION
+        from workshop.rules.target import NO_KUSTO_CORRELATION
 
         agg = t.agg
         g = [t.field(f) for f in agg.group_by]
@@ -155,7 +155,7 @@ class Sequence(Correlated):
         t.out.notes.insert(0, NO_KUSTO_CORRELATION)
 
     def to_lucene(self, t: Target) -> None:
-        from workshop.rules.convert import eql_sequence
+        from workshop.rules.target import eql_sequence
 
         t.out.query = t.main
         t.out.notes.append(f"NOT IN THE QUERY: the order ({self.aggregation_text(t.agg)}). Use the EQL sequence of the ES|QL "

@@ -16,10 +16,10 @@ from workshop.vocab import LogicType
 if TYPE_CHECKING:  # pragma: no cover
     import datetime as dt
 
-    from workshop.rules.convert import Target
+    from workshop.rules.evaluate import EventTable
     from workshop.rules.model import RuleSet
-    from workshop.rules.synthetic import SyntheticPlan
-    from workshop.rules.testing import EventTable
+    from workshop.rules.synthplan import SyntheticPlan
+    from workshop.rules.target import Target
 
 
 @register
@@ -35,13 +35,13 @@ class Silence(Counting):
     )
 
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
-        from workshop.rules.testing import alerts_of_absence
+        from workshop.rules.evaluate import alerts_of_absence
 
         return alerts_of_absence(rs, events)
 
     def synthetic(self, p: SyntheticPlan) -> Events:
         """Events, then a gap longer than the window, then events again."""
-        from workshop.rules.synthetic import Skip
+        from workshop.rules.synthplan import Skip
 
         if p.kind != "true_positive":
             raise Skip("a silence rule has no threshold an attacker stays under by splitting or slowing")
@@ -76,7 +76,7 @@ class Silence(Counting):
         )
 
     def to_kql(self, t: Target) -> None:
-        from workshop.rules.convert import NO_KUSTO_CORRELATION
+        from workshop.rules.target import NO_KUSTO_CORRELATION
 
         agg = t.agg
         g = [t.field(f) for f in agg.group_by]

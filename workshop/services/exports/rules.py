@@ -1,7 +1,11 @@
 """Export formats for rule drafts, registered with :func:`workshop.services.exports.exporter`.
 
 * ``sigma``: one ``.yml`` per use case in ``sigma/<app>/`` (the outer rule first, then
-  the rules it uses), named as the Sigma specification asks;
+  the rules it uses), named as the Sigma specification and SigmaHQ ask; the pipelines
+  with which stock ``sigma convert`` writes the toolkit's queries (``pipelines/<app>/``,
+  :mod:`workshop.rules.stock`); a README and ``manifest.json`` saying per rule whether
+  that stock conversion is the whole detection, and which SigmaHQ checks are knowingly
+  not passed;
 * ``splunk``, ``kql``, ``esql``, ``lucene``: one file per SIEM and application with every
   query and, above each, the plain notes on what the query does not do itself;
 * ``stix``: a STIX 2.1 bundle of Indicators (``pattern_type: sigma``).
@@ -13,6 +17,7 @@ implemented, tested) are exported: proposed and rejected ones are not rule draft
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from workshop.rules.convert import EXTENSIONS, export_text
 from workshop.services.exports.registry import ExportRequest, Files, exporter, request_slugs
@@ -24,13 +29,54 @@ from workshop.services.rules import (
     stix_bundle,
 )
 
+if TYPE_CHECKING:  # pragma: no cover
+    from workshop.store import Store
+
 
 @exporter("sigma")
 def sigma_files(req: ExportRequest) -> Files:
+    """The rule files, the pipelines that make stock sigma-cli write the toolkit's queries
+    (``pipelines/<app>/<siem>.yml``), and a README and manifest per application saying, per
+    rule, whether the stock conversion is the whole detection, and which SigmaHQ checks the
+    files knowingly do not pass."""
     files: Files = {}
     for slug in request_slugs(req):
-        for rs in build_rule_sets(req.store, slug, bundle=req.attack_bundle):
-            files[f"sigma/{slug}/{rs.filename}"] = rs.yaml()
+        files.update(sigma_export(req.store, slug, req.attack_bundle))
+    return files
+
+
+def sigma_export(store: Store, slug: str, bundle: str | None = None) -> Files:
+    """One application's Sigma export: rule files as stock tools read them, the pipelines for
+    the stock targets, the manifest and the README."""
+    from workshop.rules.stock import (
+        STOCK_TARGETS,
+        StockReport,
+        check_rule_set,
+        export_pipeline,
+        export_readme,
+        manifest,
+        mark_rule_set,
+        pipeline_yaml,
+    )
+
+    ctx = rule_context(store, slug, bundle)
+    sets = build_rule_sets(store, slug, ctx=ctx)
+    report = StockReport()
+    pipelines = {siem: pipeline_for(store, slug, siem, ctx) for siem in STOCK_TARGETS}
+    for siem, pipeline in pipelines.items():
+        converted = convert_application(store, slug, siem, rule_sets=sets, ctx=ctx)
+        for rs, c in zip(sets, converted, strict=True):
+            report.results.setdefault(rs.rule_id, {})[siem] = check_rule_set(rs, siem, pipeline, c)
+    files: Files = {}
+    exported = [mark_rule_set(rs, report.reasons(rs.rule_id)) for rs in sets]
+    for rs in exported:
+        files[f"sigma/{slug}/{rs.filename}"] = rs.yaml()
+    for siem, pipeline in pipelines.items():
+        files[f"pipelines/{slug}/{siem}.yml"] = pipeline_yaml(
+            ctx.app.name, siem, export_pipeline(pipeline, report.items(siem))
+        )
+    files[f"sigma/{slug}/manifest.json"] = json.dumps(manifest(slug, exported, report), indent=2) + "\n"
+    files[f"sigma/{slug}/README.md"] = export_readme(ctx.app.name, slug, exported, report)
     return files
 
 
