@@ -129,8 +129,9 @@ def _local(when: dt.datetime, zone: str) -> str:
 
 def _true_positive_events(uc: UseCase, ctx: RuleContext) -> list[dict[str, Any]]:
     """The rule's own true-positive events; if the rule cannot be built, one event per selection."""
-    from workshop.rules.sigma import build_rule_set
-    from workshop.rules.synthetic import BASE_TIME, Skip, true_positive
+    from workshop.rules.build import build_rule_set
+    from workshop.rules.synthetic import BASE_TIME, true_positive
+    from workshop.rules.synthplan import Skip
 
     try:
         return list(true_positive(uc, build_rule_set(uc, ctx), ctx).events)
