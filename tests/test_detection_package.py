@@ -152,7 +152,7 @@ def test_the_package_passes_its_own_tests_with_only_pysigma_sqlite_and_yaml(
 def test_the_runner_fails_a_rule_that_no_longer_fires(package: Path, bare_site: Path, tmp_path: Path) -> None:
     copy = tmp_path / PKG
     shutil.copytree(package, copy)
-    rule = copy / "rules" / "mr_payroll_portal_brute_force_login.yml"
+    rule = copy / "rules" / "correlation_payroll_portal_brute_force_login.yml"
     text = rule.read_text()
     assert "gte: 10\n" in text
     rule.write_text(text.replace("gte: 10\n", "gte: 1000\n", 1))
@@ -165,7 +165,7 @@ def test_a_threshold_changed_in_the_package_comes_back(demo_ws: Path, package: P
     ws = _copy_ws(demo_ws, tmp_path / "ws")
     copy = tmp_path / PKG
     shutil.copytree(package, copy)
-    rule = copy / "rules" / "mr_payroll_portal_brute_force_login.yml"
+    rule = copy / "rules" / "correlation_payroll_portal_brute_force_login.yml"
     rule.write_text(rule.read_text().replace("gte: 10\n", "gte: 25\n", 1))
     granted = copy / "rules" / "payroll_portal_privilege_granted.yml"
     granted.write_text(granted.read_text().replace("status: experimental", "status: test", 1))
@@ -223,7 +223,7 @@ def test_a_zipped_package_is_read_back_with_names_kept_inside(
         for p in package.rglob("*"):
             if p.is_file():
                 text = p.read_bytes()
-                if p.name == "mr_payroll_portal_brute_force_login.yml":
+                if p.name == "correlation_payroll_portal_brute_force_login.yml":
                     text = text.replace(b"gte: 10\n", b"gte: 12\n", 1)
                 zf.writestr(f"{PKG}/{p.relative_to(package)}", text)
     folder = extract_package(buf.getvalue(), tmp_path / "x")
@@ -272,7 +272,7 @@ def test_the_handoffs_page_shows_a_zipped_packages_changes_before_applying_them(
         for p in package.rglob("*"):
             if p.is_file():
                 data = p.read_bytes()
-                if p.name == "mr_payroll_portal_mass_update.yml":
+                if p.name == "correlation_payroll_portal_mass_update.yml":
                     data = data.replace(b"timespan: 1h\n", b"timespan: 2h\n", 1)
                 zf.writestr(f"{PKG}/{p.relative_to(package)}", data)
     at = open_page("workshop/ui/pages/handoffs.py")

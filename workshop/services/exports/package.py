@@ -203,10 +203,18 @@ def _package(req: ExportRequest, slug: str) -> Files:
     vocab = vocabulary(ctx.facts)
     action_field = vocab.field_for("action")
     files: Files = {}
-    for name, text in sigma_files(one).items():
-        files[f"rules/{Path(name).name}"] = text
     for siem in SIEMS:
         files[f"pipelines/{siem}.yml"] = pipeline_for(req.store, slug, siem, ctx).text
+    for name, text in sigma_files(one).items():
+        path = Path(name)
+        if path.parts[0] == "pipelines":
+            # The stock targets' exported pipelines carry the per-rule postprocessing that makes
+            # stock ``sigma convert`` write the whole detection: they replace the plain ones.
+            files[f"pipelines/{path.name}"] = text
+        elif path.suffix in (".yml", ".yaml"):
+            files[f"rules/{path.name}"] = text
+        else:  # the export's README and manifest: what stock conversion covers, rule by rule
+            files[f"docs/sigma-{path.name}"] = text
         for name, text in EXPORTERS[siem](one).items():
             files[f"queries/{Path(name).name}"] = text
     for name, text in markdown_files(one).items():
