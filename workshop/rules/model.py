@@ -27,6 +27,7 @@ from workshop import __version__
 from workshop.interview.facts import Facts
 from workshop.interview.model import Application
 from workshop.usecases.events import LogVocabulary
+from workshop.usecases.readiness import Readiness
 from workshop.vocab import PRIORITIES, TimeWindow
 
 #: Namespace of every rule id the toolkit generates (uuid5 of slug/template/part).
@@ -226,6 +227,13 @@ class RuleSet:
     problems: list[str] = field(default_factory=list)
     attack: list[str] = field(default_factory=list)
     filename: str = ""
+    #: Whether the rule can fire on the application's real log (blocked: why); the rule
+    #: files and the manifest flag a blocked rule, documents and coverage leave it out.
+    readiness: Readiness = field(default_factory=Readiness)
+
+    @property
+    def ready(self) -> bool:
+        return self.readiness.ready
 
     @property
     def alert(self) -> SigmaDoc:
@@ -267,6 +275,7 @@ class RuleSet:
             "notes": list(self.notes),
             "problems": list(self.problems),
             "attack": list(self.attack),
+            "readiness": self.readiness.to_dict(),
             "rules": [d.to_dict() for d in self.docs],
         }
         if with_yaml:

@@ -104,9 +104,14 @@ class _Ctx:
                 self.networks.append(ipaddress.ip_network(network_of(entry), strict=False))
             except ValueError:
                 continue
-        self.hosts = clean_values(
+        hosts = clean_values(
             facts.batch_hosts + clean_values((self.params.get("expected_sources") or {}).get("value"))
         )
+        if "host" not in self.rs.fields:  # the source field holds addresses: hosts are known by theirs
+            from workshop.usecases.readiness import batch_host_addresses, is_address
+
+            hosts = clean_values(batch_host_addresses(facts) + [h for h in hosts if is_address(h)])
+        self.hosts = hosts
         self.service_accounts = clean_values([a.name for a in facts.service_accounts])
         self.breakglass = clean_values(facts.breakglass_accounts)
 

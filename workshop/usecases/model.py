@@ -35,6 +35,28 @@ ALLOWLISTS = {
     "breakglass_accounts": f"Break-glass accounts ({Q.BREAKGLASS_ACCOUNTS})",
 }
 
+#: Template parameters that narrow a rule to a list, by parameter name: the role of the
+#: field they apply to and how. The templates name these lists in their logic only in
+#: prose ("the rule selects logins by these accounts only"); a template can also say it
+#: explicitly with ``logic.match: {user: "{params.NAME}"}`` or ``logic.only``.
+#:
+#: * ``select``: the events must have one of the listed values (a placeholder when empty);
+#: * ``lookup``: the parameter's value names a SIEM lookup that holds the values;
+#: * ``placeholder``: the owners' words are not log values yet, so the rule uses a
+#:   placeholder the pipeline fills in (and the notes quote the owners);
+#: * ``exclude`` / ``exclude_cidr``: the listed sources are allowed (a filter).
+#:
+#: Kept here, beside :data:`ALLOWLISTS`, because both the rules (which build the
+#: selections) and a use case's readiness (a list nobody supplied blocks the rule) read it.
+PARAMETER_LISTS: dict[str, tuple[str, str]] = {
+    "breakglass_accounts": ("user", "select"),
+    "service_accounts": ("user", "select"),
+    "leavers_lookup": ("user", "lookup"),
+    "sensitive_objects": ("object", "placeholder"),
+    "expected_sources": ("host_or_source", "exclude"),
+    "expected_networks": ("source_ip", "exclude_cidr"),
+}
+
 
 @dataclass(frozen=True)
 class Text:
