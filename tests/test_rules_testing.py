@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from tests.support.sigma_cases import (
-    catalogue_cases,
     confirmed_values,
     maximal_values,
     one_case,

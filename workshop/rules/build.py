@@ -256,7 +256,9 @@ class Builder:
                 f"are given ({Q.BATCH_HOST_ADDRESSES})."
             )
         elif not hosts and not addrs:
-            self.notes.append(f"The {what} are excluded by design, but none are named ({source}): nothing is excluded.")
+            self.notes.append(
+                f"The {what} are excluded by design, but none are named ({source}): nothing is excluded."
+            )
 
     def _filter(
         self, out: dict[str, dict[str, Any]], name: str, field: str, values: list[str], what: str, source: str

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from workshop.core.errors import InputError, LoadError, Location
 from workshop.interview.model import utcnow
+from workshop.rules.evasions import AttackerEvasion, attacker_evasions
 from workshop.rules.sigma import (
     RuleContext,
     RuleSet,
@@ -37,7 +38,6 @@ from workshop.rules.sigma import (
     vocabulary_of,
     with_documents,
 )
-from workshop.rules.evasions import AttackerEvasion, attacker_evasions
 from workshop.rules.synthetic import NotGenerated, SyntheticCase, evasion_cases, true_positive
 from workshop.usecases.model import UseCase
 from workshop.usecases.readiness import Readiness
@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 
     from workshop.usecases.events import LogVocabulary
 
+#: What a rule's test can come to (a blocked rule is untestable: never a pass).
+OUTCOMES = ("pass", "fail", "error", "untestable")
 #: A row of a query's result, as sqlite3 returns it.
 Row = tuple[Any, ...]
 
@@ -239,8 +241,7 @@ class TestReport:
             "application": self.application,
             "ran_at": self.ran_at,
             "ok": self.ok,
-            "counts": {o: sum(1 for r in self.results if r.outcome == o)
-                       for o in ("pass", "fail", "error", "untestable")},  # fmt: skip
+            "counts": {o: sum(1 for r in self.results if r.outcome == o) for o in OUTCOMES},
             "sample": self.sample,
             "rules": [r.to_dict() for r in self.results],
         }
@@ -538,7 +539,8 @@ def test_rule_set(
     if not built.readiness.ready:
         res.untestable = built.readiness.untestable()
         res.notes.append(
-            "Not tested on synthetic events: " + " ".join(r.text for r in built.readiness.reasons)
+            "Not tested on synthetic events: "
+            + " ".join(r.text for r in built.readiness.reasons)
             + " Events made from an unconfirmed vocabulary would only show that the rule matches its own "
             "guess, so this rule is reported untestable, never as passing."
         )

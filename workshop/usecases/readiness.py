@@ -312,14 +312,14 @@ def readiness(uc: UseCase, facts: Facts | Mapping[str, Any] | None = None) -> Re
                 + (f"what the owners said is not values of that field yet ({said})" if said else "it is empty")
                 + f": supply the values as they appear in the log ({what}).",
             ))  # fmt: skip
-    if facts is not None and "batch_hosts" in uc.generated.logic.exclude and LogRole.HOST not in vocab.fields:
-        if facts.batch_hosts and not batch_host_addresses(facts):
-            reasons.append(Reason(
-                ReasonKind.LIST_NOT_SUPPLIED, "batch_host_addresses",
-                f"The log has no host field, so batch hosts are recognised by "
-                f"{vocab.field_for(LogRole.SOURCE_IP)}, which holds addresses; the interview names them "
-                f"only ({', '.join(facts.batch_hosts)}): give their addresses ({Q.BATCH_HOST_ADDRESSES}).",
-            ))  # fmt: skip
+    excludes_hosts = "batch_hosts" in uc.generated.logic.exclude and LogRole.HOST not in vocab.fields
+    if facts is not None and excludes_hosts and facts.batch_hosts and not batch_host_addresses(facts):
+        reasons.append(Reason(
+            ReasonKind.LIST_NOT_SUPPLIED, "batch_host_addresses",
+            f"The log has no host field, so batch hosts are recognised by "
+            f"{vocab.field_for(LogRole.SOURCE_IP)}, which holds addresses; the interview names them "
+            f"only ({', '.join(facts.batch_hosts)}): give their addresses ({Q.BATCH_HOST_ADDRESSES}).",
+        ))  # fmt: skip
     return Readiness(tuple(reasons))
 
 
@@ -331,7 +331,7 @@ def requests(use_cases: Iterable[UseCase], facts: Facts | Mapping[str, Any] | No
     for uc in use_cases:
         for reason in readiness(uc, facts).reasons:
             key = (REQUEST_OF[reason.kind], reason.subject)
-            first, fields, ucs = merged.setdefault(key, (reason, [], []))
+            _first, fields, ucs = merged.setdefault(key, (reason, [], []))
             fields.extend(f for f in reason.fields if f not in fields)
             if uc.template_id not in ucs:
                 ucs.append(uc.template_id)
