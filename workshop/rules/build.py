@@ -151,6 +151,14 @@ class Builder:
             else:
                 value, key = sigma_literal(clean_value(str(raw))), field
             blocks.setdefault("selection_match", {})[key] = value
+        band = self.logic.get("band") or {}
+        if band:
+            field = self.field(str(band["role"]))
+            for key, op in (("min", "gte"), ("max", "lt")):
+                if band.get(key):
+                    bound = self.number_param(str(band[key]), f"{key} of the {band['role']} band")
+                    if bound is not None:
+                        blocks.setdefault("selection_band", {})[f"{field}|{op}"] = bound
         matched_roles = {str(r) for r in (self.logic.get("match") or {})}
         # logic.only (role -> list parameter) selects; the table adds what older templates say in prose
         lists = dict(PARAMETER_LISTS)
@@ -382,12 +390,15 @@ class Builder:
         logsource = self.logsource()
         x_workshop: dict[str, Any] = {"use_case": tid, "application": slug, "logic": ltype}
 
+        only_on = {f"filter_{k}": list(v) for k, v in (self.logic.get("exclude_on") or {}).items()}
+
         def detection(event_id: str) -> dict[str, Any]:
             det: dict[str, Any] = {"selection": self.selection(event_id)}
             det.update(narrowing)
-            det.update(filters)
+            applies = {k: v for k, v in filters.items() if k not in only_on or event_id in only_on[k]}
+            det.update(applies)
             cond = " and ".join(["selection", *narrowing])
-            cond += "".join(f" and not {f}" for f in filters)
+            cond += "".join(f" and not {f}" for f in applies)
             det["condition"] = cond
             return det
 

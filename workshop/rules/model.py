@@ -154,9 +154,12 @@ class Aggregation:
     steps: tuple[str, ...] = ()  # ids of the selection rules, in order (temporal_ordered)
     first_step_count: int | None = None  # at least this many of the first step (chained event_count)
     lookback: str = ""  # new_value
+    after_silence: bool = False  # new_value: the value was seen before, longer ago than the look-back
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
+        if self.after_silence:
+            out["after_silence"] = True
         for key in ("timespan", "op", "count", "field", "lookback", "first_step_count"):
             value = getattr(self, key)
             if value not in ("", None):

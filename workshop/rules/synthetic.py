@@ -202,6 +202,12 @@ class _Ctx:
                 values = self.selected_values(role)
                 if values:
                     ev[self.field(role)] = values[0]
+        band = self.logic.get("band") or {}
+        if band:  # a value inside the band: at its lower bound, else just under the upper one
+            low = (self.params.get(str(band.get("min") or "")) or {}).get("value")
+            high = (self.params.get(str(band.get("max") or "")) or {}).get("value")
+            value = low if isinstance(low, (int, float)) else (high - 1 if isinstance(high, (int, float)) else 1)
+            ev[self.field(str(band["role"]))] = value
         for role, value in by_role.items():
             ev[self.field(role)] = value
         return ev

@@ -475,7 +475,8 @@ def _first_seen(
             continue
         key = (*(norm(row[k]) if k >= 0 else None for k in keys), norm(row[f_i]))
         last = seen.get(key)
-        if (evaluate_from is None or t >= evaluate_from) and (last is None or t - last > lookback):
+        silent = (last is not None) if agg.after_silence else True  # dormant: seen before, then silent
+        if (evaluate_from is None or t >= evaluate_from) and silent and (last is None or t - last > lookback):
             alerts += 1
         seen[key] = t
     return alerts

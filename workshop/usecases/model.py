@@ -104,6 +104,14 @@ class Logic:
     match: tuple[tuple[str, str], ...] = ()  # extra role=value conditions on the selection
     only: tuple[tuple[str, str], ...] = ()  # role -> list parameter: keep only events whose field is listed
     exclude: tuple[str, ...] = ()  # allowlist ids
+    #: an allowlist applied only to some events (a sequence's login step): allowlist -> event ids
+    exclude_on: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: a numeric band on one field: (role, parameter of the lower bound, parameter of the upper
+    #: bound); events with lower <= value < upper are selected (either bound may be "")
+    band: tuple[str, ...] = ()
+    #: first seen: the value must have been seen before, longer ago than the look-back (a dormant
+    #: account); a value never seen at all is not an alert
+    after_silence: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type}
@@ -120,6 +128,12 @@ class Logic:
             d["only"] = dict(self.only)
         if self.exclude:
             d["exclude"] = list(self.exclude)
+        if self.exclude_on:
+            d["exclude_on"] = {k: list(v) for k, v in self.exclude_on}
+        if self.band:
+            d["band"] = {"role": self.band[0], "min": self.band[1], "max": self.band[2]}
+        if self.after_silence:
+            d["after_silence"] = True
         return d
 
     @classmethod
@@ -142,11 +156,28 @@ class Logic:
             match=pairs(d.get("match")),
             only=pairs(d.get("only")),
             exclude=tuple(str(e) for e in d.get("exclude") or ()),
+            exclude_on=exclude_on(d.get("exclude_on")),
+            band=band(d.get("band")),
+            after_silence=bool(d.get("after_silence")),
         )
 
     @property
     def selections(self) -> tuple[str, ...]:
         return self.events if self.events else ((self.event,) if self.event else ())
+
+
+def exclude_on(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``logic.exclude_on`` as stored (allowlist -> event ids)."""
+    if not isinstance(raw, Mapping):
+        return ()
+    return tuple((str(k), tuple(str(e) for e in (v if isinstance(v, list) else [v]))) for k, v in raw.items())
+
+
+def band(raw: Any) -> tuple[str, ...]:
+    """``logic.band`` as stored ({role, min, max}) as (role, min, max), or ()."""
+    if not isinstance(raw, Mapping) or not raw.get("role"):
+        return ()
+    return (str(raw.get("role")), str(raw.get("min") or ""), str(raw.get("max") or ""))
 
 
 @dataclass(frozen=True)

@@ -199,8 +199,8 @@ def roles_needed(uc: UseCase, vocab: LogVocabulary | None = None) -> list[str]:
     if logic.field:
         roles.append(logic.field)
     roles += [r for r, _ in logic.match] + [r for r, _ in logic.only]
-    for band in getattr(logic, "band", ()) or ():
-        roles.append(band[0])
+    if logic.band:
+        roles.append(logic.band[0])
     for allow in logic.exclude:
         if allow in _ALLOWLIST_ROLES:
             roles.append(_ALLOWLIST_ROLES[allow])
