@@ -207,7 +207,7 @@ def test_allowlists_become_filters_and_gaps_become_notes() -> None:
     # ... never by their names compared with an address field: without addresses nothing is
     # excluded, the notes say why, and the rule is blocked until they are given
     del values["service.batch_host_addresses"]
-    uc3, rs3, ctx3 = one_case("brute-force-login", values)
+    _, rs3, _ = one_case("brute-force-login", values)
     assert "filter_batch_hosts" not in rs3.selections[0].data["detection"]
     assert any("cannot be compared" in n and "service.batch_host_addresses" in n for n in rs3.notes)
     assert not rs3.readiness.ready

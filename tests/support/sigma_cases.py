@@ -115,7 +115,18 @@ SUPPLIED_LISTS = {
 }
 
 
+@functools.lru_cache(maxsize=1)
+def _ready_cases() -> tuple:
+    return tuple(_build_ready_cases())
+
+
 def ready_cases():
+    """(use case, rule set, context) for every template, each ready (built once per process;
+    the use cases are shared: do not change them)."""
+    return list(_ready_cases())
+
+
+def _build_ready_cases():
     """(use case, rule set, context) for every template, each ready: the confirmed vocabulary,
     and the lists a person must supply filled in by hand (as the detection engineer would)."""
     from workshop.usecases.readiness import readiness
@@ -131,3 +142,11 @@ def ready_cases():
         assert r.ready, (uc.template_id, r.summary())
         out.append((uc, build_rule_set(uc, ctx), ctx))
     return out
+
+
+def ready_case(template_id: str):
+    """(use case, rule set, context) of one template, ready (see :func:`ready_cases`)."""
+    for uc, rs, ctx in ready_cases():
+        if uc.template_id == template_id:
+            return uc, rs, ctx
+    raise AssertionError(f"{template_id} not generated")
