@@ -38,7 +38,10 @@ def test_payments_near_limit_needs_an_amount_in_the_band() -> None:
     assert rs.fields["amount"] == "amount"
 
     def payments(amount: float) -> list[dict]:
-        return [event(T0 + dt.timedelta(hours=i), "payment_created", user="clerk1", amount=amount) for i in range(n)]
+        return [
+            event(T0 + dt.timedelta(hours=i), "payment_created", user="clerk1", amount=amount)
+            for i in range(n)
+        ]
 
     assert alerts(rs, payments(50)) == 0  # the old rule: any three payments in a week alerted
     assert alerts(rs, payments(limit + 5000)) == 0  # above the limit: the extra approval applies
@@ -63,9 +66,19 @@ def test_user_created_then_privileged_follows_the_new_account() -> None:
     created = event(T0, "admin.user.create", user="admin1", **{target: "new.starter", obj: "E100"})
     # the old rule grouped by the employee number: a grant to another account of the same
     # employee (an old account being re-enabled, a clerk's second account) alerted
-    other = event(T0 + dt.timedelta(minutes=5), "admin.role.assign", user="admin1", **{target: "old.account", obj: "E100"})
+    other = event(
+        T0 + dt.timedelta(minutes=5),
+        "admin.role.assign",
+        user="admin1",
+        **{target: "old.account", obj: "E100"},
+    )
     assert alerts(rs, [created, other]) == 0
-    same = event(T0 + dt.timedelta(minutes=5), "admin.role.assign", user="admin2", **{target: "new.starter", obj: "E999"})
+    same = event(
+        T0 + dt.timedelta(minutes=5),
+        "admin.role.assign",
+        user="admin2",
+        **{target: "new.starter", obj: "E999"},
+    )
     assert alerts(rs, [created, same]) == 1
 
 
@@ -73,7 +86,9 @@ def test_service_account_interactive_login_leaves_out_accounts_allowed_to() -> N
     uc, rs, _ = ready_case("service-account-interactive-login")
     assert "svc-payroll-monitor" not in uc.parameters["service_accounts"].value  # interactive_allowed: true
     session = "auth.session.start"
-    monitor = [event(T0 + dt.timedelta(minutes=5 * i), session, user="svc-payroll-monitor") for i in range(12)]
+    monitor = [
+        event(T0 + dt.timedelta(minutes=5 * i), session, user="svc-payroll-monitor") for i in range(12)
+    ]
     assert alerts(rs, monitor) == 0  # the old rule: 290 alerts a day from the monitoring check
     assert alerts(rs, [event(T0, session, user="svc-payroll-bacs")]) == 1
 
@@ -105,7 +120,9 @@ def test_payee_changes_by_one_user_counts_distinct_employees() -> None:
     # diversion campaign, yet the old rule counted events and alerted
     same = [event(T0 + dt.timedelta(minutes=i), change, user="clerk1", **{obj: "E100"}) for i in range(n + 2)]
     assert alerts(rs, same) == 0
-    many = [event(T0 + dt.timedelta(minutes=i), change, user="clerk1", **{obj: f"E{100 + i}"}) for i in range(n)]
+    many = [
+        event(T0 + dt.timedelta(minutes=i), change, user="clerk1", **{obj: f"E{100 + i}"}) for i in range(n)
+    ]
     assert alerts(rs, many) == 1
 
 
