@@ -71,6 +71,7 @@ class TestedRule(Protocol):
     fires_on_true_positive: bool
     alerts_on_sample: int | None
     alerts_per_day: float | None
+    untestable: str  # "untestable: event name assumed": a blocked rule, never a pass
 
     @property
     def evasion_results(self) -> Sequence[TriedEvasion]: ...
@@ -86,6 +87,7 @@ class DocumentContext:
     lookup: TechniqueLookup | None = None
     baselines: Mapping[str, Any] | None = None  # template id -> baseline notes (from the baseline layer)
     rule_tests: Mapping[str, TestedRule] | None = None  # template id -> latest local rule test result
+    noisy: Mapping[str, str] | None = None  # template id -> why its rule is noisy and what would fix it
 
     def answer(self, qid: str) -> str:
         v = self.values.get(qid)
@@ -148,10 +150,15 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     if tested is not None:
         fires = "fires" if tested.fires_on_true_positive else "does NOT fire"
         line = f"Local rule test: the rule {fires} on synthetic true-positive events"
+        if tested.untestable:
+            line = f"Local rule test: {tested.untestable} (a blocked rule is not tested on synthetic events)"
         if tested.alerts_on_sample is not None:
             line += (f"; {tested.alerts_on_sample} alert(s) on the log sample "
                      f"({float(tested.alerts_per_day or 0):.2f} per day)")  # fmt: skip
         out += [_e(line + "."), ""]
+    noisy = (ctx.noisy or {}).get(uc.template_id)
+    if noisy:
+        out += ["> **Noisy:** " + _e(noisy), ""]
     out += [
         f"{hh} Priority",
         "",
