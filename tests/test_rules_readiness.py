@@ -88,7 +88,8 @@ def test_blocked_rules_are_not_watching_in_the_brief_nor_coverage(demo: Path) ->
     assert titles["brute-force-login"] in watching
     doc = application_document(ucs, ctx)
     assert doc.count("> **Blocked:**") == len(BLOCKED)
-    statuses = {title: status for e in layer_entries(live) for title, status in zip(e.use_cases, e.statuses)}
+    entries = layer_entries(live)
+    statuses = {t: st for e in entries for t, st in zip(e.use_cases, e.statuses, strict=True)}
     for tid in BLOCKED:
         if titles[tid] in statuses:
             assert statuses[titles[tid]] == "blocked"
