@@ -161,3 +161,33 @@ def test_use_cases_page_shows_readiness(demo: Path, open_page) -> None:
     at.selectbox(key="uc_select").set_value("mfa-change-then-external-login").run()
     assert not at.exception
     assert any("Blocked" in w.value and "does not log" in w.value for w in at.warning)
+
+
+@pytest.mark.slow
+def test_a_rule_over_five_alerts_a_day_is_shown_noisy_with_the_proposal_that_calms_it(
+    demo: Path, open_page, capsys
+) -> None:
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.exports import document_context
+    from workshop.services.thresholds import ALERT_BUDGET_PER_DAY, noisy_rules
+    from workshop.usecases.documents import application_document
+
+    with Store.open(demo) as s:
+        assert noisy_rules(s, SLUG) == {}  # nothing tested yet
+        s.edit_use_case(SLUG, "rapid-record-access", "parameters.max_views", {"value": 2, "source": "manual"},
+                        who="t", reason="too low on purpose")  # fmt: skip
+    assert main(["rules", "test", SLUG, "--workspace", str(demo)]) == 0
+    capsys.readouterr()
+    with Store.open(demo) as s:
+        noisy = noisy_rules(s, SLUG)
+        ctx = document_context(s, SLUG, load_questionnaires(demo))
+        doc = application_document(s.list_use_cases(SLUG), ctx)
+    rule = noisy["rapid-record-access"]
+    assert rule.alerts_per_day > ALERT_BUDGET_PER_DAY
+    assert rule.parameter == "max_views" and rule.current == 2
+    assert rule.proposed is not None and rule.proposed > 2 and rule.proposed_per_day <= ALERT_BUDGET_PER_DAY
+    assert set(noisy) == {"rapid-record-access"}  # the demo's other rules stay within 5 a day
+    assert "> **Noisy:** noisy: " in doc and f"to {int(rule.proposed)}" in doc
+    at = open_page("workshop/ui/pages/usecases.py")
+    marks = dict(zip(at.dataframe[0].value["Use case"], at.dataframe[0].value["Rule test"], strict=True))
+    assert sum("NOISY" in m for m in marks.values()) == 1
