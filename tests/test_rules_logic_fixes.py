@@ -155,3 +155,12 @@ def test_privileged_roles_come_from_the_roles_table() -> None:
     ]
     assert any("Application administrator" in fp for fp in uc.effective().false_positives + uc.effective().validation
                + uc.effective().blind_spots + uc.effective().response)  # fmt: skip
+
+
+def test_deploy_accounts_are_not_alerts_outside_the_change_window() -> None:
+    uc, rs, _ = ready_case("admin-action-outside-change-window")
+    assert "svc-payroll-deploy" in uc.parameters["deploy_accounts"].value  # change.deploy_accounts
+    sunday_night = dt.datetime(2024, 3, 10, 3, 0, tzinfo=dt.UTC)
+    # the old rule listed them as "context for the analyst" only: every pipeline deploy alerted
+    assert alerts(rs, [event(sunday_night, "admin.action", user="svc-payroll-deploy")]) == 0
+    assert alerts(rs, [event(sunday_night, "admin.action", user="a.patel@northwind.example")]) == 1

@@ -232,9 +232,13 @@ class Builder:
                     )
                 self.windows.extend(w for w in windows if w not in self.windows)
         for pname, (_role, mode) in PARAMETER_LISTS.items():
-            if pname not in self.params or mode not in ("exclude", "exclude_cidr"):
+            if pname not in self.params or mode not in ("exclude", "exclude_cidr", "exclude_user"):
                 continue
-            if mode == "exclude_cidr":
+            if mode == "exclude_user":
+                self._filter(out, f"filter_{identifier(pname)}", self.field("user"),
+                             clean_values(self.param_value(pname)), pname.replace("_", " "),
+                             f"parameter {pname}")  # fmt: skip
+            elif mode == "exclude_cidr":
                 self._cidr_filter(
                     out, f"filter_{identifier(pname)}", self.param_value(pname), f"parameter {pname}"
                 )

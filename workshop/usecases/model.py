@@ -44,7 +44,8 @@ ALLOWLISTS = {
 #: * ``lookup``: the parameter's value names a SIEM lookup that holds the values;
 #: * ``placeholder``: the owners' words are not log values yet, so the rule uses a
 #:   placeholder the pipeline fills in (and the notes quote the owners);
-#: * ``exclude`` / ``exclude_cidr``: the listed sources are allowed (a filter).
+#: * ``exclude`` / ``exclude_cidr``: the listed sources are allowed (a filter);
+#: * ``exclude_user``: the listed accounts are allowed (a filter: deploy pipelines).
 #:
 #: Kept here, beside :data:`ALLOWLISTS`, because both the rules (which build the
 #: selections) and a use case's readiness (a list nobody supplied blocks the rule) read it.
@@ -55,6 +56,7 @@ PARAMETER_LISTS: dict[str, tuple[str, str]] = {
     "sensitive_objects": ("object", "placeholder"),
     "expected_sources": ("host_or_source", "exclude"),
     "expected_networks": ("source_ip", "exclude_cidr"),
+    "deploy_accounts": ("user", "exclude_user"),
 }
 
 
