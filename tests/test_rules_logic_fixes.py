@@ -164,3 +164,22 @@ def test_deploy_accounts_are_not_alerts_outside_the_change_window() -> None:
     # the old rule listed them as "context for the analyst" only: every pipeline deploy alerted
     assert alerts(rs, [event(sunday_night, "admin.action", user="svc-payroll-deploy")]) == 0
     assert alerts(rs, [event(sunday_night, "admin.action", user="a.patel@northwind.example")]) == 1
+
+
+def test_log_silence_counts_only_a_silence_inside_business_hours() -> None:
+    uc, rs, _ = ready_case("log-silence")
+    hours = int(str(uc.parameters["window"].value).rstrip("h"))
+    assert rs.aggregation.within and rs.aggregation.within[0].days  # the business hours of the interview
+    login = "auth.login"
+    # a working day with an event every half hour, then the evening and night quiet: the old rule
+    # alerted every night and every weekend
+    day = dt.datetime(2024, 3, 6, 8, 0, tzinfo=dt.UTC)
+    busy = [event(day + dt.timedelta(minutes=30 * i), login, user="u", outcome="success") for i in range(20)]
+    nextday = [
+        event(day + dt.timedelta(days=1, minutes=30 * i), login, user="u", outcome="success")
+        for i in range(20)
+    ]
+    assert alerts(rs, busy + nextday) == 0
+    # the same day, silent for longer than the window in the middle of it: an alert
+    gap = [e for e in busy if not (10 <= e["timestamp"].hour < 10 + hours + 1)]
+    assert alerts(rs, gap + nextday) == 1

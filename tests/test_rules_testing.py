@@ -119,7 +119,11 @@ def test_time_windows_first_seen_and_silence() -> None:
     _, rs, _ = one_case("log-silence")
     steady = [{"timestamp": weekday_noon + dt.timedelta(hours=h), "action": "x"} for h in range(24)]
     assert count_alerts(rs, _events(rs, steady)) == 0
-    gap = [*steady[:5], *steady[15:]]
+    night = [*steady[:5], *steady[15:]]  # silent from 17:00 to 03:00: quiet by nature, not an alert
+    assert count_alerts(rs, _events(rs, night)) == 0
+    midnight = weekday_noon.replace(hour=0)
+    day = [{"timestamp": midnight + dt.timedelta(hours=h), "action": "x"} for h in range(36)]
+    gap = [*day[:9], *day[15:]]  # silent from 09:00 to 15:00 on a working day: an alert
     assert count_alerts(rs, _events(rs, gap)) == 1
 
     _, rs, _ = one_case("login-new-network")

@@ -155,11 +155,14 @@ class Aggregation:
     first_step_count: int | None = None  # at least this many of the first step (chained event_count)
     lookback: str = ""  # new_value
     after_silence: bool = False  # new_value: the value was seen before, longer ago than the look-back
+    within: tuple[TimeWindow, ...] = ()  # silence: only a silence inside these windows is an alert
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
         if self.after_silence:
             out["after_silence"] = True
+        if self.within:
+            out["within"] = [{"label": w.label} | w.to_dict() for w in self.within]
         for key in ("timespan", "op", "count", "field", "lookback", "first_step_count"):
             value = getattr(self, key)
             if value not in ("", None):

@@ -202,6 +202,9 @@ class _Ctx:
                 values = self.selected_values(role)
                 if values:
                     ev[self.field(role)] = values[0]
+        for role, pname in (self.logic.get("only") or {}).items():  # the lists the rule keeps
+            values = clean_values((self.params.get(str(pname)) or {}).get("value"))
+            ev[self.field(str(role))] = values[0] if values else f"synthetic-{pname}"
         band = self.logic.get("band") or {}
         if band:  # a value inside the band: at its lower bound, else just under the upper one
             low = (self.params.get(str(band.get("min") or "")) or {}).get("value")

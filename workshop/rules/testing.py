@@ -501,7 +501,8 @@ def alerts_of_absence(rs: RuleSet, events: EventTable) -> int:
         if e > events.last:
             continue
         n = bisect.bisect_left(times, e) - bisect.bisect_left(times, s)
-        if n < threshold:
+        inside = all(w.contains(s) and w.contains(e - dt.timedelta(milliseconds=1)) for w in agg.within)
+        if n < threshold and inside:
             spans.append((s, e))
     merged: list[tuple[dt.datetime, dt.datetime]] = []
     for s, e in sorted(spans):

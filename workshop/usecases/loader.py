@@ -47,7 +47,7 @@ TOP_KEYS = {
 }  # fmt: skip
 LOGIC_KEYS = {
     "type", "event", "events", "group_by", "field", "window", "threshold", "lookback",
-    "outside", "match", "only", "exclude", "exclude_on", "band", "after_silence",
+    "outside", "within", "match", "only", "exclude", "exclude_on", "band", "after_silence",
 }  # fmt: skip
 PARAM_KEYS = {"description", "type", "default", "from", "baseline", "unit"}
 #: What each logic type needs besides its type.
@@ -273,7 +273,8 @@ class _Validator(MappingChecker):
             if role and role not in ROLES:
                 self.p.add(f"logic: unknown field role '{role}' (known: {', '.join(ROLES)})", raw.line)
         for key, types in (("window", ("duration",)), ("threshold", ("integer", "number")),
-                           ("lookback", ("duration",)), ("outside", ("time_window",))):  # fmt: skip
+                           ("lookback", ("duration",)), ("outside", ("time_window",)),
+                           ("within", ("time_window",))):  # fmt: skip
             name = raw.get(key)
             if name is None:
                 continue
@@ -349,6 +350,7 @@ class _Validator(MappingChecker):
             threshold=str(raw.get("threshold") or ""),
             lookback=str(raw.get("lookback") or ""),
             outside=str(raw.get("outside") or ""),
+            within=str(raw.get("within") or ""),
             match=tuple((str(k), str(v)) for k, v in match.items()),
             only=tuple((str(k), str(v)) for k, v in only.items()),
             exclude=tuple(str(e) for e in exclude),

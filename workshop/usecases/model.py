@@ -103,6 +103,7 @@ class Logic:
     threshold: str = ""  # parameter name
     lookback: str = ""  # parameter name (new_value)
     outside: str = ""  # parameter name of a time_window (outside_window)
+    within: str = ""  # parameter name of a time_window (silence: only silence inside it is an alert)
     match: tuple[tuple[str, str], ...] = ()  # extra role=value conditions on the selection
     only: tuple[tuple[str, str], ...] = ()  # role -> list parameter: keep only events whose field is listed
     exclude: tuple[str, ...] = ()  # allowlist ids
@@ -117,7 +118,7 @@ class Logic:
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type}
-        for key in ("event", "field", "window", "threshold", "lookback", "outside"):
+        for key in ("event", "field", "window", "threshold", "lookback", "outside", "within"):
             if getattr(self, key):
                 d[key] = getattr(self, key)
         if self.events:
@@ -155,6 +156,7 @@ class Logic:
             threshold=str(d.get("threshold") or ""),
             lookback=str(d.get("lookback") or ""),
             outside=str(d.get("outside") or ""),
+            within=str(d.get("within") or ""),
             match=pairs(d.get("match")),
             only=pairs(d.get("only")),
             exclude=tuple(str(e) for e in d.get("exclude") or ()),
