@@ -1,7 +1,9 @@
 """Export formats for rule drafts, registered with :func:`workshop.services.exports.exporter`.
 
 * ``sigma``: one ``.yml`` per use case in ``sigma/<app>/`` (the outer rule first, then
-  the rules it uses), named as the Sigma specification asks;
+  the rules it uses), named as the Sigma specification asks, and ``sigma/<app>-readiness.json``:
+  each file's readiness, so a blocked rule (one that cannot fire on the log yet) is never
+  deployed as if it watched anything;
 * ``splunk``, ``kql``, ``esql``, ``lucene``: one file per SIEM and application with every
   query and, above each, the plain notes on what the query does not do itself;
 * ``stix``: a STIX 2.1 bundle of Indicators (``pattern_type: sigma``).
@@ -29,8 +31,12 @@ from workshop.services.rules import (
 def sigma_files(req: ExportRequest) -> Files:
     files: Files = {}
     for slug in request_slugs(req):
-        for rs in build_rule_sets(req.store, slug, bundle=req.attack_bundle):
+        sets = build_rule_sets(req.store, slug, bundle=req.attack_bundle)
+        for rs in sets:
             files[f"sigma/{slug}/{rs.filename}"] = rs.yaml()
+        manifest = [{"file": rs.filename, "use_case": rs.use_case, "rule_id": rs.rule_id} | rs.readiness.to_dict()
+                    for rs in sets]  # fmt: skip
+        files[f"sigma/{slug}-readiness.json"] = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     return files
 
 
