@@ -61,7 +61,9 @@ def test_splunk_writes_what_pysigma_cannot(cases, pipelines) -> None:
     silence = conv(cases, pipelines, "log-silence", "splunk")
     assert "earliest=-4h" in silence.query.split("\n")[0] and "event_count < 1" in silence.query
     dormant = conv(cases, pipelines, "dormant-account-login", "splunk")
-    assert "stats earliest(_time) as first_seen" in dormant.query and "earliest=-90d" in dormant.query
+    # dormant: seen before, then silent longer than the look-back (a joiner's first login is no alert)
+    assert "max(earlier) as previous_seen" in dormant.query and "earliest=-180d" in dormant.query
+    assert 'isnotnull(previous_seen) AND previous_seen < relative_time(now(), "-90d")' in dormant.query
     hours = conv(cases, pipelines, "login-outside-business-hours", "splunk")
     assert 'strftime(_time, "%H%M")' in hours.query and "_hm>=730 AND _hm<1830" in hours.query
     assert any("time zone of the user" in n and "Europe/London" in n for n in hours.notes)
@@ -141,7 +143,7 @@ def test_lists_are_read_with_lookup_join_in_esql(cases, pipelines) -> None:
     # with the values written into the pipeline instead of the lookup, they are in the query
     ctx = cases["sensitive-report-export"][2]
     data = yaml.safe_load(default_pipeline_text(ctx, "esql"))
-    data["vars"]["sensitive_objects"] = ["Full salary register", "Bank details*"]
+    data["vars"]["sensitive_reports"] = ["Full salary register", "Bank details*"]
     data["transformations"] = [t for t in data["transformations"] if t.get("id") != "lookups"]
     data["transformations"].append({"type": "value_placeholders"})
     p = parse_pipeline(yaml.safe_dump(data), "esql")
@@ -332,6 +334,8 @@ def test_hostile_field_and_event_names_do_not_change_splunk_queries(tid: str) ->
     assert "1=1" not in logic and "pwned" not in logic  # the hostile text stays inside its strings
     if rs.aggregation.type in ("new_value", "silence"):
         span = rs.aggregation.lookback or rs.aggregation.timespan
+        if rs.aggregation.after_silence:  # the earlier activity is searched for too: twice the look-back
+            span = f"{int(span[:-1]) * 2}{span[-1]}"
         assert logic.startswith(f"earliest=-{span} ")  # the search period is in the search, not in a value
     for part in c.parts:
         _spl_outside_strings(part.query)

@@ -202,9 +202,17 @@ def test_allowlists_become_filters_and_gaps_become_notes() -> None:
     _, rs2, _ = one_case("brute-force-login", values)
     assert "filter_service_accounts" not in rs2.selections[0].data["detection"]
     assert any("service accounts are excluded by design, but none are named" in n for n in rs2.notes)
-    assert any(
-        "batch hosts" in n and "src_ip" in n for n in rs2.notes
-    )  # no host field: compared with the source
+    # no host field: the batch hosts are recognised by the addresses they log with, in src_ip ...
+    det2 = rs2.selections[0].data["detection"]
+    assert det2["filter_batch_hosts"] == {"src_ip|cidr": ["10.20.0.15/32", "10.20.0.16/32", "10.20.0.20/32"]}
+    # ... never by their names compared with an address field: without addresses nothing is
+    # excluded, the notes say why, and the rule is blocked until they are given
+    del values["service.batch_host_addresses"]
+    _, rs3, _ = one_case("brute-force-login", values)
+    assert "filter_batch_hosts" not in rs3.selections[0].data["detection"]
+    assert any("cannot be compared" in n and "service.batch_host_addresses" in n for n in rs3.notes)
+    assert not rs3.readiness.ready
+    assert [r.subject for r in rs3.readiness.reasons] == ["batch_host_addresses"]
 
 
 def test_breakglass_and_lookup_lists_select() -> None:

@@ -105,6 +105,10 @@ def test_export_formats(store, tmp_path: Path) -> None:
     assert {f"splunk/{SLUG}.spl", f"kql/{SLUG}.kql", f"esql/{SLUG}.esql", f"{SLUG}-rules.stix.json"} <= names
     kql = (tmp_path / "kql" / f"{SLUG}.kql").read_text(encoding="utf-8")
     assert "converts no Sigma correlations" in kql and "summarize event_count" in kql
+    manifest = json.loads((tmp_path / "sigma" / f"{SLUG}-readiness.json").read_text(encoding="utf-8"))
+    assert sorted(f"sigma/{SLUG}/{m['file']}" for m in manifest) == sigma
+    assert {m["state"] for m in manifest} <= {"ready", "blocked"}
+    assert all(m["reasons"] for m in manifest if m["state"] == "blocked")
     first = yaml.safe_load_all((tmp_path / sigma[0]).read_text(encoding="utf-8"))
     assert next(first)["x_workshop"]["application"] == SLUG
     portfolio = ExportRequest(store, load_questionnaires(store.workspace), None, attack_bundle="builtin")

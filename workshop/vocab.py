@@ -131,7 +131,7 @@ BASELINE_ROLES: tuple[str, ...] = (
 )  # fmt: skip
 
 #: Roles whose values are numbers to sum (volumes), not labels.
-NUMERIC_ROLES: tuple[str, ...] = (LogRole.RECORDS, LogRole.BYTES)
+NUMERIC_ROLES: tuple[str, ...] = (LogRole.RECORDS, LogRole.BYTES, LogRole.AMOUNT)
 
 
 # --------------------------------------------------------------------------- durations

@@ -83,3 +83,70 @@ def one_case(template_id: str, values: dict | None = None):
         if uc.template_id == template_id:
             return uc, rs, ctx
     raise AssertionError(f"{template_id} not generated")
+
+
+def confirmed_values() -> dict:
+    """:func:`maximal_values` with a vocabulary nobody has to guess: every kind of event logged
+    and named (its OWASP value, confirmed), every field role named, the batch hosts' addresses
+    given. The rules built from it are ready, so their mechanics can be tested."""
+    from workshop.usecases.events import DEFAULT_FIELDS, EVENTS
+
+    v = maximal_values()
+    named = {r["event"] for r in v["logging.event_names"]}
+    v["logging.event_names"] = list(v["logging.event_names"]) + [
+        {"event": e.id, "action": e.owasp, "outcome": e.outcome}
+        for e in EVENTS.values()
+        if e.id not in named and e.logged_as
+    ]
+    v["logging.events"] = sorted({e.logged_as for e in EVENTS.values() if e.logged_as})
+    roles = {r["role"] for r in v["logging.fields"]}
+    v["logging.fields"] = list(v["logging.fields"]) + [
+        {"field": name, "role": str(role)} for role, name in DEFAULT_FIELDS.items() if role not in roles
+    ]
+    return v
+
+
+#: Values a person supplies for the lists the rules select on (the lists are log values).
+SUPPLIED_LISTS = {
+    "sensitive_objects": ["Full salary register"],
+    "sensitive_reports": ["Full salary register"],
+    "leavers_lookup": "leavers",
+    "privileged_roles": ["Payroll manager", "Finance approver", "Application administrator"],
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _ready_cases() -> tuple:
+    return tuple(_build_ready_cases())
+
+
+def ready_cases():
+    """(use case, rule set, context) for every template, each ready (built once per process;
+    the use cases are shared: do not change them)."""
+    return list(_ready_cases())
+
+
+def _build_ready_cases():
+    """(use case, rule set, context) for every template, each ready: the confirmed vocabulary,
+    and the lists a person must supply filled in by hand (as the detection engineer would)."""
+    from workshop.usecases.readiness import readiness
+
+    values = confirmed_values()
+    ctx = context(values)
+    out = []
+    for uc in use_cases(values):
+        for name, value in SUPPLIED_LISTS.items():
+            if name in uc.parameters:
+                uc.edits[f"parameters.{name}"] = {"value": value, "source": "manual"}
+        r = readiness(uc, ctx.facts)
+        assert r.ready, (uc.template_id, r.summary())
+        out.append((uc, build_rule_set(uc, ctx), ctx))
+    return out
+
+
+def ready_case(template_id: str):
+    """(use case, rule set, context) of one template, ready (see :func:`ready_cases`)."""
+    for uc, rs, ctx in ready_cases():
+        if uc.template_id == template_id:
+            return uc, rs, ctx
+    raise AssertionError(f"{template_id} not generated")

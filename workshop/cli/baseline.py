@@ -282,9 +282,13 @@ def _thresholds(args: argparse.Namespace) -> int:
         return 0
     for i in items:
         print(f"{i.use_case} {i.parameter} = {i.current} ({i.current_source}); from {i.figure}")
+        if i.current_alerts_per_day is not None:
+            print(f"    {'current':<9} {i.current!s:>9}  {i.current_alerts_per_day:6.2f} alerts/day")
         for p in i.proposals:
-            value = "n/a" if p.value is None else f"{p.value:.1f}"
+            value = "n/a" if p.value is None else (f"{p.value:.0f}" if float(p.value).is_integer() else f"{p.value:.1f}")
             print(f"    {p.method:<9} {value:>9}  {p.alerts_per_day:6.2f} alerts/day   {p.why}")
+            if p.method in i.warnings:
+                print(f"    {'':<9} warning: {i.warnings[p.method]}")
         if i.note:
             print(f"    note: {i.note}")
     return 0

@@ -6,8 +6,12 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workshop.cli._common import open_store, print_json, write_output
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workshop.rules.testing import RuleTestResult
 
 SIEM_CHOICES = ("splunk", "kql", "esql", "lucene")
 
@@ -105,7 +109,8 @@ def build(args: argparse.Namespace) -> int:
         )
     else:
         for rs in sets:
-            print(f"{rs.use_case:<36} {rs.logic:<15} {len(rs.docs)} rule(s)  {rs.filename}")
+            print(f"{rs.use_case:<36} {rs.logic:<15} {len(rs.docs)} rule(s)  {rs.filename}  "
+                  f"{rs.readiness.summary()}")  # fmt: skip
             for note in rs.notes:
                 print(f"    note: {note}")
         if not sets:
@@ -158,28 +163,51 @@ def test(args: argparse.Namespace) -> int:
             s = report.sample
             print(f"sample: {s.get('file')} ({s.get('events')} events over {s.get('days')} days)")
         for r in report.results:
-            fires = "fires" if r.fires_on_true_positive else "DOES NOT FIRE"
-            sample = (
-                f", {r.alerts_on_sample} on the sample ({r.alerts_per_day}/day)"
-                if r.alerts_on_sample is not None
-                else ""
-            )
-            print(f"{r.use_case:<36} {fires} on its true positive{sample}")
+            print(_test_line(r))
+            if r.untestable:
+                for reason in r.readiness.reasons:
+                    print(f"    blocked: {reason.text}")
+            if r.sample_events or r.sample_fields:
+                events = ", ".join(f"{k} {v}" for k, v in r.sample_events.items()) or "-"
+                absent = [k for k, v in r.sample_fields.items() if not v]
+                print(f"    sample: events {events}; fields absent: {', '.join(absent) or 'none'}")
             for e in r.evasion_results:
                 print(f"    evasion {e.name} ({e.kind}): {'caught' if e.caught else 'missed'}")
             for skipped in r.evasions_not_tested:
                 print(f"    evasion {skipped.id} ({skipped.kind}): not tested, {skipped.reason}")
+            for a in r.attacker_evasions:
+                print(f"    to test by hand: {a.id}: {a.how_to_test}")
             if r.error:
                 print(f"    error: {r.error}")
         if not report.results:
             print(f"{args.app}: no use case in these statuses to test")
-    failing = [r.use_case for r in report.results if not r.fires_on_true_positive]
+        counts = report.to_dict()["counts"]
+        print(f"{counts['pass']} pass, {counts['fail'] + counts['error']} fail, "
+              f"{counts['untestable']} untestable (blocked, not counted as passing)")  # fmt: skip
+    failing = [r.use_case for r in report.failing]
     if failing:
         print(
-            f"{len(failing)} rule(s) do not fire on their own true positive: {', '.join(failing)}",
+            f"{len(failing)} ready rule(s) do not fire on their own true positive: {', '.join(failing)}",
             file=sys.stderr,
         )
     return 1 if failing else 0
+
+
+def _test_line(r: RuleTestResult) -> str:
+    """One rule's result: readiness, outcome, alerts on the sample."""
+    state = "ready" if r.readiness.ready else "BLOCKED"
+    outcome = {
+        "pass": "fires on its true positive",
+        "fail": "DOES NOT FIRE on its true positive",
+        "error": "COULD NOT RUN",
+        "untestable": r.untestable,
+    }[r.outcome]
+    sample = (
+        f", {r.alerts_on_sample} alert(s) on the sample ({r.alerts_per_day}/day)"
+        if r.alerts_on_sample is not None
+        else ""
+    )
+    return f"{r.use_case:<36} {state:<8} {outcome}{sample}"
 
 
 def pipeline(args: argparse.Namespace) -> int:

@@ -310,6 +310,13 @@ def _field(ctx: Context, value: Any, key: Any) -> Any:
     return None
 
 
+def _field_where(ctx: Context, value: Any, key: Any, flag: Any, wanted: bool) -> list[Any]:
+    """``key`` of the rows whose ``flag`` column is (``wanted``) or is not truthy."""
+    if not isinstance(value, list):
+        return []
+    return [r.get(key) for r in value if isinstance(r, dict) and truthy(r.get(flag)) is wanted and r.get(key)]
+
+
 def _count(ctx: Context, value: Any) -> int:
     if value is None:
         return 0
@@ -332,6 +339,8 @@ FUNCTIONS: dict[str, _Func] = {
     "unknown": _Func(lambda ctx, name: name in ctx.unknown, 1, True),
     "count": _Func(_count, 1),
     "field": _Func(_field, 2),
+    "field_if": _Func(lambda ctx, v, key, flag: _field_where(ctx, v, key, flag, True), 3),
+    "field_unless": _Func(lambda ctx, v, key, flag: _field_where(ctx, v, key, flag, False), 3),
     "any": _Func(lambda ctx, v: any(truthy(x) for x in v) if isinstance(v, list) else truthy(v), 1),
     "all": _Func(
         lambda ctx, v: bool(v) and all(truthy(x) for x in v) if isinstance(v, list) else truthy(v), 1

@@ -29,6 +29,7 @@ class Q(StrEnum):
     SERVICE_ACCOUNTS = "service.accounts"
     BATCH_JOBS = "service.batch_jobs"
     BATCH_HOSTS = "service.batch_hosts"
+    BATCH_HOST_ADDRESSES = "service.batch_host_addresses"
     BREAKGLASS_ACCOUNTS = "auth.breakglass_accounts"
     MFA = "auth.mfa"
     AUTH_METHODS = "auth.methods"

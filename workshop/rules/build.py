@@ -38,27 +38,10 @@ from workshop.rules.model import (
     sigma_literal,
 )
 from workshop.usecases.events import EVENTS, LogVocabulary, assumed_from, vocabulary
-from workshop.usecases.model import UseCase
+from workshop.usecases.model import PARAMETER_LISTS, UseCase
+from workshop.usecases.readiness import batch_host_addresses, is_address
 from workshop.vocab import TimeWindow, is_duration
 
-#: Template parameters that narrow the rule to a list, by parameter name: the role of
-#: the field they apply to and how. The templates name these lists in their logic
-#: only in prose ("the rule selects logins by these accounts only"); a template can
-#: also say it explicitly with ``logic.match: {user: "{params.NAME}"}``.
-#:
-#: * ``select``: the events must have one of the listed values (a placeholder when empty);
-#: * ``lookup``: the parameter's value names a SIEM lookup that holds the values;
-#: * ``placeholder``: the owners' words are not log values yet, so the rule uses a
-#:   placeholder the pipeline fills in (and the notes quote the owners);
-#: * ``exclude`` / ``exclude_cidr``: the listed sources are allowed (a filter).
-PARAMETER_LISTS: dict[str, tuple[str, str]] = {
-    "breakglass_accounts": ("user", "select"),
-    "service_accounts": ("user", "select"),
-    "leavers_lookup": ("user", "lookup"),
-    "sensitive_objects": ("object", "placeholder"),
-    "expected_sources": ("host_or_source", "exclude"),
-    "expected_networks": ("source_ip", "exclude_cidr"),
-}
 #: Lookups whose rows count only after a date they hold (parameter -> the lookup's date
 #: column): a leaver's account is a finding after the last working day, not during notice.
 LOOKUP_AFTER: dict[str, str] = {"leavers_lookup": "last_working_day"}
@@ -173,6 +156,14 @@ class Builder:
             else:
                 value, key = sigma_literal(clean_value(str(raw))), field
             blocks.setdefault("selection_match", {})[key] = value
+        band = self.logic.get("band") or {}
+        if band:
+            field = self.field(str(band["role"]))
+            for key, op in (("min", "gte"), ("max", "lt")):
+                if band.get(key):
+                    bound = self.number_param(str(band[key]), f"{key} of the {band['role']} band")
+                    if bound is not None:
+                        blocks.setdefault("selection_band", {})[f"{field}|{op}"] = bound
         matched_roles = {str(r) for r in (self.logic.get("match") or {})}
         # logic.only (role -> list parameter) selects; the table adds what older templates say in prose
         lists = dict(PARAMETER_LISTS)
@@ -234,15 +225,8 @@ class Builder:
                 self._filter(out, "filter_breakglass_accounts", self.field("user"), names, "break-glass accounts",
                              Q.BREAKGLASS_ACCOUNTS)  # fmt: skip
             elif allow == "batch_hosts":
-                hosts = clean_values(facts.batch_hosts)
-                field, is_host = self.host_field()
-                self._filter(out, "filter_batch_hosts", field, hosts, "batch hosts",
-                             f"{Q.BATCH_HOSTS}, {Q.BATCH_JOBS}")  # fmt: skip
-                if hosts and not is_host:
-                    self.notes.append(
-                        f"The log has no host field, so the batch hosts ({', '.join(hosts)}) are compared with "
-                        f"the source field {field}; if that field holds addresses, list the hosts' addresses."
-                    )
+                self._host_filter(out, "filter_batch_hosts", facts.batch_hosts, "batch hosts",
+                                  f"{Q.BATCH_HOSTS}, {Q.BATCH_JOBS}", batch_host_addresses(facts))  # fmt: skip
             elif allow == "trusted_networks":
                 self._cidr_filter(out, "filter_trusted_networks", facts.networks, Q.NETWORKS)
             elif allow == "change_windows":
@@ -254,17 +238,45 @@ class Builder:
                     )
                 self.windows.extend(w for w in windows if w not in self.windows)
         for pname, (_role, mode) in PARAMETER_LISTS.items():
-            if pname not in self.params or mode not in ("exclude", "exclude_cidr"):
+            if pname not in self.params or mode not in ("exclude", "exclude_cidr", "exclude_user"):
                 continue
-            if mode == "exclude_cidr":
+            if mode == "exclude_user":
+                self._filter(out, f"filter_{identifier(pname)}", self.field("user"),
+                             clean_values(self.param_value(pname)), pname.replace("_", " "),
+                             f"parameter {pname}")  # fmt: skip
+            elif mode == "exclude_cidr":
                 self._cidr_filter(
                     out, f"filter_{identifier(pname)}", self.param_value(pname), f"parameter {pname}"
                 )
             else:
-                field, _ = self.host_field()
-                self._filter(out, f"filter_{identifier(pname)}", field, clean_values(self.param_value(pname)),
-                             pname.replace("_", " "), f"parameter {pname}")  # fmt: skip
+                self._host_filter(out, f"filter_{identifier(pname)}", clean_values(self.param_value(pname)),
+                                  pname.replace("_", " "), f"parameter {pname}")  # fmt: skip
         return out
+
+    def _host_filter(self, out: dict[str, dict[str, Any]], name: str, hosts: list[str], what: str, source: str,
+                     addresses: list[str] | None = None) -> None:  # fmt: skip
+        """Hosts allowed by the rule: by name where the log has a host field; else by the
+        addresses they log with (the source field holds addresses, a host name never matches
+        it), and names without addresses are left out, saying so (the rule is blocked on them)."""
+        hosts = clean_values(hosts)
+        field, is_host = self.host_field()
+        if is_host:
+            self._filter(out, name, field, hosts, what, source)
+            return
+        addrs = list(dict.fromkeys([*(addresses or []), *(h for h in hosts if is_address(h))]))
+        names = [h for h in hosts if not is_address(h)]
+        if addrs:
+            self._cidr_filter(out, name, addrs, source)
+        if names and not addrs:
+            self.notes.append(
+                f"The log has no host field and {field} holds addresses, so the {what} named "
+                f"({', '.join(names)}) cannot be compared with it; nothing is excluded until their addresses "
+                f"are given ({Q.BATCH_HOST_ADDRESSES})."
+            )
+        elif not hosts and not addrs:
+            self.notes.append(
+                f"The {what} are excluded by design, but none are named ({source}): nothing is excluded."
+            )
 
     def _filter(
         self, out: dict[str, dict[str, Any]], name: str, field: str, values: list[str], what: str, source: str
@@ -388,12 +400,15 @@ class Builder:
         logsource = self.logsource()
         x_workshop: dict[str, Any] = {"use_case": tid, "application": slug, "logic": ltype}
 
+        only_on = {f"filter_{k}": list(v) for k, v in (self.logic.get("exclude_on") or {}).items()}
+
         def detection(event_id: str) -> dict[str, Any]:
             det: dict[str, Any] = {"selection": self.selection(event_id)}
             det.update(narrowing)
-            det.update(filters)
+            applies = {k: v for k, v in filters.items() if k not in only_on or event_id in only_on[k]}
+            det.update(applies)
             cond = " and ".join(["selection", *narrowing])
-            cond += "".join(f" and not {f}" for f in filters)
+            cond += "".join(f" and not {f}" for f in applies)
             det["condition"] = cond
             return det
 
@@ -563,5 +578,10 @@ def sigmahq_style(docs: list[SigmaDoc], meta: dict[str, Any]) -> None:
 
 
 def build_rule_set(uc: UseCase, ctx: RuleContext) -> RuleSet:
-    """The Sigma rules of one use case (pure: same use case and context, same rules)."""
-    return Builder(uc, ctx).build()
+    """The Sigma rules of one use case (pure: same use case and context, same rules), with
+    its readiness (:mod:`workshop.usecases.readiness`) for the files, tests and documents."""
+    from workshop.usecases.readiness import readiness
+
+    rs = Builder(uc, ctx).build()
+    rs.readiness = readiness(uc, ctx.facts)
+    return rs

@@ -210,7 +210,8 @@ def _first_seen(
     from workshop.rules.package_runner import first_seen
 
     agg = rs.aggregation
-    spec = {"field": agg.field, "group_by": list(agg.group_by), "lookback": agg.lookback}
+    spec = {"field": agg.field, "group_by": list(agg.group_by), "lookback": agg.lookback,
+            "after_silence": agg.after_silence}  # fmt: skip
     return first_seen(cols, rows, ts_field, spec, evaluate_from)
 
 
@@ -233,7 +234,9 @@ def alerts_of_absence(rs: RuleSet, events: EventTable) -> int:
         if e > events.last:
             continue
         n = bisect.bisect_left(times, e) - bisect.bisect_left(times, s)
-        if n < threshold:
+        # With ``logic.within`` (business hours) only a silence inside the window is an alert.
+        inside = all(w.contains(s) and w.contains(e - dt.timedelta(milliseconds=1)) for w in agg.within)
+        if n < threshold and inside:
             spans.append((s, e))
     merged: list[tuple[dt.datetime, dt.datetime]] = []
     for s, e in sorted(spans):

@@ -27,6 +27,7 @@ from workshop import __version__
 from workshop.interview.facts import Facts
 from workshop.interview.model import Application
 from workshop.usecases.events import LogVocabulary
+from workshop.usecases.readiness import Readiness
 from workshop.vocab import PRIORITIES, TimeWindow
 
 #: Namespace of every rule id the toolkit generates (uuid5 of slug/template/part).
@@ -157,9 +158,15 @@ class Aggregation:
     steps: tuple[str, ...] = ()  # ids of the selection rules, in order (temporal_ordered)
     first_step_count: int | None = None  # at least this many of the first step (chained event_count)
     lookback: str = ""  # new_value
+    after_silence: bool = False  # new_value: the value was seen before, longer ago than the look-back
+    within: tuple[TimeWindow, ...] = ()  # silence: only a silence inside these windows is an alert
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
+        if self.after_silence:
+            out["after_silence"] = True
+        if self.within:
+            out["within"] = [{"label": w.label} | w.to_dict() for w in self.within]
         for key in ("timespan", "op", "count", "field", "lookback", "first_step_count"):
             value = getattr(self, key)
             if value not in ("", None):
@@ -230,6 +237,13 @@ class RuleSet:
     problems: list[str] = field(default_factory=list)
     attack: list[str] = field(default_factory=list)
     filename: str = ""
+    #: Whether the rule can fire on the application's real log (blocked: why); the rule
+    #: files and the manifest flag a blocked rule, documents and coverage leave it out.
+    readiness: Readiness = field(default_factory=Readiness)
+
+    @property
+    def ready(self) -> bool:
+        return self.readiness.ready
 
     @property
     def alert(self) -> SigmaDoc:
@@ -271,6 +285,7 @@ class RuleSet:
             "notes": list(self.notes),
             "problems": list(self.problems),
             "attack": list(self.attack),
+            "readiness": self.readiness.to_dict(),
             "rules": [d.to_dict() for d in self.docs],
         }
         if with_yaml:

@@ -183,6 +183,9 @@ def first_seen(
     t_i, f_i = idx(ts_field), idx(str(spec.get("field") or ""))
     keys = [idx(str(g)) for g in spec.get("group_by") or []]
     lookback = dt.timedelta(seconds=seconds(str(spec.get("lookback") or "0s")))
+    # Dormant accounts: the value must have been seen before, longer ago than the look-back
+    # (a value never seen is a joiner, not a dormant account waking up).
+    after_silence = bool(spec.get("after_silence"))
     seen: dict[tuple[Any, ...], dt.datetime] = {}
     alerts = 0
     for row in sorted(rows, key=lambda r: str(r[t_i])):
@@ -194,7 +197,8 @@ def first_seen(
         )
         key += (row[f_i].casefold() if isinstance(row[f_i], str) else row[f_i],)
         last = seen.get(key)
-        if (evaluate_from is None or t >= evaluate_from) and (last is None or t - last > lookback):
+        silent = last is not None if after_silence else True
+        if (evaluate_from is None or t >= evaluate_from) and silent and (last is None or t - last > lookback):
             alerts += 1
         seen[key] = t
     return alerts

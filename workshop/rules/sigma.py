@@ -28,7 +28,6 @@ This module re-exports them, so ``from workshop.rules.sigma import ...`` keeps w
 from __future__ import annotations
 
 from workshop.rules.build import (
-    PARAMETER_LISTS,
     build_rule_set,
     vocabulary_of,
 )
@@ -62,6 +61,7 @@ from workshop.rules.validate import (
     validate_documents,
     validate_rule_sets,
 )
+from workshop.usecases.model import PARAMETER_LISTS
 
 __all__ = [
     "EXCLUDED_VALIDATORS",

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.questionnaire.values import network_of
-from workshop.rules.build import PARAMETER_LISTS, vocabulary_of
+from workshop.rules.build import vocabulary_of
 from workshop.rules.model import RuleContext, RuleSet, clean_values
 from workshop.rules.synthplan import Skip, SyntheticPlan
-from workshop.usecases.model import UseCase
+from workshop.usecases.model import PARAMETER_LISTS, UseCase
 from workshop.vocab import TimeWindow, duration_seconds
 
 #: A Wednesday, so that business-hours rules have somewhere to start from.
@@ -100,9 +100,14 @@ class _Ctx:
                 self.networks.append(ipaddress.ip_network(network_of(entry), strict=False))
             except ValueError:
                 continue
-        self.hosts = clean_values(
+        hosts = clean_values(
             facts.batch_hosts + clean_values((self.params.get("expected_sources") or {}).get("value"))
         )
+        if "host" not in self.rs.fields:  # the source field holds addresses: hosts are known by theirs
+            from workshop.usecases.readiness import batch_host_addresses, is_address
+
+            hosts = clean_values(batch_host_addresses(facts) + [h for h in hosts if is_address(h)])
+        self.hosts = hosts
         self.service_accounts = clean_values([a.name for a in facts.service_accounts])
         self.breakglass = clean_values(facts.breakglass_accounts)
 
@@ -193,6 +198,15 @@ class _Ctx:
                 values = self.selected_values(role)
                 if values:
                     ev[self.field(role)] = values[0]
+        for role, pname in (self.logic.get("only") or {}).items():  # the lists the rule keeps
+            values = clean_values((self.params.get(str(pname)) or {}).get("value"))
+            ev[self.field(str(role))] = values[0] if values else f"synthetic-{pname}"
+        band = self.logic.get("band") or {}
+        if band:  # a value inside the band: at its lower bound, else just under the upper one
+            low = (self.params.get(str(band.get("min") or "")) or {}).get("value")
+            high = (self.params.get(str(band.get("max") or "")) or {}).get("value")
+            value = low if isinstance(low, (int, float)) else (high - 1 if isinstance(high, (int, float)) else 1)
+            ev[self.field(str(band["role"]))] = value
         for role, value in by_role.items():
             ev[self.field(role)] = value
         return ev

@@ -27,16 +27,21 @@ from typing import TYPE_CHECKING, Any
 from workshop.core.errors import InputError, LoadError, Location
 from workshop.interview.model import utcnow
 from workshop.rules.build import build_rule_set, vocabulary_of
-from workshop.rules.evaluate import EventTable, _fields_used
+from workshop.rules.evaluate import EventTable, _convert, _fields_used, _quote
+from workshop.rules.evasions import AttackerEvasion, attacker_evasions
 from workshop.rules.files import with_documents
 from workshop.rules.model import RuleContext, RuleSet
 from workshop.rules.synthetic import NotGenerated, SyntheticCase, evasion_cases, true_positive
 from workshop.usecases.model import UseCase
+from workshop.usecases.readiness import Readiness
 from workshop.vocab import NUMERIC_ROLES
 
 if TYPE_CHECKING:
+
     from workshop.usecases.events import LogVocabulary
 
+#: What a rule's test can come to (a blocked rule is untestable: never a pass).
+OUTCOMES = ("pass", "fail", "error", "untestable")
 #: A row of a query's result, as sqlite3 returns it.
 Row = tuple[Any, ...]
 
@@ -92,6 +97,17 @@ class RuleTestResult:
     evasions_not_tested: list[NotGenerated] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: str = ""
+    #: The rule's readiness when it was tested (:class:`workshop.usecases.readiness.Readiness`).
+    readiness: Readiness = field(default_factory=Readiness)
+    #: Set for a blocked rule: "untestable: event name assumed, ..." (its true positive is not run:
+    #: synthetic events of an unconfirmed vocabulary would only prove the rule matches its own guess).
+    untestable: str = ""
+    #: Sample coverage: rows of the sample each selected event matches (event id -> rows), and
+    #: rows holding a value of each field the rule reads (field -> rows).
+    sample_events: dict[str, int] = field(default_factory=dict)
+    sample_fields: dict[str, int] = field(default_factory=dict)
+    #: Evasions a real attacker would try, with how to test them by hand (not run here).
+    attacker_evasions: list[AttackerEvasion] = field(default_factory=list)
     # Where a recorded result came from (set when read back from the workspace).
     ran_at: str = ""
     who: str = ""
@@ -124,6 +140,14 @@ class RuleTestResult:
                                  if isinstance(e, Mapping)],
             notes=[str(n) for n in data.get("notes") or []],
             error=str(data.get("error") or ""),
+            readiness=Readiness.from_dict(data.get("readiness") if isinstance(data.get("readiness"), Mapping) else None),
+            untestable=str(data.get("untestable") or ""),
+            sample_events={str(k): int(v) for k, v in (data.get("sample_events") or {}).items()
+                           if isinstance(v, int)},
+            sample_fields={str(k): int(v) for k, v in (data.get("sample_fields") or {}).items()
+                           if isinstance(v, int)},
+            attacker_evasions=[AttackerEvasion.from_dict(e) for e in data.get("attacker_evasions") or []
+                               if isinstance(e, Mapping)],
             ran_at=str(data.get("ran_at") or ""),
             who=str(data.get("who") or ""),
             sample=str(data.get("sample") or ""),
@@ -152,7 +176,30 @@ class RuleTestResult:
             "evasions_not_tested": [e.to_dict() for e in self.evasions_not_tested],
             "notes": list(self.notes),
             "error": self.error,
+            "readiness": self.readiness.to_dict(),
+            "untestable": self.untestable,
+            "outcome": self.outcome,
+            "sample_events": dict(self.sample_events),
+            "sample_fields": dict(self.sample_fields),
+            "attacker_evasions": [e.to_dict() for e in self.attacker_evasions],
         }
+
+    @property
+    def ready(self) -> bool:
+        return self.readiness.ready and not self.untestable
+
+    @property
+    def outcome(self) -> str:
+        """``untestable`` (a blocked rule: never a pass), ``error``, ``pass`` or ``fail``."""
+        if self.untestable:
+            return "untestable"
+        if self.error:
+            return "error"
+        return "pass" if self.fires_on_true_positive else "fail"
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "pass"
 
 
 @dataclass
@@ -168,17 +215,31 @@ class TestReport:
 
     @property
     def ok(self) -> bool:
-        """Every rule fires on its own true-positive events."""
-        return all(r.fires_on_true_positive for r in self.results)
+        """Every ready rule fires on its own true-positive events (blocked rules are untestable,
+        reported as such, and neither pass nor fail the run)."""
+        return not self.failing
+
+    @property
+    def failing(self) -> list[RuleTestResult]:
+        """Ready rules that miss their own true positive (or could not run)."""
+        return [r for r in self.results if r.outcome in ("fail", "error")]
+
+    @property
+    def untestable(self) -> list[RuleTestResult]:
+        return [r for r in self.results if r.outcome == "untestable"]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "application": self.application,
             "ran_at": self.ran_at,
             "ok": self.ok,
+            "counts": {o: sum(1 for r in self.results if r.outcome == o) for o in OUTCOMES},
             "sample": self.sample,
             "rules": [r.to_dict() for r in self.results],
         }
+
+
+# --------------------------------------------------------------------------- the event table
 
 
 def count_alerts(rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None = None) -> int:
@@ -213,8 +274,19 @@ def test_rule_set(
     from workshop.rules.logic import logic_handler
 
     built = built or rs
-    res = RuleTestResult(rs.use_case, rs.rule_id, rs.title, rs.logic)
+    res = RuleTestResult(rs.use_case, rs.rule_id, rs.title, rs.logic, readiness=built.readiness)
+    res.attacker_evasions = attacker_evasions(built)
+    if not built.readiness.ready:
+        res.untestable = built.readiness.untestable()
+        res.notes.append(
+            "Not tested on synthetic events: "
+            + " ".join(r.text for r in built.readiness.reasons)
+            + " Events made from an unconfirmed vocabulary would only show that the rule matches its own "
+            "guess, so this rule is reported untestable, never as passing."
+        )
     try:
+        if res.untestable:
+            raise _Untestable
         tp = true_positive(uc, built, ctx)
         res.true_positive_events = len(tp.events)
         tp_result = run_case(rs, tp)
@@ -229,6 +301,8 @@ def test_rule_set(
         res.evasions_not_tested = skipped
         for case in cases:
             res.evasion_results.append(run_case(rs, case))
+    except _Untestable:
+        pass
     except Exception as exc:  # a rule pySigma or SQLite refuses is a result, not a crash
         res.error = f"{type(exc).__name__}: {str(exc).split(' (while ')[0]}"
         res.notes.append("The rule could not be run: " + res.error)
@@ -244,6 +318,14 @@ def test_rule_set(
     res.notes.extend(logic.test_notes(rs))
     if sample is not None:
         try:
+            res.sample_events, res.sample_fields = sample_coverage(rs, sample)
+            for ev, n in res.sample_events.items():
+                if not n:
+                    res.notes.append(f"The sample holds no '{ev}' event the rule selects: the sample says nothing "
+                                     "about how this rule behaves on real traffic.")  # fmt: skip
+        except Exception as exc:
+            res.notes.append(f"The sample coverage could not be measured: {type(exc).__name__}: {exc}")
+        try:
             evaluate_from = logic.sample_evaluated_from(rs, sample, res.notes)
             res.alerts_on_sample = count_alerts(rs, sample, evaluate_from)
             days = _sample_days(sample)
@@ -255,6 +337,33 @@ def test_rule_set(
 
 
 test_rule_set.__dict__["__test__"] = False  # a library function, not a pytest test
+
+
+class _Untestable(Exception):
+    """A blocked rule: its synthetic cases are not run."""
+
+
+def sample_coverage(rs: RuleSet, sample: EventTable) -> tuple[dict[str, int], dict[str, int]]:
+    """Which of the rule's events and fields the sample holds: rows matching each selected
+    event's action and outcome (before any filter or window), and rows with a value in each
+    field the rule reads."""
+    events: dict[str, int] = {}
+    for d in rs.selections:
+        sel = (d.data.get("detection") or {}).get("selection")
+        if not isinstance(sel, dict) or not d.event:
+            continue
+        doc = {"title": "coverage", "logsource": d.data.get("logsource") or {"category": "application"},
+               "detection": {"selection": sel, "condition": "selection"}}  # fmt: skip
+        sample.ensure(str(k).split("|")[0] for k in sel)
+        sql = _convert(rs, [doc], "logs", sample.ts_field)[0]
+        events[d.event] = events.get(d.event, 0) + len(sample.query(sql)[1])
+    fields: dict[str, int] = {}
+    for name in sorted(set(rs.fields.values())):
+        if name.lower() in sample.columns:
+            fields[name] = int(sample.db.execute(f"SELECT COUNT({_quote(name)}) FROM logs").fetchone()[0])
+        else:
+            fields[name] = 0
+    return events, fields
 
 
 def _sample_days(sample: EventTable) -> float:

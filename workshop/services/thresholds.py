@@ -7,15 +7,24 @@ median + k·MAD, mean + k·stdev with a minimum sample count), each back-tested 
 stored distribution: how many alerts per day it would have raised on the sample.
 Applying a proposal records where the value came from (method, baseline version and
 the sample's time range) in the use case's history.
+
+Counted things are counted in whole numbers: a proposal for an integer parameter is the
+smallest whole count above the figure (0.41 failures becomes "at least 1"), back-tested
+as the rule counts (at least N). The current value is back-tested the same way, so each
+proposal is compared with what the rule raises today. A proposal below the value the
+answers gave (``max(auth.lockout_threshold - 1, 3)``: a floor someone reasoned about) is
+flagged, never applied silently.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.baseline import Profile, ThresholdProposal, propose_thresholds
 from workshop.baseline.figures import Distribution
+from workshop.baseline.stats import backtest
 from workshop.core.errors import InputError
 from workshop.store import Store
 from workshop.store.baseline_store import BaselineRecord
@@ -23,6 +32,8 @@ from workshop.usecases.model import UseCase
 from workshop.vocab import DROPPED, duration_seconds, is_duration
 
 STATS = ("p50", "p90", "p95", "p99", "max", "mean")
+#: More alerts a day than this from one rule on the sample, and the rule is shown as noisy.
+ALERT_BUDGET_PER_DAY = 5.0
 METHODS = ("p99+20%", "mad3", "stdev3")
 
 
@@ -37,6 +48,18 @@ class ParameterProposal:
     figure: str
     proposals: list[ThresholdProposal] = field(default_factory=list)
     note: str = ""
+    #: Alerts the current value raises on the sample (None: no distribution to test it on).
+    current_alerts_total: int | None = None
+    current_alerts_per_day: float | None = None
+    #: method -> why applying that proposal needs a second look (below a floor from the answers).
+    warnings: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def floor(self) -> float | None:
+        """The value the answers gave, when they gave it: proposals below it are flagged."""
+        if self.current_source == "answer" and isinstance(self.current, (int, float)):
+            return float(self.current)
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +71,9 @@ class ParameterProposal:
             "current_source": self.current_source,
             "figure": self.figure,
             "note": self.note,
+            "current_alerts_total": self.current_alerts_total,
+            "current_alerts_per_day": self.current_alerts_per_day,
+            "warnings": dict(self.warnings),
             "proposals": [p.to_dict() for p in self.proposals],
         }
 
@@ -130,9 +156,57 @@ def proposals_for(store: Store, slug: str, baseline: BaselineRecord) -> list[Par
                 )
                 item.figure = f"{figure} ({action})" if action and base == "per_entity_day" else figure
                 item.proposals = propose_thresholds(dist, METHODS, days=days, what=what)
+                if p.type == "integer":
+                    item.proposals = [_whole(x, dist, days) for x in item.proposals]
+                if isinstance(p.value, (int, float)) and not isinstance(p.value, bool):
+                    bt = backtest(dist.samples(), _as_counted(p.value), days=days)
+                    item.current_alerts_total, item.current_alerts_per_day = bt.alerts_total, bt.alerts_per_day
+                item.warnings = _below_floor(item)
                 item.note = _window_note(uc, figure)
+                if action and base != "per_entity_day" and not base.startswith(("failures", "per_entity_hour")):
+                    item.note = " ".join(x for x in (item.note, (
+                        f"The figure counts every action of the sample, not only the rule's {action}: it is not "
+                        "like with like, so its alerts per day overstate this rule's."
+                    )) if x)  # fmt: skip
             out.append(item)
     return out
+
+
+def _as_counted(threshold: float) -> float:
+    """The back-test threshold of a rule that alerts at *at least* ``threshold`` events: the
+    back-test counts observations above its threshold, so at least N is above N - 1."""
+    return math.ceil(threshold) - 1 if threshold >= 1 else 0.0
+
+
+def _whole(p: ThresholdProposal, dist: Any, days: int | None) -> ThresholdProposal:
+    """A proposal for a counted parameter as a whole count: the smallest above the figure,
+    back-tested as the rule counts it (at least that many)."""
+    if p.value is None:
+        return p
+    whole = max(1, math.floor(p.value) + 1)
+    bt = backtest(dist.samples(), whole - 1, days=days)
+    why = p.why.rsplit("; ", 1)[0] if p.why.endswith("alert(s) on the sample") else p.why
+    why += f"; as a whole count: alert at {whole} or more; {bt.alerts_total} alert(s) on the sample"
+    return ThresholdProposal(p.method, float(whole), why, bt.alerts_total, bt.alerts_per_day, p.observations)
+
+
+def _below_floor(item: ParameterProposal) -> dict[str, str]:
+    floor = item.floor
+    if floor is None:
+        return {}
+    return {
+        p.method: (
+            f"{_shown(p.value)} is below {_shown(floor)}, the value derived from the interview's answers "
+            "(a lockout threshold, a normal volume the owners gave): applying it lowers a floor someone "
+            "reasoned about, so check that answer first"
+        )
+        for p in item.proposals
+        if p.value is not None and p.value < floor
+    }
+
+
+def _shown(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def apply_proposal(
@@ -165,3 +239,52 @@ def apply_proposal(
              "baseline_version": baseline.version, "alerts_per_day": chosen.alerts_per_day}  # fmt: skip
     return store.edit_use_case(slug, template_id, f"parameters.{parameter}", entry, who=who,
                                reason=f"threshold from baseline ({method})")  # fmt: skip
+
+
+@dataclass
+class NoisyRule:
+    """A rule that alerts more than :data:`ALERT_BUDGET_PER_DAY` times a day on the sample at
+    its current threshold, and the proposal that would bring it down (if any does)."""
+
+    use_case: str
+    alerts_per_day: float
+    parameter: str = ""
+    current: Any = None
+    method: str = ""
+    proposed: float | None = None
+    proposed_per_day: float | None = None
+
+    def text(self) -> str:
+        head = f"noisy: {self.alerts_per_day:.2f} alerts a day on the sample (more than {ALERT_BUDGET_PER_DAY:g})"
+        if self.proposed is None:
+            return head + "; no threshold proposal brings it under that: narrow the rule (a filter or suppression)"
+        return (f"{head}; {self.method} would set {self.parameter} from {self.current} to {_shown(self.proposed)}: "
+                f"{self.proposed_per_day:.2f} a day on the baseline")  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"use_case": self.use_case, "alerts_per_day": self.alerts_per_day, "parameter": self.parameter,
+                "current": self.current, "method": self.method, "proposed": self.proposed,
+                "proposed_per_day": self.proposed_per_day, "text": self.text()}  # fmt: skip
+
+
+def noisy_rules(store: Store, slug: str) -> dict[str, NoisyRule]:
+    """Template id -> noisy rule, from the latest rule tests on the sample, each with the
+    lowest threshold proposal (of the latest baseline) that stays within the budget."""
+    from workshop.services.rules import latest_rule_tests
+
+    noisy = {tid: NoisyRule(tid, float(r.alerts_per_day)) for tid, r in latest_rule_tests(store, slug).items()
+             if r.alerts_per_day is not None and r.alerts_per_day > ALERT_BUDGET_PER_DAY}  # fmt: skip
+    if not noisy:
+        return {}
+    baselines = store.list_baselines(slug)
+    items = proposals_for(store, slug, baselines[0]) if baselines else []
+    for item in items:
+        rule = noisy.get(item.use_case)
+        if rule is None:
+            continue
+        within = [p for p in item.proposals if p.value is not None and p.alerts_per_day <= ALERT_BUDGET_PER_DAY]
+        best = min(within, key=lambda p: float(p.value or 0), default=None)
+        if best is not None and (rule.proposed is None or float(best.value or 0) < rule.proposed):
+            rule.parameter, rule.current, rule.method = item.parameter, item.current, best.method
+            rule.proposed, rule.proposed_per_day = float(best.value or 0), best.alerts_per_day
+    return noisy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workshop.core.errors import InputError
 from workshop.core.workspace import PROJECT_ROOT
@@ -15,6 +15,10 @@ from workshop.usecases.generate import APP_NAMES, Inputs, generate_all
 from workshop.usecases.loader import TemplateCatalogue, discover_templates
 from workshop.usecases.model import AttackRef, GeneratedUseCase, UseCase
 from workshop.vocab import DROPPED, LIVE, Status
+
+if TYPE_CHECKING:  # pragma: no cover
+    from workshop.interview.facts import Facts
+    from workshop.usecases.readiness import Readiness, Request
 
 
 def template_dirs(workspace: Path | None = None) -> list[Path]:
@@ -220,3 +224,34 @@ def edit_use_case(store: Store, slug: str, template_id: str, name: str, value: o
     if name == "attack":
         value = check_attack(value, bundle, store, reason)
     return store.edit_use_case(slug, template_id, name, value, who=who, reason=reason)
+
+
+# --------------------------------------------------------------------------- readiness
+
+
+def _facts(store: Store, slug: str) -> Facts:
+    from workshop.interview.facts import Facts
+    from workshop.interview.model import AnswerSet
+
+    interview = store.latest_interview(slug)
+    return Facts.of(AnswerSet(store.answers(interview.id)).values if interview else {})
+
+
+def readiness_for(store: Store, slug: str, use_cases: Iterable[UseCase] | None = None) -> dict[str, Readiness]:
+    """Template id -> whether its rule can fire on the application's log (the latest answers'
+    facts; see :mod:`workshop.usecases.readiness`)."""
+    from workshop.usecases.readiness import readiness_by_use_case
+
+    ucs = list(use_cases) if use_cases is not None else store.list_use_cases(slug)
+    return readiness_by_use_case(ucs, _facts(store, slug))
+
+
+def data_requests(store: Store, slug: str, statuses: Iterable[str] | None = None) -> list[Request]:
+    """What the application team must log, name or supply so that the adopted use cases'
+    rules can fire (the logging and data requests; one item per event, field or list)."""
+    from workshop.usecases.readiness import requests
+    from workshop.vocab import ADOPTED
+
+    wanted = set(statuses) if statuses is not None else set(ADOPTED)
+    ucs = [u for u in store.list_use_cases(slug) if u.status in wanted and u.applies]
+    return requests(ucs, _facts(store, slug))

@@ -6,6 +6,9 @@ to push towards 100%: many in-house use cases rightly map to no technique.
 Only a live use case (implemented or tested, :data:`workshop.vocab.LIVE`) covers a
 technique: a proposed one is an idea and an accepted one a plan. Both are still shown,
 apart, so that a matrix never reads "7 use cases" on T1078 when nothing watches it.
+A use case whose rule cannot fire on the application's log
+(:func:`workshop.usecases.readiness.readiness` says blocked) covers nothing either,
+whatever its status: it is listed with the status ``blocked``.
 """
 
 from __future__ import annotations
@@ -16,12 +19,18 @@ from typing import Any
 
 from workshop.attack import AttackIndex, LayerEntry, build_layer
 from workshop.usecases.model import UseCase
+from workshop.usecases.readiness import readiness
 from workshop.vocab import DROPPED, LIVE, Status
 
 #: Use cases in these statuses are left out of the matrix and the layer altogether.
 NOT_COVERING = DROPPED
+#: The status a use case is listed with when its rule is blocked (not counted as coverage).
+BLOCKED = "blocked"
 #: What the score of a layer and the count of a matrix cell say.
-COVERAGE_MEANING = "live use cases (implemented or tested); proposed and accepted ones are shown apart"
+COVERAGE_MEANING = (
+    "live use cases (implemented or tested) whose rules can fire on the log; proposed, accepted and "
+    "blocked ones are shown apart"
+)
 
 
 @dataclass
@@ -48,6 +57,10 @@ class Cell:
         return self._with({Status.PROPOSED})
 
     @property
+    def blocked(self) -> int:
+        return self._with({BLOCKED})
+
+    @property
     def live(self) -> bool:
         return self.count > 0
 
@@ -64,7 +77,7 @@ def layer_entries(use_cases: Iterable[UseCase], with_app: bool = False) -> list[
         for ref in uc.attack:
             e = entries.setdefault(ref.technique, LayerEntry(ref.technique))
             e.use_cases.append(_label(uc, with_app))
-            e.statuses.append(uc.status)
+            e.statuses.append(uc.status if readiness(uc).ready else BLOCKED)
     return list(entries.values())
 
 

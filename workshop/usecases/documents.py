@@ -21,6 +21,7 @@ from workshop.interview.facts import Q
 from workshop.interview.model import Application, Interview
 from workshop.questionnaire import Questionnaire, format_value
 from workshop.usecases.model import UseCase
+from workshop.usecases.readiness import readiness
 from workshop.vocab import ADOPTED
 
 #: Statuses whose use cases go into the SOC's document.
@@ -70,6 +71,7 @@ class TestedRule(Protocol):
     fires_on_true_positive: bool
     alerts_on_sample: int | None
     alerts_per_day: float | None
+    untestable: str  # "untestable: event name assumed": a blocked rule, never a pass
 
     @property
     def evasion_results(self) -> Sequence[TriedEvasion]: ...
@@ -85,6 +87,7 @@ class DocumentContext:
     lookup: TechniqueLookup | None = None
     baselines: Mapping[str, Any] | None = None  # template id -> baseline notes (from the baseline layer)
     rule_tests: Mapping[str, TestedRule] | None = None  # template id -> latest local rule test result
+    noisy: Mapping[str, str] | None = None  # template id -> why its rule is noisy and what would fix it
 
     def answer(self, qid: str) -> str:
         v = self.values.get(qid)
@@ -101,6 +104,11 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     hh = "#" * (level + 1)
     out = [f"{h} {_e(uc.title)}", ""]
     out.append(f"*Use case `{_e(uc.template_id)}` · status {uc.status} · priority {uc.priority}*")
+    ready = readiness(uc, ctx.values)
+    if not ready.ready:
+        out.append("")
+        out.append("> **Blocked:** the rule cannot fire on this application's log yet. "
+                   + _e(" ".join(r.text for r in ready.reasons)))  # fmt: skip
     if eff.conditional:
         out.append("")
         out.append("> **Conditional:** proposed because answers that decide whether it applies are unknown.")
@@ -142,10 +150,15 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     if tested is not None:
         fires = "fires" if tested.fires_on_true_positive else "does NOT fire"
         line = f"Local rule test: the rule {fires} on synthetic true-positive events"
+        if tested.untestable:
+            line = f"Local rule test: {tested.untestable} (a blocked rule is not tested on synthetic events)"
         if tested.alerts_on_sample is not None:
             line += (f"; {tested.alerts_on_sample} alert(s) on the log sample "
                      f"({float(tested.alerts_per_day or 0):.2f} per day)")  # fmt: skip
         out += [_e(line + "."), ""]
+    noisy = (ctx.noisy or {}).get(uc.template_id)
+    if noisy:
+        out += ["> **Noisy:** " + _e(noisy), ""]
     out += [
         f"{hh} Priority",
         "",
@@ -266,9 +279,18 @@ def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
         out += ["", "Out of hours: " + _e(a(Q.OUT_OF_HOURS_CONTACT))]
     if a(Q.CAN_DISABLE_ACCOUNTS):
         out += ["", "SOC may disable accounts directly: " + _e(a(Q.CAN_DISABLE_ACCOUNTS))]
-    live = [u for u in use_cases if u.status in DOCUMENT_STATUSES]
+    adopted = [u for u in use_cases if u.status in DOCUMENT_STATUSES]
+    ready = {u.template_id: readiness(u, ctx.values) for u in adopted}
+    watching = [u for u in adopted if ready[u.template_id].ready]
+    blocked = [u for u in adopted if not ready[u.template_id].ready]
     out += ["", "## Use cases watching it", ""]
-    out.append(_bullets([f"{u.title} ({u.priority})" for u in live], "None live yet."))
+    out.append(_bullets([f"{u.title} ({u.priority})" for u in watching], "None live yet."))
+    if blocked:
+        out += ["", "## Not watching yet (blocked)", ""]
+        out.append("These rules cannot fire on the application's log until the application team "
+                   "supplies what is missing; do not rely on them.")  # fmt: skip
+        out.append("")
+        out.append(_bullets(f"{u.title}: {ready[u.template_id].summary()}" for u in blocked))
     return "\n".join(out) + "\n"
 
 

@@ -31,6 +31,8 @@ from workshop.usecases.model import (
     Template,
     Text,
 )
+from workshop.usecases.model import band as model_band
+from workshop.usecases.model import exclude_on as model_exclude_on
 from workshop.vocab import LOGIC_TYPES, PRIORITIES, is_duration
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -45,7 +47,7 @@ TOP_KEYS = {
 }  # fmt: skip
 LOGIC_KEYS = {
     "type", "event", "events", "group_by", "field", "window", "threshold", "lookback",
-    "outside", "match", "only", "exclude",
+    "outside", "within", "match", "only", "exclude", "exclude_on", "band", "after_silence",
 }  # fmt: skip
 PARAM_KEYS = {"description", "type", "default", "from", "baseline", "unit"}
 #: What each logic type needs besides its type.
@@ -271,7 +273,8 @@ class _Validator(MappingChecker):
             if role and role not in ROLES:
                 self.p.add(f"logic: unknown field role '{role}' (known: {', '.join(ROLES)})", raw.line)
         for key, types in (("window", ("duration",)), ("threshold", ("integer", "number")),
-                           ("lookback", ("duration",)), ("outside", ("time_window",))):  # fmt: skip
+                           ("lookback", ("duration",)), ("outside", ("time_window",)),
+                           ("within", ("time_window",))):  # fmt: skip
             name = raw.get(key)
             if name is None:
                 continue
@@ -312,6 +315,31 @@ class _Validator(MappingChecker):
                     f"logic: unknown allowlist '{ex}' (known: {', '.join(ALLOWLISTS)})",
                     raw.line_of("exclude"),
                 )
+        exclude_on = raw.get("exclude_on") or {}
+        if not isinstance(exclude_on, dict):
+            self.p.add("logic: 'exclude_on' must map allowlists to the events they apply to",
+                       raw.line_of("exclude_on"))  # fmt: skip
+            exclude_on = {}
+        for ex, evs in exclude_on.items():
+            if ex not in exclude:
+                self.p.add(f"logic: 'exclude_on' names '{ex}', which 'exclude' does not list", raw.line_of("exclude_on"))
+            for ev in evs if isinstance(evs, list) else [evs]:
+                if ev not in [raw.get("event"), *events]:
+                    self.p.add(f"logic: 'exclude_on' names event '{ev}', which the logic does not select",
+                               raw.line_of("exclude_on"))  # fmt: skip
+        band = raw.get("band") or {}
+        if band:
+            if not isinstance(band, dict) or band.get("role") not in ROLES:
+                self.p.add("logic: 'band' needs a field 'role' and parameters 'min' and/or 'max'", raw.line_of("band"))
+                band = {}
+            for key in ("min", "max"):
+                name = band.get(key)
+                spec = self.params.get(str(name)) if name else None
+                if name and (spec is None or spec.type not in ("integer", "number")):
+                    self.p.add(f"logic: band '{key}' must name a declared number parameter", raw.line_of("band"))
+        after_silence = raw.get("after_silence") or False
+        if after_silence and ltype != "new_value":
+            self.p.add("logic: 'after_silence' applies to a new_value logic only", raw.line_of("after_silence"))
         return Logic(
             type=ltype,
             event=str(raw.get("event") or ""),
@@ -322,9 +350,13 @@ class _Validator(MappingChecker):
             threshold=str(raw.get("threshold") or ""),
             lookback=str(raw.get("lookback") or ""),
             outside=str(raw.get("outside") or ""),
+            within=str(raw.get("within") or ""),
             match=tuple((str(k), str(v)) for k, v in match.items()),
             only=tuple((str(k), str(v)) for k, v in only.items()),
             exclude=tuple(str(e) for e in exclude),
+            exclude_on=model_exclude_on(exclude_on),
+            band=model_band(band),
+            after_silence=bool(after_silence),
         )
 
     def _priority(self, data: YMap) -> tuple[str, tuple[PriorityRule, ...]]:

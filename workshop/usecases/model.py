@@ -35,6 +35,30 @@ ALLOWLISTS = {
     "breakglass_accounts": f"Break-glass accounts ({Q.BREAKGLASS_ACCOUNTS})",
 }
 
+#: Template parameters that narrow a rule to a list, by parameter name: the role of the
+#: field they apply to and how. The templates name these lists in their logic only in
+#: prose ("the rule selects logins by these accounts only"); a template can also say it
+#: explicitly with ``logic.match: {user: "{params.NAME}"}`` or ``logic.only``.
+#:
+#: * ``select``: the events must have one of the listed values (a placeholder when empty);
+#: * ``lookup``: the parameter's value names a SIEM lookup that holds the values;
+#: * ``placeholder``: the owners' words are not log values yet, so the rule uses a
+#:   placeholder the pipeline fills in (and the notes quote the owners);
+#: * ``exclude`` / ``exclude_cidr``: the listed sources are allowed (a filter);
+#: * ``exclude_user``: the listed accounts are allowed (a filter: deploy pipelines).
+#:
+#: Kept here, beside :data:`ALLOWLISTS`, because both the rules (which build the
+#: selections) and a use case's readiness (a list nobody supplied blocks the rule) read it.
+PARAMETER_LISTS: dict[str, tuple[str, str]] = {
+    "breakglass_accounts": ("user", "select"),
+    "service_accounts": ("user", "select"),
+    "leavers_lookup": ("user", "lookup"),
+    "sensitive_objects": ("object", "placeholder"),
+    "expected_sources": ("host_or_source", "exclude"),
+    "expected_networks": ("source_ip", "exclude_cidr"),
+    "deploy_accounts": ("user", "exclude_user"),
+}
+
 
 @dataclass(frozen=True)
 class Text:
@@ -79,13 +103,22 @@ class Logic:
     threshold: str = ""  # parameter name
     lookback: str = ""  # parameter name (new_value)
     outside: str = ""  # parameter name of a time_window (outside_window)
+    within: str = ""  # parameter name of a time_window (silence: only silence inside it is an alert)
     match: tuple[tuple[str, str], ...] = ()  # extra role=value conditions on the selection
     only: tuple[tuple[str, str], ...] = ()  # role -> list parameter: keep only events whose field is listed
     exclude: tuple[str, ...] = ()  # allowlist ids
+    #: an allowlist applied only to some events (a sequence's login step): allowlist -> event ids
+    exclude_on: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: a numeric band on one field: (role, parameter of the lower bound, parameter of the upper
+    #: bound); events with lower <= value < upper are selected (either bound may be "")
+    band: tuple[str, ...] = ()
+    #: first seen: the value must have been seen before, longer ago than the look-back (a dormant
+    #: account); a value never seen at all is not an alert
+    after_silence: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type}
-        for key in ("event", "field", "window", "threshold", "lookback", "outside"):
+        for key in ("event", "field", "window", "threshold", "lookback", "outside", "within"):
             if getattr(self, key):
                 d[key] = getattr(self, key)
         if self.events:
@@ -98,6 +131,12 @@ class Logic:
             d["only"] = dict(self.only)
         if self.exclude:
             d["exclude"] = list(self.exclude)
+        if self.exclude_on:
+            d["exclude_on"] = {k: list(v) for k, v in self.exclude_on}
+        if self.band:
+            d["band"] = {"role": self.band[0], "min": self.band[1], "max": self.band[2]}
+        if self.after_silence:
+            d["after_silence"] = True
         return d
 
     @classmethod
@@ -117,14 +156,32 @@ class Logic:
             threshold=str(d.get("threshold") or ""),
             lookback=str(d.get("lookback") or ""),
             outside=str(d.get("outside") or ""),
+            within=str(d.get("within") or ""),
             match=pairs(d.get("match")),
             only=pairs(d.get("only")),
             exclude=tuple(str(e) for e in d.get("exclude") or ()),
+            exclude_on=exclude_on(d.get("exclude_on")),
+            band=band(d.get("band")),
+            after_silence=bool(d.get("after_silence")),
         )
 
     @property
     def selections(self) -> tuple[str, ...]:
         return self.events if self.events else ((self.event,) if self.event else ())
+
+
+def exclude_on(raw: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``logic.exclude_on`` as stored (allowlist -> event ids)."""
+    if not isinstance(raw, Mapping):
+        return ()
+    return tuple((str(k), tuple(str(e) for e in (v if isinstance(v, list) else [v]))) for k, v in raw.items())
+
+
+def band(raw: Any) -> tuple[str, ...]:
+    """``logic.band`` as stored ({role, min, max}) as (role, min, max), or ()."""
+    if not isinstance(raw, Mapping) or not raw.get("role"):
+        return ()
+    return (str(raw.get("role")), str(raw.get("min") or ""), str(raw.get("max") or ""))
 
 
 @dataclass(frozen=True)

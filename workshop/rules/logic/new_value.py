@@ -30,6 +30,17 @@ class NewValue(LogicHandler):
     def standalone_aggregation(self, b: Builder, group_by: list[str], counted: str, extra: list[str],
                                x_workshop: dict[str, Any]) -> Aggregation:  # fmt: skip
         lookback = b.duration_param(str(b.logic.get("lookback")), "lookback")
+        if b.logic.get("after_silence"):
+            extra.append(
+                f"After silence: alert only when {counted} was seen before"
+                + (f" for the same {', '.join(group_by)}" if group_by else "")
+                + f", and its latest earlier event is older than {lookback} (a dormant account woken up). "
+                "A value never seen before (a joiner) is not an alert. Sigma has no such correlation: each "
+                "SIEM conversion adds it (the previous event per value, compared with the look-back)."
+            )
+            x_workshop["first_seen"] = {"field": counted, "group_by": group_by, "lookback": lookback,
+                                        "after_silence": True}  # fmt: skip
+            return Aggregation("new_value", tuple(group_by), field=counted, lookback=lookback, after_silence=True)
         extra.append(
             f"First seen: alert only when {counted} has not been seen"
             + (f" for the same {', '.join(group_by)}" if group_by else "")
@@ -41,6 +52,8 @@ class NewValue(LogicHandler):
         return Aggregation("new_value", tuple(group_by), field=counted, lookback=lookback)
 
     def aggregation_text(self, agg: Aggregation) -> str:
+        if agg.after_silence:
+            return f"a {agg.field} value seen before{agg.per} but not in the previous {agg.lookback}"
         return f"a {agg.field} value not seen{agg.per} in the previous {agg.lookback}"
 
     def count_alerts(self, rs: RuleSet, events: EventTable, evaluate_from: dt.datetime | None) -> int:
@@ -103,6 +116,20 @@ class NewValue(LogicHandler):
 
         agg = t.agg
         keys = " ".join(t.field(f) for f in [*agg.group_by, agg.field])
+        if agg.after_silence:
+            search = t.convert([t.selection], earliest=_twice(agg.lookback))[0]
+            t.out.query = (
+                f'{search}\n| eval earlier=if(_time < relative_time(now(), "-{RUN_EVERY}"), _time, null())\n'
+                f"| stats max(earlier) as previous_seen max(_time) as last_seen by {keys}\n"
+                f'| where last_seen >= relative_time(now(), "-{RUN_EVERY}") AND isnotnull(previous_seen) '
+                f'AND previous_seen < relative_time(now(), "-{agg.lookback}")'
+            )
+            t.out.notes.append(
+                f"A dormant value: seen in the last {RUN_EVERY}, seen before, and not in the {agg.lookback} before "
+                f"that. The search reaches back {_twice(agg.lookback)} for the earlier activity (a value first seen "
+                f"now, a joiner, is not an alert); schedule it every {RUN_EVERY}."
+            )
+            return
         search = t.convert([t.selection], earliest=agg.lookback)[0]
         t.out.query = (
             f"{search}\n| stats earliest(_time) as first_seen latest(_time) as last_seen count by {keys}\n"
@@ -122,6 +149,20 @@ class NewValue(LogicHandler):
         ts = quote_field("esql", t.p.time_field)
         keys = ", ".join(t.field(f) for f in [*agg.group_by, agg.field])
         search = t.convert([t.selection])[0]
+        if agg.after_silence:
+            recent = esql_span(RUN_EVERY)
+            t.out.query = (
+                f"{search}\n| where {ts} > now() - {esql_span(_twice(agg.lookback))}\n"
+                f"| eval earlier = case({ts} < now() - {recent}, {ts}, null)\n"
+                f"| stats previous_seen = max(earlier), last_seen = max({ts}) by {keys}\n"
+                f"| where last_seen > now() - {recent} and previous_seen is not null "
+                f"and previous_seen < now() - {esql_span(agg.lookback)}"
+            )
+            t.out.notes.append(
+                f"A dormant value: seen in the last {RUN_EVERY} after more than {agg.lookback} of silence, and seen "
+                f"before that (within {_twice(agg.lookback)}); a value never seen before is not an alert."
+            )
+            return
         t.out.query = (
             f"{search}\n| where {ts} > now() - {esql_span(agg.lookback)}\n"
             f"| stats first_seen = min({ts}) by {keys}\n| where first_seen > now() - {esql_span(RUN_EVERY)}"
@@ -140,6 +181,19 @@ class NewValue(LogicHandler):
         agg = t.agg
         keys = ", ".join([*(t.field(f) for f in agg.group_by), t.field(agg.field) if agg.field else ""])
         table, ts, main, win = t.table, t.time, t.main, t.after
+        if agg.after_silence:
+            t.out.query = (
+                f"let lookback = {agg.lookback};\nlet recent = {RUN_EVERY};\n"
+                f"let previous = {table}\n| where {ts} between (ago({_twice(agg.lookback)}) .. ago(recent))\n"
+                f"| where {main}{win}\n| summarize previous_seen = max({ts}) by {keys};\n"
+                f"{table}\n| where {ts} > ago(recent)\n| where {main}{win}\n"
+                f"| join kind=inner (previous) on {keys}\n| where previous_seen < ago(lookback)"
+            )
+            t.out.notes.append(
+                f"A dormant value: events of the last {RUN_EVERY} whose {keys} was last seen more than "
+                f"{agg.lookback} before (an inner join, so a value never seen before, a joiner, is not an alert)."
+            )
+            return
         t.out.query = (
             f"let lookback = {agg.lookback};\nlet recent = {RUN_EVERY};\n"
             f"let seen = {table}\n| where {ts} between (ago(lookback) .. ago(recent))\n| where {main}{win}\n"
@@ -160,3 +214,12 @@ class NewValue(LogicHandler):
             f"NOT IN THE QUERY: first seen ({self.aggregation_text(agg)}). Use this query in an Elastic new_terms rule: "
             f"new_terms_fields {[*g, fld]}, history_window_start now-{agg.lookback}."
         )
+
+
+def _twice(duration: str) -> str:
+    """The search horizon of a dormant rule: twice the look-back (``90d`` -> ``180d``), so the
+    earlier activity the silence is measured from is in the search."""
+    import re
+
+    m = re.fullmatch(r"(\d+)([smhdw])", duration.strip())
+    return f"{int(m.group(1)) * 2}{m.group(2)}" if m else duration

@@ -20,9 +20,11 @@ def document_context(
     q = questionnaires.questionnaires.get(interview.questionnaire_id) if interview else None
     lookup, version = technique_lookup(bundle or bundle_setting(store))
     from workshop.services.rules import latest_rule_tests
+    from workshop.services.thresholds import noisy_rules
 
+    noisy = {tid: n.text() for tid, n in noisy_rules(store, slug).items()}
     return DocumentContext(app, interview, q, values, attack_version=version, lookup=lookup,
-                           rule_tests=latest_rule_tests(store, slug))  # fmt: skip
+                           rule_tests=latest_rule_tests(store, slug), noisy=noisy)  # fmt: skip
 
 
 def technique_lookup(bundle: str | None = None) -> tuple[Callable[[str], tuple[str, list[str]] | None], str]:

@@ -6,6 +6,8 @@
   :mod:`workshop.rules.stock`); a README and ``manifest.json`` saying per rule whether
   that stock conversion is the whole detection, and which SigmaHQ checks are knowingly
   not passed;
+  and ``sigma/<app>-readiness.json``: each file's readiness, so a blocked rule (one that
+  cannot fire on the log yet) is never deployed as if it watched anything;
 * ``splunk``, ``kql``, ``esql``, ``lucene``: one file per SIEM and application with every
   query and, above each, the plain notes on what the query does not do itself;
 * ``stix``: a STIX 2.1 bundle of Indicators (``pattern_type: sigma``).
@@ -77,6 +79,9 @@ def sigma_export(store: Store, slug: str, bundle: str | None = None) -> Files:
         )
     files[f"sigma/{slug}/manifest.json"] = json.dumps(manifest(slug, exported, report), indent=2) + "\n"
     files[f"sigma/{slug}/README.md"] = export_readme(ctx.app.name, slug, exported, report)
+    readiness = [{"file": rs.filename, "use_case": rs.use_case, "rule_id": rs.rule_id} | rs.readiness.to_dict()
+                 for rs in sets]  # fmt: skip
+    files[f"sigma/{slug}-readiness.json"] = json.dumps(readiness, indent=2, ensure_ascii=False) + "\n"
     return files
 
 

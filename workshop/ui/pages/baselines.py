@@ -200,7 +200,13 @@ def _thresholds(app, baseline) -> None:
             if not item.proposals:
                 continue
             rows = [{"Method": p.method, "Threshold": None if p.value is None else round(p.value, 2),
-                     "Alerts per day on the sample": round(p.alerts_per_day, 2), "Why": p.why} for p in item.proposals]  # fmt: skip
+                     "Alerts per day on the sample": round(p.alerts_per_day, 2),
+                     "Why": p.why + (f" WARNING: {item.warnings[p.method]}" if p.method in item.warnings else "")}
+                    for p in item.proposals]  # fmt: skip
+            if item.current_alerts_per_day is not None:
+                rows.insert(0, {"Method": "current", "Threshold": item.current,
+                                "Alerts per day on the sample": round(item.current_alerts_per_day, 2),
+                                "Why": f"the value in use ({item.current_source})"})  # fmt: skip
             st.dataframe(rows, hide_index=True, width="stretch")
             cols = st.columns(len(item.proposals))
             for col, p in zip(cols, item.proposals, strict=True):

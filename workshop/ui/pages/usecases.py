@@ -10,6 +10,7 @@ from workshop.core.errors import WorkshopError
 from workshop.interview.model import Application
 from workshop.services import usecases as service
 from workshop.services.exports import attack_warning, document_context
+from workshop.services.thresholds import ALERT_BUDGET_PER_DAY
 from workshop.services.usecases import generate_for_application, load_templates
 from workshop.ui import state
 from workshop.ui.text import md
@@ -19,6 +20,7 @@ from workshop.vocab import DROPPED, PRIORITIES, STATUSES, TRANSITIONS, Status
 
 if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.testing import RuleTestResult
+    from workshop.usecases.readiness import Readiness
 
 LIST_FIELDS = ("false_positives", "blind_spots", "response", "validation")
 
@@ -79,26 +81,39 @@ def _test_message(report) -> tuple[str, str]:
     if not report.results:
         return ("warning", "No rule was tested: only accepted, implemented or tested use cases have rules, and "
                            "this application has none. Accept the use cases to build first.")  # fmt: skip
-    fired = sum(1 for r in report.results if r.fires_on_true_positive)
+    fired = sum(1 for r in report.results if r.passed)
+    untestable = len(report.untestable)
     text = f"Tested {len(report.results)} rule(s): {fired} fire on their own true positive"
-    missed = len(report.results) - fired
+    missed = len(report.failing)
     if missed:
         text += f", {missed} do not (see their Rule tab)"
+    if untestable:
+        text += f", {untestable} untestable (blocked: the rule cannot fire on the log yet)"
     if report.sample:
         text += f"; log sample {md(str(report.sample.get('file', '')))}"
     return ("success" if not missed else "warning", text + ".")
 
 
-def _test_mark(result: RuleTestResult | None) -> str:
+def _test_mark(result: RuleTestResult | None, noisy: str = "") -> str:
     if not result:
         return "not run"
-    mark = "fires" if result.fires_on_true_positive else "DOES NOT FIRE"
+    mark = {"pass": "fires", "fail": "DOES NOT FIRE", "error": "COULD NOT RUN"}.get(result.outcome, result.untestable)
     if result.alerts_per_day is not None:
         mark += f" · {float(result.alerts_per_day):.2f}/day on sample"
+    if noisy:
+        mark += f" · NOISY (more than {ALERT_BUDGET_PER_DAY:g}/day)"
     return mark
 
 
-def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult], playbooks: dict[str, str] | None = None) -> list[str]:
+def _noisy(app: Application) -> dict[str, str]:
+    """Template id -> why its rule is noisy on the sample, and the proposal that would bring it down."""
+    from workshop.services.thresholds import noisy_rules
+
+    return {tid: n.text() for tid, n in noisy_rules(state.store(), app.slug).items()}
+
+
+def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult], ready: dict[str, Readiness],
+           noisy: dict[str, str], playbooks: dict[str, str] | None = None) -> list[str]:  # fmt: skip
     """The use cases as a table; a click on rows selects them. Returns the selected ids."""
     playbooks = playbooks or {}
     rows = [
@@ -109,7 +124,8 @@ def _table(ucs: list[UseCase], tests: dict[str, RuleTestResult], playbooks: dict
             "Category": u.generated.category,
             "ATT&CK": ", ".join(a.technique for a in u.attack) or "-",
             "Missing answers": len(u.generated.missing_answers),
-            "Rule test": _test_mark(tests.get(u.template_id)),
+            "Readiness": ready[u.template_id].summary() if u.template_id in ready else "",
+            "Rule test": _test_mark(tests.get(u.template_id), noisy.get(u.template_id, "")),
             "Playbook test": playbooks.get(u.template_id, "not tested"),
             "Needs review": "conflict" if u.conflicts else ("no longer applies" if not u.applies else ""),
             "id": u.template_id,
@@ -248,6 +264,13 @@ def _detail(app: Application, uc: UseCase) -> None:
     st.subheader(md(uc.title))
     c1, c2, c3 = st.columns([2, 2, 3])
     c1.markdown(f"Status **{uc.status}** · priority **{uc.priority}**")
+    ready = service.readiness_for(state.store(), app.slug, [uc])[uc.template_id]
+    if not ready.ready:
+        st.warning("**Blocked**: this rule cannot fire on the application's log yet, so it is not watching "
+                   "and covers nothing.\n\n" + "\n".join(f"- {md(r.text)}" for r in ready.reasons))  # fmt: skip
+    noisy = _noisy(app).get(uc.template_id)
+    if noisy:
+        st.warning(md(noisy.capitalize()))
     reason = c3.text_input(
         "Reason", key=f"ucreason:{uc.template_id}", placeholder="why (recorded in the history)"
     )
@@ -349,16 +372,18 @@ def _rule_tab(app: Application, uc: UseCase) -> None:
 
     s = state.store()
     result = latest_rule_tests(s, app.slug).get(uc.template_id)
+    if result and result.untestable:
+        st.warning(md(result.untestable.capitalize()) + ": a blocked rule is never reported as passing.")
     if result:
         fires = result.fires_on_true_positive
         text = (
             "Fires on its synthetic true positive"
             if fires
-            else "Does NOT fire on its synthetic true positive"
+            else ("Not tested on synthetic events" if result.untestable else "Does NOT fire on its synthetic true positive")
         )
         if result.alerts_on_sample is not None:
             text += f"; {result.alerts_on_sample} alert(s) on the log sample ({result.alerts_per_day or 0:.2f}/day)"
-        (st.success if fires else st.error)(text + ".")
+        (st.success if fires else (st.info if result.untestable else st.error))(text + ".")
         if result.evasion_results:
             st.markdown("**Ways round the rule, tested** (from the template's evasions)")
             st.dataframe([{"Way round": ev.description, "Kind": ev.kind, "Alerts": ev.alerts,
@@ -366,6 +391,14 @@ def _rule_tab(app: Application, uc: UseCase) -> None:
                           for ev in result.evasion_results], hide_index=True, width="stretch")  # fmt: skip
         for gap in result.evasions_not_tested:
             st.caption(f"Way round not tested: {md(gap.description)} ({md(gap.reason)})")
+        if result.sample_events or result.sample_fields:
+            events = ", ".join(f"{md(k)}: {v}" for k, v in result.sample_events.items()) or "none"
+            absent = ", ".join(md(k) for k, v in result.sample_fields.items() if not v) or "none"
+            st.caption(f"In the log sample: events {events}; fields the rule reads that the sample lacks: {absent}")
+        if result.attacker_evasions:
+            st.markdown("**Ways round a real attacker would try** (test them by hand)")
+            st.dataframe([{"Way round": a.description, "How to test": a.how_to_test}
+                          for a in result.attacker_evasions], hide_index=True, width="stretch")  # fmt: skip
     else:
         st.caption("No local test result yet.")
     if st.button("Test the rules of this application", key=f"runtests:{uc.template_id}"):
@@ -477,7 +510,8 @@ def render() -> None:
         return
     from workshop.services.rules import latest_rule_tests
 
-    picked = _table(shown, latest_rule_tests(s, app.slug), _playbook_marks(app.slug))
+    picked = _table(shown, latest_rule_tests(s, app.slug), service.readiness_for(s, app.slug, shown), _noisy(app),
+                    _playbook_marks(app.slug))
     _bulk_actions(app, shown, picked)
     before = st.session_state.get("uc_table_last", [])
     fresh = [x for x in picked if x not in before]

@@ -1,0 +1,185 @@
+"""The wrong and weak rule logic of issue 15, each shown with the events that exposed it.
+
+Every test runs the rule built from the catalogue (with a confirmed vocabulary, so the rule is
+ready) on events in the application's own field names through the local test engine (pySigma's
+SQLite backend plus the toolkit's first-seen and window logic), and checks both sides: the
+events the old rule alerted on wrongly no longer alert, and the attack still does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.support.sigma_cases import demo_values, ready_case, use_cases
+from workshop.rules.testing import EventTable, count_alerts
+
+T0 = dt.datetime(2024, 3, 6, 12, 0, tzinfo=dt.UTC)  # a Wednesday, inside business hours
+OUTSIDE = "203.0.113.9"  # not a trusted network, not a batch host
+OFFICE = "10.20.31.7"  # inside the trusted office range (access.networks)
+
+
+def alerts(rs, rows, evaluate_from=None) -> int:
+    numeric = [rs.fields[r] for r in ("records", "amount") if r in rs.fields]
+    table = EventTable(rows, rs.fields.get("timestamp", "timestamp"), numeric)
+    try:
+        return count_alerts(rs, table, evaluate_from)
+    finally:
+        table.close()
+
+
+def event(when: dt.datetime, action: str, **fields) -> dict:
+    return {"timestamp": when, "action": action, "src_ip": OUTSIDE, **fields}
+
+
+def test_payments_near_limit_needs_an_amount_in_the_band() -> None:
+    uc, rs, _ = ready_case("payments-near-limit")
+    low, limit = uc.parameters["near_limit_amount"].value, uc.parameters["payment_limit"].value
+    n = int(uc.parameters["max_payments"].value)
+    assert rs.fields["amount"] == "amount"
+
+    def payments(amount: float) -> list[dict]:
+        return [
+            event(T0 + dt.timedelta(hours=i), "payment_created", user="clerk1", amount=amount)
+            for i in range(n)
+        ]
+
+    assert alerts(rs, payments(50)) == 0  # the old rule: any three payments in a week alerted
+    assert alerts(rs, payments(limit + 5000)) == 0  # above the limit: the extra approval applies
+    assert alerts(rs, payments((low + limit) / 2)) == 1  # just under the limit, again and again
+
+
+def test_sensitive_report_export_compares_report_names_not_prose() -> None:
+    _, rs, _ = ready_case("sensitive-report-export")
+    det = rs.alert.data["detection"]
+    report = rs.fields["report"]
+    assert det["selection_sensitive_reports"] == {report: ["Full salary register"]}
+    assert "target_employee_id" not in str(det)  # the old rule: the owners' prose as employee numbers
+    export = "report.export"
+    assert alerts(rs, [event(T0, export, user="clerk1", **{report: "Full salary register"})]) == 1
+    assert alerts(rs, [event(T0, export, user="clerk1", **{report: "Cost centre totals"})]) == 0
+
+
+def test_user_created_then_privileged_follows_the_new_account() -> None:
+    _, rs, _ = ready_case("user-created-then-privileged")
+    target, obj = rs.fields["target_user"], "target_employee_id"
+    assert rs.aggregation.group_by == (target,)
+    created = event(T0, "admin.user.create", user="admin1", **{target: "new.starter", obj: "E100"})
+    # the old rule grouped by the employee number: a grant to another account of the same
+    # employee (an old account being re-enabled, a clerk's second account) alerted
+    other = event(
+        T0 + dt.timedelta(minutes=5),
+        "admin.role.assign",
+        user="admin1",
+        **{target: "old.account", obj: "E100"},
+    )
+    assert alerts(rs, [created, other]) == 0
+    same = event(
+        T0 + dt.timedelta(minutes=5),
+        "admin.role.assign",
+        user="admin2",
+        **{target: "new.starter", obj: "E999"},
+    )
+    assert alerts(rs, [created, same]) == 1
+
+
+def test_service_account_interactive_login_leaves_out_accounts_allowed_to() -> None:
+    uc, rs, _ = ready_case("service-account-interactive-login")
+    assert "svc-payroll-monitor" not in uc.parameters["service_accounts"].value  # interactive_allowed: true
+    session = "auth.session.start"
+    monitor = [
+        event(T0 + dt.timedelta(minutes=5 * i), session, user="svc-payroll-monitor") for i in range(12)
+    ]
+    assert alerts(rs, monitor) == 0  # the old rule: 290 alerts a day from the monitoring check
+    assert alerts(rs, [event(T0, session, user="svc-payroll-bacs")]) == 1
+
+
+def test_dormant_account_login_needs_activity_older_than_the_look_back() -> None:
+    uc, rs, _ = ready_case("dormant-account-login")
+    days = int(str(uc.parameters["lookback"].value).rstrip("d"))
+    login = "auth.login"
+    # a joiner's first login: never seen before; the old rule ("first seen") alerted on every joiner
+    assert alerts(rs, [event(T0, login, user="new.joiner", outcome="success")], T0) == 0
+    woken = [
+        event(T0 - dt.timedelta(days=days + 10), login, user="gone.quiet", outcome="success"),
+        event(T0, login, user="gone.quiet", outcome="success"),
+    ]
+    assert alerts(rs, woken, T0) == 1
+    active = [
+        event(T0 - dt.timedelta(days=10), login, user="regular", outcome="success"),
+        event(T0, login, user="regular", outcome="success"),
+    ]
+    assert alerts(rs, active, T0) == 0
+
+
+def test_payee_changes_by_one_user_counts_distinct_employees() -> None:
+    uc, rs, _ = ready_case("payee-changes-by-one-user")
+    n = int(uc.parameters["max_changes"].value)
+    obj = rs.fields["object"]
+    change = "employee.bank_details.update"
+    # one employee's details corrected several times (a typo, then the right account): not a
+    # diversion campaign, yet the old rule counted events and alerted
+    same = [event(T0 + dt.timedelta(minutes=i), change, user="clerk1", **{obj: "E100"}) for i in range(n + 2)]
+    assert alerts(rs, same) == 0
+    many = [
+        event(T0 + dt.timedelta(minutes=i), change, user="clerk1", **{obj: f"E{100 + i}"}) for i in range(n)
+    ]
+    assert alerts(rs, many) == 1
+
+
+def test_mfa_reset_from_the_help_desk_then_external_login_is_caught() -> None:
+    _, rs, _ = ready_case("mfa-change-then-external-login")
+    change, login = rs.selections[0].data["detection"], rs.selections[1].data["detection"]
+    assert "filter_trusted_networks" not in change and "filter_trusted_networks" in login
+    # the help desk resets the MFA from the office network, the attacker logs in from outside:
+    # the old rule excluded trusted networks on both steps and missed exactly this path
+    reset = {**event(T0, "authn_mfa_change", user="victim"), "src_ip": OFFICE}
+    outside = event(T0 + dt.timedelta(minutes=10), "auth.login", user="victim", outcome="success")
+    assert alerts(rs, [reset, outside]) == 1
+    inside = {**outside, "src_ip": OFFICE}
+    assert alerts(rs, [reset, inside]) == 0
+
+
+def test_password_reset_filter_is_on_the_login_step_only() -> None:
+    _, rs, _ = ready_case("password-reset-then-external-login")
+    reset = {**event(T0, "authn_password_reset", user="victim"), "src_ip": OFFICE}
+    outside = event(T0 + dt.timedelta(minutes=10), "auth.login", user="victim", outcome="success")
+    assert alerts(rs, [reset, outside]) == 1
+
+
+def test_privileged_roles_come_from_the_roles_table() -> None:
+    uc = next(u for u in use_cases(demo_values()) if u.template_id == "privilege-granted")
+    assert uc.parameters["privileged_roles"].value == [
+        "Payroll manager",
+        "Finance approver",
+        "Application administrator",
+    ]
+    assert any("Application administrator" in fp for fp in uc.effective().false_positives + uc.effective().validation
+               + uc.effective().blind_spots + uc.effective().response)  # fmt: skip
+
+
+def test_deploy_accounts_are_not_alerts_outside_the_change_window() -> None:
+    uc, rs, _ = ready_case("admin-action-outside-change-window")
+    assert "svc-payroll-deploy" in uc.parameters["deploy_accounts"].value  # change.deploy_accounts
+    sunday_night = dt.datetime(2024, 3, 10, 3, 0, tzinfo=dt.UTC)
+    # the old rule listed them as "context for the analyst" only: every pipeline deploy alerted
+    assert alerts(rs, [event(sunday_night, "admin.action", user="svc-payroll-deploy")]) == 0
+    assert alerts(rs, [event(sunday_night, "admin.action", user="a.patel@northwind.example")]) == 1
+
+
+def test_log_silence_counts_only_a_silence_inside_business_hours() -> None:
+    uc, rs, _ = ready_case("log-silence")
+    hours = int(str(uc.parameters["window"].value).rstrip("h"))
+    assert rs.aggregation.within and rs.aggregation.within[0].days  # the business hours of the interview
+    login = "auth.login"
+    # a working day with an event every half hour, then the evening and night quiet: the old rule
+    # alerted every night and every weekend
+    day = dt.datetime(2024, 3, 6, 8, 0, tzinfo=dt.UTC)
+    busy = [event(day + dt.timedelta(minutes=30 * i), login, user="u", outcome="success") for i in range(20)]
+    nextday = [
+        event(day + dt.timedelta(days=1, minutes=30 * i), login, user="u", outcome="success")
+        for i in range(20)
+    ]
+    assert alerts(rs, busy + nextday) == 0
+    # the same day, silent for longer than the window in the middle of it: an alert
+    gap = [e for e in busy if not (10 <= e["timestamp"].hour < 10 + hours + 1)]
+    assert alerts(rs, gap + nextday) == 1
