@@ -138,8 +138,8 @@ def test_esql_window_in_utc_is_applied(cases) -> None:
 
 def test_lists_are_read_with_lookup_join_in_esql(cases, pipelines) -> None:
     c = conv(cases, pipelines, "sensitive-report-export", "esql")
-    assert "_version | lookup join sensitive_objects on payroll_portal.target_employee_id | where " in c.query
-    assert "sensitive_objects_listed IS NOT NULL" in c.query and c.complete
+    assert "_version | lookup join sensitive_reports on payroll_portal.report_name" in c.query
+    assert "sensitive_reports_listed IS NOT NULL" in c.query and c.complete
     # with the values written into the pipeline instead of the lookup, they are in the query
     ctx = cases["sensitive-report-export"][2]
     data = yaml.safe_load(default_pipeline_text(ctx, "esql"))

@@ -128,7 +128,8 @@ def test_the_time_window_and_first_seen_are_in_the_exported_artefacts(demo_expor
     )[-1]
     assert '| where NOT (in(_wd, "Mon", "Tue", "Wed", "Thu", "Fri") AND _hm>=730 AND _hm<1830)' in hours
     dormant = _stock("splunk", splunk, (folder / "payroll_portal_dormant_account_login.yml").read_text())[-1]
-    assert dormant.startswith("earliest=-") and "| stats earliest(_time) as first_seen" in dormant
+    # dormant: seen before, and the previous event older than the look-back (not a joiner)
+    assert dormant.startswith("earliest=-") and "isnotnull(previous_seen) AND previous_seen < relative_time" in dormant
     # without the pipeline's postprocessing, the same file is the noisy rule the review found
     plain = {k: v for k, v in yaml.safe_load(splunk).items() if k != "postprocessing"}
     bare = _stock(
