@@ -26,6 +26,13 @@ class Q(StrEnum):
     PURPOSE_SUMMARY = "purpose.summary"
     INTERNET_FACING = "purpose.internet_facing"
     USERS_TOTAL = "users.total_count"
+    USER_POPULATIONS = "users.populations"
+    USER_ROLES = "users.roles"
+    HUMAN_ACCESS = "users.human_access"
+    SERVICE_TYPE = "purpose.service_type"
+    API_CLIENTS = "api.clients"
+    API_KEYS = "service.api_keys"
+    TRANSFER_PARTNERS = "transfer.partners"
     SERVICE_ACCOUNTS = "service.accounts"
     BATCH_JOBS = "service.batch_jobs"
     BATCH_HOSTS = "service.batch_hosts"
@@ -57,8 +64,17 @@ class Q(StrEnum):
     OUT_OF_HOURS_CONTACT = "response.out_of_hours_contact"
 
 
-#: Application profile fields that conditions and texts may name like answers.
-APP_FIELDS = ("app.name", "app.slug", "app.owner", "app.criticality", "app.description", "app.platforms")
+#: Application profile fields that conditions and texts may name like answers. ``app.principals``
+#: is derived from the answers (:attr:`Facts.principals`), not typed in the profile.
+APP_FIELDS = (
+    "app.name", "app.slug", "app.owner", "app.criticality", "app.description", "app.platforms",
+    "app.principals",
+)  # fmt: skip
+#: Who acts in an application: people, machine clients (keys, service accounts, jobs), or both.
+HUMANS = "humans"
+MACHINES = "machines"
+#: Authentication methods only machines use.
+_MACHINE_METHODS = frozenset({"api_key", "client_cert"})
 
 
 def _rows(value: Any) -> list[Mapping[str, Any]]:
@@ -82,6 +98,17 @@ class ServiceAccount:
     purpose: str = ""
     source_hosts: tuple[str, ...] = ()
     interactive_allowed: bool = False
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A machine client of a service: its name, and the id its key or certificate logs as."""
+
+    name: str
+    client_id: str = ""
+    owner: str = ""
+    source: str = ""
+    calls_per_day: float | int | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +169,58 @@ class Facts:
         return _number(self.values.get(Q.USERS_TOTAL))
 
     # ----------------------------------------------------------------- principals
+
+    @property
+    def has_humans(self) -> bool | None:
+        """Whether people act in the application; None when the interview does not establish it.
+
+        The in-house questionnaire counts named users; the machine-service questionnaire asks
+        whether people use the service directly and otherwise describes a service used by
+        machines, so an answered service type with no people is taken as "no humans".
+        """
+        said = self.values.get(Q.HUMAN_ACCESS)
+        if isinstance(said, bool):
+            return said
+        total = self.users_total
+        if (total or 0) > 0 or _texts(self.values.get(Q.USER_POPULATIONS)) or _rows(self.values.get(Q.USER_ROLES)):
+            return True
+        if total == 0:
+            return False
+        if self.answered(Q.SERVICE_TYPE):
+            return False
+        return None
+
+    @property
+    def has_machines(self) -> bool:
+        """Whether machine clients act: API clients or keys, service accounts, jobs, transfer partners."""
+        methods = set(_texts(self.values.get(Q.AUTH_METHODS)))
+        return bool(
+            _rows(self.values.get(Q.API_CLIENTS))
+            or _rows(self.values.get(Q.TRANSFER_PARTNERS))
+            or self.service_accounts
+            or self.batch_jobs
+            or self.values.get(Q.API_KEYS) is True
+            or methods & _MACHINE_METHODS
+            or self.answered(Q.SERVICE_TYPE)
+        )
+
+    @property
+    def principals(self) -> list[str]:
+        """``humans`` and/or ``machines``; humans also when the interview does not rule them out."""
+        out = [HUMANS] if self.has_humans is not False else []
+        if self.has_machines:
+            out.append(MACHINES)
+        return out
+
+    @property
+    def api_clients(self) -> list[ApiClient]:
+        out = []
+        for r in _rows(self.values.get(Q.API_CLIENTS)):
+            name = str(r.get("name") or "").strip()
+            if name:
+                out.append(ApiClient(name, str(r.get("client_id") or "").strip(), str(r.get("owner") or ""),
+                                     str(r.get("source") or ""), _number(r.get("calls_per_day"))))  # fmt: skip
+        return out
 
     @property
     def service_accounts(self) -> list[ServiceAccount]:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from workshop.core.conditions import Condition, Context, truthy
-from workshop.interview.facts import APP_FIELDS, Facts, Q
+from workshop.interview.facts import APP_FIELDS, HUMANS, MACHINES, Facts, Q
 from workshop.interview.model import Answer, AnswerSet, Application
 from workshop.questionnaire import Questionnaire, format_value, is_empty
 from workshop.usecases.abstracts import Phrases, abstract
@@ -54,10 +54,11 @@ class Inputs:
         self.values: dict[str, Any] = dict(aset.values)
         self.unknown: set[str] = aset.unknown
         app = self.app
-        profile = (app.name, app.slug, app.owner, app.criticality, app.description, list(app.platforms))
+        self.facts = Facts.of(self.values, self.unknown)
+        profile = (app.name, app.slug, app.owner, app.criticality, app.description, list(app.platforms),
+                   self.facts.principals)  # fmt: skip
         app_values = dict(zip(APP_FIELDS, profile, strict=True))
         self.context = Context({**self.values, **app_values}, self.unknown)
-        self.facts = Facts.of(self.values, self.unknown)
         self.vocab: LogVocabulary = vocabulary(self.facts)
 
     def answered(self, qid: str) -> bool:
@@ -274,8 +275,38 @@ def _contacts(inputs: Inputs) -> list[str]:
     return [c.line() for c in inputs.facts.contacts]
 
 
+def principals_fit(template: Template, inputs: Inputs) -> bool:
+    """Whether the application has the principals the template is about (``principals:``).
+
+    A template about people (a login page, a leaver, "ask the user") is not proposed for a
+    service only machines use, and one about machine clients needs some.
+    """
+    if template.principals == HUMANS:
+        return inputs.facts.has_humans is not False
+    if template.principals == MACHINES:
+        return inputs.facts.has_machines
+    return True
+
+
+def watched_principals(logic: Logic, inputs: Inputs) -> tuple[Logic, list[str]]:
+    """The logic with machine allowlists dropped where machines are the only principals.
+
+    Excluding "known service accounts and batch hosts" from a service only machines use
+    excludes everyone: there the keys and jobs are what the rule must watch.
+    """
+    machine_lists = {"service_accounts", "batch_hosts"}
+    if inputs.facts.has_humans is not False or not machine_lists & set(logic.exclude):
+        return logic, []
+    kept = tuple(e for e in logic.exclude if e not in machine_lists)
+    note = ("The service has no human users: its clients, service accounts and batch hosts are its only "
+            "principals, so this rule watches them instead of excluding them.")  # fmt: skip
+    return replace(logic, exclude=kept), [note]
+
+
 def applies(template: Template, inputs: Inputs) -> tuple[bool, list[str]]:
     """Whether the template applies, and the unknown answers that would decide it otherwise."""
+    if not principals_fit(template, inputs):
+        return False, []
     if template.when is None:
         return True, []
     if template.when.evaluate(inputs.context):
@@ -310,15 +341,14 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
     if not ok and not deciding:
         return None
     missing: set[str] = set(deciding)
+    logic, watched = watched_principals(template.logic, inputs)
     params, absent = derive_parameters(template, inputs)
     missing |= absent
     for need in template.needs:
         if not inputs.answered(need):
             missing.add(need)
     level, reasons, criteria = _priority(template, inputs)
-    blind = _texts(template.blind_spots, inputs, params, missing) + _logging_gaps(
-        template.logic, inputs, params
-    )
+    blind = _texts(template.blind_spots, inputs, params, missing) + watched + _logging_gaps(logic, inputs, params)
     if deciding:
         blind.insert(0, "Proposed because these answers are unknown and would decide whether it applies: "
                      + ", ".join(deciding) + ". Confirm with the owners.")  # fmt: skip
@@ -337,7 +367,7 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
         priority_reasons=reasons,
         priority_criteria=criteria,
         parameters=params,
-        logic=template.logic,
+        logic=logic,
         vocabulary=inputs.vocab,
         events=[
             EventRef(
@@ -350,8 +380,8 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
             )
             for e in template.logic.selections
         ],
-        strategy_abstract=strategy_abstract(template.logic, inputs.vocab, params),
-        technical_context=technical_context(template.logic, inputs),
+        strategy_abstract=strategy_abstract(logic, inputs.vocab, params),
+        technical_context=technical_context(logic, inputs),
         false_positives=_texts(template.false_positives, inputs, params, missing),
         blind_spots=blind,
         response=_texts(template.response, inputs, params, missing),

@@ -25,6 +25,8 @@ CATEGORIES = (
     "authentication", "access", "privilege", "data", "integrity", "fraud",
     "defense-evasion", "api", "availability", "application-attack",
 )  # fmt: skip
+#: Values of a template's ``principals`` key.
+PRINCIPALS = ("humans", "machines", "any")
 PARAM_TYPES = ("integer", "number", "duration", "time_window", "list", "text", "boolean")
 #: Allowlists the interview provides, usable in ``logic.exclude``.
 ALLOWLISTS = {
@@ -186,6 +188,9 @@ class Template:
     evasions: tuple[Evasion, ...] = ()
     service: str = "audit"
     version: str = "1"
+    #: Who the detection is about: ``humans`` (people at a login page or a screen),
+    #: ``machines`` (API keys, service accounts, jobs) or ``any``.
+    principals: str = "any"
     source: str | None = field(default=None, compare=False)
 
     def parameter(self, name: str) -> ParameterSpec:
