@@ -31,8 +31,10 @@ class Q(StrEnum):
     HUMAN_ACCESS = "users.human_access"
     SERVICE_TYPE = "purpose.service_type"
     API_CLIENTS = "api.clients"
+    API_CALLS_PER_DAY = "api.calls_per_day"
     API_KEYS = "service.api_keys"
     TRANSFER_PARTNERS = "transfer.partners"
+    TRANSFER_SCHEDULE = "transfer.schedule"
     SERVICE_ACCOUNTS = "service.accounts"
     BATCH_JOBS = "service.batch_jobs"
     BATCH_HOSTS = "service.batch_hosts"
@@ -197,11 +199,13 @@ class Facts:
         return bool(
             _rows(self.values.get(Q.API_CLIENTS))
             or _rows(self.values.get(Q.TRANSFER_PARTNERS))
+            or _rows(self.values.get(Q.TRANSFER_SCHEDULE))
             or self.service_accounts
             or self.batch_jobs
             or self.values.get(Q.API_KEYS) is True
             or methods & _MACHINE_METHODS
             or self.answered(Q.SERVICE_TYPE)
+            or self.answered(Q.API_CALLS_PER_DAY)
         )
 
     @property

@@ -284,7 +284,8 @@ def principals_fit(template: Template, inputs: Inputs) -> bool:
     if template.principals == HUMANS:
         return inputs.facts.has_humans is not False
     if template.principals == MACHINES:
-        return inputs.facts.has_machines
+        # an application of people only (no key, account, job or client named) has none to watch
+        return inputs.facts.has_machines or inputs.facts.has_humans is not True
     return True
 
 
