@@ -227,7 +227,12 @@ WHEN_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "file-changed-before-sending": (
         {"transfer.schedule": [{"name": "BACS file"}], "transfer.file_integrity": False},
-        {"transfer.schedule": [{"name": "BACS file"}], "transfer.file_integrity": True},
+        {
+            "transfer.schedule": [{"name": "BACS file"}],
+            "transfer.file_integrity": True,
+            "service.batch_jobs": [{"name": "BACS file"}],
+            "functions.sensitive": ["export"],
+        },
     ),
 }
 #: Templates written with no ``when`` (they apply to every application). None today:
@@ -584,7 +589,7 @@ STORED_KEYS = {
     "title", "objective", "category", "service", "template_version", "priority", "priority_reasons",
     "priority_criteria", "parameters", "logic", "vocabulary", "events", "strategy_abstract", "technical_context",
     "false_positives", "blind_spots", "response", "contacts", "validation", "attack", "references", "evasions",
-    "triggered_by", "conditional", "missing_answers", "inputs",
+    "triggered_by", "conditional", "missing_answers", "inputs", "covers",
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ checked against the questionnaires by the template loader.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -64,6 +65,10 @@ class Q(StrEnum):
     CONTACTS = "response.contacts"
     CAN_DISABLE_ACCOUNTS = "response.can_disable_accounts"
     OUT_OF_HOURS_CONTACT = "response.out_of_hours_contact"
+    WORRIES = "concerns.worries"
+    FRAUD_SCENARIOS = "concerns.fraud_scenarios"
+    PAST_INCIDENTS = "concerns.past_incidents"
+    VIP_RECORDS = "data.vip_records"
 
 
 #: Application profile fields that conditions and texts may name like answers. ``app.principals``
@@ -111,6 +116,44 @@ class ApiClient:
     owner: str = ""
     source: str = ""
     calls_per_day: float | int | None = None
+
+
+@dataclass(frozen=True)
+class Worry:
+    """One worry, fraud scenario or past incident the owners told, or their protected records.
+
+    ``id`` is the question id and the item's number within the answer (``concerns.worries#2``),
+    what use cases store to say they cover it.
+    """
+
+    id: str
+    question: str
+    text: str
+
+
+#: Questions whose answers are the owners' worries, in the order documents list them.
+WORRY_QUESTIONS = (Q.WORRIES, Q.FRAUD_SCENARIOS, Q.PAST_INCIDENTS)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+def split_worry(text: str) -> list[str]:
+    """A free-text answer as separate items: its paragraphs or list lines, then its sentences.
+
+    Owners tell several worries in one answer ("Payroll diversion: ... Leavers: ..."); each
+    gets its own coverage. Items shorter than four words are joined to the one before, so
+    "It happened twice." stays with the story it belongs to.
+    """
+    items: list[str] = []
+    for block in re.split(r"\n\s*(?:\n|[-*\u2022]\s+|\d+[.)]\s+)", "\n" + text.strip()):
+        for sentence in _SENTENCE_END.split(" ".join(block.split())):
+            sentence = sentence.strip(" -*\u2022")
+            if not sentence:
+                continue
+            if items and len(sentence.split()) < 4:
+                items[-1] = f"{items[-1]} {sentence}"
+            else:
+                items.append(sentence)
+    return items
 
 
 @dataclass(frozen=True)
@@ -359,6 +402,23 @@ class Facts:
     def source_ip_is_client(self) -> bool | None:
         v = self.values.get(Q.SOURCE_IP_IS_CLIENT)
         return v if isinstance(v, bool) else None
+
+    # ----------------------------------------------------------------- the owners' worries
+
+    @property
+    def worries(self) -> list[Worry]:
+        """Every worry, fraud scenario and past incident told, one item each, and the
+        protected (VIP) records when the owners have some."""
+        out = []
+        for qid in WORRY_QUESTIONS:
+            value = self.values.get(qid)
+            if qid in self.unknown or not isinstance(value, str):
+                continue
+            out += [Worry(f"{qid}#{n}", qid, item) for n, item in enumerate(split_worry(value), start=1)]
+        if self.values.get(Q.VIP_RECORDS) is True:
+            out.append(Worry(str(Q.VIP_RECORDS), str(Q.VIP_RECORDS),
+                             "Records that deserve extra protection (executives, staff's own, colleagues')"))  # fmt: skip
+        return out
 
     # ----------------------------------------------------------------- response
 

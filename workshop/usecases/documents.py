@@ -17,10 +17,11 @@ from typing import Any, Protocol
 
 from workshop import __version__
 from workshop.core.render import markdown_to_html, md_escape, md_table
-from workshop.interview.facts import Q
+from workshop.interview.facts import Facts, Q, Worry
 from workshop.interview.model import Application, Interview
 from workshop.questionnaire import Questionnaire, format_value
 from workshop.usecases.model import UseCase
+from workshop.usecases.worries import coverage
 from workshop.vocab import ADOPTED
 
 #: Statuses whose use cases go into the SOC's document.
@@ -86,6 +87,10 @@ class DocumentContext:
     baselines: Mapping[str, Any] | None = None  # template id -> baseline notes (from the baseline layer)
     rule_tests: Mapping[str, TestedRule] | None = None  # template id -> latest local rule test result
 
+    def worries(self) -> list[Worry]:
+        """The owners' worries, fraud scenarios and past incidents, one item each."""
+        return Facts.of(self.values).worries
+
     def answer(self, qid: str) -> str:
         v = self.values.get(qid)
         if v is None:
@@ -109,6 +114,9 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
         out.append("> **Missing answers:** " + _e(", ".join(eff.missing_answers))
                    + ". Values that depend on them are template defaults.")  # fmt: skip
     out += ["", f"{hh} Goal", "", _e(eff.objective), ""]
+    answered = [w for w in ctx.worries() if w.id in uc.covers]
+    if answered:
+        out += ["It answers these worries of the owners:", "", _bullets(_worry_line(w) for w in answered), ""]
 
     out += [f"{hh} Categorization", ""]
     attack = eff.attack
@@ -207,9 +215,38 @@ def application_document(use_cases: list[UseCase], ctx: DocumentContext,
     else:
         out.append("_No use case is accepted yet. Review the proposed ones on the Use cases page._")
     out.append("")
+    out += worries_section(chosen, ctx)
     for u in chosen:
         out.append(use_case_markdown(u, ctx))
     return "\n".join(out)
+
+
+_WORRY_SOURCES = {Q.WORRIES: "Worry", Q.FRAUD_SCENARIOS: "Fraud scenario", Q.PAST_INCIDENTS: "Past incident",
+                  Q.VIP_RECORDS: "Protected records"}  # fmt: skip
+
+
+def _worry_line(w: Worry) -> str:
+    return f"{_WORRY_SOURCES.get(w.question, w.question)}: {w.text}"
+
+
+def worries_section(chosen: Sequence[UseCase], ctx: DocumentContext) -> list[str]:
+    """The owners' worries against the use cases of this document; a worry nothing in it covers
+    is said to be uncovered (never pointed at a use case the document does not contain)."""
+    worries = ctx.worries()
+    if not worries:
+        return []
+    titles = {u.template_id: u.title for u in chosen}
+    items = coverage(worries, {u.template_id: u.covers for u in chosen})
+    rows = [[_worry_line(c.worry), "; ".join(titles[t] for t in c.use_cases) if c.covered else "NOT COVERED"]
+            for c in items]  # fmt: skip
+    gaps = [c for c in items if not c.covered]
+    out = ["## The owners' worries", ""]
+    out.append(f"{len(items) - len(gaps)} of {len(items)} are covered by the use cases of this document.")
+    out += ["", md_table(["What the owners said", "Covered by"], rows), ""]
+    if gaps:
+        out += ["Not covered by any use case here; each needs a use case, a logging change or an accepted risk:",
+                "", _bullets(_worry_line(c.worry) for c in gaps), ""]  # fmt: skip
+    return out
 
 
 def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:

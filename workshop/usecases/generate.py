@@ -35,6 +35,7 @@ from workshop.usecases.model import (
     Text,
     TriggeredBy,
 )
+from workshop.usecases.worries import proposed_covers
 from workshop.vocab import LogRole, is_duration, priority_rank
 
 #: Application profile fields that conditions and texts may name like answers.
@@ -396,6 +397,7 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
     )
     doc.missing_answers = sorted(m for m in missing if m not in APP_NAMES)
     doc.inputs = sorted(template_inputs(template))
+    doc.covers = proposed_covers(template.id, inputs.facts.worries)
     return doc
 
 

@@ -359,6 +359,9 @@ class GeneratedUseCase:
     conditional: bool = False
     missing_answers: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
+    #: The owners' worries this use case answers (worry ids such as ``concerns.worries#2``):
+    #: proposed by generation, confirmed or edited by a person.
+    covers: list[str] = field(default_factory=list)
     notes: str = ""
     owner: str = ""
 
@@ -394,6 +397,7 @@ class GeneratedUseCase:
             "conditional": self.conditional,
             "missing_answers": list(self.missing_answers),
             "inputs": list(self.inputs),
+            "covers": list(self.covers),
         }
         if self.notes:
             d["notes"] = self.notes
@@ -435,6 +439,7 @@ class GeneratedUseCase:
             conditional=bool(d.get("conditional")),
             missing_answers=_strs(d.get("missing_answers")),
             inputs=_strs(d.get("inputs")),
+            covers=_strs(d.get("covers")),
             notes=str(d.get("notes") or ""),
             owner=str(d.get("owner") or ""),
         )
@@ -451,9 +456,9 @@ def fill_params(text: str, params: Mapping[str, Parameter]) -> str:
 #: Fields a person may edit (parameters are edited one by one as "parameters.NAME").
 EDITABLE = (
     "title", "objective", "priority", "strategy_abstract", "technical_context",
-    "false_positives", "blind_spots", "response", "validation", "attack", "notes", "owner",
+    "false_positives", "blind_spots", "response", "validation", "attack", "notes", "owner", "covers",
 )  # fmt: skip
-_LIST_FIELDS = frozenset({"false_positives", "blind_spots", "response", "validation"})
+_LIST_FIELDS = frozenset({"false_positives", "blind_spots", "response", "validation", "covers"})
 
 
 def edit_value(name: str, value: Any) -> Any:
@@ -521,6 +526,11 @@ class UseCase:
                 name = key.split(".", 1)[1]
                 params[name] = params.get(name, Parameter()).overlay(value)
         return params
+
+    @property
+    def covers(self) -> list[str]:
+        """The worries this use case answers, as confirmed or edited (else as generated)."""
+        return list(self._field("covers") or [])
 
     @property
     def attack(self) -> list[AttackRef]:
