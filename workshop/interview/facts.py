@@ -145,11 +145,12 @@ def split_worry(text: str) -> list[str]:
     """
     items: list[str] = []
     for block in re.split(r"\n\s*(?:\n|[-*\u2022]\s+|\d+[.)]\s+)", "\n" + text.strip()):
+        first = len(items)  # a short sentence joins the one before in its own paragraph only
         for sentence in _SENTENCE_END.split(" ".join(block.split())):
             sentence = sentence.strip(" -*\u2022")
             if not sentence:
                 continue
-            if items and len(sentence.split()) < 4:
+            if len(items) > first and len(sentence.split()) < 4:
                 items[-1] = f"{items[-1]} {sentence}"
             else:
                 items.append(sentence)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from workshop import __version__
@@ -86,6 +86,9 @@ class DocumentContext:
     lookup: TechniqueLookup | None = None
     baselines: Mapping[str, Any] | None = None  # template id -> baseline notes (from the baseline layer)
     rule_tests: Mapping[str, TestedRule] | None = None  # template id -> latest local rule test result
+    #: template id -> title of the use cases the document contains, so references to other use
+    #: cases resolve within it (None: a use case shown on its own; references name ids)
+    present: Mapping[str, str] | None = None
 
     def worries(self) -> list[Worry]:
         """The owners' worries, fraud scenarios and past incidents, one item each."""
@@ -101,7 +104,7 @@ class DocumentContext:
 
 
 def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
-    eff = uc.effective()
+    eff = uc.effective(ctx.present)
     h = "#" * level
     hh = "#" * (level + 1)
     out = [f"{h} {_e(uc.title)}", ""]
@@ -216,6 +219,7 @@ def application_document(use_cases: list[UseCase], ctx: DocumentContext,
         out.append("_No use case is accepted yet. Review the proposed ones on the Use cases page._")
     out.append("")
     out += worries_section(chosen, ctx)
+    ctx = replace(ctx, present={u.template_id: u.title for u in chosen})
     for u in chosen:
         out.append(use_case_markdown(u, ctx))
     return "\n".join(out)
@@ -279,6 +283,12 @@ def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
         ("Maintenance windows", a(Q.CHANGE_WINDOWS)),
     ]
     out += [md_table(["Aspect", "What the owners said"], [[k, v] for k, v in normal if v]), ""]
+    roles = [r for r in ctx.values.get(Q.USER_ROLES) or [] if isinstance(r, Mapping)]
+    if roles:
+        out += ["## Roles", "", "What each role may do; use cases refer to this table.", ""]
+        rows = [[r.get("name", ""), r.get("count", ""), "yes" if r.get("privileged") else "no", r.get("description", "")]
+                for r in roles]  # fmt: skip
+        out += [md_table(["Role", "People", "Privileged", "What the role can do"], rows), ""]
     accounts = ctx.values.get(Q.SERVICE_ACCOUNTS) or []
     if accounts:
         out += ["Service accounts (expected, not people):", ""]
