@@ -225,7 +225,7 @@ def application_document(use_cases: list[UseCase], ctx: DocumentContext,
     return "\n".join(out)
 
 
-_WORRY_SOURCES = {Q.WORRIES: "Worry", Q.FRAUD_SCENARIOS: "Fraud scenario", Q.PAST_INCIDENTS: "Past incident",
+_WORRY_SOURCES: dict[str, str] = {Q.WORRIES: "Worry", Q.FRAUD_SCENARIOS: "Fraud scenario", Q.PAST_INCIDENTS: "Past incident",
                   Q.VIP_RECORDS: "Protected records"}  # fmt: skip
 
 
