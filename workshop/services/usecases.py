@@ -252,3 +252,18 @@ def set_covers(store: Store, slug: str, template_id: str, worry_ids: Iterable[st
             raise InputError(f"no such worry in the interview: {', '.join(unknown)} "
                              f"(known: {', '.join(sorted(known)) or 'none'})")  # fmt: skip
     return store.edit_use_case(slug, template_id, "covers", ids, who=who, reason=reason)
+
+
+def set_worry_coverage(store: Store, slug: str, worry_id: str, template_ids: Iterable[str], *, who: str = "",
+                       questionnaires: Catalogue | None = None) -> list[UseCase]:  # fmt: skip
+    """The use cases that cover one worry, as a person chose them (the Review page): each use
+    case gains or loses that worry in its ``covers``; the others are left as they are."""
+    wanted = set(template_ids)
+    changed = []
+    for uc in list_use_cases(store, slug):
+        if (uc.template_id in wanted) == (worry_id in uc.covers):
+            continue
+        ids = [w for w in uc.covers if w != worry_id] + ([worry_id] if uc.template_id in wanted else [])
+        changed.append(set_covers(store, slug, uc.template_id, ids, who=who, questionnaires=questionnaires,
+                                  reason=f"coverage of {worry_id} set on the Review page"))  # fmt: skip
+    return changed
