@@ -59,6 +59,7 @@ class Q(StrEnum):
     LOG_DESTINATION = "logging.destination"
     LOG_SOURCE_NAME = "logging.source_name"
     LOG_TIMEZONE = "logging.timezone"
+    LOG_KNOWN_GAPS = "logging.known_gaps"
     LOG_RETENTION_DAYS = "logging.retention_days"
     SOURCE_IP_IS_CLIENT = "logging.source_ip_is_client"
     CHANGE_WINDOWS = "change.windows"
@@ -69,6 +70,13 @@ class Q(StrEnum):
     FRAUD_SCENARIOS = "concerns.fraud_scenarios"
     PAST_INCIDENTS = "concerns.past_incidents"
     VIP_RECORDS = "data.vip_records"
+    VIP_LIST = "data.vip_list"
+    BUSINESS_IMPACT = "response.business_impact"
+    CAN_REVOKE_CREDENTIALS = "response.can_revoke_credentials"
+    IDP = "auth.idp"
+    SENSITIVE_FUNCTIONS = "functions.sensitive"
+    PAYMENT_LIMIT = "functions.payment_limit"
+    API_SENSITIVE_OPERATIONS = "api.sensitive_operations"
 
 
 #: Application profile fields that conditions and texts may name like answers. ``app.principals``
@@ -396,6 +404,10 @@ class Facts:
         return str(self.values.get(Q.LOG_SOURCE_NAME) or "")
 
     @property
+    def log_known_gaps(self) -> str:
+        return str(self.values.get(Q.LOG_KNOWN_GAPS) or "").strip()
+
+    @property
     def retention_days(self) -> float | int | None:
         return _number(self.values.get(Q.LOG_RETENTION_DAYS))
 
@@ -403,6 +415,38 @@ class Facts:
     def source_ip_is_client(self) -> bool | None:
         v = self.values.get(Q.SOURCE_IP_IS_CLIENT)
         return v if isinstance(v, bool) else None
+
+    @property
+    def business_impact(self) -> str:
+        return str(self.values.get(Q.BUSINESS_IMPACT) or "").strip()
+
+    @property
+    def can_revoke_credentials(self) -> bool | None:
+        v = self.values.get(Q.CAN_REVOKE_CREDENTIALS)
+        return v if isinstance(v, bool) else None
+
+    @property
+    def idp(self) -> str:
+        return str(self.values.get(Q.IDP) or "").strip()
+
+    @property
+    def privileged_roles(self) -> list[str]:
+        return [str(r.get("name")) for r in _rows(self.values.get(Q.USER_ROLES)) if r.get("privileged") and r.get("name")]
+
+    @property
+    def vip_list(self) -> list[str]:
+        return _texts(self.values.get(Q.VIP_LIST))
+
+    @property
+    def payment_limit(self) -> float | int | None:
+        return _number(self.values.get(Q.PAYMENT_LIMIT))
+
+    @property
+    def pays(self) -> bool:
+        """Whether the application or service pays out (payments, refunds, payment instructions)."""
+        functions = set(_texts(self.values.get(Q.SENSITIVE_FUNCTIONS)))
+        ops = set(_texts(self.values.get(Q.API_SENSITIVE_OPERATIONS)))
+        return bool(functions & {"payments", "refunds"} or "payments" in ops)
 
     # ----------------------------------------------------------------- the owners' worries
 

@@ -21,6 +21,7 @@ from workshop.interview.facts import Facts, Q, Worry
 from workshop.interview.model import Application, Interview
 from workshop.questionnaire import Questionnaire, format_value
 from workshop.usecases.model import UseCase
+from workshop.usecases.playbook import playbook
 from workshop.usecases.worries import coverage
 from workshop.vocab import ADOPTED
 
@@ -89,6 +90,8 @@ class DocumentContext:
     #: template id -> title of the use cases the document contains, so references to other use
     #: cases resolve within it (None: a use case shown on its own; references name ids)
     present: Mapping[str, str] | None = None
+    #: template id -> (role, SIEM, query) pivot queries of the alert (from the rules layer)
+    pivots: Mapping[str, Sequence[tuple[str, str, str]]] | None = None
 
     def worries(self) -> list[Worry]:
         """The owners' worries, fraud scenarios and past incidents, one item each."""
@@ -165,6 +168,7 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     ]
     out += [_bullets(eff.priority_criteria), ""]
     out += [f"{hh} Response", "", _numbered(eff.response, "No response steps yet."), ""]
+    out += playbook_markdown(uc, ctx, "#" * (level + 2))
 
     out += [f"{hh} Baseline", ""]
     params = uc.parameters
@@ -192,6 +196,31 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     if eff.notes:
         out += [f"{hh} Notes", "", md_escape(eff.notes), ""]
     return "\n".join(out)
+
+
+def playbook_markdown(uc: UseCase, ctx: DocumentContext, h: str) -> list[str]:
+    """Who acts, what they may do, the pivots, the owners' constraints and when it is closed."""
+    facts = Facts.of(ctx.values)
+    logic = uc.generated.logic
+    roles = [*logic.group_by, logic.field, *(r for r, _ in logic.only)]
+    pb = playbook(uc.generated.category, facts, roles, machine_only=facts.has_humans is False)
+    out: list[str] = []
+    for title, items in (("Who can act", pb.act_now), ("Containment the owners allow", pb.containment),
+                         ("This alert's priority", pb.alert_priority)):  # fmt: skip
+        if items:
+            out += [f"{h} {title}", "", _bullets(items), ""]
+    pivots = (ctx.pivots or {}).get(uc.template_id) or []
+    if pivots:
+        out += [f"{h} Pivot queries", "",
+                "The other events around the alert: put in the alert's value for ALERT_..., and search "
+                "from an hour before to an hour after it.", ""]  # fmt: skip
+        for role, siem, query in pivots:
+            code = "\n".join("    " + line for line in query.splitlines())
+            out += [f"Same {_e(role.replace('_', ' '))}, {_e(siem)}:", "", code, ""]
+    if pb.constraints:
+        out += [f"{h} The owners' constraints", "", _bullets(pb.constraints), ""]
+    out += [f"{h} Closure criteria", "", _bullets(pb.closure), ""]
+    return out
 
 
 def application_document(use_cases: list[UseCase], ctx: DocumentContext,
@@ -229,8 +258,13 @@ _WORRY_SOURCES: dict[str, str] = {Q.WORRIES: "Worry", Q.FRAUD_SCENARIOS: "Fraud 
                   Q.VIP_RECORDS: "Protected records"}  # fmt: skip
 
 
+def worry_source(w: Worry) -> str:
+    """What kind of worry it is, in words: worry, fraud scenario, past incident..."""
+    return _WORRY_SOURCES.get(w.question, w.question)
+
+
 def _worry_line(w: Worry) -> str:
-    return f"{_WORRY_SOURCES.get(w.question, w.question)}: {w.text}"
+    return f"{worry_source(w)}: {w.text}"
 
 
 def worries_section(chosen: Sequence[UseCase], ctx: DocumentContext) -> list[str]:

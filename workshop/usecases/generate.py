@@ -35,6 +35,7 @@ from workshop.usecases.model import (
     Text,
     TriggeredBy,
 )
+from workshop.usecases.playbook import contact_text, route_contacts
 from workshop.usecases.worries import proposed_covers
 from workshop.vocab import LogRole, is_duration, priority_rank
 
@@ -153,11 +154,17 @@ def derive_parameters(template: Template, inputs: Inputs) -> tuple[dict[str, Par
     return params, missing
 
 
-def render_text(text: str, inputs: Inputs, params: Mapping[str, Parameter], missing: set[str]) -> str:
+def render_text(text: str, inputs: Inputs, params: Mapping[str, Parameter], missing: set[str],
+                category: str = "") -> str:  # fmt: skip
+    """A template text with its answers filled in; ``{response.contacts}`` names the contacts who
+    can act on this category of alert (:func:`workshop.usecases.playbook.route_contacts`)."""
+
     def sub(m: re.Match[str]) -> str:
         name = m.group(1)
         if name.startswith("params."):
             return m.group(0)  # resolved when read, so edited parameters show (UseCase.effective)
+        if name == Q.CONTACTS and category and inputs.facts.contacts:
+            return contact_text(route_contacts(inputs.facts.contacts, category))
         if not inputs.answered(name):
             missing.add(name)
             return f"[unknown: {name}]" if name in inputs.unknown else f"[not answered: {name}]"
@@ -166,9 +173,10 @@ def render_text(text: str, inputs: Inputs, params: Mapping[str, Parameter], miss
     return PLACEHOLDER_RE.sub(sub, text)
 
 
-def _texts(items: Iterable[Text], inputs: Inputs, params: Mapping[str, Parameter], missing: set[str]) -> list[str]:
+def _texts(items: Iterable[Text], inputs: Inputs, params: Mapping[str, Parameter], missing: set[str],
+           category: str = "") -> list[str]:  # fmt: skip
     return [
-        render_text(t.text, inputs, params, missing)
+        render_text(t.text, inputs, params, missing, category)
         for t in items
         if t.when is None or t.when.evaluate(inputs.context)
     ]
@@ -242,6 +250,18 @@ def technical_context(logic: Logic, inputs: Inputs) -> str:
     parts.append("Events: " + "; ".join(_event_text(inputs.vocab, e) for e in logic.selections) + ".")
     if facts.retention_days:
         parts.append(f"Retention: {facts.retention_days} days.")
+    if LogRole.SOURCE_IP in roles or LogRole.COUNTRY in roles:
+        if facts.source_ip_is_client is False:
+            parts.append("The source address is a proxy's or load balancer's, not the client's.")
+        elif facts.source_ip_is_client is True:
+            parts.append("The source address is the client's own.")
+    principals = {"humans": "people", "machines": "machine clients (keys, service accounts, jobs)"}
+    parts.append("Who acts in the application: " + " and ".join(principals[p] for p in facts.principals) + ".")
+    accounts = [a.name for a in facts.service_accounts]
+    if accounts:
+        parts.append(f"Service accounts: {', '.join(accounts)}.")
+    if facts.log_known_gaps:
+        parts.append(f"Known logging gaps, as the owners described them: {facts.log_known_gaps}")
     return " ".join(parts)
 
 
@@ -386,7 +406,7 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
         technical_context=technical_context(logic, inputs),
         false_positives=_texts(template.false_positives, inputs, params, missing),
         blind_spots=blind,
-        response=_texts(template.response, inputs, params, missing),
+        response=_texts(template.response, inputs, params, missing, template.category),
         contacts=_contacts(inputs),
         validation=_texts(template.validation, inputs, params, missing),
         attack=list(template.attack),

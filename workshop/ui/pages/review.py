@@ -17,6 +17,7 @@ from workshop.services.portfolio import flagged_use_cases
 from workshop.services.summary import interview_summary, open_items_csv, render_summary_pdf
 from workshop.ui import state
 from workshop.ui.text import md, md_block
+from workshop.usecases.documents import worry_source
 from workshop.vocab import DROPPED
 
 
@@ -58,8 +59,6 @@ def _history_value(q, qid: str, new: dict | None) -> str:
         return str(new.get("value"))
 
 
-_WORRY_SOURCE = {"concerns.worries": "Worry", "concerns.fraud_scenarios": "Fraud scenario",
-                 "concerns.past_incidents": "Past incident", "data.vip_records": "Protected records"}  # fmt: skip
 
 
 def _worries(slug: str) -> None:
@@ -79,7 +78,7 @@ def _worries(slug: str) -> None:
         st.success(f"Every one of the {len(items)} worries is covered by at least one use case.")
     for c in items:
         with st.form(f"worry:{c.worry.id}", border=True):
-            st.markdown(f"**{_WORRY_SOURCE.get(c.worry.question, md(c.worry.question))}** · {md(c.worry.text)}")
+            st.markdown(f"**{md(worry_source(c.worry))}** · {md(c.worry.text)}")
             current = [t for t in c.use_cases if t in ucs]
             picked = st.multiselect("Covered by", list(ucs), default=current, format_func=lambda t: ucs.get(t, t),
                                     key=f"worry_pick:{c.worry.id}", placeholder="NOT COVERED")  # fmt: skip
