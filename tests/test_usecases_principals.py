@@ -10,15 +10,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.api_service import API_VALUES
-from tests.support.sigma_cases import tactics_of
+from tests.support.sigma_cases import catalogues, tactics_of
 from workshop.core.errors import WorkshopError
 from workshop.interview.facts import Facts
 from workshop.interview.model import Answer, Application
 from workshop.rules.model import RuleContext
 from workshop.rules.sigma import build_rule_set
 from workshop.rules.testing import test_rule_set
-from workshop.services.catalogues import load_questionnaires
-from workshop.services.usecases import answer_ids, load_templates
+from workshop.services.usecases import answer_ids
 from workshop.usecases.events import EVENTS
 from workshop.usecases.generate import Inputs, generate_all
 from workshop.usecases.loader import load_template
@@ -37,12 +36,12 @@ HUMAN_PHRASES = re.compile(
 
 @pytest.fixture(scope="module")
 def questionnaires():
-    return load_questionnaires()
+    return catalogues()[0]
 
 
 @pytest.fixture(scope="module")
-def catalogue(questionnaires):
-    return load_templates(questionnaires)
+def catalogue():
+    return catalogues()[1]
 
 
 @pytest.fixture(scope="module")
