@@ -156,3 +156,46 @@ def test_the_loader_rejects_unknown_principals(tmp_path: Path, questionnaires):
     bad.write_text(src.replace("category: api\n", "category: api\nprincipals: robots\n"), encoding="utf-8")
     with pytest.raises(WorkshopError, match=r"token-reuse.yaml:5: unknown principals 'robots'"):
         load_template(bad, answer_ids(questionnaires))
+
+
+def test_the_api_service_from_its_questionnaire_file_gets_its_key_use_cases(
+    workspace: Path, tmp_path: Path, capsys
+):
+    """As the user works: the interview file written for the API questionnaire, imported and
+    generated from the command line (the answers pass the questionnaire's own checks)."""
+    import json
+
+    import yaml
+
+    from workshop.cli import main
+
+    doc = {
+        "format": "use-case-workshop/interview",
+        "format_version": 1,
+        "application": {
+            "slug": "ledger-api",
+            "name": "Ledger API",
+            "owner": "Finance IT",
+            "criticality": "high",
+        },
+        "interview": {
+            "questionnaire": "internal-api-batch",
+            "questionnaire_version": "1.0",
+            "held_on": "2026-11-20",
+        },
+        "answers": {qid: {"value": value} for qid, value in API_VALUES.items()},
+    }
+    path = tmp_path / "ledger-api.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    ws = ["--workspace", str(workspace)]
+    assert main(["interview", "import", str(path), *ws]) == 0
+    assert main(["usecases", "generate", "ledger-api", *ws]) == 0
+    capsys.readouterr()
+    assert main(["usecases", "list", "ledger-api", "--json", *ws]) == 0
+    ids = {u["id"] for u in json.loads(capsys.readouterr().out)}
+    assert ids >= API_FAMILY
+    assert not {"brute-force-login", "leaver-account-used", "session-reuse", "vip-record-viewed"} & ids
+    assert main(["usecases", "show", "ledger-api", "api-scope-denials", "--json", *ws]) == 0
+    shown = json.loads(capsys.readouterr().out)["effective"]
+    assert "client_id" in shown["strategy_abstract"] and "op=api.call" in shown["strategy_abstract"]
+    assert "watches them instead of excluding them" not in shown["strategy_abstract"]
