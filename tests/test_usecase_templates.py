@@ -171,6 +171,69 @@ WHEN_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"functions.sensitive": ["user_management"]},
         {"functions.sensitive": ["user_management"], "functions.permission_source": "idp_groups"},
     ),
+    # issue 16: machine clients, sessions, the owners' fraud worries
+    "api-key-outside-schedule": (
+        {"api.clients": [{"name": "Payroll Portal", "client_id": "pp-prod"}]},
+        {"api.clients": []},
+    ),
+    "api-invalid-key-attempts": ({"auth.methods": ["api_key"]}, {"auth.methods": ["local"], "api.clients": []}),
+    "api-scope-denials": (
+        {"api.clients": [{"name": "Ledger", "client_id": "ledger-post"}]},
+        {"api.clients": [], "auth.methods": ["client_cert"]},
+    ),
+    "api-volume-above-normal": ({"api.calls_per_day": 4000}, {}),
+    "scheduled-job-missing": (
+        {"transfer.schedule": [{"name": "HR import"}]},
+        {"transfer.schedule": [], "service.batch_jobs": []},
+    ),
+    "session-reuse": (
+        {"logging.fields": [{"field": "sid", "role": "session"}]},
+        {"logging.fields": [{"field": "sid", "role": "session"}], "logging.source_ip_is_client": False},
+    ),
+    "session-used-after-expiry": ({"logging.events": ["session_events"]}, {"logging.events": ["authn_success"]}),
+    "token-reuse": (
+        {"logging.events": ["api_token"]},
+        {"logging.events": ["authn_success"], "service.api_keys": False, "auth.methods": ["local"]},
+    ),
+    "application-attack-detected": (
+        {"logging.events": ["attack_signals"]},
+        {"logging.events": ["authn_success"]},
+    ),
+    "rate-limit-exceeded": (
+        {"api.rate_limit": "600 calls per minute per client id"},
+        {"logging.events": ["authn_success"]},
+    ),
+    "vip-record-viewed": ({"data.vip_records": True}, {"data.vip_records": False}),
+    "bank-account-fan-in": (
+        {"functions.payee_changes": ["integration_import"]},
+        {"functions.payee_changes": ["not_changeable"]},
+    ),
+    "contact-change-then-payee-change": (
+        {"functions.payee_changes": ["payee_self_service"]},
+        {"functions.payee_changes": ["integration_import"]},
+    ),
+    "record-created-by-hand": (
+        {"service.integrations": [{"system": "HR"}], "functions.sensitive": ["payments"]},
+        {"service.integrations": [{"system": "HR"}], "functions.sensitive": ["export"]},
+    ),
+    "impersonation-started": ({"functions.sensitive": ["impersonation"]}, {"functions.sensitive": ["export"]}),
+    "disabled-account-reenabled": (
+        {"functions.sensitive": ["user_management"]},
+        {"functions.sensitive": ["export"]},
+    ),
+    "idp-group-grants-app-role": (
+        {"functions.permission_source": "idp_groups"},
+        {"functions.permission_source": "in_app"},
+    ),
+    "file-changed-before-sending": (
+        {"transfer.schedule": [{"name": "BACS file"}], "transfer.file_integrity": False},
+        {
+            "transfer.schedule": [{"name": "BACS file"}],
+            "transfer.file_integrity": True,
+            "service.batch_jobs": [{"name": "BACS file"}],
+            "functions.sensitive": ["export"],
+        },
+    ),
 }
 #: Templates written with no ``when`` (they apply to every application). None today:
 #: every detection idea depends on something the interview establishes.
@@ -526,7 +589,7 @@ STORED_KEYS = {
     "title", "objective", "category", "service", "template_version", "priority", "priority_reasons",
     "priority_criteria", "parameters", "logic", "vocabulary", "events", "strategy_abstract", "technical_context",
     "false_positives", "blind_spots", "response", "contacts", "validation", "attack", "references", "evasions",
-    "triggered_by", "conditional", "missing_answers", "inputs",
+    "triggered_by", "conditional", "missing_answers", "inputs", "covers",
 }  # fmt: skip
 
 

@@ -46,6 +46,17 @@ def maximal_values() -> dict:
     v.update({"purpose.internet_facing": True, "service.api_keys": True, "access.travel": True})
     v["functions.sensitive"] = [*v["functions.sensitive"], "bulk_delete"]
     v["access.remote_access"] = [*v["access.remote_access"], "internet_direct"]
+    # issue 16: machine clients, scheduled files, attack signals and impersonation as well
+    v["functions.sensitive"] = [*v["functions.sensitive"], "impersonation"]
+    v["functions.payee_changes"] = [*v["functions.payee_changes"], "payee_self_service"]
+    v["auth.methods"] = [*v["auth.methods"], "api_key"]
+    v["logging.events"] = [*v["logging.events"], "api_token", "attack_signals", "input_validation",
+                           "record_changes", "job_runs", "file_events"]  # fmt: skip
+    v["api.clients"] = [{"name": "Ledger", "client_id": "ledger-post", "calls_per_day": 3000}]
+    v["api.calls_per_day"] = 4000
+    v["api.rate_limit"] = "600 calls per minute per client id"
+    v["transfer.schedule"] = [{"name": "BACS file", "schedule": "daily 02:00"}]
+    v["transfer.file_integrity"] = False
     return v
 
 

@@ -78,6 +78,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     hi.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     hi.set_defaults(func=history)
 
+    wo = s.add_parser("worries", parents=[common, who],
+                      help="the owners' worries and the use cases covering them; --set to confirm or correct")  # fmt: skip
+    wo.add_argument("app")
+    wo.add_argument("--set", nargs=2, metavar=("ID", "WORRIES"),
+                    help="set the worries use case ID covers: a comma-separated list of worry ids ('' for none)")  # fmt: skip
+    wo.add_argument("--reason", default="")
+    wo.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
+    wo.set_defaults(func=worries)
+
     tp = s.add_parser("templates", parents=[common], help="the template catalogue")
     tp.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     tp.set_defaults(func=templates)
@@ -114,6 +123,29 @@ def generate(args) -> int:
           f"{len(r.no_longer_applies)} no longer apply")  # fmt: skip
     for tid, fields in r.conflicts.items():
         print(f"  conflict in {tid}: {', '.join(fields)} (your edits kept; see 'workshop usecases show')")
+    return 0
+
+
+def worries(args) -> int:
+    from workshop.services.usecases import set_covers, worry_coverage
+
+    with open_store(args) as store:
+        qs, _ = _catalogues(store)
+        if args.set:
+            tid, ids = args.set
+            set_covers(store, args.app, tid, ids.split(","), who=_who(args), reason=args.reason, questionnaires=qs)
+        items = worry_coverage(store, args.app, qs)
+    if args.json:
+        print_json([c.to_dict() for c in items])
+        return 0
+    if not items:
+        print(f"{args.app}: the interview records no worries, fraud scenarios or past incidents")
+    for c in items:
+        print(f"{c.worry.id:<28} {', '.join(c.use_cases) if c.covered else 'NOT COVERED'}")
+        print(f"    {c.worry.text}")
+    gaps = sum(1 for c in items if not c.covered)
+    if items:
+        print(f"{len(items) - gaps} of {len(items)} worries covered; {gaps} not covered")
     return 0
 
 

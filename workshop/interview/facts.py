@@ -10,6 +10,7 @@ checked against the questionnaires by the template loader.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -26,6 +27,15 @@ class Q(StrEnum):
     PURPOSE_SUMMARY = "purpose.summary"
     INTERNET_FACING = "purpose.internet_facing"
     USERS_TOTAL = "users.total_count"
+    USER_POPULATIONS = "users.populations"
+    USER_ROLES = "users.roles"
+    HUMAN_ACCESS = "users.human_access"
+    SERVICE_TYPE = "purpose.service_type"
+    API_CLIENTS = "api.clients"
+    API_CALLS_PER_DAY = "api.calls_per_day"
+    API_KEYS = "service.api_keys"
+    TRANSFER_PARTNERS = "transfer.partners"
+    TRANSFER_SCHEDULE = "transfer.schedule"
     SERVICE_ACCOUNTS = "service.accounts"
     BATCH_JOBS = "service.batch_jobs"
     BATCH_HOSTS = "service.batch_hosts"
@@ -50,8 +60,8 @@ class Q(StrEnum):
     LOG_DESTINATION = "logging.destination"
     LOG_SOURCE_NAME = "logging.source_name"
     LOG_TIMEZONE = "logging.timezone"
-    LOG_RETENTION_DAYS = "logging.retention_days"
     LOG_KNOWN_GAPS = "logging.known_gaps"
+    LOG_RETENTION_DAYS = "logging.retention_days"
     SOURCE_IP_IS_CLIENT = "logging.source_ip_is_client"
     CHANGE_WINDOWS = "change.windows"
     DEPLOY_ACCOUNTS = "change.deploy_accounts"
@@ -59,12 +69,29 @@ class Q(StrEnum):
     CAN_DISABLE_ACCOUNTS = "response.can_disable_accounts"
     OUT_OF_HOURS_CONTACT = "response.out_of_hours_contact"
     WORRIES = "concerns.worries"
-    PAST_INCIDENTS = "concerns.past_incidents"
     FRAUD_SCENARIOS = "concerns.fraud_scenarios"
+    PAST_INCIDENTS = "concerns.past_incidents"
+    VIP_RECORDS = "data.vip_records"
+    VIP_LIST = "data.vip_list"
+    BUSINESS_IMPACT = "response.business_impact"
+    CAN_REVOKE_CREDENTIALS = "response.can_revoke_credentials"
+    IDP = "auth.idp"
+    SENSITIVE_FUNCTIONS = "functions.sensitive"
+    PAYMENT_LIMIT = "functions.payment_limit"
+    API_SENSITIVE_OPERATIONS = "api.sensitive_operations"
 
 
-#: Application profile fields that conditions and texts may name like answers.
-APP_FIELDS = ("app.name", "app.slug", "app.owner", "app.criticality", "app.description", "app.platforms")
+#: Application profile fields that conditions and texts may name like answers. ``app.principals``
+#: is derived from the answers (:attr:`Facts.principals`), not typed in the profile.
+APP_FIELDS = (
+    "app.name", "app.slug", "app.owner", "app.criticality", "app.description", "app.platforms",
+    "app.principals",
+)  # fmt: skip
+#: Who acts in an application: people, machine clients (keys, service accounts, jobs), or both.
+HUMANS = "humans"
+MACHINES = "machines"
+#: Authentication methods only machines use.
+_MACHINE_METHODS = frozenset({"api_key", "client_cert"})
 
 
 def _rows(value: Any) -> list[Mapping[str, Any]]:
@@ -88,6 +115,56 @@ class ServiceAccount:
     purpose: str = ""
     source_hosts: tuple[str, ...] = ()
     interactive_allowed: bool = False
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A machine client of a service: its name, and the id its key or certificate logs as."""
+
+    name: str
+    client_id: str = ""
+    owner: str = ""
+    source: str = ""
+    calls_per_day: float | int | None = None
+
+
+@dataclass(frozen=True)
+class Worry:
+    """One worry, fraud scenario or past incident the owners told, or their protected records.
+
+    ``id`` is the question id and the item's number within the answer (``concerns.worries#2``),
+    what use cases store to say they cover it.
+    """
+
+    id: str
+    question: str
+    text: str
+
+
+#: Questions whose answers are the owners' worries, in the order documents list them.
+WORRY_QUESTIONS = (Q.WORRIES, Q.FRAUD_SCENARIOS, Q.PAST_INCIDENTS)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+def split_worry(text: str) -> list[str]:
+    """A free-text answer as separate items: its paragraphs or list lines, then its sentences.
+
+    Owners tell several worries in one answer ("Payroll diversion: ... Leavers: ..."); each
+    gets its own coverage. Items shorter than four words are joined to the one before, so
+    "It happened twice." stays with the story it belongs to.
+    """
+    items: list[str] = []
+    for block in re.split(r"\n\s*(?:\n|[-*\u2022]\s+|\d+[.)]\s+)", "\n" + text.strip()):
+        first = len(items)  # a short sentence joins the one before in its own paragraph only
+        for sentence in _SENTENCE_END.split(" ".join(block.split())):
+            sentence = sentence.strip(" -*\u2022")
+            if not sentence:
+                continue
+            if len(items) > first and len(sentence.split()) < 4:
+                items[-1] = f"{items[-1]} {sentence}"
+            else:
+                items.append(sentence)
+    return items
 
 
 @dataclass(frozen=True)
@@ -148,6 +225,60 @@ class Facts:
         return _number(self.values.get(Q.USERS_TOTAL))
 
     # ----------------------------------------------------------------- principals
+
+    @property
+    def has_humans(self) -> bool | None:
+        """Whether people act in the application; None when the interview does not establish it.
+
+        The in-house questionnaire counts named users; the machine-service questionnaire asks
+        whether people use the service directly and otherwise describes a service used by
+        machines, so an answered service type with no people is taken as "no humans".
+        """
+        said = self.values.get(Q.HUMAN_ACCESS)
+        if isinstance(said, bool):
+            return said
+        total = self.users_total
+        if (total or 0) > 0 or _texts(self.values.get(Q.USER_POPULATIONS)) or _rows(self.values.get(Q.USER_ROLES)):
+            return True
+        if total == 0:
+            return False
+        if self.answered(Q.SERVICE_TYPE):
+            return False
+        return None
+
+    @property
+    def has_machines(self) -> bool:
+        """Whether machine clients act: API clients or keys, service accounts, jobs, transfer partners."""
+        methods = set(_texts(self.values.get(Q.AUTH_METHODS)))
+        return bool(
+            _rows(self.values.get(Q.API_CLIENTS))
+            or _rows(self.values.get(Q.TRANSFER_PARTNERS))
+            or _rows(self.values.get(Q.TRANSFER_SCHEDULE))
+            or self.service_accounts
+            or self.batch_jobs
+            or self.values.get(Q.API_KEYS) is True
+            or methods & _MACHINE_METHODS
+            or self.answered(Q.SERVICE_TYPE)
+            or self.answered(Q.API_CALLS_PER_DAY)
+        )
+
+    @property
+    def principals(self) -> list[str]:
+        """``humans`` and/or ``machines``; humans also when the interview does not rule them out."""
+        out = [HUMANS] if self.has_humans is not False else []
+        if self.has_machines:
+            out.append(MACHINES)
+        return out
+
+    @property
+    def api_clients(self) -> list[ApiClient]:
+        out = []
+        for r in _rows(self.values.get(Q.API_CLIENTS)):
+            name = str(r.get("name") or "").strip()
+            if name:
+                out.append(ApiClient(name, str(r.get("client_id") or "").strip(), str(r.get("owner") or ""),
+                                     str(r.get("source") or ""), _number(r.get("calls_per_day"))))  # fmt: skip
+        return out
 
     @property
     def service_accounts(self) -> list[ServiceAccount]:
@@ -269,7 +400,7 @@ class Facts:
     @property
     def log_known_gaps(self) -> str:
         """What the owners already know is not logged, in their words."""
-        return str(self.values.get(Q.LOG_KNOWN_GAPS) or "")
+        return str(self.values.get(Q.LOG_KNOWN_GAPS) or "").strip()
 
     @property
     def concerns(self) -> list[tuple[Q, str]]:
@@ -302,6 +433,55 @@ class Facts:
     def source_ip_is_client(self) -> bool | None:
         v = self.values.get(Q.SOURCE_IP_IS_CLIENT)
         return v if isinstance(v, bool) else None
+
+    @property
+    def business_impact(self) -> str:
+        return str(self.values.get(Q.BUSINESS_IMPACT) or "").strip()
+
+    @property
+    def can_revoke_credentials(self) -> bool | None:
+        v = self.values.get(Q.CAN_REVOKE_CREDENTIALS)
+        return v if isinstance(v, bool) else None
+
+    @property
+    def idp(self) -> str:
+        return str(self.values.get(Q.IDP) or "").strip()
+
+    @property
+    def privileged_roles(self) -> list[str]:
+        return [str(r.get("name")) for r in _rows(self.values.get(Q.USER_ROLES)) if r.get("privileged") and r.get("name")]
+
+    @property
+    def vip_list(self) -> list[str]:
+        return _texts(self.values.get(Q.VIP_LIST))
+
+    @property
+    def payment_limit(self) -> float | int | None:
+        return _number(self.values.get(Q.PAYMENT_LIMIT))
+
+    @property
+    def pays(self) -> bool:
+        """Whether the application or service pays out (payments, refunds, payment instructions)."""
+        functions = set(_texts(self.values.get(Q.SENSITIVE_FUNCTIONS)))
+        ops = set(_texts(self.values.get(Q.API_SENSITIVE_OPERATIONS)))
+        return bool(functions & {"payments", "refunds"} or "payments" in ops)
+
+    # ----------------------------------------------------------------- the owners' worries
+
+    @property
+    def worries(self) -> list[Worry]:
+        """Every worry, fraud scenario and past incident told, one item each, and the
+        protected (VIP) records when the owners have some."""
+        out = []
+        for qid in WORRY_QUESTIONS:
+            value = self.values.get(qid)
+            if qid in self.unknown or not isinstance(value, str):
+                continue
+            out += [Worry(f"{qid}#{n}", qid, item) for n, item in enumerate(split_worry(value), start=1)]
+        if self.values.get(Q.VIP_RECORDS) is True:
+            out.append(Worry(str(Q.VIP_RECORDS), str(Q.VIP_RECORDS),
+                             "Records that deserve extra protection (executives, staff's own, colleagues')"))  # fmt: skip
+        return out
 
     # ----------------------------------------------------------------- response
 

@@ -63,6 +63,8 @@ class Summary:
     prepared_on: str
     rereview_of: str = ""
     signatories: list[str] = field(default_factory=list)
+    #: The owners' worries no use case covers yet (filled in once use cases are generated).
+    uncovered_worries: list[str] = field(default_factory=list)
 
     @property
     def unknowns(self) -> list[tuple[str, Item]]:
@@ -210,8 +212,10 @@ def to_markdown(summary: Summary) -> str:
     for section in s.sections:
         lines += [f"## {_md_inline(section.title)}", "", section_markdown(section)]
     lines += ["## Still to find out", ""]
-    if not s.unknowns and not s.follow_ups:
+    if not s.unknowns and not s.follow_ups and not s.uncovered_worries:
         lines += ["Nothing open.", ""]
+    for worry in s.uncovered_worries:
+        lines.append(f"- **Not covered by any use case yet** · {_md_inline(worry)}")
     for title, item in s.unknowns:
         lines.append(f"- **Unknown** · {_md_inline(title)} · {_md_inline(item.prompt)}")
     for title, item in s.follow_ups:
@@ -297,13 +301,15 @@ def to_html(summary: Summary) -> str:
             out.append("</div>")
         out.append("</section>")
     out.append('<section class="open"><h2>Still to find out</h2><ul>')
+    for worry in s.uncovered_worries:
+        out.append(f"<li><b>Not covered by any use case yet</b> · {_h(worry)}</li>")
     for title, item in s.unknowns:
         out.append(f"<li><b>Unknown</b> · {_h(title)} · {_h(item.prompt)}</li>")
     for title, item in s.follow_ups:
         who = item.follow_up_owner or "someone to name"
         note = f": {item.follow_up_note}" if item.follow_up_note else ""
         out.append(f"<li><b>Follow-up</b> ({_h(who)}) · {_h(title)} · {_h(item.prompt)}{_h(note)}</li>")
-    if not s.unknowns and not s.follow_ups:
+    if not s.unknowns and not s.follow_ups and not s.uncovered_worries:
         out.append("<li>Nothing open.</li>")
     out.append("</ul></section>")
     sign = Table(

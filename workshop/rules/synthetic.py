@@ -131,7 +131,7 @@ class _Ctx:
 
     def selected_values(self, role: str) -> list[str]:
         """Values the rule selects on a role (break-glass accounts, placeholders...)."""
-        for pname, (prole, mode) in PARAMETER_LISTS.items():
+        for pname, (prole, mode) in self.selecting_lists().items():
             if prole != role or pname not in self.params or mode not in ("select", "lookup", "placeholder"):
                 continue
             if mode == "select":
@@ -149,6 +149,14 @@ class _Ctx:
                     return values or [f"synthetic-{ref[8:-1]}"]
                 return [ref]
         return []
+
+    def selecting_lists(self) -> dict[str, tuple[str, str]]:
+        """The parameter lists of the rule: the known ones, and the template's ``logic.only``
+        (role -> list parameter, which selects), as the rule builder reads them."""
+        lists = dict(PARAMETER_LISTS)
+        for role, pname in (self.logic.get("only") or {}).items():
+            lists.setdefault(str(pname), (str(role), "select"))
+        return lists
 
     def _placeholder_id(self, role: str) -> str:
         field_name = self.field(role)
@@ -193,7 +201,7 @@ class _Ctx:
         for role, raw in (self.logic.get("match") or {}).items():
             values = self.selected_values(str(role))
             ev[self.field(str(role))] = values[0] if values else clean_value(str(raw))
-        for pname, (role, mode) in PARAMETER_LISTS.items():
+        for pname, (role, mode) in self.selecting_lists().items():
             if pname in self.params and mode in ("select", "lookup", "placeholder"):
                 values = self.selected_values(role)
                 if values:
@@ -279,8 +287,8 @@ def _generate(c: _Ctx, name: str, kind: str, description: str) -> SyntheticCase:
 
     def grouped(i: int) -> dict[str, Any]:
         """Role values that make group number i (0 is the attacker's own group)."""
-        if i == 0:
-            return {}
+        if i == 0:  # the attacker's user and address are on every event; other group roles need a value
+            return {r: c.distinct(r, 0) for r in group_roles if r not in ("user", "source_ip")}
         return {r: c.distinct(r, 100 + i) for r in group_roles}
 
     if kind == "known_network":

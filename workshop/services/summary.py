@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
 
 from workshop.core.csvsafe import to_csv
 from workshop.core.errors import InputError
-from workshop.interview.model import Interview
+from workshop.interview.facts import Facts
+from workshop.interview.model import Answer, AnswerSet, Interview
 from workshop.interview.summary import OPEN_HEADER, Summary, build_summary, open_items, to_html, to_markdown
 from workshop.questionnaire import Questionnaire
 from workshop.store import Store
+from workshop.usecases.worries import coverage, uncovered
 
 FORMATS = ("md", "html", "pdf")
 MIME = {"md": "text/markdown", "html": "text/html", "csv": "text/csv", "pdf": "application/pdf"}
@@ -27,10 +31,23 @@ def interview_summary(
     store: Store, questionnaire: Questionnaire, interview: Interview, today: dt.date | None = None
 ) -> Summary:
     app = store.get_application(interview.application)
-    return build_summary(
-        questionnaire, store.answers(interview.id), app, interview, today=today,
+    answers = store.answers(interview.id)
+    summary = build_summary(
+        questionnaire, answers, app, interview, today=today,
         rereview_of=rereview_label(store, interview),
     )  # fmt: skip
+    return replace(summary, uncovered_worries=_uncovered_worries(store, interview.application, answers))
+
+
+def _uncovered_worries(store: Store, slug: str, answers: Mapping[str, Answer]) -> list[str]:
+    """The worries told in this interview that no use case covers, once use cases exist."""
+    ucs = store.list_use_cases(slug)
+    if not ucs:
+        return []
+    aset = AnswerSet(dict(answers))
+    items = coverage(Facts.of(aset.values, aset.unknown).worries, {u.template_id: u.covers for u in ucs},
+                     {u.template_id: u.status for u in ucs})  # fmt: skip
+    return [w.text for w in uncovered(items)]
 
 
 def render_summary(summary: Summary, fmt: str) -> str:

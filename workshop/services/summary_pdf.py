@@ -112,8 +112,10 @@ def to_pdf(summary: Summary, *, compress: bool = True, font_dir: Path | None = D
         for i in section.items:
             item(i)
     heading("Still to find out", 13)
-    if not s.unknowns and not s.follow_ups:
+    if not s.unknowns and not s.follow_ups and not s.uncovered_worries:
         para("Nothing open.")
+    for worry in s.uncovered_worries:
+        para(f"Not covered by any use case yet - {worry}")
     for title, i in s.unknowns:
         para(f"Unknown - {title} - {i.prompt}")
     for title, i in s.follow_ups:

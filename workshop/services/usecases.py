@@ -14,6 +14,7 @@ from workshop.store.usecase_store import GenerationResult, UseCaseEvent
 from workshop.usecases.generate import APP_NAMES, Inputs, generate_all
 from workshop.usecases.loader import TemplateCatalogue, discover_templates
 from workshop.usecases.model import AttackRef, GeneratedUseCase, UseCase
+from workshop.usecases.worries import WorryCoverage, coverage
 from workshop.vocab import DROPPED, LIVE, Status
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -255,3 +256,49 @@ def data_requests(store: Store, slug: str, statuses: Iterable[str] | None = None
     wanted = set(statuses) if statuses is not None else set(ADOPTED)
     ucs = [u for u in store.list_use_cases(slug) if u.status in wanted and u.applies]
     return requests(ucs, _facts(store, slug))
+
+
+# --------------------------------------------------------------------------- the owners' worries
+
+
+def worry_coverage(store: Store, slug: str, questionnaires: Catalogue) -> list[WorryCoverage]:
+    """Each worry, fraud scenario and past incident of the latest interview, with the use
+    cases that cover it (rejected and retired ones never count); an empty list without one."""
+    if store.latest_interview(slug) is None:
+        return []
+    inputs = inputs_for(store, slug, questionnaires)
+    ucs = list_use_cases(store, slug)
+    return coverage(inputs.facts.worries, {u.template_id: u.covers for u in ucs},
+                    {u.template_id: u.status for u in ucs})  # fmt: skip
+
+
+def set_covers(store: Store, slug: str, template_id: str, worry_ids: Iterable[str], *, who: str = "",
+               reason: str = "", questionnaires: Catalogue | None = None) -> UseCase:  # fmt: skip
+    """A person's confirmation or correction of the worries a use case covers.
+
+    Ids must name worries of the latest interview (when the questionnaires are given), so a
+    typo does not leave a worry looking covered by nothing.
+    """
+    ids = list(dict.fromkeys(str(w).strip() for w in worry_ids if str(w).strip()))
+    if questionnaires is not None and store.latest_interview(slug) is not None:
+        known = {w.id for w in inputs_for(store, slug, questionnaires).facts.worries}
+        unknown = [w for w in ids if w not in known]
+        if unknown:
+            raise InputError(f"no such worry in the interview: {', '.join(unknown)} "
+                             f"(known: {', '.join(sorted(known)) or 'none'})")  # fmt: skip
+    return store.edit_use_case(slug, template_id, "covers", ids, who=who, reason=reason)
+
+
+def set_worry_coverage(store: Store, slug: str, worry_id: str, template_ids: Iterable[str], *, who: str = "",
+                       questionnaires: Catalogue | None = None) -> list[UseCase]:  # fmt: skip
+    """The use cases that cover one worry, as a person chose them (the Review page): each use
+    case gains or loses that worry in its ``covers``; the others are left as they are."""
+    wanted = set(template_ids)
+    changed = []
+    for uc in list_use_cases(store, slug):
+        if (uc.template_id in wanted) == (worry_id in uc.covers):
+            continue
+        ids = [w for w in uc.covers if w != worry_id] + ([worry_id] if uc.template_id in wanted else [])
+        changed.append(set_covers(store, slug, uc.template_id, ids, who=who, questionnaires=questionnaires,
+                                  reason=f"coverage of {worry_id} set on the Review page"))  # fmt: skip
+    return changed

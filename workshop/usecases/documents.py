@@ -12,16 +12,18 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from workshop import __version__
 from workshop.core.render import markdown_to_html, md_escape, md_table
-from workshop.interview.facts import Q
+from workshop.interview.facts import Facts, Q, Worry
 from workshop.interview.model import Application, Interview
 from workshop.questionnaire import Questionnaire, format_value
 from workshop.usecases.model import UseCase
+from workshop.usecases.playbook import playbook
 from workshop.usecases.readiness import readiness
+from workshop.usecases.worries import coverage
 from workshop.vocab import ADOPTED
 
 #: Statuses whose use cases go into the SOC's document.
@@ -88,6 +90,15 @@ class DocumentContext:
     baselines: Mapping[str, Any] | None = None  # template id -> baseline notes (from the baseline layer)
     rule_tests: Mapping[str, TestedRule] | None = None  # template id -> latest local rule test result
     noisy: Mapping[str, str] | None = None  # template id -> why its rule is noisy and what would fix it
+    #: template id -> title of the use cases the document contains, so references to other use
+    #: cases resolve within it (None: a use case shown on its own; references name ids)
+    present: Mapping[str, str] | None = None
+    #: template id -> (role, SIEM, query) pivot queries of the alert (from the rules layer)
+    pivots: Mapping[str, Sequence[tuple[str, str, str]]] | None = None
+
+    def worries(self) -> list[Worry]:
+        """The owners' worries, fraud scenarios and past incidents, one item each."""
+        return Facts.of(self.values).worries
 
     def answer(self, qid: str) -> str:
         v = self.values.get(qid)
@@ -99,7 +110,7 @@ class DocumentContext:
 
 
 def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
-    eff = uc.effective()
+    eff = uc.effective(ctx.present)
     h = "#" * level
     hh = "#" * (level + 1)
     out = [f"{h} {_e(uc.title)}", ""]
@@ -117,6 +128,9 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
         out.append("> **Missing answers:** " + _e(", ".join(eff.missing_answers))
                    + ". Values that depend on them are template defaults.")  # fmt: skip
     out += ["", f"{hh} Goal", "", _e(eff.objective), ""]
+    answered = [w for w in ctx.worries() if w.id in uc.covers]
+    if answered:
+        out += ["It answers these worries of the owners:", "", _bullets(_worry_line(w) for w in answered), ""]
 
     out += [f"{hh} Categorization", ""]
     attack = eff.attack
@@ -167,6 +181,7 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     ]
     out += [_bullets(eff.priority_criteria), ""]
     out += [f"{hh} Response", "", _numbered(eff.response, "No response steps yet."), ""]
+    out += playbook_markdown(uc, ctx, "#" * (level + 2))
 
     out += [f"{hh} Baseline", ""]
     params = uc.parameters
@@ -196,6 +211,31 @@ def use_case_markdown(uc: UseCase, ctx: DocumentContext, level: int = 2) -> str:
     return "\n".join(out)
 
 
+def playbook_markdown(uc: UseCase, ctx: DocumentContext, h: str) -> list[str]:
+    """Who acts, what they may do, the pivots, the owners' constraints and when it is closed."""
+    facts = Facts.of(ctx.values)
+    logic = uc.generated.logic
+    roles = [*logic.group_by, logic.field, *(r for r, _ in logic.only)]
+    pb = playbook(uc.generated.category, facts, roles, machine_only=facts.has_humans is False)
+    out: list[str] = []
+    for title, items in (("Who can act", pb.act_now), ("Containment the owners allow", pb.containment),
+                         ("This alert's priority", pb.alert_priority)):  # fmt: skip
+        if items:
+            out += [f"{h} {title}", "", _bullets(items), ""]
+    pivots = (ctx.pivots or {}).get(uc.template_id) or []
+    if pivots:
+        out += [f"{h} Pivot queries", "",
+                "The other events around the alert: put in the alert's value for ALERT_..., and search "
+                "from an hour before to an hour after it.", ""]  # fmt: skip
+        for role, siem, query in pivots:
+            code = "\n".join("    " + line for line in query.splitlines())
+            out += [f"Same {_e(role.replace('_', ' '))}, {_e(siem)}:", "", code, ""]
+    if pb.constraints:
+        out += [f"{h} The owners' constraints", "", _bullets(pb.constraints), ""]
+    out += [f"{h} Closure criteria", "", _bullets(pb.closure), ""]
+    return out
+
+
 def application_document(use_cases: list[UseCase], ctx: DocumentContext,
                          statuses: Iterable[str] = DOCUMENT_STATUSES) -> str:  # fmt: skip
     """The application's use-case document in Markdown."""
@@ -220,9 +260,44 @@ def application_document(use_cases: list[UseCase], ctx: DocumentContext,
     else:
         out.append("_No use case is accepted yet. Review the proposed ones on the Use cases page._")
     out.append("")
+    out += worries_section(chosen, ctx)
+    ctx = replace(ctx, present={u.template_id: u.title for u in chosen})
     for u in chosen:
         out.append(use_case_markdown(u, ctx))
     return "\n".join(out)
+
+
+_WORRY_SOURCES: dict[str, str] = {Q.WORRIES: "Worry", Q.FRAUD_SCENARIOS: "Fraud scenario", Q.PAST_INCIDENTS: "Past incident",
+                  Q.VIP_RECORDS: "Protected records"}  # fmt: skip
+
+
+def worry_source(w: Worry) -> str:
+    """What kind of worry it is, in words: worry, fraud scenario, past incident..."""
+    return _WORRY_SOURCES.get(w.question, w.question)
+
+
+def _worry_line(w: Worry) -> str:
+    return f"{worry_source(w)}: {w.text}"
+
+
+def worries_section(chosen: Sequence[UseCase], ctx: DocumentContext) -> list[str]:
+    """The owners' worries against the use cases of this document; a worry nothing in it covers
+    is said to be uncovered (never pointed at a use case the document does not contain)."""
+    worries = ctx.worries()
+    if not worries:
+        return []
+    titles = {u.template_id: u.title for u in chosen}
+    items = coverage(worries, {u.template_id: u.covers for u in chosen})
+    rows = [[_worry_line(c.worry), "; ".join(titles[t] for t in c.use_cases) if c.covered else "NOT COVERED"]
+            for c in items]  # fmt: skip
+    gaps = [c for c in items if not c.covered]
+    out = ["## The owners' worries", ""]
+    out.append(f"{len(items) - len(gaps)} of {len(items)} are covered by the use cases of this document.")
+    out += ["", md_table(["What the owners said", "Covered by"], rows), ""]
+    if gaps:
+        out += ["Not covered by any use case here; each needs a use case, a logging change or an accepted risk:",
+                "", _bullets(_worry_line(c.worry) for c in gaps), ""]  # fmt: skip
+    return out
 
 
 def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
@@ -255,6 +330,12 @@ def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
         ("Maintenance windows", a(Q.CHANGE_WINDOWS)),
     ]
     out += [md_table(["Aspect", "What the owners said"], [[k, v] for k, v in normal if v]), ""]
+    roles = [r for r in ctx.values.get(Q.USER_ROLES) or [] if isinstance(r, Mapping)]
+    if roles:
+        out += ["## Roles", "", "What each role may do; use cases refer to this table.", ""]
+        rows = [[r.get("name", ""), r.get("count", ""), "yes" if r.get("privileged") else "no", r.get("description", "")]
+                for r in roles]  # fmt: skip
+        out += [md_table(["Role", "People", "Privileged", "What the role can do"], rows), ""]
     accounts = ctx.values.get(Q.SERVICE_ACCOUNTS) or []
     if accounts:
         out += ["Service accounts (expected, not people):", ""]

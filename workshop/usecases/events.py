@@ -73,6 +73,25 @@ EVENTS: dict[str, EventType] = {
         EventType("payment_approved", "Payment or request approved", "approvals", "approval_granted"),
         EventType("app_error", "Application error", "errors", "sys_crash", "failure"),
         EventType("input_rejected", "Input validation failure", "input_validation", "input_validation_fail"),
+        # Issue 16: events the newer use cases need. Names not in the OWASP Logging Vocabulary
+        # (authz_impersonate, user_enabled, contact_details_changed, group_member_added,
+        # job_completed, file_*) are the toolkit's defaults, always marked assumed until named.
+        EventType(
+            "session_reuse_after_expiry", "Session used after expiry", "session_events", "session_use_after_expire"
+        ),
+        EventType("token_reuse", "Revoked or spent token presented again", "api_token", "authn_token_reuse"),
+        EventType("impersonation", "Acting as another user started", "admin_action", "authz_impersonate"),
+        EventType("user_enabled", "Disabled user enabled again", "user_lifecycle", "user_enabled"),
+        EventType("group_added", "Identity-provider group membership added", "privilege_change", "group_member_added"),
+        EventType("record_created", "Record created", "record_changes", "sensitive_create"),
+        EventType("record_updated", "Record changed", "record_changes", "sensitive_update"),
+        EventType("contact_change", "Contact details changed", "record_changes", "contact_details_changed"),
+        EventType("malicious_request", "Attack detected by the application", "attack_signals", "malicious_*"),
+        EventType("rate_limit_exceeded", "Rate limit exceeded", "attack_signals", "excess_rate_limit_exceeded"),
+        EventType("job_run", "Scheduled job or transfer ran", "job_runs", "job_completed"),
+        EventType("file_created", "File generated", "file_events", "file_created"),
+        EventType("file_modified", "File changed", "file_events", "file_modified"),
+        EventType("file_sent", "File sent or submitted", "file_events", "file_transferred"),
         EventType("any_event", "Any audit event", "", "*"),
     ]
 }

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from workshop.core.conditions import Condition, Context, truthy
-from workshop.interview.facts import APP_FIELDS, Facts, Q
+from workshop.interview.facts import APP_FIELDS, HUMANS, MACHINES, Facts, Q
 from workshop.interview.model import Answer, AnswerSet, Application
 from workshop.questionnaire import Questionnaire, format_value, is_empty
 from workshop.usecases.abstracts import Phrases, abstract
@@ -35,6 +35,8 @@ from workshop.usecases.model import (
     Text,
     TriggeredBy,
 )
+from workshop.usecases.playbook import contact_text, route_contacts
+from workshop.usecases.worries import proposed_covers
 from workshop.vocab import LogRole, is_duration, priority_rank
 
 #: Application profile fields that conditions and texts may name like answers.
@@ -54,10 +56,11 @@ class Inputs:
         self.values: dict[str, Any] = dict(aset.values)
         self.unknown: set[str] = aset.unknown
         app = self.app
-        profile = (app.name, app.slug, app.owner, app.criticality, app.description, list(app.platforms))
+        self.facts = Facts.of(self.values, self.unknown)
+        profile = (app.name, app.slug, app.owner, app.criticality, app.description, list(app.platforms),
+                   self.facts.principals)  # fmt: skip
         app_values = dict(zip(APP_FIELDS, profile, strict=True))
         self.context = Context({**self.values, **app_values}, self.unknown)
-        self.facts = Facts.of(self.values, self.unknown)
         self.vocab: LogVocabulary = vocabulary(self.facts)
 
     def answered(self, qid: str) -> bool:
@@ -151,11 +154,17 @@ def derive_parameters(template: Template, inputs: Inputs) -> tuple[dict[str, Par
     return params, missing
 
 
-def render_text(text: str, inputs: Inputs, params: Mapping[str, Parameter], missing: set[str]) -> str:
+def render_text(text: str, inputs: Inputs, params: Mapping[str, Parameter], missing: set[str],
+                category: str = "") -> str:  # fmt: skip
+    """A template text with its answers filled in; ``{response.contacts}`` names the contacts who
+    can act on this category of alert (:func:`workshop.usecases.playbook.route_contacts`)."""
+
     def sub(m: re.Match[str]) -> str:
         name = m.group(1)
         if name.startswith("params."):
             return m.group(0)  # resolved when read, so edited parameters show (UseCase.effective)
+        if name == Q.CONTACTS and category and inputs.facts.contacts:
+            return contact_text(route_contacts(inputs.facts.contacts, category))
         if not inputs.answered(name):
             missing.add(name)
             return f"[unknown: {name}]" if name in inputs.unknown else f"[not answered: {name}]"
@@ -164,9 +173,10 @@ def render_text(text: str, inputs: Inputs, params: Mapping[str, Parameter], miss
     return PLACEHOLDER_RE.sub(sub, text)
 
 
-def _texts(items: Iterable[Text], inputs: Inputs, params: Mapping[str, Parameter], missing: set[str]) -> list[str]:
+def _texts(items: Iterable[Text], inputs: Inputs, params: Mapping[str, Parameter], missing: set[str],
+           category: str = "") -> list[str]:  # fmt: skip
     return [
-        render_text(t.text, inputs, params, missing)
+        render_text(t.text, inputs, params, missing, category)
         for t in items
         if t.when is None or t.when.evaluate(inputs.context)
     ]
@@ -242,6 +252,18 @@ def technical_context(logic: Logic, inputs: Inputs) -> str:
     parts.append("Events: " + "; ".join(_event_text(inputs.vocab, e) for e in logic.selections) + ".")
     if facts.retention_days:
         parts.append(f"Retention: {facts.retention_days} days.")
+    if LogRole.SOURCE_IP in roles or LogRole.COUNTRY in roles:
+        if facts.source_ip_is_client is False:
+            parts.append("The source address is a proxy's or load balancer's, not the client's.")
+        elif facts.source_ip_is_client is True:
+            parts.append("The source address is the client's own.")
+    principals = {"humans": "people", "machines": "machine clients (keys, service accounts, jobs)"}
+    parts.append("Who acts in the application: " + " and ".join(principals[p] for p in facts.principals) + ".")
+    accounts = [a.name for a in facts.service_accounts]
+    if accounts:
+        parts.append(f"Service accounts: {', '.join(accounts)}.")
+    if facts.log_known_gaps:
+        parts.append(f"Known logging gaps, as the owners described them: {facts.log_known_gaps}")
     return " ".join(parts)
 
 
@@ -276,8 +298,39 @@ def _contacts(inputs: Inputs) -> list[str]:
     return [c.line() for c in inputs.facts.contacts]
 
 
+def principals_fit(template: Template, inputs: Inputs) -> bool:
+    """Whether the application has the principals the template is about (``principals:``).
+
+    A template about people (a login page, a leaver, "ask the user") is not proposed for a
+    service only machines use, and one about machine clients needs some.
+    """
+    if template.principals == HUMANS:
+        return inputs.facts.has_humans is not False
+    if template.principals == MACHINES:
+        # an application of people only (no key, account, job or client named) has none to watch
+        return inputs.facts.has_machines or inputs.facts.has_humans is not True
+    return True
+
+
+def watched_principals(logic: Logic, inputs: Inputs) -> tuple[Logic, list[str]]:
+    """The logic with machine allowlists dropped where machines are the only principals.
+
+    Excluding "known service accounts and batch hosts" from a service only machines use
+    excludes everyone: there the keys and jobs are what the rule must watch.
+    """
+    machine_lists = {"service_accounts", "batch_hosts"}
+    if inputs.facts.has_humans is not False or not machine_lists & set(logic.exclude):
+        return logic, []
+    kept = tuple(e for e in logic.exclude if e not in machine_lists)
+    note = ("The service has no human users: its clients, service accounts and batch hosts are its only "
+            "principals, so this rule watches them instead of excluding them.")  # fmt: skip
+    return replace(logic, exclude=kept), [note]
+
+
 def applies(template: Template, inputs: Inputs) -> tuple[bool, list[str]]:
     """Whether the template applies, and the unknown answers that would decide it otherwise."""
+    if not principals_fit(template, inputs):
+        return False, []
     if template.when is None:
         return True, []
     if template.when.evaluate(inputs.context):
@@ -312,15 +365,14 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
     if not ok and not deciding:
         return None
     missing: set[str] = set(deciding)
+    logic, watched = watched_principals(template.logic, inputs)
     params, absent = derive_parameters(template, inputs)
     missing |= absent
     for need in template.needs:
         if not inputs.answered(need):
             missing.add(need)
     level, reasons, criteria = _priority(template, inputs)
-    blind = _texts(template.blind_spots, inputs, params, missing) + _logging_gaps(
-        template.logic, inputs, params
-    )
+    blind = _texts(template.blind_spots, inputs, params, missing) + watched + _logging_gaps(logic, inputs, params)
     if deciding:
         blind.insert(0, "Proposed because these answers are unknown and would decide whether it applies: "
                      + ", ".join(deciding) + ". Confirm with the owners.")  # fmt: skip
@@ -339,7 +391,7 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
         priority_reasons=reasons,
         priority_criteria=criteria,
         parameters=params,
-        logic=template.logic,
+        logic=logic,
         vocabulary=inputs.vocab,
         events=[
             EventRef(
@@ -352,11 +404,11 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
             )
             for e in template.logic.selections
         ],
-        strategy_abstract=strategy_abstract(template.logic, inputs.vocab, params),
-        technical_context=technical_context(template.logic, inputs),
+        strategy_abstract=strategy_abstract(logic, inputs.vocab, params),
+        technical_context=technical_context(logic, inputs),
         false_positives=_texts(template.false_positives, inputs, params, missing),
         blind_spots=blind,
-        response=_texts(template.response, inputs, params, missing),
+        response=_texts(template.response, inputs, params, missing, template.category),
         contacts=_contacts(inputs),
         validation=_texts(template.validation, inputs, params, missing),
         attack=list(template.attack),
@@ -367,6 +419,7 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
     )
     doc.missing_answers = sorted(m for m in missing if m not in APP_NAMES)
     doc.inputs = sorted(template_inputs(template))
+    doc.covers = proposed_covers(template.id, inputs.facts.worries)
     return doc
 
 

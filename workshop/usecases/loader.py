@@ -23,6 +23,7 @@ from workshop.usecases.model import (
     ALLOWLISTS,
     CATEGORIES,
     PARAM_TYPES,
+    PRINCIPALS,
     AttackRef,
     Evasion,
     Logic,
@@ -38,12 +39,12 @@ from workshop.vocab import LOGIC_TYPES, PRIORITIES, is_duration
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 TECHNIQUE_RE = re.compile(r"^T\d{4}(\.\d{3})?$")
 PLACEHOLDER_RE = re.compile(r"\{([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\}")
-APP_FIELDS = {"name", "slug", "owner", "criticality", "description", "platforms"}
+APP_FIELDS = {"name", "slug", "owner", "criticality", "description", "platforms", "principals"}
 EVASION_KINDS = {"split_below_threshold", "slow_spread", "known_network", "other"}
 TOP_KEYS = {
     "id", "version", "title", "category", "service", "objective", "when", "needs", "logic",
     "parameters", "priority", "false_positives", "blind_spots", "response", "validation",
-    "evasions", "attack", "references",
+    "evasions", "attack", "references", "principals",
 }  # fmt: skip
 LOGIC_KEYS = {
     "type", "event", "events", "group_by", "field", "window", "threshold", "lookback",
@@ -152,6 +153,10 @@ class _Validator(MappingChecker):
             self.p.add(
                 f"unknown category '{category}' (known: {', '.join(CATEGORIES)})", data.line_of("category")
             )
+        principals = self.text(data, "principals", "template") or "any"
+        if principals not in PRINCIPALS:
+            self.p.add(f"unknown principals '{principals}' (known: {', '.join(PRINCIPALS)})",
+                       data.line_of("principals"))  # fmt: skip
         self._parameters(data)
         title = self.text(data, "title", "template", required=True)
         objective = self.text(data, "objective", "template", required=True)
@@ -191,6 +196,7 @@ class _Validator(MappingChecker):
             evasions=evasions,
             service=self.text(data, "service", "template") or "audit",
             version=self.text(data, "version", "template") or "1",
+            principals=principals,
             source=self.p.file,
         )
         self.p.raise_if_any()

@@ -25,6 +25,8 @@ CATEGORIES = (
     "authentication", "access", "privilege", "data", "integrity", "fraud",
     "defense-evasion", "api", "availability", "application-attack",
 )  # fmt: skip
+#: Values of a template's ``principals`` key.
+PRINCIPALS = ("humans", "machines", "any")
 PARAM_TYPES = ("integer", "number", "duration", "time_window", "list", "text", "boolean")
 #: Allowlists the interview provides, usable in ``logic.exclude``.
 ALLOWLISTS = {
@@ -243,6 +245,9 @@ class Template:
     evasions: tuple[Evasion, ...] = ()
     service: str = "audit"
     version: str = "1"
+    #: Who the detection is about: ``humans`` (people at a login page or a screen),
+    #: ``machines`` (API keys, service accounts, jobs) or ``any``.
+    principals: str = "any"
     source: str | None = field(default=None, compare=False)
 
     def parameter(self, name: str) -> ParameterSpec:
@@ -411,6 +416,9 @@ class GeneratedUseCase:
     conditional: bool = False
     missing_answers: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
+    #: The owners' worries this use case answers (worry ids such as ``concerns.worries#2``):
+    #: proposed by generation, confirmed or edited by a person.
+    covers: list[str] = field(default_factory=list)
     notes: str = ""
     owner: str = ""
 
@@ -446,6 +454,7 @@ class GeneratedUseCase:
             "conditional": self.conditional,
             "missing_answers": list(self.missing_answers),
             "inputs": list(self.inputs),
+            "covers": list(self.covers),
         }
         if self.notes:
             d["notes"] = self.notes
@@ -487,6 +496,7 @@ class GeneratedUseCase:
             conditional=bool(d.get("conditional")),
             missing_answers=_strs(d.get("missing_answers")),
             inputs=_strs(d.get("inputs")),
+            covers=_strs(d.get("covers")),
             notes=str(d.get("notes") or ""),
             owner=str(d.get("owner") or ""),
         )
@@ -500,12 +510,41 @@ def fill_params(text: str, params: Mapping[str, Parameter]) -> str:
     return _PARAM_RE.sub(sub, text)
 
 
+#: A reference from one use case's text to others: ``{usecase:log-silence}``,
+#: ``{usecases:payee-change-then-payment,payee-changes-by-one-user}``.
+USECASE_REF = re.compile(r"\{usecases?:([a-z0-9-]+(?:,\s*[a-z0-9-]+)*)\}")
+
+
+def referenced_ids(text: str) -> list[str]:
+    return [i.strip() for m in USECASE_REF.finditer(text) for i in m.group(1).split(",")]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def resolve_refs(text: str, present: Mapping[str, str] | None = None) -> str:
+    """References to other use cases in words: by id without ``present``; else by the titles of
+    the ones present, or, when none is, saying that no use case of the document covers it."""
+
+    def sub(m: re.Match[str]) -> str:
+        ids = [i.strip() for i in m.group(1).split(",")]
+        if present is None:
+            return f"the {_and(ids)} use case{'s' if len(ids) > 1 else ''}"
+        found = [f"\u201c{present[i]}\u201d" for i in ids if i in present]
+        if found:
+            return f"the use case{'s' if len(found) > 1 else ''} {_and(found)} (in this document)"
+        return f"a use case not in this document ({_and(ids)})"
+
+    return USECASE_REF.sub(sub, text)
+
+
 #: Fields a person may edit (parameters are edited one by one as "parameters.NAME").
 EDITABLE = (
     "title", "objective", "priority", "strategy_abstract", "technical_context",
-    "false_positives", "blind_spots", "response", "validation", "attack", "notes", "owner",
+    "false_positives", "blind_spots", "response", "validation", "attack", "notes", "owner", "covers",
 )  # fmt: skip
-_LIST_FIELDS = frozenset({"false_positives", "blind_spots", "response", "validation"})
+_LIST_FIELDS = frozenset({"false_positives", "blind_spots", "response", "validation", "covers"})
 
 
 def edit_value(name: str, value: Any) -> Any:
@@ -575,21 +614,31 @@ class UseCase:
         return params
 
     @property
+    def covers(self) -> list[str]:
+        """The worries this use case answers, as confirmed or edited (else as generated)."""
+        return list(self._field("covers") or [])
+
+    @property
     def attack(self) -> list[AttackRef]:
         return list(self._field("attack") or [])
 
-    def effective(self) -> GeneratedUseCase:
+    def effective(self, present: Mapping[str, str] | None = None) -> GeneratedUseCase:
         """Generated fields overlaid by edits, with ``{params.NAME}`` filled from the
-        effective parameters (so an edited threshold shows in every text)."""
+        effective parameters (so an edited threshold shows in every text).
+
+        References to other use cases (``{usecase:ID}``) name them by id; a document passes
+        ``present`` (template id -> title of each use case it contains) so that a reference
+        names a use case of the document, or says that none in it covers the point.
+        """
         changes = {k: edit_value(k, v) for k, v in self.edits.items() if k in EDITABLE}
         params = self.parameters
         out = replace(self.generated, parameters=params, **changes)
         for key in TEXT_FIELDS:
             value = getattr(out, key)
             if isinstance(value, str):
-                setattr(out, key, fill_params(value, params))
+                setattr(out, key, resolve_refs(fill_params(value, params), present))
             else:
-                setattr(out, key, [fill_params(x, params) for x in value])
+                setattr(out, key, [resolve_refs(fill_params(x, params), present) for x in value])
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from workshop.usecases.documents import analyst_brief, application_document
 def markdown_files(req: ExportRequest) -> Files:
     files: Files = {}
     for slug in request_slugs(req):
-        ctx = document_context(req.store, slug, req.questionnaires, req.attack_bundle)
+        ctx = document_context(req.store, slug, req.questionnaires, req.attack_bundle, pivots=True)
         ucs = req.store.list_use_cases(slug)
         files[f"{slug}-use-cases.md"] = application_document(ucs, ctx)
         files[f"{slug}-analyst-brief.md"] = analyst_brief(ucs, ctx)

@@ -7,14 +7,18 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from workshop.core.errors import WorkshopError
 from workshop.interview.progress import diff_answers, follow_ups, follow_ups_markdown, open_required, progress
 from workshop.interview.summary import OPEN_HEADER, open_items, section_markdown, to_html, to_markdown
 from workshop.questionnaire import format_value
 from workshop.services import interview as interviews
+from workshop.services import usecases
 from workshop.services.portfolio import flagged_use_cases
 from workshop.services.summary import interview_summary, open_items_csv, render_summary_pdf
 from workshop.ui import state
 from workshop.ui.text import md, md_block
+from workshop.usecases.documents import worry_source
+from workshop.vocab import DROPPED
 
 
 def _opened(summary) -> str:
@@ -55,6 +59,39 @@ def _history_value(q, qid: str, new: dict | None) -> str:
         return str(new.get("value"))
 
 
+
+
+def _worries(slug: str) -> None:
+    """Each worry the owners told and the use cases covering it; a person confirms or corrects."""
+    s = state.store()
+    items = usecases.worry_coverage(s, slug, state.catalogue())
+    if not items:
+        st.info("The interview records no worries, fraud scenarios or past incidents.")
+        return
+    ucs = {u.template_id: u.title for u in usecases.list_use_cases(s, slug) if u.status not in DROPPED}
+    gaps = [c for c in items if not c.covered]
+    if not ucs:
+        st.info("No use cases yet: generate them on the Use cases page to see which worries they cover.")
+    elif gaps:
+        st.warning(f"{len(gaps)} of {len(items)} worries are not covered by any use case.", icon=":material/warning:")
+    else:
+        st.success(f"Every one of the {len(items)} worries is covered by at least one use case.")
+    for c in items:
+        with st.form(f"worry:{c.worry.id}", border=True):
+            st.markdown(f"**{md(worry_source(c.worry))}** · {md(c.worry.text)}")
+            current = [t for t in c.use_cases if t in ucs]
+            picked = st.multiselect("Covered by", list(ucs), default=current, format_func=lambda t: ucs.get(t, t),
+                                    key=f"worry_pick:{c.worry.id}", placeholder="NOT COVERED")  # fmt: skip
+            if st.form_submit_button("Save"):
+                try:
+                    usecases.set_worry_coverage(s, slug, c.worry.id, picked, who=state.who(),
+                                                questionnaires=state.catalogue())  # fmt: skip
+                except WorkshopError as exc:
+                    st.error(md(str(exc)))
+                else:
+                    st.rerun()
+
+
 def render() -> None:
     app = state.require_app()
     if app is None:
@@ -79,9 +116,11 @@ def render() -> None:
     c2.metric("Required still open", len(missing))
     c3.metric("Follow-ups", len(items))
 
-    tab_answers, tab_open, tab_follow, tab_changes = st.tabs(
-        ["Answers", "Still open", "Follow-ups", "Changes"]
+    tab_answers, tab_open, tab_follow, tab_worries, tab_changes = st.tabs(
+        ["Answers", "Still open", "Follow-ups", "Worries", "Changes"]
     )
+    with tab_worries:
+        _worries(app.slug)
     summary = interview_summary(s, q, interview)
     with tab_answers:
         st.caption(f"What the owners were shown, in full. {_opened(summary)}")

@@ -481,7 +481,7 @@ def render() -> None:
     if not ucs:
         st.info(f"{len(cat.templates)} templates are ready to be matched against this application's answers.")
         return
-    ctx = document_context(s, app.slug, state.catalogue())
+    ctx = document_context(s, app.slug, state.catalogue(), pivots=True)  # the download is the export
     with top3:
         d1 = d2 = top3
         d1.download_button("Use-case document", to_html(application_document(ucs, ctx), f"{app.name} use cases"),
