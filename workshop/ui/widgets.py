@@ -178,6 +178,16 @@ def reload_question(iid: int, qid: str) -> None:
     st.session_state.get("stale_questions", set()).discard(qid)
 
 
+RERUN_APP = "rerun_app"
+
+
+def _load_theirs(iid: int, qid: str) -> None:
+    """The other person's answer replaces this screen's edit. The whole page is drawn again, not
+    only the questions (a fragment): the autosave badge outside them still says "not saved"."""
+    reload_question(iid, qid)
+    st.session_state[RERUN_APP] = True
+
+
 # --- drawing --------------------------------------------------------------------------
 
 
@@ -258,7 +268,7 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
         st.error(md(error), icon=":material/warning:")  # carries another person's answer: shown as text
         if question.id in st.session_state.get("stale_questions", set()):
             st.button("Load their answer", key=key(iid, question.id, "reload"),
-                      on_click=reload_question, args=(iid, question.id))  # fmt: skip
+                      on_click=_load_theirs, args=(iid, question.id))  # fmt: skip
     _flags(q, iid, question, who)
 
 

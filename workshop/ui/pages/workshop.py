@@ -253,6 +253,8 @@ def _interview(app: Application, q: Questionnaire, iid: int, resume: str | None,
     """Progress, sections and the questions of one section: the part of the page an answer or a
     section switch changes, redrawn on its own (a fragment). A click here reruns only this, not
     the sidebar, the header or the send-ahead forms; the answers are read once per run."""
+    if st.session_state.pop(widgets.RERUN_APP, False):
+        st.rerun(scope="app")  # a change that shows outside this fragment (see widgets._load_theirs)
     _scroll_to_top()  # first, so its place on the page never moves
     answers = interviews.answers(state.store(), iid)
     if _prefill_criticality(q, iid, app, answers):
