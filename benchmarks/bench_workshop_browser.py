@@ -10,6 +10,11 @@ application and on a fresh interview, and reports median and 95th percentile of:
 * section switch: click a section until its heading is shown and the page is idle;
 * reload -> first question: reload until the first question prompt is visible.
 
+Wall-clock times swing with whatever else runs on the machine, so each action's CPU time
+is reported too (from /proc, Linux): the app server's process ("server cpu ms", the
+script runs) and the browser's processes ("browser cpu ms", applying and drawing the
+update). They are much steadier on a shared machine and show which side a change helped.
+
 Targets (issue 13, quiet machine): answer -> saved p95 < 400 ms, section switch p95 < 700 ms.
 
     python benchmarks/bench_workshop_browser.py [--rounds 15]
@@ -18,6 +23,7 @@ Targets (issue 13, quiet machine): answer -> saved p95 < 400 ms, section switch 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -49,14 +55,67 @@ def _prepare(ws: Path) -> dict[str, int]:
         return {slug: s.latest_interview(slug).id for slug in ("payroll-portal", "claims")}
 
 
+_TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ms(pid: int) -> float:
+    """User + system CPU time of one process so far, in ms (0 when it has gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) * _TICK_MS
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+class Cpu:
+    """CPU ms spent by the server and by the browser between start() and stop()."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+
+    def _browser(self) -> list[int]:
+        return [p for p in _descendants(os.getpid()) if p != self.server_pid and p not in
+                _descendants(self.server_pid)]  # fmt: skip
+
+    def start(self) -> None:
+        self.pids = self._browser()
+        self.s0 = _cpu_ms(self.server_pid)
+        self.b0 = sum(_cpu_ms(p) for p in self.pids)
+
+    def stop(self) -> tuple[float, float]:
+        return _cpu_ms(self.server_pid) - self.s0, sum(_cpu_ms(p) for p in self.pids) - self.b0
+
+
 def _saved_text(page) -> str:
     loc = page.locator(".uw-saved")
     return loc.inner_text() if loc.count() else ""
 
 
-def measure(page, base: str, slug: str, iid: int, rounds: int) -> dict[str, list[float]]:
+def measure(page, base: str, slug: str, iid: int, rounds: int, cpu: Cpu) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {k: [] for k in ("answer -> saved", "typed text -> saved", "section switch",
                                                   "reload -> first question")}  # fmt: skip
+    for k in ("answer -> saved", "section switch"):
+        out[f"{k}: server cpu"] = []
+        out[f"{k}: browser cpu"] = []
     page.goto(f"{base}/workshop?app={slug}&section=purpose")
     wait_for_app(page)
     box = page.locator(key_css(f"v:{iid}:purpose.internet_facing"))
@@ -64,11 +123,16 @@ def measure(page, base: str, slug: str, iid: int, rounds: int) -> dict[str, list
         page.wait_for_timeout(1050)  # the saved time has seconds: let it change
         before = _saved_text(page)
         label = "Yes" if i % 2 == 0 else "No"
+        cpu.start()
         t0 = time.perf_counter()
         box.get_by_text(label, exact=True).click()
         page.wait_for_function("(b) => { const e = document.querySelector('.uw-saved'); "
                                "return e && e.innerText !== b; }", arg=before, polling=10)  # fmt: skip
         out["answer -> saved"].append(time.perf_counter() - t0)
+        page.wait_for_function(IDLE, polling=10)
+        server_ms, browser_ms = cpu.stop()
+        out["answer -> saved: server cpu"].append(server_ms / 1000)
+        out["answer -> saved: browser cpu"].append(browser_ms / 1000)
     area = page.locator(key_css(f"v:{iid}:purpose.summary")).locator("textarea")
     for i in range(max(3, rounds // 3)):
         area.click()
@@ -82,12 +146,16 @@ def measure(page, base: str, slug: str, iid: int, rounds: int) -> dict[str, list
     sections = [("users", "Users, roles and privileged accounts"), ("purpose", "Purpose and business context")]
     for i in range(rounds):
         sid, title = sections[i % 2]
+        cpu.start()
         t0 = time.perf_counter()
         page.locator(key_css(f"nav_{sid}")).get_by_role("button").click()
         page.wait_for_function("(t) => { const h = document.querySelector('[data-testid=\"stMain\"] h2'); "
                                "return h && h.innerText.trim() === t; }", arg=title, polling=10)  # fmt: skip
         page.wait_for_function(IDLE, polling=10)
         out["section switch"].append(time.perf_counter() - t0)
+        server_ms, browser_ms = cpu.stop()
+        out["section switch: server cpu"].append(server_ms / 1000)
+        out["section switch: browser cpu"].append(browser_ms / 1000)
         page.wait_for_timeout(200)
     for _ in range(max(3, rounds // 2)):
         t0 = time.perf_counter()
@@ -101,6 +169,7 @@ def measure(page, base: str, slug: str, iid: int, rounds: int) -> dict[str, list
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--interviews", default="demo,fresh", help="which interviews to drive (demo, fresh)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp) / "ws"
@@ -110,8 +179,10 @@ def main() -> int:
         try:
             with browser_page(1600, 900) as page:
                 for name, slug in (("demo", "payroll-portal"), ("fresh", "claims")):
+                    if name not in args.interviews.split(","):
+                        continue
                     iid = ids[slug]
-                    for metric, samples in measure(page, server.url, slug, iid, args.rounds).items():
+                    for metric, samples in measure(page, server.url, slug, iid, args.rounds, Cpu(server.proc.pid)).items():
                         s = summary_ms(samples)
                         target = TARGETS.get(metric)
                         ratio = f"{s['p95'] / target:.2f}" if target else "-"

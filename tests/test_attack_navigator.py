@@ -108,6 +108,15 @@ def test_status_colours() -> None:
     assert status_color(["something new"]) not in (None, *STATUS_COLORS.values())
 
 
+def test_every_status_of_the_app_has_its_colour_in_order() -> None:
+    """Implemented use cases were coloured like unknown words (and ranked below proposed)."""
+    from workshop.vocab import STATUSES
+
+    assert set(STATUSES) <= set(STATUS_COLORS)
+    assert status_color(["accepted", "implemented"]) == STATUS_COLORS["implemented"] != STATUS_COLORS["accepted"]
+    assert status_color(["proposed", "implemented"]) == STATUS_COLORS["implemented"]
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [

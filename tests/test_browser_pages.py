@@ -53,3 +53,52 @@ def test_pages_load_local_only_and_are_screenshotted(demo_workspace: Path, size:
     assert not problems, problems
     assert log.all, "no request recorded: the recorder is not attached"
     assert log.foreign == [], sorted(set(log.foreign))
+
+
+def test_use_case_rows_open_on_click_and_take_bulk_actions(demo_workspace: Path) -> None:
+    """AppTest cannot click a table's rows: here a person clicks two rows of the Use cases table,
+    the last one clicked opens below, and "Reject 2 selected" rejects exactly those two, with the
+    reason typed beside the buttons in their history."""
+    from tests.support.e2e import browser_page, key_css, wait_until
+    from workshop.store import Store
+
+    with Store.open(demo_workspace) as s:
+        ucs = s.list_use_cases("payroll-portal")
+    first, second = ucs[0], ucs[1]
+    assert first.status == second.status == "accepted"  # the demo: a reject is a visible change
+    server = AppServer(demo_workspace).start()
+    try:
+        with browser_page(1600, 900) as page:
+            page.goto(f"{server.url}/usecases?app=payroll-portal")
+            wait_for_app(page)
+            table = page.locator(key_css("uc_table")).locator('[data-testid="stDataFrameResizable"]')
+            table.scroll_into_view_if_needed()
+            b = table.bounding_box()
+            for i in (0, 1):  # the row markers (the tick boxes at the left of each row)
+                page.mouse.click(b["x"] + 18, b["y"] + 35 + 35 * i + 17)
+                wait_for_app(page)
+            opened = page.locator(key_css("uc_select")).locator("input")
+            wait_until(lambda: second.title in opened.input_value(), what="the last clicked use case opened")
+            assert page.get_by_role("button", name="Accept 2 selected").count() == 1
+            reason = page.locator(key_css("uc_bulk_reason")).locator("input")
+            reason.fill("Owners run this check themselves")
+            reason.press("Tab")
+            wait_for_app(page)
+            page.locator(key_css("uc_bulk_reject")).get_by_role("button").click()
+            wait_for_app(page)
+
+            def rejected() -> bool:
+                with Store.open(demo_workspace) as s:
+                    by_id = {u.template_id: u.status for u in s.list_use_cases("payroll-portal")}
+                return by_id[first.template_id] == by_id[second.template_id] == "rejected"
+
+            wait_until(rejected, what="both clicked use cases rejected")
+            with Store.open(demo_workspace) as s:
+                others = [u for u in s.list_use_cases("payroll-portal") if u.template_id not in
+                          (first.template_id, second.template_id)]  # fmt: skip
+                history = s.use_case_history("payroll-portal", first.template_id)
+            assert sum(u.status == "rejected" for u in others) == 1  # the demo's own rejected one, no more
+            assert any(e.reason == "Owners run this check themselves" for e in history), history
+            page.screenshot(path=str(ARTIFACTS / "usecases-bulk-rejected.png"))
+    finally:
+        server.stop()

@@ -37,6 +37,7 @@ STATUS_COLORS: dict[str, str] = {
     "in_review": "#ffd666",
     Status.ACCEPTED: "#b7e4a7",
     "approved": "#b7e4a7",
+    Status.IMPLEMENTED: "#7cc47a",  # live: in the SIEM, not yet tested
     "tuning": "#7cc47a",
     Status.TESTED: "#7cc47a",
     "live": "#2e9e44",

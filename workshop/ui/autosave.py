@@ -7,6 +7,10 @@ after the last keystroke; :func:`pending` hands that to the page to save, and
 :func:`draw` acknowledges it so the badge turns from "saving..." to "saved" only once
 the store has it. The Streamlit widgets stay as they are (blur still saves, tests and
 keyboards work the same); the widget's own value is not overwritten while it is typed in.
+
+The same frame carries ``gridkeys.js``: keys typed into a table (st.data_editor) before its
+cell editor has opened, or after a redraw took the table's focus, are handed to the editor
+instead of being dropped (see the comment at its top).
 """
 
 from __future__ import annotations

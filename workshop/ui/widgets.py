@@ -22,7 +22,6 @@ from workshop.interview.model import Answer
 from workshop.questionnaire import Question, Questionnaire
 from workshop.questionnaire.grid import check_rows, with_blank_rows
 from workshop.questionnaire.values import common_timezones
-from workshop.services import interview as interviews
 from workshop.services.interview import answer_question
 from workshop.ui import state
 from workshop.ui.text import md
@@ -145,6 +144,7 @@ def save(q: Questionnaire, iid: int, qid: str, who: str, value: Any = ..., **fla
         return None
     errors.pop(qid, None)
     st.session_state[rev_key] = saved.revision
+    st.session_state[key(iid, qid, "stored")] = saved.value
     state.mark_saved()
     return saved
 
@@ -176,6 +176,16 @@ def reload_question(iid: int, qid: str) -> None:
         del st.session_state[k]
     _errors().pop(qid, None)
     st.session_state.get("stale_questions", set()).discard(qid)
+
+
+RERUN_APP = "rerun_app"
+
+
+def _load_theirs(iid: int, qid: str) -> None:
+    """The other person's answer replaces this screen's edit. The whole page is drawn again, not
+    only the questions (a fragment): the autosave badge outside them still says "not saved"."""
+    reload_question(iid, qid)
+    st.session_state[RERUN_APP] = True
 
 
 # --- drawing --------------------------------------------------------------------------
@@ -249,13 +259,16 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
     elif t == "time_window":
         _time_window(q, iid, question, who)
     elif t == "list":
+        # the value in the store as this run read it; a save updates it (the table's own reruns
+        # compare with it instead of reading the store again)
+        st.session_state[key(iid, question.id, "stored")] = answer.value if answer else None
         _list_editor(q, iid, question, answer, who)
     error = _errors().get(question.id)
     if error:
         st.error(md(error), icon=":material/warning:")  # carries another person's answer: shown as text
         if question.id in st.session_state.get("stale_questions", set()):
             st.button("Load their answer", key=key(iid, question.id, "reload"),
-                      on_click=reload_question, args=(iid, question.id))  # fmt: skip
+                      on_click=_load_theirs, args=(iid, question.id))  # fmt: skip
     _flags(q, iid, question, who)
 
 
@@ -343,8 +356,7 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         "as you go; empty rows are not saved."
     )
     rows = _rows(edited)
-    current = interviews.answers(state.store(), iid).get(question.id)  # the fragment reruns alone: read it afresh
-    stored = current.value if current else None
+    stored = st.session_state.get(key(iid, question.id, "stored"))
     checked = check_rows(question, rows)
     draft_key = key(iid, question.id, "draft")
     if checked.drafts:

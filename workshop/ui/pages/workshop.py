@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 
 import streamlit as st
@@ -129,7 +130,7 @@ def _new_interview(app: Application, q: Questionnaire, prefill: bool) -> None:
     st.rerun()
 
 
-def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> None:
+def _header(app: Application, interview: Interview, q: Questionnaire) -> None:
     st.title(md(app.name))
     meta = f"Interview {interview.id} of {interview.held_on} · {md(q.title)} v{q.version}"
     if interview.previous_id is not None:
@@ -137,14 +138,8 @@ def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> N
         meta += f" · re-review of interview {prev.id} of {prev.held_on}"
     if interview.facilitator:
         meta += f" · facilitated by {md(interview.facilitator)}"
-    st.caption(meta)
-    c1, c2 = st.columns([4, 1])
-    c1.progress(prog.ratio, text=f"{prog.answered} of {prog.shown} questions answered")
-    saved = st.session_state.get("saved_at")
-    if saved and not st.session_state.get("save_error"):
-        c2.markdown(f'<div class="uw-saved">✓ All changes saved · {saved}</div>', unsafe_allow_html=True)
-    else:
-        c2.caption("Answers save as you type.")
+    c1, c2 = st.columns([4, 1], vertical_alignment="center")
+    c1.caption(meta)
     if not state.presenter_mode():
         with c2.popover("New interview", icon=":material/event_repeat:"):
             st.caption("A year on? Start a re-review: every answer is carried over, and the Review page "
@@ -162,6 +157,16 @@ def _header(app: Application, interview: Interview, q: Questionnaire, prog) -> N
                 _new_interview(app, q, prefill=False)
 
 
+def _saved_state(prog) -> None:
+    c1, c2 = st.columns([4, 1])
+    c1.progress(prog.ratio, text=f"{prog.answered} of {prog.shown} questions answered")
+    saved = st.session_state.get("saved_at")
+    if saved and not st.session_state.get("save_error"):
+        c2.markdown(f'<div class="uw-saved">✓ All changes saved · {saved}</div>', unsafe_allow_html=True)
+    else:
+        c2.caption("Answers save as you type.")
+
+
 def _send_ahead(app: Application, q: Questionnaire, iid: int) -> None:
     """Send the blank form before the meeting; bring a filled one back, see its changes, apply."""
     from workshop.services.sendahead import BLANK_FORMATS, blank, preview_form
@@ -170,8 +175,10 @@ def _send_ahead(app: Application, q: Questionnaire, iid: int) -> None:
         st.caption("Send the owners the blank form before the meeting; import the filled YAML form here.")
         cols = st.columns(len(BLANK_FORMATS))
         for col, (fmt, mime) in zip(cols, BLANK_FORMATS.items(), strict=True):
-            col.download_button(f"Blank form ({fmt.upper()})", blank(q, fmt), file_name=f"{app.slug}-form.{fmt}",
-                                mime=mime, key=f"blank_form_{fmt}", width="stretch")  # fmt: skip
+            # made on click (a callable), not on every run: the three forms took half of each rerun
+            col.download_button(f"Blank form ({fmt.upper()})", functools.partial(blank, q, fmt),
+                                file_name=f"{app.slug}-form.{fmt}", mime=mime, key=f"blank_form_{fmt}",
+                                on_click="ignore", width="stretch")  # fmt: skip
         round_ = st.session_state.setdefault(f"form_round:{iid}", 0)  # a new uploader after each import
         upload = st.file_uploader("Filled form (YAML)", type=["yaml", "yml"], key=f"form_upload:{iid}:{round_}")
         if upload is None:
@@ -212,7 +219,6 @@ def render() -> None:
     app = state.require_app()
     if app is None:
         return
-    _scroll_to_top()  # first, so its place on the page never moves
     s = state.store()
     interview = interviews.latest_interview(s, app.slug)
     if interview is None:
@@ -235,14 +241,27 @@ def render() -> None:
     iid = interview.id
     who = state.current_user() or interview.facilitator or "facilitator"  # the signed-in person first
     typed = _save_typed(q, iid, who)
-    answers = interviews.answers(s, iid)
-    if _prefill_criticality(q, iid, app, answers):
-        answers = interviews.answers(s, iid)
-    prog = progress(q, answers)
-    _header(app, interview, q, prog)
-    state.show_pending_error()
+    _header(app, interview, q)
     if not state.presenter_mode():
         _send_ahead(app, q, iid)
+    _interview(app, q, iid, interview.current_section, who)
+    autosave.draw(list(typed), typed.error)
+
+
+@st.fragment
+def _interview(app: Application, q: Questionnaire, iid: int, resume: str | None, who: str) -> None:
+    """Progress, sections and the questions of one section: the part of the page an answer or a
+    section switch changes, redrawn on its own (a fragment). A click here reruns only this, not
+    the sidebar, the header or the send-ahead forms; the answers are read once per run."""
+    if st.session_state.pop(widgets.RERUN_APP, False):
+        st.rerun(scope="app")  # a change that shows outside this fragment (see widgets._load_theirs)
+    _scroll_to_top()  # first, so its place on the page never moves
+    answers = interviews.answers(state.store(), iid)
+    if _prefill_criticality(q, iid, app, answers):
+        answers = interviews.answers(state.store(), iid)
+    prog = progress(q, answers)
+    _saved_state(prog)
+    state.show_pending_error()
 
     nav_key = _section_key(iid)
     section_ids = [sec.id for sec in q.sections]
@@ -250,7 +269,7 @@ def render() -> None:
         from_url = st.query_params.get("section")
         st.session_state[nav_key] = (
             from_url if from_url in section_ids
-            else interview.current_section if interview.current_section in section_ids
+            else resume if resume in section_ids
             else section_ids[0]
         )  # fmt: skip
     if st.query_params.get("section") != st.session_state[nav_key]:
@@ -294,7 +313,6 @@ def render() -> None:
                       key="next_section", type="primary")  # fmt: skip
         else:
             state.link("review", "Review the answers", ":material/checklist:", where=b2)
-    autosave.draw(list(typed), typed.error)
 
 
 class _Typed(dict[str, str]):
@@ -336,13 +354,16 @@ def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter:
             if question.unit:
                 st.caption(question.unit)
             widgets.draw(q, iid, question, answer, who)
-    with notes, st.container(key=f"notes_{question.id.replace('.', '_')}"):
-        if question.help:
-            st.markdown(f"**Why we ask** · {question.help}")
-        if question.probes:
-            st.markdown("**Probe**\n" + "\n".join(f"- {p}" for p in question.probes))
-        if question.example:
-            st.markdown(f"**Example** · _{question.example}_")
+    parts = []  # one Markdown element, not three: every element costs the browser on each redraw
+    if question.help:
+        parts.append(f"**Why we ask** · {question.help}")
+    if question.probes:
+        parts.append("**Probe**\n" + "\n".join(f"- {p}" for p in question.probes))
+    if question.example:
+        parts.append(f"**Example** · _{question.example}_")
+    if parts:
+        with notes, st.container(key=f"notes_{question.id.replace('.', '_')}"):
+            st.markdown("\n\n".join(parts))
 
 
 if __name__ == "__main__":  # run as a page by st.navigation
