@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from workshop.baseline.detect import detect_format
 from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file, check_rows, check_text_head, inflated
 from workshop.baseline.limits import SampleLimits, default_limits
 from workshop.baseline.mapping import LABEL_ROLES, NUMERIC_ROLES, merge_mapping
-from workshop.baseline.readers import BadRows, Head, ReadRequest, ReadTable, reader
+from workshop.baseline.readers import BadRows, Head, Reader, ReadRequest, ReadTable, reader
 from workshop.baseline.readers.base import MAX_EXAMPLES
 from workshop.baseline.readers.parquet import PARQUET_MAGIC
 from workshop.baseline.sample import LoadedSample, SampleInspection
@@ -134,17 +135,27 @@ def load_sample(
     return sample
 
 
-def _load(
+@dataclass(frozen=True)
+class ReadPlan:
+    """What reading a file needs, settled from its head: the format, its reader, the head
+    and the chosen column of every role (shared by the loader and the streaming engine)."""
+
+    format: str
+    reader: Reader
+    head: Head
+    mapping: dict[str, str]
+    columns: list[str]
+
+
+def plan_read(
     p: Path,
     fmt: str,
     mapping: Mapping[str, str | None] | None,
-    default_tz: str,
     size_limit: int | None,
     exact_mapping: bool,
-    on_bad_rows: BadRows,
-    timestamp_format: str | None,
     limits: SampleLimits,
-) -> LoadedSample:
+) -> ReadPlan:
+    """Detect the format, read the head and choose the mapping; refuse a mapping the file cannot meet."""
     fmt, head = read_head(p, fmt, size_limit, limits=limits)
     fmt_reader = reader(fmt)
     columns = [str(c) for c in head.frame.columns]
@@ -165,6 +176,22 @@ def _load(
             f"(columns: {', '.join(columns)})",
             Location(str(p), fmt_reader.header_line),
         )
+    return ReadPlan(fmt, fmt_reader, head, dict(chosen), columns)
+
+
+def _load(
+    p: Path,
+    fmt: str,
+    mapping: Mapping[str, str | None] | None,
+    default_tz: str,
+    size_limit: int | None,
+    exact_mapping: bool,
+    on_bad_rows: BadRows,
+    timestamp_format: str | None,
+    limits: SampleLimits,
+) -> LoadedSample:
+    plan = plan_read(p, fmt, mapping, size_limit, exact_mapping, limits)
+    fmt, fmt_reader, head, chosen, columns = plan.format, plan.reader, plan.head, plan.mapping, plan.columns
     warnings: list[str] = []
     time_col = chosen[LogRole.TIMESTAMP]
     request = ReadRequest(

@@ -11,7 +11,7 @@ and one line in the registry (``workshop.baseline.readers``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -126,3 +126,34 @@ def flatten(table: pa.Table) -> pa.Table:
     while any(pa.types.is_struct(f.type) for f in table.schema):
         table = table.flatten()
     return table
+
+
+#: Bytes of a file parsed at a time by the readers that stream (the engine's chunks).
+CHUNK_BYTES = 16 * 1024 * 1024
+
+
+def line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[bytes, int, int]]:
+    """The file in pieces that end at a line end: (bytes, number of their first line, bytes read so far).
+
+    Streaming readers parse one piece at a time, so memory follows the piece, not the file,
+    and still know the line of every row.
+    """
+    line = 1
+    carry = b""
+    done = 0
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(chunk_bytes)
+            if not block:
+                if carry:
+                    yield carry, line, done
+                return
+            done += len(block)
+            data = carry + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            piece, carry = data[: cut + 1], data[cut + 1 :]
+            yield piece, line, done - len(carry)
+            line += piece.count(b"\n")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,59 @@ class CsvReader(TabularReader):
             time_type,
         )
         return ReadTable(table, skipped, line_offset=2)
+
+    def batches(
+        self, path: Path, head: Head, request: ReadRequest, warnings: list[str]
+    ) -> Iterator[tuple[ReadTable, int]]:
+        """Blocks of rows as pyarrow's streaming reader gives them (for the streaming engine)."""
+        import pyarrow.csv as pcsv
+
+        assert head.delimiter is not None
+        invalid: list[str] = []
+        invalid_count = 0
+
+        def on_invalid(row: Any) -> str:
+            nonlocal invalid_count
+            invalid_count += 1
+            if len(invalid) < MAX_EXAMPLES:
+                invalid.append(row.text)
+            return "skip"
+
+        columns = list(request.columns)
+        fh = path.open("rb")
+        try:
+            stream = pcsv.open_csv(
+                fh,
+                read_options=pcsv.ReadOptions(block_size=4 << 20),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=head.delimiter,
+                    invalid_row_handler=on_invalid,
+                    newlines_in_values=_has_multiline_values(path, head.delimiter),
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    include_columns=columns, column_types=dict.fromkeys(columns, pa.string()),
+                    strings_can_be_null=True,
+                ),
+            )  # fmt: skip
+            rows = 0
+            for batch in stream:
+                yield ReadTable(pa.Table.from_batches([batch]), 0, line_offset=2 + rows), fh.tell()
+                rows += batch.num_rows
+        except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+                raise find_invalid_utf8(path) from None
+            raise LoadError(f"cannot read as CSV: {exc}", Location(str(path))) from None
+        finally:
+            fh.close()
+        total = path.stat().st_size
+        if invalid_count:
+            lines = _locate_lines(path, invalid)
+            where = ", ".join(f"line {n}" if n else repr(t[:60]) for n, t in zip(lines, invalid, strict=True))
+            message = f"{invalid_count} row(s) do not have the header's number of columns, e.g. {where}"
+            if request.on_bad_rows == "error":
+                raise LoadError(message, Location(str(path), next((n for n in lines if n), None)))
+            warnings.append(message + "; skipped")
+            yield ReadTable(pa.table({c: pa.array([], pa.string()) for c in columns}), invalid_count), total
 
 
 def _sniff_delimiter(text: str, suffix: str) -> str:

@@ -9,7 +9,7 @@ read line by line so that the broken line can be named.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from workshop.baseline.files import check_columns, find_invalid_utf8, head_text
 from workshop.baseline.limits import SampleLimits
-from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader, flatten
+from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader, flatten, line_chunks
 from workshop.core import jsonsource
 from workshop.core.errors import LoadError, Location
 
@@ -44,6 +44,34 @@ class JsonLinesReader(TabularReader):
         # Blank lines are skipped, so a row's line is not known without a scan.
         table = _read_jsonl(path, list(request.columns), limits)
         return ReadTable(table)
+
+    def batches(
+        self, path: Path, head: Head, request: ReadRequest, warnings: list[str]
+    ) -> Iterator[tuple[ReadTable, int]]:
+        """Pieces of whole lines, each read by Arrow's JSON reader (for the streaming engine)."""
+        import io
+
+        import pyarrow.json as pj
+
+        limits = request.limits
+        jsonsource.check_lines(path, limits.max_json_depth, limits.max_line_bytes)
+        columns = list(request.columns)
+        for data, first_line, done in line_chunks(path):
+            try:
+                table = flatten(
+                    pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=16 << 20))
+                )
+            except pa.ArrowInvalid as exc:
+                if "UTF8" in str(exc) or "utf-8" in str(exc).lower():
+                    raise find_invalid_utf8(path) from None
+                table = _jsonl_rows(
+                    io.StringIO(data.decode("utf-8")), path, limits.max_json_depth, first_line
+                )
+            check_columns(path, table.num_columns, limits, None)
+            for c in columns:
+                if c not in table.column_names:
+                    table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+            yield ReadTable(table.select(columns)), done
 
 
 def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFrame:
@@ -87,21 +115,26 @@ def _read_jsonl(path: Path, columns: list[str], limits: SampleLimits) -> pa.Tabl
 
 
 def _read_jsonl_slow(path: Path, max_depth: int) -> pa.Table:
-    records: list[dict[str, Any]] = []
     with path.open("r", encoding="utf-8", errors="strict") as fh:
-        try:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = jsonsource.loads(line, str(path), line=number, max_depth=max_depth)
-                except json.JSONDecodeError as exc:
-                    raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
-                if not isinstance(obj, dict):
-                    raise LoadError("each line must be a JSON object", Location(str(path), number))
-                records.append(obj)
-        except UnicodeDecodeError:
-            raise find_invalid_utf8(path) from None
+        return _jsonl_rows(fh, path, max_depth, 1)
+
+
+def _jsonl_rows(fh: Any, path: Path, max_depth: int, first_line: int) -> pa.Table:
+    """Lines one by one, to name a broken one and to read fields of mixed types as text."""
+    records: list[dict[str, Any]] = []
+    try:
+        for number, line in enumerate(fh, start=first_line):
+            if not line.strip():
+                continue
+            try:
+                obj = jsonsource.loads(line, str(path), line=number, max_depth=max_depth)
+            except json.JSONDecodeError as exc:
+                raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
+            if not isinstance(obj, dict):
+                raise LoadError("each line must be a JSON object", Location(str(path), number))
+            records.append(obj)
+    except UnicodeDecodeError:
+        raise find_invalid_utf8(path) from None
     frame = pd.json_normalize(records, sep=".")
     # Mixed types (a number here, a string there) become strings.
     for c in frame.columns:
