@@ -66,6 +66,25 @@ CSV_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan
              "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null")  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a sample: every option of ``workshop baseline profile``, for ``attach`` and the page too.
+
+    ``mapping`` changes the proposal role by role (a ``None`` or empty column removes
+    the role); with ``exact_mapping`` it is the whole mapping.
+    """
+
+    fmt: str = "auto"
+    mapping: Mapping[str, str | None] | None = None
+    exact_mapping: bool = False
+    entity: str | None = None
+    tz: str | None = None
+    default_tz: str | None = None
+    timestamp_format: str | None = None
+    skip_bad_rows: bool = False
+    size_limit: int | None = None
+
+
 @dataclass
 class StreamedSample:
     """What reading gave, without the rows: the same facts a :class:`LoadedSample` reports."""
@@ -480,7 +499,7 @@ class _Engine:
         ent = _quote(entity_role)
         sums = ["count(*) AS n"]
         if fail is not None:
-            sums.append(f"sum({fail}) AS f")
+            sums.append(f"CAST(sum({fail}) AS BIGINT) AS f")
         for vol in ("records", "bytes"):
             if vol in self.roles:
                 sums.append(f"coalesce(sum({_quote(vol)}), 0) AS {vol}")
@@ -509,7 +528,7 @@ class _Engine:
         )
         lookup = pc.cast(pa.array(ent_labels, pa.string()), pa.string())
         for role in (r for r in ROLES_WITH_TABLES if r in self.roles and r != entity_role):
-            f_sum = f", sum({fail}) AS f" if fail is not None else ""
+            f_sum = f", CAST(sum({fail}) AS BIGINT) AS f" if fail is not None else ""
             rt = self._arrow(
                 f"SELECT {_quote(role)} AS v, {ent} AS ent, lus // {US_DAY} - {day0} AS d, count(*) AS n{f_sum} "
                 "FROM ev GROUP BY ALL"
@@ -521,9 +540,9 @@ class _Engine:
             }
             if fail is not None:
                 weights["failures"] = np.asarray(rt.column("f").to_numpy(), dtype=np.int64)
-            tables.roles[role] = RoleCounts.grouped(
-                labels, code, e.astype(np.int64), rt.column("d").to_numpy().astype(np.int64),
-                len(ent_labels), ndays, weights,
+            tables.roles[role] = _role_counts(
+                labels, code, e.astype(np.int64), rt.column("d").to_numpy().astype(np.int64), len(ent_labels), ndays,
+                weights,
             )  # fmt: skip
         return tables
 
@@ -607,6 +626,21 @@ class _Engine:
                 sa.sources = srcs[: options.value_cap]
                 sa.sources_truncated = len(srcs) > options.value_cap
         return out
+
+
+def _role_counts(
+    labels: np.ndarray, code: np.ndarray, ent: np.ndarray, day: np.ndarray, n_entities: int, n_days: int,
+    weights: Mapping[str, np.ndarray | None],
+) -> RoleCounts:
+    """A role table from rows DuckDB already grouped: only put in the order
+    :class:`~workshop.baseline.tables.RoleCounts` keeps (value, then entity, then day)."""
+    space = (len(labels) + 1) * (n_entities + 1) * max(n_days, 1)
+    if space >= 2**62:
+        order = np.lexsort((day, ent, code))
+    else:
+        order = np.argsort(((code + 1) * (n_entities + 1) + ent + 1) * n_days + day)
+    sums = {k: np.asarray(v)[order] for k, v in weights.items() if v is not None}
+    return RoleCounts(labels, code[order], ent[order], day[order], sums["events"], sums.get("failures"))
 
 
 def _native_time(plan: ReadPlan, default_tz: str, timestamp_format: str | None) -> bool | None:

@@ -342,8 +342,8 @@ def _progress(args: argparse.Namespace) -> Any:
 
 
 def _read_options(args: argparse.Namespace) -> Any:
+    from workshop.baseline.engine import ReadOptions
     from workshop.baseline.mapping import check_role, parse_map_args
-    from workshop.services.baselines import ReadOptions
     from workshop.vocab import check_timezone
 
     if args.entity:

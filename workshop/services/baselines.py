@@ -15,7 +15,7 @@ from typing import Any
 
 from workshop.baseline import Discrepancy, Profile, check_claims
 from workshop.baseline.claims import profile_options_from_answers
-from workshop.baseline.engine import Progress, StreamedSample, profile_file_streaming
+from workshop.baseline.engine import Progress, ReadOptions, StreamedSample, profile_file_streaming
 from workshop.core.errors import InputError
 from workshop.core.fileio import atomic_copy, path_inside, safe_name
 from workshop.interview.facts import Facts, Q
@@ -46,25 +46,6 @@ class Attached:
     baseline: BaselineRecord
     claims: list[Discrepancy] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read a sample: every option of ``workshop baseline profile``, for ``attach`` and the page too.
-
-    ``mapping`` changes the proposal role by role (a ``None`` or empty column removes
-    the role); with ``exact_mapping`` it is the whole mapping.
-    """
-
-    fmt: str = "auto"
-    mapping: Mapping[str, str | None] | None = None
-    exact_mapping: bool = False
-    entity: str | None = None
-    tz: str | None = None
-    default_tz: str | None = None
-    timestamp_format: str | None = None
-    skip_bad_rows: bool = False
-    size_limit: int | None = None
 
 
 def profile_file(
