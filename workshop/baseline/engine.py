@@ -629,7 +629,12 @@ class _Engine:
 
 
 def _role_counts(
-    labels: np.ndarray, code: np.ndarray, ent: np.ndarray, day: np.ndarray, n_entities: int, n_days: int,
+    labels: np.ndarray,
+    code: np.ndarray,
+    ent: np.ndarray,
+    day: np.ndarray,
+    n_entities: int,
+    n_days: int,
     weights: Mapping[str, np.ndarray | None],
 ) -> RoleCounts:
     """A role table from rows DuckDB already grouped: only put in the order
