@@ -9,6 +9,7 @@ advice. Issue 17's formats join :data:`DETECTION_ORDER` as their readers appear.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from workshop.baseline.files import check_file, head_text
@@ -16,7 +17,7 @@ from workshop.baseline.readers import READERS
 from workshop.core.errors import LoadError, Location
 
 #: Formats tried in turn; the first whose reader recognises the head wins (CSV takes the rest).
-DETECTION_ORDER: tuple[str, ...] = ("parquet", "jsonl", "combined", "common", "csv")
+DETECTION_ORDER: tuple[str, ...] = ("parquet", "jsonl", "combined", "common", "syslog", "csv")
 #: How many non-blank lines the detection looks at.
 DETECTION_LINES = 50
 
@@ -31,7 +32,7 @@ def detect_format(path: str | os.PathLike[str], head: bytes | None = None) -> st
     lines = [ln for ln in head_text(head).splitlines() if ln.strip()][:DETECTION_LINES]
     if not lines:
         raise LoadError("file is empty (only blank lines)", Location(str(p)))
-    if lines[0].lstrip().startswith("["):
+    if lines[0].lstrip().startswith("[") and re.match(r"\s*\[\s*(?:[{\[\"]|$)", lines[0]):
         raise LoadError(
             "file is one JSON array; write one JSON object per line (JSON lines) instead",
             Location(str(p), 1),

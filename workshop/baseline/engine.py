@@ -83,6 +83,7 @@ class ReadOptions:
     timestamp_format: str | None = None
     skip_bad_rows: bool = False
     size_limit: int | None = None
+    year: int | None = None
 
 
 @dataclass
@@ -122,13 +123,15 @@ def profile_file_streaming(
     options: ProfileOptions | None = None,
     progress: Progress | None = None,
     display_name: str | None = None,
+    year: int | None = None,
 ) -> tuple[StreamedSample, Profile]:
     """Read ``path`` and profile it, as ``load_sample`` + ``build_profile`` would, in bounded memory.
 
     The arguments are those of :func:`~workshop.baseline.loading.load_sample` and
     :func:`~workshop.baseline.build.build_profile`; ``progress`` is called as the file
     is read; ``display_name`` is the name errors give the file (an upload's own name
-    rather than the temporary copy's).
+    rather than the temporary copy's); ``year`` completes dates without one (syslog;
+    default: the file's year).
     """
     p = Path(path)
     check_timezone(default_tz)
@@ -143,7 +146,7 @@ def profile_file_streaming(
             plan = plan_read(source, fmt, mapping, size_limit, exact_mapping, limits)
             with _Engine(tz, business_hours) as engine:
                 sample = engine.ingest(
-                    source, plan, default_tz, on_bad_rows, timestamp_format, limits, progress
+                    source, plan, default_tz, on_bad_rows, timestamp_format, limits, progress, year
                 )
                 sample.source = display_name or p.name
                 profile = engine.profile(sample, entity_role, tz, business_hours, service_accounts, options)
@@ -155,9 +158,13 @@ def profile_file_streaming(
 def _renamed(exc: WorkshopError, path: Path, display_name: str | None) -> WorkshopError:
     """The error naming the person's file: its own name instead of a temporary copy's."""
     loc = exc.location
-    if display_name and loc is not None and loc.file:
-        if loc.file == str(path) or Path(loc.file).name.startswith(UPLOAD_PREFIX):
-            exc.location = Location(display_name, loc.line, loc.column)
+    ours = (
+        loc is not None
+        and bool(loc.file)
+        and (loc.file == str(path) or Path(str(loc.file)).name.startswith(UPLOAD_PREFIX))
+    )
+    if display_name and loc is not None and ours:
+        exc.location = Location(display_name, loc.line, loc.column)
     if display_name:
         exc.message = exc.message.replace(str(path), display_name)
     return exc
@@ -232,6 +239,7 @@ class _Engine:
         timestamp_format: str | None,
         limits: SampleLimits,
         progress: Progress | None,
+        year: int | None = None,
     ) -> StreamedSample:
         roles = [r for r in plan.mapping if r != "timestamp"]
         self._create(roles)
@@ -244,7 +252,7 @@ class _Engine:
             )
         else:
             rows, skipped = self._ingest_batches(
-                path, plan, default_tz, on_bad_rows, timestamp_format, limits, warnings, total, progress
+                path, plan, default_tz, on_bad_rows, timestamp_format, limits, warnings, total, progress, year
             )
         if progress:
             progress(total, total)
@@ -377,6 +385,7 @@ class _Engine:
         warnings: list[str],
         total: int,
         progress: Progress | None,
+        year: int | None = None,
     ) -> tuple[int, int]:
         """Formats parsed in Python: the reader's chunks, each typed and appended to ``ev``."""
         time_col = plan.mapping["timestamp"]
@@ -387,6 +396,7 @@ class _Engine:
             typed_time=timestamp_format is None,
             on_bad_rows=on_bad_rows,
             limits=limits,
+            year=year,
         )
         fmt_time = timestamp_format or plan.reader.time_format(time_col)
         bad = _BadTimes(time_col)
@@ -489,7 +499,7 @@ class _Engine:
         failing = [v for v, f in zip(values, flags, strict=True) if f]
         if not failing:
             return "0"
-        return f'CAST("outcome" IN ({", ".join(_literal(str(v)) for v in failing)}) AS BIGINT)'
+        return f'coalesce(CAST("outcome" IN ({", ".join(_literal(str(v)) for v in failing)}) AS BIGINT), 0)'
 
     def _arrow(self, sql: str) -> pa.Table:
         table: pa.Table = self.con.sql(sql).to_arrow_table().combine_chunks()

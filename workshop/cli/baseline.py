@@ -318,6 +318,12 @@ def _read_args(p: argparse.ArgumentParser, default_tz: str | None = "UTC") -> No
         "--skip-bad-rows", action="store_true", help="leave out rows with bad time stamps (with a warning)"
     )
     p.add_argument(
+        "--year",
+        type=int,
+        metavar="YYYY",
+        help="year of dates written without one (syslog; default: the file's)",
+    )
+    p.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None,
         help="show how much of the file is read, on stderr (default: when stderr is a terminal)",
     )  # fmt: skip
@@ -355,7 +361,7 @@ def _read_options(args: argparse.Namespace) -> Any:
     return ReadOptions(
         fmt=args.format, mapping=mapping or None, exact_mapping=args.exact_map, entity=args.entity,
         tz=getattr(args, "tz", None), default_tz=args.default_tz, timestamp_format=args.timestamp_format,
-        skip_bad_rows=args.skip_bad_rows, size_limit=_size_limit(args),
+        skip_bad_rows=args.skip_bad_rows, size_limit=_size_limit(args), year=args.year,
     )  # fmt: skip
 
 
@@ -363,7 +369,7 @@ def _format_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
         default="auto",
-        choices=["auto", "csv", "jsonl", "parquet", "combined", "common"],
+        choices=["auto", "csv", "jsonl", "parquet", "combined", "common", "syslog"],
         help="sample format (default: detect)",
     )
     p.add_argument(
@@ -453,7 +459,7 @@ def _profile(args: argparse.Namespace) -> int:
             exact_mapping=read.exact_mapping, on_bad_rows="skip" if read.skip_bad_rows else "error",
             timestamp_format=read.timestamp_format, entity_role=args.entity, tz=args.tz,
             business_hours=business_hours, service_accounts=args.service_account, options=options,
-            progress=_progress(args),
+            progress=_progress(args), year=read.year,
         )  # fmt: skip
     for warning in profile.warnings:
         print(f"warning: {warning}", file=sys.stderr)

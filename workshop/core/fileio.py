@@ -21,8 +21,8 @@ import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterator, Mapping
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 from workshop.core.errors import InputError, Location, WorkspaceError
 

@@ -66,7 +66,7 @@ def profile_file(
         exact_mapping=read.exact_mapping, on_bad_rows="skip" if read.skip_bad_rows else "error",
         timestamp_format=read.timestamp_format or None, entity_role=read.entity or None,
         tz=read.tz or opts["tz"], business_hours=opts["business_hours"], service_accounts=opts["service_accounts"],
-        progress=progress, display_name=display_name,
+        progress=progress, display_name=display_name, year=read.year,
     )  # fmt: skip
 
 

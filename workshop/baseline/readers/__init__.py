@@ -12,6 +12,7 @@ from workshop.baseline.readers.base import BadRows, Head, Reader, ReadRequest, R
 from workshop.baseline.readers.csvfile import CsvReader
 from workshop.baseline.readers.jsonl import JsonLinesReader
 from workshop.baseline.readers.parquet import ParquetReader
+from workshop.baseline.readers.syslog import SyslogReader
 from workshop.core.errors import InputError
 
 #: Readers by format name, in the order shown to people.
@@ -23,6 +24,7 @@ READERS: dict[str, Reader] = {
         ParquetReader(),
         AccessLogReader("combined"),
         AccessLogReader("common"),
+        SyslogReader(),
     )
 }
 #: Formats a sample can be read from. ``combined`` and ``common`` are the web

@@ -43,7 +43,7 @@ class ReadRequest:
 
     ``label_columns`` are read as dictionary-encoded labels where the reader can;
     ``typed_time`` lets a reader type the time column itself (only when no explicit
-    layout was given). ``limits`` bound what the reader may take on (checked before
+    layout was given); ``year`` completes dates written without one (syslog). ``limits`` bound what the reader may take on (checked before
     the full read where the format allows).
     """
 
@@ -53,6 +53,7 @@ class ReadRequest:
     typed_time: bool
     on_bad_rows: BadRows
     limits: SampleLimits
+    year: int | None = None
 
 
 @dataclass

@@ -154,11 +154,14 @@ def _read_options(mapping: dict[str, str], insp) -> ReadOptions:
             "Zone days and hours are counted in", key="bl_tz", placeholder="the business hours' zone"
         )
         fmt = c2.text_input("Time stamp layout (strptime, e.g. %Y-%m-%d %H:%M:%S,%f)", key="bl_ts_format")
+        year = c1.number_input("Year of dates written without one (syslog)", min_value=1970, max_value=2100,
+                               value=None, step=1, key="bl_year", placeholder="the file's year")  # fmt: skip
         skip = st.checkbox("Leave out rows whose time stamp cannot be read (with a warning)", key="bl_skip")
     return ReadOptions(
         fmt=insp.format, mapping=dict(mapping), exact_mapping=True,
         entity=None if entity == entities[0] else entity, tz=tz.strip() or None,
         default_tz=default_tz.strip() or None, timestamp_format=fmt.strip() or None, skip_bad_rows=skip,
+        year=int(year) if year else None,
     )  # fmt: skip
 
 
