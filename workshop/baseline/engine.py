@@ -37,8 +37,8 @@ from workshop.baseline.derive import default_entity, profile_from_tables
 from workshop.baseline.figures import Distribution, ServiceAccount, Sessions
 from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_rows, find_invalid_utf8, inflated
 from workshop.baseline.limits import SampleLimits, default_limits
-from workshop.baseline.loading import ReadPlan, plan_read
-from workshop.baseline.mapping import ENTITY_ROLES, NUMERIC_ROLES
+from workshop.baseline.loading import ReadPlan, needed_columns, plan_read, time_text
+from workshop.baseline.mapping import ENTITY_ROLES, NUMERIC_ROLES, time_parts
 from workshop.baseline.options import ProfileOptions, classify_failures
 from workshop.baseline.profile import ROLES_WITH_TABLES, Profile
 from workshop.baseline.readers import BadRows, ReadRequest, ReadTable
@@ -194,9 +194,14 @@ class _Engine:
                 "threads": threads,
                 "temp_directory": self._tmp.name,
                 "preserve_insertion_order": False,
+
             }
         )
         self.run("SET TimeZone = 'UTC'")
+        # Progress is read by query_progress() for the callback; DuckDB must not print its own
+        # bar (it would land in the command's JSON on stdout).
+        self.run("SET enable_progress_bar = true")
+        self.run("SET enable_progress_bar_print = false")
         self.roles: list[str] = []
 
     def __enter__(self) -> _Engine:
@@ -389,11 +394,12 @@ class _Engine:
     ) -> tuple[int, int]:
         """Formats parsed in Python: the reader's chunks, each typed and appended to ``ev``."""
         time_col = plan.mapping["timestamp"]
+        parts = time_parts(time_col, plan.columns)
         request = ReadRequest(
-            columns=list(dict.fromkeys(plan.mapping.values())),
+            columns=needed_columns(plan.mapping, plan.columns),
             label_columns=frozenset(),
-            time_column=time_col,
-            typed_time=timestamp_format is None,
+            time_column=parts[0],
+            typed_time=timestamp_format is None and len(parts) == 1,
             on_bad_rows=on_bad_rows,
             limits=limits,
             year=year,
@@ -411,7 +417,7 @@ class _Engine:
             skipped += read.skipped
             if table.num_rows == 0:
                 continue
-            raw_time = table.column(time_col)
+            raw_time = time_text(table, parts)
             ts, ts_warnings = parse_timestamps(raw_time, default_tz, fmt_time)
             warnings.extend(ts_warnings)
             ok = bad.collect(read, raw_time, ts, rows + skipped)
@@ -664,7 +670,7 @@ def _native_time(plan: ReadPlan, default_tz: str, timestamp_format: str | None) 
     Returns whether the times carry offsets (None: read in Python). Other layouts go
     through :func:`~workshop.baseline.timestamps.parse_timestamps`, one chunk at a time.
     """
-    if plan.format != "csv" or timestamp_format is not None:
+    if plan.format != "csv" or timestamp_format is not None or plan.mapping["timestamp"] not in plan.columns:
         return None
     from workshop.baseline.readers.csvfile import _reader_time_type
 

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from workshop.baseline.detect import detect_format
 from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file, check_rows, check_text_head, inflated
 from workshop.baseline.limits import SampleLimits, default_limits
-from workshop.baseline.mapping import LABEL_ROLES, NUMERIC_ROLES, merge_mapping
+from workshop.baseline.mapping import LABEL_ROLES, NUMERIC_ROLES, merge_mapping, time_parts
 from workshop.baseline.readers import BadRows, Head, Reader, ReadRequest, ReadTable, reader
 from workshop.baseline.readers.base import MAX_EXAMPLES
 from workshop.baseline.readers.parquet import PARQUET_MAGIC
@@ -163,7 +163,11 @@ def plan_read(
         chosen = merge_mapping({}, mapping, exact=True)
     else:
         chosen = merge_mapping(fmt_reader.proposal(head.frame).mapping, mapping)
-    missing = {role: col for role, col in chosen.items() if col not in columns}
+    missing = {
+        role: col
+        for role, col in chosen.items()
+        if not all(c in columns for c in (time_parts(col, columns) if role == LogRole.TIMESTAMP else [col]))
+    }
     if missing:
         detail = ", ".join(f"'{col}' (mapped to {role})" for role, col in missing.items())
         raise LoadError(
@@ -177,6 +181,22 @@ def plan_read(
             Location(str(p), fmt_reader.header_line),
         )
     return ReadPlan(fmt, fmt_reader, head, dict(chosen), columns)
+
+
+def needed_columns(chosen: Mapping[str, str], columns: list[str]) -> list[str]:
+    """The file's columns the mapping reads (a joined date and time are two)."""
+    out: list[str] = []
+    for role, col in chosen.items():
+        out += time_parts(col, columns) if role == LogRole.TIMESTAMP else [col]
+    return list(dict.fromkeys(out))
+
+
+def time_text(table: pa.Table, parts: list[str]) -> pa.ChunkedArray:
+    """The time column, or a date and a time column joined with a space."""
+    if len(parts) == 1:
+        return table.column(parts[0])
+    date, time = (pc.cast(table.column(c), pa.string()) for c in parts)
+    return pa.chunked_array([pc.binary_join_element_wise(date, time, " ")])
 
 
 def _load(
@@ -194,11 +214,12 @@ def _load(
     fmt, fmt_reader, head, chosen, columns = plan.format, plan.reader, plan.head, plan.mapping, plan.columns
     warnings: list[str] = []
     time_col = chosen[LogRole.TIMESTAMP]
+    parts = time_parts(time_col, columns)
     request = ReadRequest(
-        columns=list(dict.fromkeys(chosen.values())),
+        columns=needed_columns(chosen, columns),
         label_columns=frozenset(col for role, col in chosen.items() if role in LABEL_ROLES),
-        time_column=time_col,
-        typed_time=timestamp_format is None,
+        time_column=parts[0],
+        typed_time=timestamp_format is None and len(parts) == 1,
         on_bad_rows=on_bad_rows,
         limits=limits,
     )
@@ -210,7 +231,7 @@ def _load(
         raise LoadError("no data rows" + after, Location(str(p)))
     rows_read = table.num_rows + skipped
 
-    raw_time = table.column(time_col)
+    raw_time = time_text(table, parts)
     if timestamp_format is None:
         timestamp_format = fmt_reader.time_format(time_col)
     ts, ts_warnings = parse_timestamps(raw_time, default_tz, timestamp_format)

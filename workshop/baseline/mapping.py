@@ -420,7 +420,44 @@ def propose_mapping(head: pd.DataFrame) -> MappingProposal:
         for role, cands in candidates.items()
         if cands
     }
+    _join_date_and_time(head, proposal)
     return proposal
+
+
+#: How a time stamp spread over a date column and a time column is mapped: ``date + time``.
+TIME_JOIN = " + "
+_DATE_ONLY = r"\s*(?:\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}/\d{2}/\d{2})\s*"
+_TIME_ONLY = r"\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,:]\d{1,9})?)?\s*"
+
+
+def time_parts(column: str, columns: Iterable[str] = ()) -> list[str]:
+    """The file's columns a ``timestamp`` mapping reads: one, or a date and a time column (``date + time``)."""
+    names = set(columns)
+    if column not in names and TIME_JOIN in column:
+        parts = [c.strip() for c in column.split(TIME_JOIN.strip())]
+        if len(parts) == 2 and (not names or all(c in names for c in parts)):
+            return parts
+    return [column]
+
+
+def _all_fullmatch(values: pd.Series, pattern: str) -> bool:
+    sample = _sample(values)
+    return not sample.empty and bool(sample.astype(str).str.fullmatch(pattern).all())
+
+
+def _join_date_and_time(head: pd.DataFrame, proposal: MappingProposal) -> None:
+    """A date column alone would put every event at midnight: join it with a time column when there is one."""
+    date_col = proposal.mapping.get("timestamp")
+    if date_col is None or not _all_fullmatch(head[date_col], _DATE_ONLY):
+        return
+    for column in head.columns:
+        if column != date_col and _all_fullmatch(head[column], _TIME_ONLY):
+            proposal.mapping["timestamp"] = f"{date_col}{TIME_JOIN}{column}"
+            proposal.reasons["timestamp"] = f"date in '{date_col}' and time of day in '{column}', joined"
+            return
+    proposal.reasons["timestamp"] = (
+        proposal.reasons.get("timestamp", "") + "; dates without a time: every event falls at midnight"
+    )
 
 
 def parse_map_args(items: Iterable[str] | None) -> dict[str, str | None]:

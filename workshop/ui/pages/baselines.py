@@ -105,8 +105,11 @@ def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
     cols = st.columns(3)
     for i, role in enumerate(ROLES):
         proposed = proposal.get(role)
+        options = columns
+        if proposed and proposed not in columns and role == "timestamp":
+            options = [NONE, proposed, *insp.columns]  # a date and a time column, joined
         pick = cols[i % 3].selectbox(
-            role.replace("_", " "), columns, index=columns.index(proposed) if proposed in columns else 0,
+            role.replace("_", " "), options, index=options.index(proposed) if proposed in options else 0,
             key=f"bl_map:{role}", help=(insp.proposal.reasons or {}).get(role),
         )  # fmt: skip
         if pick != NONE:
