@@ -408,9 +408,10 @@ def test_invalid_json_line(tmp_path: Path) -> None:
     assert err.value.location.line == 2
 
 
-def test_json_array_refused(tmp_path: Path) -> None:
-    with pytest.raises(LoadError, match="JSON lines"):
-        load_sample(write(tmp_path, "a.json", '[{"time": "2024-03-04T09:00:00Z"}]'))
+def test_json_array_read(tmp_path: Path) -> None:
+    """Issue 17: a JSON array is a JSON document, read as such (it used to be refused)."""
+    sample = load_sample(write(tmp_path, "a.json", '[{"time": "2024-03-04T09:00:00Z", "user": "ann"}]'))
+    assert sample.format == "json" and len(sample.df) == 1
 
 
 def test_unknown_zone_and_format(tmp_path: Path) -> None:

@@ -84,6 +84,7 @@ class ReadOptions:
     skip_bad_rows: bool = False
     size_limit: int | None = None
     year: int | None = None
+    regex: str | None = None
 
 
 @dataclass
@@ -124,6 +125,7 @@ def profile_file_streaming(
     progress: Progress | None = None,
     display_name: str | None = None,
     year: int | None = None,
+    regex: str | None = None,
 ) -> tuple[StreamedSample, Profile]:
     """Read ``path`` and profile it, as ``load_sample`` + ``build_profile`` would, in bounded memory.
 
@@ -131,7 +133,7 @@ def profile_file_streaming(
     :func:`~workshop.baseline.build.build_profile`; ``progress`` is called as the file
     is read; ``display_name`` is the name errors give the file (an upload's own name
     rather than the temporary copy's); ``year`` completes dates without one (syslog;
-    default: the file's year).
+    default: the file's year); ``regex`` reads the lines with a person's expression (named groups).
     """
     p = Path(path)
     check_timezone(default_tz)
@@ -143,7 +145,7 @@ def profile_file_streaming(
     business_hours = business_hours or TimeWindow()
     try:
         with inflated(p, limits, size_limit) as source:
-            plan = plan_read(source, fmt, mapping, size_limit, exact_mapping, limits)
+            plan = plan_read(source, fmt, mapping, size_limit, exact_mapping, limits, regex)
             with _Engine(tz, business_hours) as engine:
                 sample = engine.ingest(
                     source, plan, default_tz, on_bad_rows, timestamp_format, limits, progress, year
@@ -194,7 +196,6 @@ class _Engine:
                 "threads": threads,
                 "temp_directory": self._tmp.name,
                 "preserve_insertion_order": False,
-
             }
         )
         self.run("SET TimeZone = 'UTC'")

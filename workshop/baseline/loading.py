@@ -46,6 +46,7 @@ def read_head(
     size_limit: int | None = DEFAULT_SIZE_LIMIT,
     rows: int = HEAD_ROWS,
     limits: SampleLimits | None = None,
+    regex: str | None = None,
 ) -> tuple[str, Head]:
     """The format of a sample and its first ``rows`` rows, for proposals and previews.
 
@@ -58,9 +59,11 @@ def read_head(
     head = check_file(p, size_limit)
     if head[:4] != PARQUET_MAGIC:
         check_text_head(p, head, limits)
+    if regex:
+        fmt = "regex"  # a person's expression reads the lines, whatever they look like
     if fmt == "auto":
         fmt = detect_format(p, head)
-    chosen = reader(fmt)
+    chosen = reader(fmt, regex)
     if fmt != "parquet" and head[:4] == PARQUET_MAGIC:
         raise LoadError(f"this is a Parquet file, not {fmt}", Location(str(p)))
     return fmt, chosen.head(p, head, rows, limits)
@@ -71,6 +74,7 @@ def inspect_sample(
     fmt: str = "auto",
     size_limit: int | None = DEFAULT_SIZE_LIMIT,
     limits: SampleLimits | None = None,
+    regex: str | None = None,
 ) -> SampleInspection:
     """Detect the format, list the columns and propose a mapping, without loading.
 
@@ -80,13 +84,13 @@ def inspect_sample(
     p = Path(path)
     limits = limits or default_limits()
     with inflated(p, limits, size_limit) as source:
-        return _inspect(source, p, fmt, size_limit, limits)
+        return _inspect(source, p, fmt, size_limit, limits, regex)
 
 
 def _inspect(
-    p: Path, original: Path, fmt: str, size_limit: int | None, limits: SampleLimits
+    p: Path, original: Path, fmt: str, size_limit: int | None, limits: SampleLimits, regex: str | None = None
 ) -> SampleInspection:
-    fmt, head = read_head(p, fmt, size_limit, limits=limits)
+    fmt, head = read_head(p, fmt, size_limit, limits=limits, regex=regex)
     frame = head.frame
     examples = {
         str(c): [str(v) for v in frame[c].dropna().astype(str).head(3).tolist()] for c in frame.columns
@@ -94,7 +98,7 @@ def _inspect(
     return SampleInspection(
         format=fmt,
         columns=[str(c) for c in frame.columns],
-        proposal=reader(fmt).proposal(frame),
+        proposal=reader(fmt, regex).proposal(frame),
         examples=examples,
         delimiter=head.delimiter,
         size=original.stat().st_size,
@@ -154,10 +158,11 @@ def plan_read(
     size_limit: int | None,
     exact_mapping: bool,
     limits: SampleLimits,
+    regex: str | None = None,
 ) -> ReadPlan:
     """Detect the format, read the head and choose the mapping; refuse a mapping the file cannot meet."""
-    fmt, head = read_head(p, fmt, size_limit, limits=limits)
-    fmt_reader = reader(fmt)
+    fmt, head = read_head(p, fmt, size_limit, limits=limits, regex=regex)
+    fmt_reader = reader(fmt, regex)
     columns = [str(c) for c in head.frame.columns]
     if mapping is not None and exact_mapping:
         chosen = merge_mapping({}, mapping, exact=True)

@@ -361,7 +361,7 @@ def _read_options(args: argparse.Namespace) -> Any:
     return ReadOptions(
         fmt=args.format, mapping=mapping or None, exact_mapping=args.exact_map, entity=args.entity,
         tz=getattr(args, "tz", None), default_tz=args.default_tz, timestamp_format=args.timestamp_format,
-        skip_bad_rows=args.skip_bad_rows, size_limit=_size_limit(args), year=args.year,
+        skip_bad_rows=args.skip_bad_rows, size_limit=_size_limit(args), year=args.year, regex=args.regex,
     )  # fmt: skip
 
 
@@ -369,9 +369,27 @@ def _format_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
         default="auto",
-        choices=["auto", "csv", "jsonl", "parquet", "combined", "common", "syslog"],
-        help="sample format (default: detect)",
+        choices=[
+            "auto",
+            "csv",
+            "jsonl",
+            "json",
+            "parquet",
+            "combined",
+            "common",
+            "syslog",
+            "w3c",
+            "zeek",
+            "keyvalue",
+            "regex",
+        ],
+        help="sample format (default: detect from the content)",
     )
+    p.add_argument(
+        "--regex", metavar="PATTERN",
+        help="read each line with this regular expression; its named groups are the columns, "
+        "e.g. '(?P<time>\\S+ \\S+) (?P<user>\\S+) (?P<action>.*)'",
+    )  # fmt: skip
     p.add_argument(
         "--size-limit", type=float, default=None, metavar="MB",
         help="refuse larger files (default: no limit but the disk and the sample limits)",
@@ -406,7 +424,7 @@ def _options(args: argparse.Namespace) -> Any:
 def _inspect(args: argparse.Namespace) -> int:
     from workshop.baseline.loading import inspect_sample
 
-    ins = inspect_sample(args.file, args.format, _size_limit(args))
+    ins = inspect_sample(args.file, args.format, _size_limit(args), regex=args.regex)
     if args.json:
         print_json(ins.to_dict())
         return 0
@@ -459,7 +477,7 @@ def _profile(args: argparse.Namespace) -> int:
             exact_mapping=read.exact_mapping, on_bad_rows="skip" if read.skip_bad_rows else "error",
             timestamp_format=read.timestamp_format, entity_role=args.entity, tz=args.tz,
             business_hours=business_hours, service_accounts=args.service_account, options=options,
-            progress=_progress(args), year=read.year,
+            progress=_progress(args), year=read.year, regex=read.regex,
         )  # fmt: skip
     for warning in profile.warnings:
         print(f"warning: {warning}", file=sys.stderr)

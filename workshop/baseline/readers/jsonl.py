@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from workshop.baseline.files import check_columns, find_invalid_utf8, head_text
 from workshop.baseline.limits import SampleLimits
+from workshop.baseline.mapping import MappingProposal, propose_mapping
 from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader, flatten, line_chunks
 from workshop.core import jsonsource
 from workshop.core.errors import LoadError, Location
@@ -28,6 +29,11 @@ class JsonLinesReader(TabularReader):
     """One JSON object per line."""
 
     name = "jsonl"
+
+    def proposal(self, head: pd.DataFrame) -> MappingProposal:
+        from workshop.baseline.readers.zeek import zeek_defaults
+
+        return zeek_defaults(head, propose_mapping(head))  # Zeek's JSON logs are JSON lines
 
     def detect(self, head: bytes, lines: Sequence[str]) -> bool:
         return bool(lines) and lines[0].lstrip().startswith("{")
@@ -135,6 +141,11 @@ def _jsonl_rows(fh: Any, path: Path, max_depth: int, first_line: int) -> pa.Tabl
             records.append(obj)
     except UnicodeDecodeError:
         raise find_invalid_utf8(path) from None
+    return records_table(records)
+
+
+def records_table(records: list[dict[str, Any]]) -> pa.Table:
+    """Objects to a table: nested fields as dotted columns, fields of mixed types as text."""
     frame = pd.json_normalize(records, sep=".")
     # Mixed types (a number here, a string there) become strings.
     for c in frame.columns:

@@ -81,7 +81,11 @@ def default_log_source(fmt: str) -> str:
 def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
     try:
         with st.spinner("Reading the sample..."):
-            insp = inspect_sample(path, size_limit=None)  # bounded by the disk and the sample limits
+            # No size limit below the disk and the sample limits; a regular expression given
+            # in the reading options (below) reads the lines and names the columns.
+            insp = inspect_sample(
+                path, size_limit=None, regex=(st.session_state.get("bl_regex") or "").strip() or None
+            )
     except WorkshopError as exc:
         st.error(_sample_error(exc, on_server))
         return
@@ -160,11 +164,13 @@ def _read_options(mapping: dict[str, str], insp) -> ReadOptions:
         year = c1.number_input("Year of dates written without one (syslog)", min_value=1970, max_value=2100,
                                value=None, step=1, key="bl_year", placeholder="the file's year")  # fmt: skip
         skip = st.checkbox("Leave out rows whose time stamp cannot be read (with a warning)", key="bl_skip")
+        regex = st.text_input("Read each line with a regular expression (named groups are the columns)",
+                              key="bl_regex", placeholder=r"(?P<time>\S+ \S+) (?P<user>\S+) (?P<action>.*)")  # fmt: skip
     return ReadOptions(
         fmt=insp.format, mapping=dict(mapping), exact_mapping=True,
         entity=None if entity == entities[0] else entity, tz=tz.strip() or None,
         default_tz=default_tz.strip() or None, timestamp_format=fmt.strip() or None, skip_bad_rows=skip,
-        year=int(year) if year else None,
+        year=int(year) if year else None, regex=regex.strip() or None,
     )  # fmt: skip
 
 
