@@ -137,3 +137,33 @@ def test_errors_name_the_users_file(tmp_path: Path) -> None:
     with pytest.raises(LoadError) as err:
         profile_file_streaming(p, display_name="march.csv")
     assert str(err.value).startswith("march.csv:12:") and "tmpupload" not in str(err.value)
+
+
+def test_user_names_case_insensitive_on_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from workshop.cli import main
+
+    p = tmp_path / "audit.csv"
+    p.write_text(
+        "ts,user,action\n2024-03-04T09:00:00Z,Administrator,login\n2024-03-04T09:01:00Z,administrator,login\n"
+    )
+    assert profile_file_streaming(p)[1].entities == 2
+    assert main(["baseline", "profile", str(p), "--users-case-insensitive", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["entities"] == 1 and data["first_seen"]["user"]["values"][0]["value"] == "administrator"
+
+
+def test_export_pattern_ignores_static_files_in_web_paths() -> None:
+    import re
+
+    from workshop.baseline.options import DEFAULT_EXPORT_PATTERN
+
+    rx = re.compile(DEFAULT_EXPORT_PATTERN, re.IGNORECASE)
+    assert not rx.search("GET /images/downloads.png") and not rx.search("GET /static/export.css")
+    assert rx.search("export_report") and rx.search("GET /downloads/statement.pdf") and rx.search("Download")
+
+
+def test_no_threshold_of_zero_without_failures() -> None:
+    from workshop.baseline.stats import propose_thresholds
+
+    proposals = propose_thresholds([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], days=12)
+    assert all(p.value is None and "0" in p.why for p in proposals)

@@ -85,6 +85,7 @@ class ReadOptions:
     size_limit: int | None = None
     year: int | None = None
     regex: str | None = None
+    users_case_insensitive: bool = False
 
 
 @dataclass
@@ -126,6 +127,7 @@ def profile_file_streaming(
     display_name: str | None = None,
     year: int | None = None,
     regex: str | None = None,
+    users_case_insensitive: bool = False,
 ) -> tuple[StreamedSample, Profile]:
     """Read ``path`` and profile it, as ``load_sample`` + ``build_profile`` would, in bounded memory.
 
@@ -133,7 +135,9 @@ def profile_file_streaming(
     :func:`~workshop.baseline.build.build_profile`; ``progress`` is called as the file
     is read; ``display_name`` is the name errors give the file (an upload's own name
     rather than the temporary copy's); ``year`` completes dates without one (syslog;
-    default: the file's year); ``regex`` reads the lines with a person's expression (named groups).
+    default: the file's year); ``regex`` reads the lines with a person's expression (named groups);
+    ``users_case_insensitive`` counts ``Administrator`` and ``administrator`` as one user
+    (user names are then shown in lower case).
     """
     p = Path(path)
     check_timezone(default_tz)
@@ -146,7 +150,7 @@ def profile_file_streaming(
     try:
         with inflated(p, limits, size_limit) as source:
             plan = plan_read(source, fmt, mapping, size_limit, exact_mapping, limits, regex)
-            with _Engine(tz, business_hours) as engine:
+            with _Engine(tz, business_hours, fold_users=users_case_insensitive) as engine:
                 sample = engine.ingest(
                     source, plan, default_tz, on_bad_rows, timestamp_format, limits, progress, year
                 )
@@ -183,9 +187,10 @@ def _literal(text: str) -> str:
 class _Engine:
     """One DuckDB connection, the table ``ev`` of mapped roles, and the queries over it."""
 
-    def __init__(self, tz: str, business_hours: TimeWindow) -> None:
+    def __init__(self, tz: str, business_hours: TimeWindow, fold_users: bool = False) -> None:
         import duckdb
 
+        self.fold_users = fold_users
         self.tz = tz
         self.bh_tz = business_hours.timezone or tz
         self._tmp = tempfile.TemporaryDirectory(prefix="workshop-duckdb-")
@@ -280,6 +285,8 @@ class _Engine:
             col = source_cols[plan.mapping[role]]
             if role in NUMERIC_ROLES:
                 out.append(f"TRY_CAST(NULLIF(NULLIF(trim({col}), ''), '-') AS DOUBLE)")
+            elif role == "user" and self.fold_users:
+                out.append(f"lower({col})")
             else:
                 out.append(col)
         return out
@@ -428,6 +435,8 @@ class _Engine:
             for role in self.roles:
                 arr = table.column(plan.mapping[role])
                 columns[role] = _numbers(arr) if role in NUMERIC_ROLES else _strings(arr)
+                if role == "user" and self.fold_users:
+                    columns[role] = pc.utf8_lower(columns[role])
             chunk = pa.table(columns)
             if ok is not None:
                 chunk = chunk.filter(pa.array(ok))

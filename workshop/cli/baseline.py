@@ -318,6 +318,10 @@ def _read_args(p: argparse.ArgumentParser, default_tz: str | None = "UTC") -> No
         "--skip-bad-rows", action="store_true", help="leave out rows with bad time stamps (with a warning)"
     )
     p.add_argument(
+        "--users-case-insensitive", action="store_true",
+        help="count Administrator and administrator as one user (names shown in lower case)",
+    )  # fmt: skip
+    p.add_argument(
         "--year",
         type=int,
         metavar="YYYY",
@@ -362,6 +366,7 @@ def _read_options(args: argparse.Namespace) -> Any:
         fmt=args.format, mapping=mapping or None, exact_mapping=args.exact_map, entity=args.entity,
         tz=getattr(args, "tz", None), default_tz=args.default_tz, timestamp_format=args.timestamp_format,
         skip_bad_rows=args.skip_bad_rows, size_limit=_size_limit(args), year=args.year, regex=args.regex,
+        users_case_insensitive=args.users_case_insensitive,
     )  # fmt: skip
 
 
@@ -478,6 +483,7 @@ def _profile(args: argparse.Namespace) -> int:
             timestamp_format=read.timestamp_format, entity_role=args.entity, tz=args.tz,
             business_hours=business_hours, service_accounts=args.service_account, options=options,
             progress=_progress(args), year=read.year, regex=read.regex,
+            users_case_insensitive=read.users_case_insensitive,
         )  # fmt: skip
     for warning in profile.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -67,7 +67,7 @@ def profile_file(
         timestamp_format=read.timestamp_format or None, entity_role=read.entity or None,
         tz=read.tz or opts["tz"], business_hours=opts["business_hours"], service_accounts=opts["service_accounts"],
         progress=progress, display_name=display_name, year=read.year,
-        regex=read.regex or None,
+        regex=read.regex or None, users_case_insensitive=read.users_case_insensitive,
     )  # fmt: skip
 
 

@@ -164,6 +164,9 @@ def _read_options(mapping: dict[str, str], insp) -> ReadOptions:
         year = c1.number_input("Year of dates written without one (syslog)", min_value=1970, max_value=2100,
                                value=None, step=1, key="bl_year", placeholder="the file's year")  # fmt: skip
         skip = st.checkbox("Leave out rows whose time stamp cannot be read (with a warning)", key="bl_skip")
+        fold = st.checkbox(
+            "User names are case-insensitive (Administrator = administrator)", key="bl_fold_users"
+        )
         regex = st.text_input("Read each line with a regular expression (named groups are the columns)",
                               key="bl_regex", placeholder=r"(?P<time>\S+ \S+) (?P<user>\S+) (?P<action>.*)")  # fmt: skip
     return ReadOptions(
@@ -171,6 +174,7 @@ def _read_options(mapping: dict[str, str], insp) -> ReadOptions:
         entity=None if entity == entities[0] else entity, tz=tz.strip() or None,
         default_tz=default_tz.strip() or None, timestamp_format=fmt.strip() or None, skip_bad_rows=skip,
         year=int(year) if year else None, regex=regex.strip() or None,
+        users_case_insensitive=fold,
     )  # fmt: skip
 
 
