@@ -58,7 +58,7 @@ US_MINUTE = 60_000_000
 TS_US_UTC = pa.timestamp("us", tz="UTC")
 #: Memory DuckDB may use before it spills to disk (its temporary folder), unless set in the environment.
 MEMORY_LIMIT_ENV = "WORKSHOP_BASELINE_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "600MB"
+DEFAULT_MEMORY_LIMIT = "500MB"
 #: DuckDB's worker threads (the benchmark machine has two cores).
 THREADS_ENV = "WORKSHOP_BASELINE_THREADS"
 #: pyarrow's CSV null markers: DuckDB is told the same, so both engines see the same empty cells.
@@ -195,7 +195,7 @@ class _Engine:
         self.bh_tz = business_hours.timezone or tz
         self._tmp = tempfile.TemporaryDirectory(prefix="workshop-duckdb-")
         threads = int(os.environ.get(THREADS_ENV, "").strip() or 2)
-        self.con = duckdb.connect(
+        self.con: Any = duckdb.connect(
             config={
                 "memory_limit": os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT,
                 "threads": threads,
@@ -214,7 +214,13 @@ class _Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.con.close()
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection and delete DuckDB's spill folder (twice is harmless)."""
+        if self.con is not None:
+            self.con.close()
+            self.con = None
         self._tmp.cleanup()
 
     # -- reading
@@ -483,8 +489,19 @@ class _Engine:
             )
         fail = self._failure_expr(options) if "outcome" in roles else None
         tables = self._count_tables(entity_role, fail)
+        extra = self._row_figures(tz, business_hours, service_accounts, options, entity_role)
+        # Every query is done: DuckDB's memory goes back before the figures are derived in Python.
+        self.close()
         profile = profile_from_tables(tables, entity_role, tz, business_hours, options, precision="event")
-        self._row_figures(profile, tz, business_hours, service_accounts, options, entity_role)
+        profile.first, profile.last = extra["first"], extra["last"]
+        profile.out_of_hours_share = extra["out_of_hours_share"]
+        for vol, (with_value, per_event) in extra["volumes"].items():
+            if vol in profile.volumes:
+                profile.volumes[vol].events_with_value = with_value
+                profile.volumes[vol].per_event = per_event
+        profile.sessions = extra.get("sessions")
+        if service_accounts:
+            profile.service_accounts = extra["service_accounts"]
         profile.mapping = dict(sample.mapping)
         profile.format = sample.format
         profile.source = sample.source
@@ -574,18 +591,20 @@ class _Engine:
 
     def _row_figures(
         self,
-        profile: Profile,
         tz: str,
         business_hours: TimeWindow,
         service_accounts: Sequence[str],
         options: ProfileOptions,
         entity_role: str,
-    ) -> None:
+    ) -> dict[str, Any]:
         """What count tables cannot give, each grouped in DuckDB to a small table."""
         zone = ZoneInfo(tz)
         first, last = self.one("SELECT min(ts), max(ts) FROM ev")
-        profile.first = pd.Timestamp(first).tz_convert(zone).isoformat()
-        profile.last = pd.Timestamp(last).tz_convert(zone).isoformat()
+        out: dict[str, Any] = {
+            "first": pd.Timestamp(first).tz_convert(zone).isoformat(),
+            "last": pd.Timestamp(last).tz_convert(zone).isoformat(),
+            "volumes": {},
+        }
         bus = "bus" if self.bh_tz != self.tz else "lus"
         clock = self._arrow(
             f"SELECT ({bus} // {US_DAY} + 3) % 7 AS wd, ({bus} // {US_MINUTE}) % 1440 AS m, count(*) AS n "
@@ -593,23 +612,22 @@ class _Engine:
         )
         n = clock.column("n").to_numpy()
         inside = business_hours.contains_local(clock.column("wd").to_numpy(), clock.column("m").to_numpy())
-        profile.out_of_hours_share = float(1.0 - int(n[inside].sum()) / int(n.sum()))
+        out["out_of_hours_share"] = float(1.0 - int(n[inside].sum()) / int(n.sum()))
         for vol in ("records", "bytes"):
-            if vol in self.roles and vol in profile.volumes:
+            if vol in self.roles:
                 h = self._arrow(
                     f"SELECT {_quote(vol)} AS v, count(*) AS n FROM ev WHERE {_quote(vol)} IS NOT NULL GROUP BY ALL"
                 )
                 vals = np.asarray(h.column("v").to_numpy(), dtype=float)
                 freq = np.asarray(h.column("n").to_numpy(), dtype=np.int64)
-                profile.volumes[vol].events_with_value = int(freq.sum())
-                profile.volumes[vol].per_event = _distribution_of_counts(vals, freq)
+                out["volumes"][vol] = (int(freq.sum()), _distribution_of_counts(vals, freq))
         if "session" in self.roles and entity_role != "session":
             s = self._arrow(
                 "SELECT count(*) AS n, epoch_us(max(ts)) - epoch_us(min(ts)) AS dur FROM ev "
                 'WHERE "session" IS NOT NULL GROUP BY "session"'
             )
             if s.num_rows:
-                profile.sessions = Sessions(
+                out["sessions"] = Sessions(
                     count=s.num_rows,
                     events_per_session=Distribution.of(np.asarray(s.column("n").to_numpy(), dtype=np.int64)),
                     duration_seconds=Distribution.of(
@@ -617,7 +635,8 @@ class _Engine:
                     ),
                 )
         if service_accounts:
-            profile.service_accounts = self._service_accounts(service_accounts, options)
+            out["service_accounts"] = self._service_accounts(service_accounts, options)
+        return out
 
     def _service_accounts(self, names: Sequence[str], options: ProfileOptions) -> dict[str, ServiceAccount]:
         out = {name: ServiceAccount(name=name) for name in names}

@@ -39,13 +39,12 @@ class JsonDocumentReader(TabularReader):
         first = lines[0].strip()
         if first.startswith("["):
             return True
-        if not first.startswith("{"):
-            return False
-        try:
-            json.loads(first)
-        except json.JSONDecodeError:
-            return True  # an object spread over lines: pretty-printed, not JSON lines
-        return first.startswith(('{"Records"', '{ "Records"')) and len(lines) == 1
+        # An object spread over lines (pretty-printed) does not close on its first line; a JSON
+        # lines file does (a broken or deep line stays JSON lines, whose errors name the line).
+        # CloudTrail's one-line {"Records": [...]} file is one document too.
+        return first.startswith("{") and (
+            not first.endswith("}") or first.startswith(('{"Records"', '{ "Records"'))
+        )
 
     def head(self, path: Path, head: bytes, rows: int, limits: SampleLimits) -> Head:
         events = document_events(path, limits)
