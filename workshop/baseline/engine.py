@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workshop.baseline.build import complete_profile
 from workshop.baseline.derive import default_entity, profile_from_tables
 from workshop.baseline.figures import Distribution, ServiceAccount, Sessions
 from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_rows, find_invalid_utf8, inflated
@@ -493,25 +494,7 @@ class _Engine:
         # Every query is done: DuckDB's memory goes back before the figures are derived in Python.
         self.close()
         profile = profile_from_tables(tables, entity_role, tz, business_hours, options, precision="event")
-        profile.first, profile.last = extra["first"], extra["last"]
-        profile.out_of_hours_share = extra["out_of_hours_share"]
-        for vol, (with_value, per_event) in extra["volumes"].items():
-            if vol in profile.volumes:
-                profile.volumes[vol].events_with_value = with_value
-                profile.volumes[vol].per_event = per_event
-        profile.sessions = extra.get("sessions")
-        if service_accounts:
-            profile.service_accounts = extra["service_accounts"]
-        profile.mapping = dict(sample.mapping)
-        profile.format = sample.format
-        profile.source = sample.source
-        profile.warnings = list(sample.warnings)
-        if profile.events_without_entity:
-            profile.warnings.append(
-                f"{profile.events_without_entity} event(s) have no {entity_role}: counted in totals, "
-                "not in per-entity figures"
-            )
-        return profile
+        return complete_profile(profile, extra, sample, entity_role, service_accounts)
 
     def _scalar(self, sql: str) -> Any:
         return self.one(sql)[0]

@@ -122,6 +122,14 @@ class TabularReader:
         return None
 
 
+def with_columns(table: pa.Table, columns: Sequence[str]) -> pa.Table:
+    """``columns`` of ``table``; a key first met after the head (absent here) is all missing."""
+    for c in columns:
+        if c not in table.column_names:
+            table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+    return table.select(list(columns))
+
+
 def flatten(table: pa.Table) -> pa.Table:
     """Nested objects to dotted column names (``user.name``), as ECS writes them."""
     while any(pa.types.is_struct(f.type) for f in table.schema):

@@ -16,10 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from workshop.baseline.limits import SampleLimits, count_text
-from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader
+from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader, with_columns
 from workshop.baseline.readers.jsonl import records_table
 from workshop.core import jsonsource
 from workshop.core.errors import LoadError, Location
@@ -52,10 +50,7 @@ class JsonDocumentReader(TabularReader):
 
     def read(self, path: Path, head: Head, request: ReadRequest, warnings: list[str]) -> ReadTable:
         table = records_table(document_events(path, request.limits))
-        for c in request.columns:
-            if c not in table.column_names:
-                table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
-        return ReadTable(table.select(list(request.columns)), line_offset=None)
+        return ReadTable(with_columns(table, request.columns), line_offset=None)
 
     def batches(
         self, path: Path, head: Head, request: ReadRequest, warnings: list[str]

@@ -20,7 +20,15 @@ import pyarrow as pa
 from workshop.baseline.files import check_columns, find_invalid_utf8, head_text
 from workshop.baseline.limits import SampleLimits
 from workshop.baseline.mapping import MappingProposal, propose_mapping
-from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader, flatten, line_chunks
+from workshop.baseline.readers.base import (
+    Head,
+    ReadRequest,
+    ReadTable,
+    TabularReader,
+    flatten,
+    line_chunks,
+    with_columns,
+)
 from workshop.core import jsonsource
 from workshop.core.errors import LoadError, Location
 
@@ -74,10 +82,7 @@ class JsonLinesReader(TabularReader):
                     io.StringIO(data.decode("utf-8")), path, limits.max_json_depth, first_line
                 )
             check_columns(path, table.num_columns, limits, None)
-            for c in columns:
-                if c not in table.column_names:
-                    table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
-            yield ReadTable(table.select(columns)), done
+            yield ReadTable(with_columns(table, columns)), done
 
 
 def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFrame:
@@ -112,12 +117,7 @@ def _read_jsonl(path: Path, columns: list[str], limits: SampleLimits) -> pa.Tabl
         table = _read_jsonl_slow(path, limits.max_json_depth)
     # Keys first met after the head widen the table; still refused, if only after the read.
     check_columns(path, table.num_columns, limits, None)
-    missing = [c for c in columns if c not in table.column_names]
-    if missing:
-        # A key that appears only in later lines than the head: treat as all-missing.
-        for c in missing:
-            table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
-    return table.select(columns)
+    return with_columns(table, columns)
 
 
 def _read_jsonl_slow(path: Path, max_depth: int) -> pa.Table:

@@ -114,3 +114,29 @@ class LineRecordsReader:
         if bad:
             where = ", ".join(str(n) for n in examples)
             warnings.append(f"{bad} line(s) are not a {self.what}, e.g. line(s) {where}; skipped")
+
+
+def parse_headed(
+    lines: Sequence[str], first_line: int, state: dict[str, Any], header: str, separator: str, rows: Rows
+) -> Iterator[tuple[dict[str, str | None], int]]:
+    """Lines whose fields a comment header names (W3C ``#Fields:``, Zeek ``#fields``): each data
+    line as a record with its line; a header met again (a restart) names the lines after it."""
+    for number, line in enumerate(lines, start=first_line):
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            if line.startswith(header):
+                state["fields"] = (
+                    line[len(header) :]
+                    .strip(separator if separator != " " else None)
+                    .split(None if separator == " " else separator)
+                )
+            continue
+        fields = state.get("fields")
+        values = line.split(separator)
+        if not fields:
+            rows.bad.append((number, f"data before any {header} header"))
+        elif len(values) != len(fields):
+            rows.bad.append((number, f"{len(values)} values for the {len(fields)} {header.rstrip(':')}"))
+        else:
+            yield dict(zip(fields, values, strict=True)), number

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from workshop.baseline.mapping import MappingProposal, propose_mapping
-from workshop.baseline.readers.lines import LineRecordsReader, Rows
+from workshop.baseline.readers.lines import LineRecordsReader, Rows, parse_headed
 
 #: W3C field names and the role each plays by default.
 W3C_ROLES: dict[str, str] = {
@@ -40,21 +40,8 @@ class W3cReader(LineRecordsReader):
 
     def parse(self, lines: Sequence[str], first_line: int, state: dict[str, Any]) -> Rows:
         rows = Rows()
-        for number, line in enumerate(lines, start=first_line):
-            if not line.strip():
-                continue
-            if line.startswith("#"):
-                if line.startswith("#Fields:"):
-                    state["fields"] = line[len("#Fields:") :].split()
-                continue
-            fields = state.get("fields")
-            values = line.split(" ")
-            if not fields:
-                rows.bad.append((number, "data before any #Fields header"))
-            elif len(values) != len(fields):
-                rows.bad.append((number, f"{len(values)} values for the {len(fields)} #Fields"))
-            else:
-                rows.add(dict(zip(fields, values, strict=True)), number)
+        for record, number in parse_headed(lines, first_line, state, "#Fields:", " ", rows):
+            rows.add(record, number)
         return rows
 
     def proposal(self, head: pd.DataFrame) -> MappingProposal:

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from workshop.baseline.mapping import MappingProposal, propose_mapping
-from workshop.baseline.readers.lines import LineRecordsReader, Rows
+from workshop.baseline.readers.lines import LineRecordsReader, Rows, parse_headed
 
 #: Zeek fields and the role each plays by default (first present wins per role).
 ZEEK_ROLES: tuple[tuple[str, str], ...] = (
@@ -51,26 +51,11 @@ class ZeekReader(LineRecordsReader):
 
     def parse(self, lines: Sequence[str], first_line: int, state: dict[str, Any]) -> Rows:
         rows = Rows()
-        for number, line in enumerate(lines, start=first_line):
-            if not line.strip():
-                continue
-            if line.startswith("#"):
-                if line.startswith("#fields"):
-                    state["fields"] = line.split("\t")[1:]
-                continue
-            fields = state.get("fields")
-            values = line.split("\t")
-            if not fields:
-                rows.bad.append((number, "data before the #fields header"))
-            elif len(values) != len(fields):
-                rows.bad.append((number, f"{len(values)} values for the {len(fields)} #fields"))
-            else:
-                record = {
-                    f: (None if v in ("-", "(empty)") else v) for f, v in zip(fields, values, strict=True)
-                }
-                if record.get("auth_success") in _BOOL_OUTCOME:  # ssh.log: T/F
-                    record["auth_success"] = _BOOL_OUTCOME[str(record["auth_success"])]
-                rows.add(record, number)
+        for fields, number in parse_headed(lines, first_line, state, "#fields", "\t", rows):
+            record = {f: (None if v in ("-", "(empty)") else v) for f, v in fields.items()}
+            if record.get("auth_success") in _BOOL_OUTCOME:  # ssh.log: T/F
+                record["auth_success"] = _BOOL_OUTCOME[str(record["auth_success"])]
+            rows.add(record, number)
         return rows
 
     def proposal(self, head: pd.DataFrame) -> MappingProposal:
