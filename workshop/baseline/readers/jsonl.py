@@ -85,9 +85,9 @@ class JsonLinesReader(TabularReader):
             yield ReadTable(with_columns(table, columns)), done
 
 
-def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFrame:
-    records: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+def _json_objects(lines: Any, path: Path, max_depth: int, first_line: int) -> Iterator[dict[str, Any]]:
+    """The JSON object of each non-blank line; a line that is not one is named."""
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:
@@ -96,6 +96,12 @@ def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFram
             raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
         if not isinstance(obj, dict):
             raise LoadError("each line must be a JSON object", Location(str(path), number))
+        yield obj
+
+
+def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFrame:
+    records: list[dict[str, Any]] = []
+    for obj in _json_objects(text.splitlines(), path, max_depth, 1):
         records.append(obj)
         if len(records) >= rows:
             break
@@ -127,18 +133,8 @@ def _read_jsonl_slow(path: Path, max_depth: int) -> pa.Table:
 
 def _jsonl_rows(fh: Any, path: Path, max_depth: int, first_line: int) -> pa.Table:
     """Lines one by one, to name a broken one and to read fields of mixed types as text."""
-    records: list[dict[str, Any]] = []
     try:
-        for number, line in enumerate(fh, start=first_line):
-            if not line.strip():
-                continue
-            try:
-                obj = jsonsource.loads(line, str(path), line=number, max_depth=max_depth)
-            except json.JSONDecodeError as exc:
-                raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
-            if not isinstance(obj, dict):
-                raise LoadError("each line must be a JSON object", Location(str(path), number))
-            records.append(obj)
+        records = list(_json_objects(fh, path, max_depth, first_line))
     except UnicodeDecodeError:
         raise find_invalid_utf8(path) from None
     return records_table(records)
