@@ -12,8 +12,12 @@ from workshop.core.errors import InputError
 
 _PROFILE_EPILOG = """\
 roles: timestamp, user, action, outcome, source_ip, records, bytes, session, country.
-The format and the mapping are proposed from the file (see 'workshop baseline inspect');
---map ROLE=COLUMN changes one role, --map ROLE= drops it.
+Formats, detected from the content: CSV/TSV, JSON lines, JSON documents (CloudTrail
+Records, pretty-printed), Parquet, Apache/NGINX access logs, syslog (RFC 3164/5424,
+auth.log), W3C extended (IIS), Zeek TSV and JSON, key=value; anything else with --regex.
+The mapping is proposed from the file (see 'workshop baseline inspect'); --map ROLE=COLUMN
+changes one role, --map ROLE= drops it; --map timestamp='DATE + TIME' joins two columns.
+The file is streamed (DuckDB): its size is bounded by the disk, not by memory.
 
 Inside the SIEM: 'workshop baseline queries --siem splunk|kql|esql --map ROLE=FIELD ...'
 prints queries whose CSV exports 'workshop baseline profile --from-siem-table FILE ...'
