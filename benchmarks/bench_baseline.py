@@ -217,7 +217,10 @@ def bench(path: Path, runs: int) -> dict:
             times[name].append(wall)
             peaks[name].append(peak)
             outputs[name] = out
-    problems = compare(figures_of_profile(json.loads(outputs["project"])), json.loads(outputs["duckdb"].strip().splitlines()[-1]))
+    problems = compare(
+        figures_of_profile(json.loads(outputs["project"])),
+        json.loads(outputs["duckdb"].strip().splitlines()[-1]),
+    )
     return {"times": times, "peaks": peaks, "problems": problems}
 
 

@@ -188,12 +188,7 @@ def day_index(text: str) -> int:
 def clock_minutes(value: str) -> int:
     """Minutes after midnight of ``HH:MM`` (``24:00`` is the end of the day)."""
     m = _HHMM.fullmatch(str(value).strip())
-    if (
-        not m
-        or int(m.group(1)) > 24
-        or int(m.group(2)) > 59
-        or (int(m.group(1)) == 24 and m.group(2) != "00")
-    ):
+    if not m or int(m.group(1)) > 24 or int(m.group(2)) > 59 or (int(m.group(1)) == 24 and m.group(2) != "00"):
         raise InputError(f"time '{value}' is not HH:MM")
     return int(m.group(1)) * 60 + int(m.group(2))
 
@@ -202,9 +197,7 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InputError(
-            f"unknown time zone '{name}'; use an IANA name such as Europe/London or UTC"
-        ) from exc
+        raise InputError(f"unknown time zone '{name}'; use an IANA name such as Europe/London or UTC") from exc
     return name
 
 
@@ -310,9 +303,7 @@ class TimeWindow:
         day, prev = WEEKDAYS[local.weekday()], WEEKDAYS[(local.weekday() - 1) % 7]
         if not self.overnight:
             return day in self.days and self.start_minute <= minute < self.end_minute
-        return (day in self.days and minute >= self.start_minute) or (
-            prev in self.days and minute < self.end_minute
-        )
+        return (day in self.days and minute >= self.start_minute) or (prev in self.days and minute < self.end_minute)
 
     def contains_local(self, weekday: np.ndarray, minute: np.ndarray) -> np.ndarray:
         """Vectorised test on local (weekday 0=Monday, minute of day) pairs.

@@ -138,10 +138,8 @@ def build_layer(
     used_statuses: set[str] = set()
     max_score = 1
     for (tid, tactic), entry in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-        score = (
-            len(entry.use_cases)
-            if score_statuses is None
-            else sum(1 for st in entry.statuses if st in score_statuses)
+        score = len(entry.use_cases) if score_statuses is None else sum(
+            1 for st in entry.statuses if st in score_statuses
         )
         max_score = max(max_score, score)
         tech: dict[str, Any] = {"techniqueID": tid}

@@ -327,10 +327,8 @@ class SearchEngine:
             ranked.append((tier, reach, -score, d.id, doc))
         ranked.sort()
         # The score shown carries the tier, so that scores still descend down the list.
-        return [
-            self._hit(r[4], scores[r[4]] + (TIER_REST - r[0]) * TIER_STEP, reasons.get(r[4], []))
-            for r in ranked[: max(0, limit)]
-        ]
+        return [self._hit(r[4], scores[r[4]] + (TIER_REST - r[0]) * TIER_STEP, reasons.get(r[4], []))
+                for r in ranked[: max(0, limit)]]
 
     def _parent_of(self, doc: int) -> int | None:
         d = self.docs[doc]

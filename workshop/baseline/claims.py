@@ -376,8 +376,7 @@ def _exports(profile: Profile, claimed: float, tolerance: float) -> Discrepancy:
         if claimed > 0:
             return Discrepancy(
                 claim,
-                evidence
-                + "; profile the sample again with another export action pattern if exports are named otherwise",
+                evidence + "; profile the sample again with another export action pattern if exports are named otherwise",
                 "info",
                 Q.EXPORTS_PER_DAY,
                 UNVERIFIABLE,

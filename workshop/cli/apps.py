@@ -14,16 +14,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s = p.add_subparsers(dest="apps_command", metavar="ACTION", required=True)
 
     ls = s.add_parser("list", parents=[common], help="list applications")
-    ls.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    ls.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     ls.set_defaults(func=list_apps)
 
     show = s.add_parser("show", parents=[common], help="one application's profile and interviews")
     show.add_argument("slug")
-    show.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    show.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     show.set_defaults(func=show_app)
 
     for name, func, helptext in (
@@ -47,9 +43,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
             metavar="NAME",
             help="ATT&CK platform (repeatable), e.g. SaaS, Linux, Identity Provider",
         )
-        c.add_argument(
-            "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-        )
+        c.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
         c.set_defaults(func=func)
 
     d = s.add_parser("delete", parents=[common], help="delete an application and all its records")

@@ -26,9 +26,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="start empty instead of pre-filling from the previous interview (a re-review)",
     )
-    st.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    st.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     st.set_defaults(func=start)
 
     an = s.add_parser(
@@ -59,17 +57,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     an.add_argument("--note", help="what to follow up")
     an.add_argument("--who", default="", help="who is answering (recorded in the history)")
     an.add_argument("--interview", type=int, help="interview id (default: the latest)")
-    an.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    an.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     an.set_defaults(func=answer)
 
     sh = s.add_parser("show", parents=[common], help="answers, progress and open questions")
     sh.add_argument("app")
     sh.add_argument("--interview", type=int)
-    sh.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    sh.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     sh.set_defaults(func=show)
 
     fu = s.add_parser(
@@ -93,9 +87,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ch = s.add_parser("changes", parents=[common], help="what changed since the previous interview")
     ch.add_argument("app")
     ch.add_argument("--interview", type=int)
-    ch.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    ch.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     ch.set_defaults(func=changes)
 
     ex = s.add_parser(
@@ -114,9 +106,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         action="store_true",
         help="accept a file written for another version of the questionnaire",
     )
-    im.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    im.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     im.set_defaults(func=import_)
 
 

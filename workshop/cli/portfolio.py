@@ -15,9 +15,7 @@ COMMANDS = {
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("portfolio", parents=[common], help=COMMANDS["portfolio"])
-    p.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     p.add_argument("--ideas", action="store_true", help="also list ATT&CK techniques no use case covers yet")
     p.add_argument("--bundle", help="ATT&CK bundle for the ideas (default: workspace setting, else built-in)")
     p.set_defaults(func=run)

@@ -15,9 +15,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     s = p.add_subparsers(dest="questionnaire_command", metavar="ACTION", required=True)
 
     ls = s.add_parser("list", parents=[common], help="questionnaires available to the workspace")
-    ls.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    ls.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     ls.set_defaults(func=list_questionnaires)
 
     v = s.add_parser("validate", parents=[common], help="check questionnaire files; print every problem")

@@ -48,18 +48,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     b.add_argument(
         "--bundle", help="ATT&CK STIX bundle for tactic tags (default: workspace setting or built-in)"
     )
-    b.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    b.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     b.set_defaults(func=build)
 
     c = s.add_parser("convert", parents=[common, status], help="the rules in a SIEM's query language")
     c.add_argument("app")
     c.add_argument("--siem", required=True, choices=SIEM_CHOICES)
     c.add_argument("--out", metavar="FILE", help="write the queries and notes to this file")
-    c.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    c.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     c.set_defaults(func=convert)
 
     t = s.add_parser("test", parents=[common, status],
@@ -73,9 +69,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     t.add_argument("--no-save", action="store_true", help="do not record the results in the workspace")
     t.add_argument("--who", default="", help="who ran the tests (recorded; default: login name)")
-    t.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    t.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     t.set_defaults(func=test)
 
     pl = s.add_parser("pipeline", parents=[common], help="show, edit or reset a SIEM field-mapping pipeline")
@@ -88,9 +82,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     )
     action.add_argument("--reset", action="store_true", help="forget the saved pipeline; the default applies")
     pl.add_argument("--who", default="", help="who is editing (recorded; default: login name)")
-    pl.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    pl.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     pl.set_defaults(func=pipeline)
 
 

@@ -88,10 +88,7 @@ def check_exposure(host: str, insecure_no_login: bool, files: list[Path] | None 
 def run(args: argparse.Namespace) -> int:
     check_exposure(args.host, getattr(args, "insecure_no_login", False))
     if not is_loopback(args.host) and not login_configured():
-        print(
-            "warning: the app is reachable from other machines without a login (--insecure-no-login)",
-            file=sys.stderr,
-        )
+        print("warning: the app is reachable from other machines without a login (--insecure-no-login)", file=sys.stderr)
     env = dict(os.environ)
     env["WORKSHOP_HOME"] = str(resolve_workspace(workspace_arg(args)))
     cmd = command(args)

@@ -37,25 +37,19 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "generate", parents=[common, who], help="(re)generate an application's use cases from its answers"
     )
     g.add_argument("app")
-    g.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    g.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     g.set_defaults(func=generate)
 
     ls = s.add_parser("list", parents=[common], help="use cases of one application, or of all")
     ls.add_argument("app", nargs="?")
     ls.add_argument("--status", action="append", help="only these statuses (repeatable)")
-    ls.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    ls.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     ls.set_defaults(func=list_)
 
     sh = s.add_parser("show", parents=[common], help="one use case (its document, or JSON)")
     sh.add_argument("app")
     sh.add_argument("id")
-    sh.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    sh.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     sh.set_defaults(func=show)
 
     st = s.add_parser("status", parents=[common, who], help="change the status of use cases")
@@ -64,9 +58,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     st.add_argument("status", help="proposed, accepted, rejected, implemented, tested or retired")
     st.add_argument("--all", action="store_true", help="every use case of the application")
     st.add_argument("--reason", default="", help="why (recorded in the history)")
-    st.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    st.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     st.set_defaults(func=status)
 
     ed = s.add_parser("edit", parents=[common, who], help="edit a field (or parameters.NAME) of a use case")
@@ -77,23 +69,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ed.add_argument("--revert", action="store_true", help="drop the edit so the generated value applies")
     ed.add_argument("--keep", choices=["mine", "generated"], help="resolve a conflict on this field")
     ed.add_argument("--reason", default="")
-    ed.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    ed.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     ed.set_defaults(func=edit)
 
     hi = s.add_parser("history", parents=[common], help="who changed a use case, when and why")
     hi.add_argument("app")
     hi.add_argument("id")
-    hi.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    hi.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     hi.set_defaults(func=history)
 
     tp = s.add_parser("templates", parents=[common], help="the template catalogue")
-    tp.add_argument(
-        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
-    )
+    tp.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
     tp.set_defaults(func=templates)
 
     va = s.add_parser("validate", parents=[common], help="check template files; print every problem")
@@ -161,10 +147,7 @@ def show(args) -> int:
         uc = get_use_case(store, args.app, args.id)
         ctx = document_context(store, args.app, qs)
     if args.json:
-        print_json(
-            uc.to_dict()
-            | {"effective": uc.effective().to_dict(), "edits": uc.edits, "conflicts": uc.conflicts}
-        )
+        print_json(uc.to_dict() | {"effective": uc.effective().to_dict(), "edits": uc.edits, "conflicts": uc.conflicts})
     else:
         print(use_case_markdown(uc, ctx, level=1))
     return 0
@@ -209,9 +192,7 @@ def edit(args) -> int:
             value = yamlsource.load(args.value, "<value>")
             if args.field.startswith("parameters."):
                 value = {"value": value, "source": "manual", "detail": args.reason or "set by hand"}
-            uc = edit_use_case(
-                store, args.app, args.id, args.field, value, who=_who(args), reason=args.reason
-            )
+            uc = edit_use_case(store, args.app, args.id, args.field, value, who=_who(args), reason=args.reason)
     if args.json:
         print_json(uc.to_dict())
     else:

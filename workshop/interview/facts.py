@@ -158,12 +158,8 @@ class Facts:
     @property
     def batch_jobs(self) -> list[BatchJob]:
         return [
-            BatchJob(
-                str(r.get("name")),
-                str(r.get("schedule") or ""),
-                str(r.get("account") or ""),
-                str(r.get("host") or ""),
-            )
+            BatchJob(str(r.get("name")), str(r.get("schedule") or ""), str(r.get("account") or ""),
+                     str(r.get("host") or ""))
             for r in _rows(self.values.get(Q.BATCH_JOBS))
             if r.get("name")
         ]
@@ -286,13 +282,8 @@ class Facts:
     @property
     def contacts(self) -> list[Contact]:
         return [
-            Contact(
-                str(r.get("role") or ""),
-                str(r.get("name") or ""),
-                str(r.get("email") or ""),
-                str(r.get("phone") or ""),
-                str(r.get("hours") or ""),
-            )
+            Contact(str(r.get("role") or ""), str(r.get("name") or ""), str(r.get("email") or ""),
+                    str(r.get("phone") or ""), str(r.get("hours") or ""))
             for r in _rows(self.values.get(Q.CONTACTS))
         ]
 

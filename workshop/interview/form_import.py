@@ -25,12 +25,7 @@ class FormChange:
     state: dict[str, Any]
 
     def to_row(self) -> dict[str, str]:
-        return {
-            "Section": self.section,
-            "Question": self.prompt,
-            "Now": self.before,
-            "From the form": self.after,
-        }
+        return {"Section": self.section, "Question": self.prompt, "Now": self.before, "From the form": self.after}
 
 
 def _shown(questionnaire: Questionnaire, qid: str, state: Mapping[str, Any] | None) -> str:

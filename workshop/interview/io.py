@@ -191,9 +191,7 @@ def _answer_state(questionnaire: Questionnaire, qid: str, raw: Any) -> dict[str,
         for key in ("follow_up_owner", "follow_up_note"):
             bad = bad_character(state[key], multiline=key == "follow_up_note")
             if bad:
-                raise AnswerError(
-                    f"{qid}: follow-up {key.removeprefix('follow_up_')} contains a control character {bad}"
-                )
+                raise AnswerError(f"{qid}: follow-up {key.removeprefix('follow_up_')} contains a control character {bad}")
     else:
         raise AnswerError(f"{qid}: 'follow_up' must be true or a mapping with owner and note")
     if state["value"] is None and not state["unknown"] and not state["follow_up"]:

@@ -30,9 +30,7 @@ def create_application(store: Store, fields: Mapping[str, Any]) -> Application:
     name = str(fields.get("name") or "").strip()
     same = [a for a in store.list_applications() if a.name.casefold() == name.casefold()]
     if same:
-        raise InputError(
-            f"An application named '{name}' exists already ({same[0].slug}); choose another name."
-        )
+        raise InputError(f"An application named '{name}' exists already ({same[0].slug}); choose another name.")
     slug = slugify(str(fields.get("name") or ""))
     base, n = slug, 2
     while store.has_application(slug):

@@ -32,9 +32,7 @@ def next_review(last_workshop: str | None, criticality: str, intervals: Mapping[
     An application never interviewed is due today. An unparseable date counts as never.
     """
     today = today or dt.date.today()
-    days = int(
-        (intervals or REVIEW_INTERVAL_DAYS).get(criticality, REVIEW_INTERVAL_DAYS.get(criticality, 365))
-    )
+    days = int((intervals or REVIEW_INTERVAL_DAYS).get(criticality, REVIEW_INTERVAL_DAYS.get(criticality, 365)))
     if not last_workshop:
         return today
     try:
@@ -151,11 +149,7 @@ def portfolio(store: Store, questionnaires: Catalogue, intervals: Mapping[str, i
         counts = Counter(u.status for u in ucs)
         kept = {u.template_id for u in ucs if u.status not in DROPPED}
         tests = store.rule_test_results(app.slug)
-        passed = sum(
-            1
-            for tid, r in tests.items()
-            if tid in kept and r.get("fires_on_true_positive") and not r.get("error")
-        )
+        passed = sum(1 for tid, r in tests.items() if tid in kept and r.get("fires_on_true_positive") and not r.get("error"))
         baseline = latest_baseline_date(store, app.slug)
         age = (today - dt.date.fromisoformat(baseline[:10])).days if baseline else None
         due = next_review(interview.held_on if interview else None, app.criticality, intervals, today)

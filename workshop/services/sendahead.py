@@ -18,12 +18,7 @@ def blank(questionnaire: Questionnaire, fmt: str) -> str:
 
 
 def preview_form(
-    store: Store,
-    catalogue: Catalogue,
-    questionnaire: Questionnaire,
-    interview_id: int,
-    text: str,
-    filename: str,
+    store: Store, catalogue: Catalogue, questionnaire: Questionnaire, interview_id: int, text: str, filename: str
 ) -> list[FormChange]:
     """What a filled form would change in this interview (raises the form's problems, with lines)."""
     parsed = parse_interview(text, filename, catalogue)

@@ -39,13 +39,9 @@ def check(key: str, value: Any) -> Any:
         out = {}
         for crit, days in value.items():
             if crit not in DEFAULTS["review_interval_days"]:
-                raise InputError(
-                    f"unknown criticality '{crit}' (use {', '.join(DEFAULTS['review_interval_days'])})"
-                )
+                raise InputError(f"unknown criticality '{crit}' (use {', '.join(DEFAULTS['review_interval_days'])})")
             if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
-                raise InputError(
-                    f"review interval for {crit} must be a positive whole number of days, not {days!r}"
-                )
+                raise InputError(f"review interval for {crit} must be a positive whole number of days, not {days!r}")
             out[str(crit)] = days
         return out
     if key == "attack_bundle":
@@ -76,9 +72,7 @@ def load(workspace: Path | None) -> dict[str, Any]:
     for k, v in data.items():
         if isinstance(out.get(k), dict):
             if isinstance(v, dict):  # a hand-edited file with the wrong shape keeps the defaults
-                out[k].update(
-                    {kk: vv for kk, vv in v.items() if isinstance(vv, int) and not isinstance(vv, bool)}
-                )
+                out[k].update({kk: vv for kk, vv in v.items() if isinstance(vv, int) and not isinstance(vv, bool)})
         else:
             out[k] = v
     return out

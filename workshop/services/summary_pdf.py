@@ -43,9 +43,7 @@ def to_pdf(summary: Summary, *, compress: bool = True, font_dir: Path | None = D
     pdf.set_margins(16, 18, 16)
     pdf.set_auto_page_break(True, margin=20)
     pdf.set_title(f"What we heard: {summary.app_name}")
-    regular, bold = (
-        (font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf") if font_dir else (None, None)
-    )
+    regular, bold = (font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf") if font_dir else (None, None)
     if regular and bold and regular.is_file() and bold.is_file():
         pdf.add_font(_FAMILY, "", str(regular))
         pdf.add_font(_FAMILY, "B", str(bold))
@@ -57,9 +55,7 @@ def to_pdf(summary: Summary, *, compress: bool = True, font_dir: Path | None = D
     pdf.add_page()
     width = pdf.epw
 
-    def para(
-        text: str, size: float = 10, style: str = "", colour: tuple[int, int, int] = (29, 35, 48)
-    ) -> None:
+    def para(text: str, size: float = 10, style: str = "", colour: tuple[int, int, int] = (29, 35, 48)) -> None:
         pdf.set_font(family, style, size)
         pdf.set_text_color(*colour)
         pdf.multi_cell(width, size * 0.5, clean(text), new_x="LMARGIN", new_y="NEXT")
@@ -96,12 +92,7 @@ def to_pdf(summary: Summary, *, compress: bool = True, font_dir: Path | None = D
             para(NOT_ANSWERED, 10, "", (107, 114, 128))
         if i.follow_up:
             who = i.follow_up_owner or "someone to name"
-            para(
-                f"Follow-up ({who})" + (f": {i.follow_up_note}" if i.follow_up_note else ""),
-                9,
-                "",
-                (31, 95, 191),
-            )
+            para(f"Follow-up ({who})" + (f": {i.follow_up_note}" if i.follow_up_note else ""), 9, "", (31, 95, 191))
         pdf.ln(2)
 
     para(f"What we heard: {s.app_name}", 18, "B")
@@ -132,9 +123,5 @@ def to_pdf(summary: Summary, *, compress: bool = True, font_dir: Path | None = D
         pdf.add_page()
     heading("Sign-off", 13)
     names = s.signatories or [""]
-    table(
-        Table(
-            ["Name", "Role", "Signature", "Date"], [[n, "", "", ""] for n in names] + [["", "", "", ""]] * 2
-        )
-    )
+    table(Table(["Name", "Role", "Signature", "Date"], [[n, "", "", ""] for n in names] + [["", "", "", ""]] * 2))
     return bytes(pdf.output())

@@ -57,9 +57,7 @@ def generate_for_application(
 # --------------------------------------------------------------------------- what pages and commands call
 
 
-def list_use_cases(
-    store: Store, slug: str | None = None, statuses: Iterable[str] | None = None
-) -> list[UseCase]:
+def list_use_cases(store: Store, slug: str | None = None, statuses: Iterable[str] | None = None) -> list[UseCase]:
     """Use cases of one application (or all), highest priority first."""
     return store.list_use_cases(slug, statuses)
 
@@ -92,9 +90,7 @@ def revert_edit(store: Store, slug: str, template_id: str, name: str, who: str =
     return store.revert_edit(slug, template_id, name, who)
 
 
-def resolve_conflict(
-    store: Store, slug: str, template_id: str, name: str, keep: str, who: str = ""
-) -> UseCase:
+def resolve_conflict(store: Store, slug: str, template_id: str, name: str, keep: str, who: str = "") -> UseCase:
     """Keep the person's edit ('mine') or take the newly generated value ('generated')."""
     return store.resolve_conflict(slug, template_id, name, keep, who)
 
@@ -211,15 +207,10 @@ def check_attack(value: object, bundle: str | None = None, store: Store | None =
         why = item.get("reason") if isinstance(item, dict) else None
         entries.append({"technique": tid.strip().upper(), "reason": str(why or reason or "set by hand")})
     if entries:
-        indexes = [
-            load_index(None),
-            attack_index(bundle or (bundle_setting(store) if store is not None else None)),
-        ]
+        indexes = [load_index(None), attack_index(bundle or (bundle_setting(store) if store is not None else None))]
         unknown = [e["technique"] for e in entries if not any(ix.technique(e["technique"]) for ix in indexes)]
         if unknown:
-            raise InputError(
-                f"not ATT&CK technique id(s): {', '.join(unknown)} ('workshop attack search' finds ids)"
-            )
+            raise InputError(f"not ATT&CK technique id(s): {', '.join(unknown)} ('workshop attack search' finds ids)")
     return entries
 
 

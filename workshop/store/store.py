@@ -140,9 +140,7 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin):
         key = name_key(name)
         for row in conn.execute(select(applications.c.slug, applications.c.name)):
             if row.slug != slug and name_key(row.name) == key:
-                raise InputError(
-                    f"an application named '{row.name}' exists already ({row.slug}); choose another name"
-                )
+                raise InputError(f"an application named '{row.name}' exists already ({row.slug}); choose another name")
 
     @classmethod
     def _insert_application(cls, conn: Connection, app: Application) -> int:

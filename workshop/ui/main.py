@@ -98,9 +98,7 @@ def _icon():
     from PIL import Image, ImageDraw
 
     img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
-    ImageDraw.Draw(img).polygon(
-        [(32, 4), (58, 14), (54, 42), (32, 60), (10, 42), (6, 14)], fill=(31, 95, 191, 255)
-    )
+    ImageDraw.Draw(img).polygon([(32, 4), (58, 14), (54, 42), (32, 60), (10, 42), (6, 14)], fill=(31, 95, 191, 255))
     return img
 
 

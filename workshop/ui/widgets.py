@@ -343,9 +343,7 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         "as you go; empty rows are not saved."
     )
     rows = _rows(edited)
-    current = interviews.answers(state.store(), iid).get(
-        question.id
-    )  # the fragment reruns alone: read it afresh
+    current = interviews.answers(state.store(), iid).get(question.id)  # the fragment reruns alone: read it afresh
     stored = current.value if current else None
     checked = check_rows(question, rows)
     draft_key = key(iid, question.id, "draft")

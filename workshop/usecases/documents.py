@@ -200,7 +200,8 @@ def application_document(use_cases: list[UseCase], ctx: DocumentContext,
     out += ["## Summary", ""]
     if chosen:
         rows = [
-            [u.title, u.priority, u.status, ", ".join(a.technique for a in u.attack) or "-"] for u in chosen
+            [u.title, u.priority, u.status, ", ".join(a.technique for a in u.attack) or "-"]
+            for u in chosen
         ]
         out.append(md_table(["Use case", "Priority", "Status", "ATT&CK"], rows))
     else:

@@ -158,9 +158,7 @@ class LogVocabulary:
             fields={str(k): str(v) for k, v in (raw.get("fields") or {}).items() if v},
             assumed_fields={str(r) for r in raw.get("assumed_fields") or []},
             events={
-                str(k): EventName(
-                    str(v.get("action") or ""), str(v.get("outcome") or ""), bool(v.get("assumed"))
-                )
+                str(k): EventName(str(v.get("action") or ""), str(v.get("outcome") or ""), bool(v.get("assumed")))
                 for k, v in (events.items() if isinstance(events, Mapping) else ())
                 if isinstance(v, Mapping)
             },

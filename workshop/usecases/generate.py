@@ -164,9 +164,7 @@ def render_text(text: str, inputs: Inputs, params: Mapping[str, Parameter], miss
     return PLACEHOLDER_RE.sub(sub, text)
 
 
-def _texts(
-    items: Iterable[Text], inputs: Inputs, params: Mapping[str, Parameter], missing: set[str]
-) -> list[str]:
+def _texts(items: Iterable[Text], inputs: Inputs, params: Mapping[str, Parameter], missing: set[str]) -> list[str]:
     return [
         render_text(t.text, inputs, params, missing)
         for t in items
@@ -375,6 +373,8 @@ def generate_all(catalogue: TemplateCatalogue, inputs: Inputs) -> dict[str, Gene
     return {tid: generate(t, inputs) for tid, t in catalogue.templates.items()}
 
 
-def when_holds(condition: Condition | None, values: Mapping[str, Any], unknown: Iterable[str] = ()) -> bool:
+def when_holds(
+    condition: Condition | None, values: Mapping[str, Any], unknown: Iterable[str] = ()
+) -> bool:
     """Convenience for tests: does a template condition hold for plain answer values?"""
     return condition is None or truthy(condition.value(Context(values, unknown)))

@@ -426,9 +426,7 @@ class GeneratedUseCase:
             attack=[AttackRef.from_dict(a) for a in d.get("attack") or []],
             references=_strs(d.get("references")),
             evasions=[Evasion.from_dict(e) for e in d.get("evasions") or [] if isinstance(e, Mapping)],
-            triggered_by=[
-                TriggeredBy.from_dict(t) for t in d.get("triggered_by") or [] if isinstance(t, Mapping)
-            ],
+            triggered_by=[TriggeredBy.from_dict(t) for t in d.get("triggered_by") or [] if isinstance(t, Mapping)],
             conditional=bool(d.get("conditional")),
             missing_answers=_strs(d.get("missing_answers")),
             inputs=_strs(d.get("inputs")),

@@ -56,9 +56,7 @@ class Counting(Correlated):
         return counted_case(p)
 
     def aggregation_text(self, agg: Aggregation) -> str:
-        return self.text.format(
-            sign=agg.sign, count=agg.count, field=agg.field, per=agg.per, timespan=agg.timespan
-        )
+        return self.text.format(sign=agg.sign, count=agg.count, field=agg.field, per=agg.per, timespan=agg.timespan)
 
     # -- conversions: pySigma's correlation templates (Splunk, ES|QL); Kusto has none
     def to_splunk(self, t: Target) -> None:

@@ -33,10 +33,7 @@ def export(req: ExportRequest, formats: list[str], out_dir: Path) -> list[Path]:
     files: Files = {}
     for fmt in formats:
         files.update(EXPORTERS[fmt](req))
-    data = {
-        name: content.encode("utf-8") if isinstance(content, str) else content
-        for name, content in files.items()
-    }
+    data = {name: content.encode("utf-8") if isinstance(content, str) else content for name, content in files.items()}
     return atomic_write_set(out_dir, data)  # every file of the set, or none: never part of it
 
 

@@ -93,7 +93,9 @@ def _technique_detail(idx, tid: str, app) -> None:
         )
     mitigations = d.get("mitigations") or []
     if mitigations:
-        st.markdown("**Mitigations**: " + ", ".join(f"{md(m['id'])} {md(m['name'])}" for m in mitigations))
+        st.markdown(
+            "**Mitigations**: " + ", ".join(f"{md(m['id'])} {md(m['name'])}" for m in mitigations)
+        )
     if app is not None:
         _new_use_case_button(app, d["id"], d["name"], key=f"newuc:search:{d['id']}")
         _map_to_use_case(app, d["id"], d["name"])
@@ -104,9 +106,7 @@ def _new_use_case_button(app, tid: str, name: str, key: str, idx=None) -> None:
     existing = {u.template_id for u in usecases.list_use_cases(state.store(), app.slug)}
     uc_id = usecases.custom_id(tid)
     if uc_id in existing:
-        st.caption(
-            f"{md(app.name)} already has a use case made from {md(tid)} ({md(uc_id)}): see the Use cases page."
-        )
+        st.caption(f"{md(app.name)} already has a use case made from {md(tid)} ({md(uc_id)}): see the Use cases page.")
         return
     if st.button(f"New use case from {md(tid)} {md(name)}", key=key, icon=":material/add_circle:"):
         try:
@@ -116,9 +116,7 @@ def _new_use_case_button(app, tid: str, name: str, key: str, idx=None) -> None:
             st.error(md(str(exc)))
             return
         st.session_state["uc_selected"] = made.template_id
-        st.success(
-            f"Proposed use case '{md(made.title)}' created: open it on the Use cases page to write its logic."
-        )
+        st.success(f"Proposed use case '{md(made.title)}' created: open it on the Use cases page to write its logic.")
 
 
 def _map_to_use_case(app, tid: str, name: str) -> None:
@@ -135,9 +133,7 @@ def _map_to_use_case(app, tid: str, name: str) -> None:
         go = st.form_submit_button("Map")
     if go and target is not None:
         try:
-            usecases.map_technique(
-                s, app.slug, target, tid, reason or f"mapped by hand to {name}", who=state.who()
-            )
+            usecases.map_technique(s, app.slug, target, tid, reason or f"mapped by hand to {name}", who=state.who())
         except WorkshopError as exc:
             st.error(md(str(exc)))
             return
@@ -166,17 +162,11 @@ def _matrix_html(columns) -> str:
                 continue
             c = cells[i]
             tip = html.escape("\n".join(f"{t} ({s})" for t, s in zip(c.use_cases, c.statuses, strict=False)))
-            parts = [
-                f"{n} {w}"
-                for n, w in ((c.count, "live"), (c.accepted, "accepted"), (c.proposed, "proposed"))
-                if n
-            ]
+            parts = [f"{n} {w}" for n, w in ((c.count, "live"), (c.accepted, "accepted"), (c.proposed, "proposed")) if n]
             note = f"<br><small>{html.escape(' · '.join(parts))}</small>" if parts else ""
             if c.count:
                 alpha = 0.25 + 0.65 * (c.count / top)
-                style = (
-                    f"background: rgba(31,95,191,{alpha:.2f}); color: {'#fff' if alpha > 0.55 else '#111'}"
-                )
+                style = f"background: rgba(31,95,191,{alpha:.2f}); color: {'#fff' if alpha > 0.55 else '#111'}"
                 cls = "live"
             elif c.statuses:
                 style, cls = "border: 2px dashed #1f5fbf; background: #f5f8fd", "planned"

@@ -17,7 +17,6 @@ from workshop.vocab import DROPPED, PRIORITIES, STATUSES, Status
 #: Width of one portfolio figure; the row wraps when the screen (or presenter zoom) is narrower.
 METRIC_WIDTH = 200
 
-
 def _intervals_form(conf: dict) -> None:
     with st.expander("Review intervals", icon=":material/event_repeat:"):
         st.caption("Days between workshops, by criticality. An application never interviewed is due now.")
@@ -81,12 +80,8 @@ def render() -> None:
     figures = st.container(horizontal=True, wrap=True, gap="medium")
     figures.metric("Applications", len(rows), width=METRIC_WIDTH)
     figures.metric("Reviews overdue", sum(1 for r in rows if r.overdue), width=METRIC_WIDTH)
-    figures.metric(
-        "Live use cases",
-        live,
-        help="Implemented or tested: watching in the SIEM. Accepted ones are plans.",
-        width=METRIC_WIDTH,
-    )
+    figures.metric("Live use cases", live, help="Implemented or tested: watching in the SIEM. Accepted ones are plans.",
+              width=METRIC_WIDTH)
     figures.metric("Rule tests passed", sum(r.tests_passed for r in rows),
               help="Use cases whose latest local rule test fired on its true positive.", width=METRIC_WIDTH)  # fmt: skip
     figures.metric("Open follow-ups", sum(r.open_follow_ups for r in rows), width=METRIC_WIDTH)
@@ -100,7 +95,11 @@ def render() -> None:
                 "Last workshop": r.last_workshop or "never",
                 "Answered": (r.completeness or 0.0) * 100,
                 "Follow-ups": r.open_follow_ups,
-                **{s_.capitalize(): r.use_cases[s_] for s_ in STATUSES if s_ not in DROPPED},
+                **{
+                    s_.capitalize(): r.use_cases[s_]
+                    for s_ in STATUSES
+                    if s_ not in DROPPED
+                },
                 "Tests passed": r.tests_passed,
                 "Baseline": _baseline_age(r),
                 "Next review": r.next_review + (" (overdue)" if r.overdue else ""),

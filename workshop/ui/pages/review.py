@@ -68,9 +68,7 @@ def render() -> None:
         return
     q = state.catalogue().questionnaires.get(interview.questionnaire_id)
     if q is None:
-        st.error(
-            f"Questionnaire '{md(interview.questionnaire_id)}' could not be loaded; see the Workshop page."
-        )
+        st.error(f"Questionnaire '{md(interview.questionnaire_id)}' could not be loaded; see the Workshop page.")
         return
     answers = interviews.answers(s, interview.id)
     prog = progress(q, answers)

@@ -67,9 +67,7 @@ def _generate(app: Application) -> None:
 
 
 def _set_status(app: Application, ids: list[str], status: str, reason: str) -> None:
-    changed, skipped = service.set_status(
-        state.store(), app.slug, ids, status, who=state.who(), reason=reason
-    )
+    changed, skipped = service.set_status(state.store(), app.slug, ids, status, who=state.who(), reason=reason)
     msg = f"{len(changed)} use case(s) now {status}."
     if skipped:
         msg += " Skipped: " + "; ".join(f"{k} ({v})" for k, v in skipped.items())
@@ -131,7 +129,9 @@ def _edit_form(app: Application, uc: UseCase) -> None:
             "Priority", PRIORITIES, index=PRIORITIES.index(uc.priority), key=f"{key}:priority"
         )
         objective = st.text_area("Goal", value=eff.objective, key=f"{key}:objective")
-        abstract = st.text_area("Strategy abstract", value=eff.strategy_abstract, key=f"{key}:strategy")
+        abstract = st.text_area(
+            "Strategy abstract", value=eff.strategy_abstract, key=f"{key}:strategy"
+        )
         lists = {}
         for name in LIST_FIELDS:
             lists[name] = st.text_area(
@@ -228,19 +228,13 @@ def _detail(app: Application, uc: UseCase) -> None:
     )
     with c2:
         b1, b2 = st.columns(2)
-        if uc.status != Status.ACCEPTED and b1.button(
-            "Accept", key=f"accept:{uc.template_id}", type="primary"
-        ):
+        if uc.status != Status.ACCEPTED and b1.button("Accept", key=f"accept:{uc.template_id}", type="primary"):
             _set_status(app, [uc.template_id], Status.ACCEPTED, reason)
             st.rerun()
         if uc.status not in DROPPED and b2.button("Reject", key=f"reject:{uc.template_id}"):
             _set_status(app, [uc.template_id], Status.REJECTED, reason)
             st.rerun()
-    moves = [
-        x
-        for x in STATUSES
-        if x in TRANSITIONS.get(uc.status, ()) and x not in (Status.ACCEPTED, Status.REJECTED)
-    ]
+    moves = [x for x in STATUSES if x in TRANSITIONS.get(uc.status, ()) and x not in (Status.ACCEPTED, Status.REJECTED)]
     if moves:
         m1, m2 = st.columns([2, 5])
         target = m1.selectbox("Move to", moves, key=f"ucmove:{uc.template_id}",
@@ -257,13 +251,9 @@ def _detail(app: Application, uc: UseCase) -> None:
         )
         for name, c in uc.conflicts.items():
             k1, k2, k3 = st.columns([3, 1, 1])
-            k1.caption(
-                f"{md(name)}: yours {md(repr(c.get('yours')))}; generated now {md(repr(c.get('generated_now')))}"
-            )
+            k1.caption(f"{md(name)}: yours {md(repr(c.get('yours')))}; generated now {md(repr(c.get('generated_now')))}")
             if k2.button("Keep mine", key=f"keep:{uc.template_id}:{name}"):
-                service.resolve_conflict(
-                    state.store(), app.slug, uc.template_id, name, "mine", who=state.who()
-                )
+                service.resolve_conflict(state.store(), app.slug, uc.template_id, name, "mine", who=state.who())
                 st.rerun()
             if k3.button("Take generated", key=f"take:{uc.template_id}:{name}"):
                 service.resolve_conflict(
@@ -276,9 +266,7 @@ def _detail(app: Application, uc: UseCase) -> None:
         )
     # Keyed: a button inside a tab (a rule test, a conversion) reruns the page on the same tab.
     tab_doc, tab_rule, tab_why, tab_edit, tab_hist = st.tabs(
-        ["Document", "Rule", "Why proposed", "Edit", "History"],
-        key=f"uctabs:{uc.template_id}",
-        on_change="rerun",
+        ["Document", "Rule", "Why proposed", "Edit", "History"], key=f"uctabs:{uc.template_id}", on_change="rerun"
     )
     ctx = document_context(state.store(), app.slug, state.catalogue())
     with tab_doc:
@@ -387,9 +375,7 @@ def _bulk_actions(app: Application, shown: list[UseCase], picked: list[str]) -> 
         st.caption("Click rows to open a use case; select several to accept or reject them together.")
         return
     b1, b2, b3 = st.columns([2, 2, 3])
-    reason = b3.text_input(
-        "Reason for the selected", key="uc_bulk_reason", placeholder="why (recorded in the history)"
-    )
+    reason = b3.text_input("Reason for the selected", key="uc_bulk_reason", placeholder="why (recorded in the history)")
     if b1.button(f"Accept {len(picked)} selected", key="uc_bulk_accept", type="primary"):
         _set_status(app, picked, Status.ACCEPTED, reason or "accepted in bulk on the Use cases page")
         st.rerun()

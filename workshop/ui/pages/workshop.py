@@ -173,9 +173,7 @@ def _send_ahead(app: Application, q: Questionnaire, iid: int) -> None:
             col.download_button(f"Blank form ({fmt.upper()})", blank(q, fmt), file_name=f"{app.slug}-form.{fmt}",
                                 mime=mime, key=f"blank_form_{fmt}", width="stretch")  # fmt: skip
         round_ = st.session_state.setdefault(f"form_round:{iid}", 0)  # a new uploader after each import
-        upload = st.file_uploader(
-            "Filled form (YAML)", type=["yaml", "yml"], key=f"form_upload:{iid}:{round_}"
-        )
+        upload = st.file_uploader("Filled form (YAML)", type=["yaml", "yml"], key=f"form_upload:{iid}:{round_}")
         if upload is None:
             return
         try:
