@@ -408,9 +408,10 @@ def test_invalid_json_line(tmp_path: Path) -> None:
     assert err.value.location.line == 2
 
 
-def test_json_array_refused(tmp_path: Path) -> None:
-    with pytest.raises(LoadError, match="JSON lines"):
-        load_sample(write(tmp_path, "a.json", '[{"time": "2024-03-04T09:00:00Z"}]'))
+def test_json_array_read(tmp_path: Path) -> None:
+    """Issue 17: a JSON array is a JSON document, read as such (it used to be refused)."""
+    sample = load_sample(write(tmp_path, "a.json", '[{"time": "2024-03-04T09:00:00Z", "user": "ann"}]'))
+    assert sample.format == "json" and len(sample.df) == 1
 
 
 def test_unknown_zone_and_format(tmp_path: Path) -> None:
@@ -453,3 +454,48 @@ def test_naive_time_stamps_typed_fast_path(tmp_path: Path) -> None:
     s = load_sample(write(tmp_path, "naive.csv", "time,user\n" + rows), default_tz="Europe/London")
     assert s.df["timestamp"].iloc[0] == utc("2024-07-01T09:00:00Z")  # BST
     assert len(s.df) == 1200
+
+
+# --------------------------------------------------------------------------- issue 17: time stamp forms
+
+
+@pytest.mark.parametrize(
+    ("values", "fmt", "expected"),
+    [
+        (["2015-07-29 17:41:44,747"], None, "2015-07-29 17:41:44.747000+00:00"),  # log4j: comma
+        (["2015-07-29 17:41:44.747"], None, "2015-07-29 17:41:44.747000+00:00"),
+        (["20171223-22:15:29:606"], None, "2017-12-23 22:15:29.606000+00:00"),  # compact
+        (["1700000000"], None, "2023-11-14 22:13:20+00:00"),  # epoch seconds as text
+        (["1700000000123"], None, "2023-11-14 22:13:20.123000+00:00"),  # milliseconds, exact
+        (["1700000000123456"], None, "2023-11-14 22:13:20.123456+00:00"),  # microseconds
+        (["29/07/2015 17:41:44,747"], "%d/%m/%Y %H:%M:%S,%f", "2015-07-29 17:41:44.747000+00:00"),
+        (["1700000000"], "%s", "2023-11-14 22:13:20+00:00"),
+    ],
+)
+def test_time_stamp_forms(values: list[str], fmt: str | None, expected: str) -> None:
+    ts, _warnings = parse_timestamps(pa.array(values), "UTC", fmt)
+    assert str(ts[0].to_pydatetime()) == expected
+
+
+def test_epoch_milliseconds_as_numbers_exact() -> None:
+    ts, _ = parse_timestamps(pa.array([1700000000123, 1700000000999]), "UTC")
+    assert [t.microsecond for t in ts] == [123000, 999000]
+
+
+def test_date_and_time_columns_joined(tmp_path: Path) -> None:
+    p = write(tmp_path, "dt.csv", "date,time,user,action\n2024-03-04,09:00:01.250,alice,login\n"
+              "2024-03-04,17:30:00,bob,view\n2024-03-05,23:59:59,alice,export\n")  # fmt: skip
+    ins = inspect_sample(p)
+    assert ins.proposal.mapping["timestamp"] == "date + time"
+    sample = load_sample(p)
+    assert list(sample.df["timestamp"].dt.hour) == [9, 17, 23]
+    from workshop.baseline.engine import profile_file_streaming
+
+    _s, profile = profile_file_streaming(p)
+    assert profile.hour_of_day[9] == profile.hour_of_day[17] == profile.hour_of_day[23] == 1
+
+
+def test_date_only_is_never_silent(tmp_path: Path) -> None:
+    p = write(tmp_path, "d.csv", "day,user\n2024-03-04,alice\n2024-03-05,bob\n")
+    sample = load_sample(p, mapping={"timestamp": "day"})
+    assert any("dates without a time" in w for w in sample.warnings)

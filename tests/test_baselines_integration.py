@@ -290,3 +290,34 @@ def test_export_zip_is_never_offered_for_another_scope(demo: Path, open_page) ->
     at.button(key="ex_prepare").click().run()
     labels = [b.label for b in at.download_button]
     assert not any("payroll-portal-workshop-export.zip" in label for label in labels)
+
+
+def test_a_removed_role_stays_removed_through_attach_and_the_page(
+    workspace: Path, tmp_path: Path, open_page, capsys
+) -> None:
+    """Issue 17: "--map records=" and "not in this log" remove a role; it never comes back from the proposal."""
+    with Store.open(workspace) as s:
+        s.create_application(Application("claims", "Claims"))
+    csv = (
+        b"when,user,action,records,src\n"
+        b"2024-03-04T09:00:00Z,ann,login,3,10.0.0.1\n2024-03-04T10:00:00Z,bob,view,5,10.0.0.2\n"
+    )
+    path = tmp_path / "claims.csv"
+    path.write_bytes(csv)
+    code = main(["--workspace", str(workspace), "baseline", "attach", "claims", str(path), "--map", "records=",
+                 "--log-source", "cli", "--json"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    with Store.open(workspace) as s:
+        b = s.get_baseline("claims", "cli")
+        assert "records" not in b.profile["mapping"] and not b.profile.get("volumes", {}).get("records")
+        assert "records" not in s.get_log_mapping("claims", "cli").mapping
+    at = open_page("workshop/ui/pages/baselines.py", "claims")
+    at.file_uploader(key="bl_upload").upload("claims.csv", csv, "text/csv").run()
+    assert at.selectbox(key="bl_map:records").value == "records"  # proposed
+    at.selectbox(key="bl_map:records").set_value("(not in this log)").run()
+    at.text_input(key="bl_source").input("page").run()
+    at.button(key="bl_attach").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with Store.open(workspace) as s:
+        b = s.get_baseline("claims", "page")
+        assert "records" not in b.profile["mapping"] and "user" in b.profile["mapping"]

@@ -19,7 +19,8 @@ Where things are, lowest first (no module imports one below it in this list)::
     mapping      which column plays which role (proposals)
     limits       SampleLimits: rows, columns, line length, nesting, inflation
     files        is the file readable at all (size, compression, encoding, limits)
-    readers/     one reader per format, and the registry of formats
+    readers/     one reader per format (CSV, JSON lines, JSON documents, Parquet, access logs,
+                 syslog/auth.log, W3C, Zeek, key=value, --regex), and the registry
     detect       which format a file is, from its content
     sample       LoadedSample and SampleInspection: what reading gives
     loading      file -> LoadedSample (load_sample, inspect_sample)
@@ -29,6 +30,7 @@ Where things are, lowest first (no module imports one below it in this list)::
     tables       count tables, and the pandas path that builds them from a sample
     derive       every figure from count tables (shared by all paths)
     build        build_profile and count_series: the direct path from a sample
+    engine       the streaming path: DuckDB over a file of any size (the CLI, attach, the page)
     siem         SIEM queries that compute the count tables, and their import
     claims       owners' answers against a profile
     stats        threshold proposals and back-tests

@@ -74,6 +74,15 @@ def build_profile(
         rows = pool.submit(_row_figures, df, lns, tz, business_hours, service_accounts, options, entity_role)
         profile = profile_from_tables(tables, entity_role, tz, business_hours, options, precision="event")
         extra = rows.result()
+    return complete_profile(profile, extra, sample, entity_role, service_accounts)
+
+
+def complete_profile(
+    profile: Profile, extra: Mapping[str, Any], sample: Any, entity_role: str, service_accounts: Sequence[str]
+) -> Profile:
+    """The figures that need single events (``extra``) and what was read (``sample``: its
+    mapping, format, source, warnings) added to a profile derived from count tables.
+    Shared by this direct path and the streaming engine."""
     profile.first = extra["first"]
     profile.last = extra["last"]
     profile.out_of_hours_share = extra["out_of_hours_share"]
@@ -81,7 +90,7 @@ def build_profile(
         if vol in profile.volumes:
             profile.volumes[vol].events_with_value = with_value
             profile.volumes[vol].per_event = per_event
-    profile.sessions = extra["sessions"]
+    profile.sessions = extra.get("sessions")
     if service_accounts:
         profile.service_accounts = extra["service_accounts"]
     profile.mapping = dict(sample.mapping)

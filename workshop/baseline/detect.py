@@ -16,7 +16,9 @@ from workshop.baseline.readers import READERS
 from workshop.core.errors import LoadError, Location
 
 #: Formats tried in turn; the first whose reader recognises the head wins (CSV takes the rest).
-DETECTION_ORDER: tuple[str, ...] = ("parquet", "jsonl", "combined", "common", "csv")
+DETECTION_ORDER: tuple[str, ...] = (
+    "parquet", "json", "jsonl", "zeek", "w3c", "combined", "common", "syslog", "keyvalue", "csv",
+)  # fmt: skip
 #: How many non-blank lines the detection looks at.
 DETECTION_LINES = 50
 
@@ -31,9 +33,4 @@ def detect_format(path: str | os.PathLike[str], head: bytes | None = None) -> st
     lines = [ln for ln in head_text(head).splitlines() if ln.strip()][:DETECTION_LINES]
     if not lines:
         raise LoadError("file is empty (only blank lines)", Location(str(p)))
-    if lines[0].lstrip().startswith("["):
-        raise LoadError(
-            "file is one JSON array; write one JSON object per line (JSON lines) instead",
-            Location(str(p), 1),
-        )
     return next(fmt for fmt in DETECTION_ORDER if READERS[fmt].detect(head, lines))

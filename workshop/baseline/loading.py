@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,8 @@ import pyarrow.compute as pc
 from workshop.baseline.detect import detect_format
 from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file, check_rows, check_text_head, inflated
 from workshop.baseline.limits import SampleLimits, default_limits
-from workshop.baseline.mapping import LABEL_ROLES, NUMERIC_ROLES, merge_mapping
-from workshop.baseline.readers import BadRows, Head, ReadRequest, ReadTable, reader
+from workshop.baseline.mapping import LABEL_ROLES, NUMERIC_ROLES, merge_mapping, time_parts
+from workshop.baseline.readers import BadRows, Head, Reader, ReadRequest, ReadTable, reader
 from workshop.baseline.readers.base import MAX_EXAMPLES
 from workshop.baseline.readers.parquet import PARQUET_MAGIC
 from workshop.baseline.sample import LoadedSample, SampleInspection
@@ -45,6 +46,7 @@ def read_head(
     size_limit: int | None = DEFAULT_SIZE_LIMIT,
     rows: int = HEAD_ROWS,
     limits: SampleLimits | None = None,
+    regex: str | None = None,
 ) -> tuple[str, Head]:
     """The format of a sample and its first ``rows`` rows, for proposals and previews.
 
@@ -57,9 +59,11 @@ def read_head(
     head = check_file(p, size_limit)
     if head[:4] != PARQUET_MAGIC:
         check_text_head(p, head, limits)
+    if regex:
+        fmt = "regex"  # a person's expression reads the lines, whatever they look like
     if fmt == "auto":
         fmt = detect_format(p, head)
-    chosen = reader(fmt)
+    chosen = reader(fmt, regex)
     if fmt != "parquet" and head[:4] == PARQUET_MAGIC:
         raise LoadError(f"this is a Parquet file, not {fmt}", Location(str(p)))
     return fmt, chosen.head(p, head, rows, limits)
@@ -70,6 +74,7 @@ def inspect_sample(
     fmt: str = "auto",
     size_limit: int | None = DEFAULT_SIZE_LIMIT,
     limits: SampleLimits | None = None,
+    regex: str | None = None,
 ) -> SampleInspection:
     """Detect the format, list the columns and propose a mapping, without loading.
 
@@ -79,13 +84,13 @@ def inspect_sample(
     p = Path(path)
     limits = limits or default_limits()
     with inflated(p, limits, size_limit) as source:
-        return _inspect(source, p, fmt, size_limit, limits)
+        return _inspect(source, p, fmt, size_limit, limits, regex)
 
 
 def _inspect(
-    p: Path, original: Path, fmt: str, size_limit: int | None, limits: SampleLimits
+    p: Path, original: Path, fmt: str, size_limit: int | None, limits: SampleLimits, regex: str | None = None
 ) -> SampleInspection:
-    fmt, head = read_head(p, fmt, size_limit, limits=limits)
+    fmt, head = read_head(p, fmt, size_limit, limits=limits, regex=regex)
     frame = head.frame
     examples = {
         str(c): [str(v) for v in frame[c].dropna().astype(str).head(3).tolist()] for c in frame.columns
@@ -93,7 +98,7 @@ def _inspect(
     return SampleInspection(
         format=fmt,
         columns=[str(c) for c in frame.columns],
-        proposal=reader(fmt).proposal(frame),
+        proposal=reader(fmt, regex).proposal(frame),
         examples=examples,
         delimiter=head.delimiter,
         size=original.stat().st_size,
@@ -134,25 +139,40 @@ def load_sample(
     return sample
 
 
-def _load(
+@dataclass(frozen=True)
+class ReadPlan:
+    """What reading a file needs, settled from its head: the format, its reader, the head
+    and the chosen column of every role (shared by the loader and the streaming engine)."""
+
+    format: str
+    reader: Reader
+    head: Head
+    mapping: dict[str, str]
+    columns: list[str]
+
+
+def plan_read(
     p: Path,
     fmt: str,
     mapping: Mapping[str, str | None] | None,
-    default_tz: str,
     size_limit: int | None,
     exact_mapping: bool,
-    on_bad_rows: BadRows,
-    timestamp_format: str | None,
     limits: SampleLimits,
-) -> LoadedSample:
-    fmt, head = read_head(p, fmt, size_limit, limits=limits)
-    fmt_reader = reader(fmt)
+    regex: str | None = None,
+) -> ReadPlan:
+    """Detect the format, read the head and choose the mapping; refuse a mapping the file cannot meet."""
+    fmt, head = read_head(p, fmt, size_limit, limits=limits, regex=regex)
+    fmt_reader = reader(fmt, regex)
     columns = [str(c) for c in head.frame.columns]
     if mapping is not None and exact_mapping:
         chosen = merge_mapping({}, mapping, exact=True)
     else:
         chosen = merge_mapping(fmt_reader.proposal(head.frame).mapping, mapping)
-    missing = {role: col for role, col in chosen.items() if col not in columns}
+    missing = {
+        role: col
+        for role, col in chosen.items()
+        if not all(c in columns for c in (time_parts(col, columns) if role == LogRole.TIMESTAMP else [col]))
+    }
     if missing:
         detail = ", ".join(f"'{col}' (mapped to {role})" for role, col in missing.items())
         raise LoadError(
@@ -165,13 +185,46 @@ def _load(
             f"(columns: {', '.join(columns)})",
             Location(str(p), fmt_reader.header_line),
         )
+    return ReadPlan(fmt, fmt_reader, head, dict(chosen), columns)
+
+
+def needed_columns(chosen: Mapping[str, str], columns: list[str]) -> list[str]:
+    """The file's columns the mapping reads (a joined date and time are two)."""
+    out: list[str] = []
+    for role, col in chosen.items():
+        out += time_parts(col, columns) if role == LogRole.TIMESTAMP else [col]
+    return list(dict.fromkeys(out))
+
+
+def time_text(table: pa.Table, parts: list[str]) -> pa.ChunkedArray:
+    """The time column, or a date and a time column joined with a space."""
+    if len(parts) == 1:
+        return table.column(parts[0])
+    date, time = (pc.cast(table.column(c), pa.string()) for c in parts)
+    return pa.chunked_array([pc.binary_join_element_wise(date, time, " ")])
+
+
+def _load(
+    p: Path,
+    fmt: str,
+    mapping: Mapping[str, str | None] | None,
+    default_tz: str,
+    size_limit: int | None,
+    exact_mapping: bool,
+    on_bad_rows: BadRows,
+    timestamp_format: str | None,
+    limits: SampleLimits,
+) -> LoadedSample:
+    plan = plan_read(p, fmt, mapping, size_limit, exact_mapping, limits)
+    fmt, fmt_reader, head, chosen, columns = plan.format, plan.reader, plan.head, plan.mapping, plan.columns
     warnings: list[str] = []
     time_col = chosen[LogRole.TIMESTAMP]
+    parts = time_parts(time_col, columns)
     request = ReadRequest(
-        columns=list(dict.fromkeys(chosen.values())),
+        columns=needed_columns(chosen, columns),
         label_columns=frozenset(col for role, col in chosen.items() if role in LABEL_ROLES),
-        time_column=time_col,
-        typed_time=timestamp_format is None,
+        time_column=parts[0],
+        typed_time=timestamp_format is None and len(parts) == 1,
         on_bad_rows=on_bad_rows,
         limits=limits,
     )
@@ -183,7 +236,7 @@ def _load(
         raise LoadError("no data rows" + after, Location(str(p)))
     rows_read = table.num_rows + skipped
 
-    raw_time = table.column(time_col)
+    raw_time = time_text(table, parts)
     if timestamp_format is None:
         timestamp_format = fmt_reader.time_format(time_col)
     ts, ts_warnings = parse_timestamps(raw_time, default_tz, timestamp_format)

@@ -223,18 +223,32 @@ def _last_part(name: str) -> str:
     return normalise_name(re.split(r"[.:/]", str(name))[-1])
 
 
-def _name_score(role: str, column: str) -> tuple[int, str]:
+def name_words(name: str) -> list[str]:
+    """The words of a column name: ``recipientAccountId`` -> recipient, account, id; ``src_ip`` -> src, ip."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", spaced)
+    return [w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w]
+
+
+def _name_score(role: str, column: str) -> tuple[float, str]:
+    """How well a column's name names a role: a usual name (earlier in the list is more usual),
+    a usual name at the end of a dotted name, or one of the role's words as a whole word
+    (``recipientAccountId`` holds the word "account", not "count")."""
     norm = normalise_name(column)
-    if norm in _EXACT[role]:
-        return 6, f"column name '{column}' is a usual name for {role}"
-    if "." in column and _last_part(column) in _EXACT[role]:
+    exact = _EXACT[role]
+    if norm in exact:
+        return 6 - exact.index(norm) / 100, f"column name '{column}' is a usual name for {role}"
+    if "." in column and _last_part(column) in exact:
         # "user.name" is the user, "source.ip" the source address (ECS).
         head = normalise_name(column.split(".")[0])
-        bonus = 1 if head in _EXACT[role] or any(w in head for w in _WORDS[role]) else 0
-        return 4 + bonus, f"column name '{column}' ends in a usual name for {role}"
+        bonus = 1 if head in exact or any(w in name_words(column.split(".")[0]) for w in _WORDS[role]) else 0
+        return 4 + bonus - exact.index(
+            _last_part(column)
+        ) / 100, f"column name '{column}' ends in a usual name for {role}"
+    words = name_words(column)
     for word in _WORDS[role]:
-        if word in norm:
-            return 2, f"column name '{column}' contains '{word}'"
+        if word in words or any(w.rstrip("s") == word.rstrip("s") for w in words):
+            return 2, f"column name '{column}' has the word '{word}'"
     return 0, ""
 
 
@@ -300,6 +314,28 @@ def _looks_like_country(values: pd.Series) -> float:
     return float(sample.astype(str).str.fullmatch(_COUNTRY_RE.pattern).mean())
 
 
+def _filled_share(values: pd.Series) -> float:
+    """Share of the head's rows with a value (not missing, not blank, not "-")."""
+    if len(values) == 0:
+        return 0.0
+    if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
+        text = values.astype(str).str.strip()
+        return float((values.notna() & ~text.isin(["", "-", "nan", "None"])).mean())
+    return float(values.notna().mean())
+
+
+def _plausible_amounts(values: pd.Series) -> bool:
+    """Records and bytes are whole, non-negative amounts of a plausible size: an account
+    number (``recipientAccountId``, 12 digits) is a number, not a count."""
+    sample = pd.to_numeric(
+        _sample(values).astype(str).str.strip().replace("-", None), errors="coerce"
+    ).dropna()
+    if sample.empty:
+        return True
+    whole = bool((sample == sample.round()).all())
+    return whole and bool((sample >= 0).all()) and float(sample.median()) < 1e9
+
+
 def _value_check(role: str, values: pd.Series) -> tuple[float, str]:
     """How well the values fit the role (0..1) and what was seen."""
     if role == "timestamp":
@@ -350,11 +386,24 @@ def propose_mapping(head: pd.DataFrame) -> MappingProposal:
                     # Values alone are enough evidence for time and addresses.
                     score, why = 1, f"values of '{column}' fit"
             elif role in ("outcome", "country") and score and fit < 0.5:
-                score -= 1
+                # Values that do not fit the role: offered, never proposed.
+                candidates[role].append((0.5, str(column)))
+                continue
+            if role in NUMERIC_ROLES and not _plausible_amounts(values):
+                candidates[role].append((0.5, str(column)))
+                continue
             if score <= 0:
                 continue
-            total = score + fit
-            reason = why + (f" ({seen})" if seen else "")
+            filled = _filled_share(values)
+            if filled == 0:
+                continue
+            # Ties between names are broken by how many rows have a value, then by the values' fit.
+            total = score + fit + filled
+            reason = (
+                why
+                + (f" ({seen})" if seen else "")
+                + (f"; {filled:.0%} of rows have a value" if filled < 1 else "")
+            )
             scored.append((total, role, str(column), reason))
             candidates[role].append((total, str(column)))
     scored.sort(key=lambda t: (-t[0], ROLES.index(t[1]), t[2]))
@@ -371,7 +420,44 @@ def propose_mapping(head: pd.DataFrame) -> MappingProposal:
         for role, cands in candidates.items()
         if cands
     }
+    _join_date_and_time(head, proposal)
     return proposal
+
+
+#: How a time stamp spread over a date column and a time column is mapped: ``date + time``.
+TIME_JOIN = " + "
+_DATE_ONLY = r"\s*(?:\d{4}-\d{2}-\d{2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}/\d{2}/\d{2})\s*"
+_TIME_ONLY = r"\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,:]\d{1,9})?)?\s*"
+
+
+def time_parts(column: str, columns: Iterable[str] = ()) -> list[str]:
+    """The file's columns a ``timestamp`` mapping reads: one, or a date and a time column (``date + time``)."""
+    names = set(columns)
+    if column not in names and TIME_JOIN in column:
+        parts = [c.strip() for c in column.split(TIME_JOIN.strip())]
+        if len(parts) == 2 and (not names or all(c in names for c in parts)):
+            return parts
+    return [column]
+
+
+def _all_fullmatch(values: pd.Series, pattern: str) -> bool:
+    sample = _sample(values)
+    return not sample.empty and bool(sample.astype(str).str.fullmatch(pattern).all())
+
+
+def _join_date_and_time(head: pd.DataFrame, proposal: MappingProposal) -> None:
+    """A date column alone would put every event at midnight: join it with a time column when there is one."""
+    date_col = proposal.mapping.get("timestamp")
+    if date_col is None or not _all_fullmatch(head[date_col], _DATE_ONLY):
+        return
+    for column in head.columns:
+        if column != date_col and _all_fullmatch(head[column], _TIME_ONLY):
+            proposal.mapping["timestamp"] = f"{date_col}{TIME_JOIN}{column}"
+            proposal.reasons["timestamp"] = f"date in '{date_col}' and time of day in '{column}', joined"
+            return
+    proposal.reasons["timestamp"] = (
+        proposal.reasons.get("timestamp", "") + "; dates without a time: every event falls at midnight"
+    )
 
 
 def parse_map_args(items: Iterable[str] | None) -> dict[str, str | None]:

@@ -40,7 +40,9 @@ DEFAULT_FAILURE_VALUES: tuple[str, ...] = (
 #: Actions that are logins, for "logins per day" (case-insensitive search).
 DEFAULT_LOGIN_PATTERN = r"login|logon|log-in|log_in|signin|sign-in|sign_in|authn"
 #: Actions that take data out, for "exports per day".
-DEFAULT_EXPORT_PATTERN = r"export|download|extract"
+DEFAULT_EXPORT_PATTERN = (
+    r"^(?!.*\.(?:png|jpe?g|gif|svg|ico|css|js|woff2?|ttf|map|webp)\b).*(?:export|download|extract)"
+)
 
 
 @dataclass(frozen=True)

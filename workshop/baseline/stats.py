@@ -297,6 +297,12 @@ def propose_thresholds(
         if n == 0:
             out.append(ThresholdProposal(m.name, None, f"no observations of {what}"))
             continue
+        if not values.any():
+            # A sample without a single one (no failures at all) says nothing about a limit:
+            # a threshold of 0 would alert on the first event.
+            out.append(ThresholdProposal(m.name, None, f"every observation of {what} is 0: the sample has none, "
+                                         "so no threshold can be read from it", observations=n))  # fmt: skip
+            continue
         if m.kind == "percentile":
             base = percentile(values, m.q)
             value = base * (1 + m.margin)

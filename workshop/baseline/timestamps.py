@@ -85,18 +85,25 @@ def _assume_zone(naive: pa.Array | pa.ChunkedArray, zone: str) -> pa.Array | pa.
 
 
 def _epoch_to_utc(values: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """Epoch numbers to UTC, the unit told by magnitude (s, ms, µs or ns); whole numbers stay exact."""
+    whole = pa.types.is_integer(values.type)
     num = pd.Series(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
     magnitude = num.abs().median()
     if pd.isna(magnitude) or magnitude < 1e11:
-        factor = 1e9
+        factor = 1_000_000_000
     elif magnitude < 1e14:
-        factor = 1e6
+        factor = 1_000_000
     elif magnitude < 1e17:
-        factor = 1e3
+        factor = 1_000
     else:
-        factor = 1.0
-    ns = (num * factor).round()
-    out = pd.to_datetime(ns, unit="ns", utc=True, errors="coerce")
+        factor = 1
+    if whole:
+        ints = pd.Series(pc.cast(values, pa.int64()).to_pandas(), dtype="Int64")
+        limit = np.iinfo(np.int64).max // factor
+        ns = ints.where(ints.abs() <= limit) * factor
+        out = pd.to_datetime(ns, unit="ns", utc=True, errors="coerce")
+    else:
+        out = pd.to_datetime((num * factor).round(), unit="ns", utc=True, errors="coerce")
     return out.astype("datetime64[ns, UTC]")
 
 
@@ -136,11 +143,24 @@ def parse_timestamps(
         return _epoch_to_utc(values), warnings
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         values = pc.cast(values, pa.string())
+    if fmt and ("%f" in fmt or "%s" in fmt):
+        return _parse_with_pandas(values, fmt, default_tz), warnings
     if fmt:
         parsed = pc.strptime(values, format=fmt, unit="ns", error_is_null=True)
         if parsed.type.tz:
             return _to_series(pc.cast(parsed, TS_NS_UTC)), warnings
         return _to_series(_assume_zone(parsed, default_tz)), warnings
+    values = normalise_time_text(values)
+    if _all_match(values, r"^\s*-?\d{9,19}(?:\.\d+)?\s*$"):
+        # Epoch seconds, milliseconds, microseconds or nanoseconds written as text.
+        text = pc.utf8_trim_whitespace(values)
+        whole = _all_match(text, r"^-?\d+$")
+        return _epoch_to_utc(pc.cast(text, pa.int64() if whole else pa.float64())), warnings
+    if _all_match(values, r"^\s*\d{4}-\d{2}-\d{2}\s*$|^\s*\d{1,2}[./]\d{1,2}[./]\d{2,4}\s*$"):
+        warnings.append(
+            "time stamps are dates without a time: every event falls at midnight and hours of day are not "
+            "meaningful (map the time column too: --map timestamp='DATE + TIME')"
+        )
     # Fast paths: every value ISO 8601 with an offset, or every value without one.
     try:
         return _to_series(pc.cast(values, TS_NS_UTC)), warnings
@@ -151,6 +171,44 @@ def parse_timestamps(
     except pa.ArrowInvalid:
         pass
     return _parse_slow(values, default_tz, warnings)
+
+
+#: Layouts rewritten to ISO 8601 before parsing: fractional seconds after a comma
+#: (log4j ``2015-07-29 17:41:44,747``) and the compact ``20171223-22:15:29:606``.
+_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"^(\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}),(\d{1,9})", r"\1.\2"),
+    (r"^\s*(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})[:.,](\d{1,9})\s*$", r"\1-\2-\3T\4:\5:\6.\7"),
+    (r"^\s*(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})\s*$", r"\1-\2-\3T\4:\5:\6"),
+)
+
+
+def _all_match(values: pa.Array | pa.ChunkedArray, pattern: str) -> bool:
+    """Whether every non-empty value matches (and there is one)."""
+    present = pc.drop_null(values)
+    if len(present) == 0:
+        return False
+    return bool(pc.all(pc.match_substring_regex(present, pattern)).as_py())
+
+
+def normalise_time_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Rewrite the layouts of :data:`_REWRITES` to ISO 8601 (other values unchanged)."""
+    for pattern, replacement in _REWRITES:
+        if pc.any(pc.match_substring_regex(values, pattern)).as_py():
+            values = pc.replace_substring_regex(values, pattern, replacement)
+    return values
+
+
+def _parse_with_pandas(values: pa.Array | pa.ChunkedArray, fmt: str, default_tz: str) -> pd.Series:
+    """A layout Arrow's strptime cannot read (``%f`` fractional seconds, ``%s`` epoch seconds)."""
+    text = pd.Series(pa.chunked_array([values] if isinstance(values, pa.Array) else values.chunks).to_pandas(),
+                     dtype=object)  # fmt: skip
+    if fmt.strip() == "%s":
+        return _epoch_to_utc(pc.cast(pa.array(text, pa.string()), pa.float64()))
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        return pd.Series(parsed.dt.tz_convert("UTC")).astype("datetime64[ns, UTC]").reset_index(drop=True)
+    arr = pa.array(parsed.astype("datetime64[ns]"), TS_NS, from_pandas=True)
+    return _to_series(_assume_zone(arr, default_tz))
 
 
 def _parse_slow(

@@ -12,8 +12,12 @@ from workshop.core.errors import InputError
 
 _PROFILE_EPILOG = """\
 roles: timestamp, user, action, outcome, source_ip, records, bytes, session, country.
-The format and the mapping are proposed from the file (see 'workshop baseline inspect');
---map ROLE=COLUMN changes one role, --map ROLE= drops it.
+Formats, detected from the content: CSV/TSV, JSON lines, JSON documents (CloudTrail
+Records, pretty-printed), Parquet, Apache/NGINX access logs, syslog (RFC 3164/5424,
+auth.log), W3C extended (IIS), Zeek TSV and JSON, key=value; anything else with --regex.
+The mapping is proposed from the file (see 'workshop baseline inspect'); --map ROLE=COLUMN
+changes one role, --map ROLE= drops it; --map timestamp='DATE + TIME' joins two columns.
+The file is streamed (DuckDB): its size is bounded by the disk, not by memory.
 
 Inside the SIEM: 'workshop baseline queries --siem splunk|kql|esql --map ROLE=FIELD ...'
 prints queries whose CSV exports 'workshop baseline profile --from-siem-table FILE ...'
@@ -62,19 +66,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "file", metavar="FILE", nargs="?", help="the sample (CSV, JSON lines, Parquet, access log)"
     )
     _format_args(p)
-    p.add_argument("--map", metavar="ROLE=COLUMN", action="append", default=[], help="map a column to a role")
-    p.add_argument("--exact-map", action="store_true", help="use only the --map roles, no proposal")
-    p.add_argument(
-        "--entity", metavar="ROLE", help="role the per-entity figures count (default user, else source_ip)"
-    )
+    _read_args(p)
     p.add_argument(
         "--tz", metavar="ZONE", default="UTC", help="zone days and hours are counted in (default UTC)"
-    )
-    p.add_argument(
-        "--default-tz",
-        metavar="ZONE",
-        default="UTC",
-        help="zone of time stamps without an offset (default UTC)",
     )
     p.add_argument(
         "--business-hours",
@@ -94,14 +88,6 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     )
     p.add_argument("--login-pattern", metavar="REGEX", help="actions that are logins (case-insensitive)")
     p.add_argument("--export-pattern", metavar="REGEX", help="actions that are exports (case-insensitive)")
-    p.add_argument(
-        "--timestamp-format",
-        metavar="FMT",
-        help="strptime layout of the time stamps, e.g. %%d/%%m/%%Y %%H:%%M",
-    )
-    p.add_argument(
-        "--skip-bad-rows", action="store_true", help="leave out rows with bad time stamps (with a warning)"
-    )
     p.add_argument(
         "--from-siem-table",
         metavar="CSV",
@@ -157,10 +143,7 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
     p.add_argument("file", metavar="FILE")
     p.add_argument("--log-source", default="audit", help="which log this is (default: audit)")
     _format_args(p)
-    p.add_argument("--map", metavar="ROLE=COLUMN", action="append", default=[], help="map a column to a role")
-    p.add_argument(
-        "--entity", metavar="ROLE", help="role the per-entity figures count (default user, else source_ip)"
-    )
+    _read_args(p, default_tz=None)
     p.add_argument(
         "--tz", metavar="ZONE", help="zone days and hours are counted in (default: the declared hours' zone)"
     )
@@ -169,12 +152,16 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
         action="store_true",
         help="also keep a copy of the raw rows in the workspace (by default only aggregates are stored)",
     )
-    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
+    )
     p.set_defaults(func=_attach)
 
     p = sub.add_parser("list", parents=[common], help="an application's baselines, newest first")
     p.add_argument("app")
-    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
+    )
     p.set_defaults(func=_list)
 
     p = sub.add_parser("claims", parents=[common], help="the owners' claims against the newest baseline")
@@ -183,7 +170,9 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
     p.add_argument(
         "--all", action="store_true", help="also list the claims the sample confirms or cannot check"
     )
-    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
+    )
     p.set_defaults(func=_claims)
 
     p = sub.add_parser(
@@ -191,7 +180,9 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
     )
     p.add_argument("app")
     p.add_argument("--log-source")
-    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
+    )
     p.set_defaults(func=_thresholds)
 
     p = sub.add_parser("apply", parents=[common], help="set a use-case parameter to a proposed threshold")
@@ -201,20 +192,20 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
     p.add_argument("--method", default="p99+20%", help="p99+20%%, mad3 or stdev3 (default p99+20%%)")
     p.add_argument("--log-source")
     p.add_argument("--who", default="")
-    p.add_argument("--json", action="store_true", help="print the result as JSON (for scripts) instead of text")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
+    )
     p.set_defaults(func=_apply)
 
 
 def _attach(args: argparse.Namespace) -> int:
-    from workshop.baseline.mapping import parse_map_args
     from workshop.cli._common import open_store
     from workshop.services.baselines import attach_file
 
-    mapping = {k: v for k, v in parse_map_args(args.map).items() if v} or None
+    read = _read_options(args)
     with open_store(args) as store:
-        done = attach_file(store, args.app, args.file, log_source=args.log_source, fmt=args.format, mapping=mapping,
-                           entity=args.entity, tz=args.tz, keep_sample=args.keep_sample,
-                           size_limit=_size_limit(args))  # fmt: skip
+        done = attach_file(store, args.app, args.file, log_source=args.log_source, keep_sample=args.keep_sample,
+                           read=read, progress=_progress(args))  # fmt: skip
     contradicted = [c for c in done.claims if c.verdict == "contradicted"]
     if args.json:
         print_json(
@@ -312,19 +303,115 @@ def _apply(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_args(p: argparse.ArgumentParser, default_tz: str | None = "UTC") -> None:
+    """How a sample is read: the same options for ``profile`` and ``attach``."""
+    p.add_argument(
+        "--map", metavar="ROLE=COLUMN", action="append", default=[],
+        help="map a column to a role; ROLE= removes the role",
+    )  # fmt: skip
+    p.add_argument("--exact-map", action="store_true", help="use only the --map roles, no proposal")
+    p.add_argument(
+        "--entity", metavar="ROLE", help="role the per-entity figures count (default user, else source_ip)"
+    )
+    p.add_argument(
+        "--default-tz", metavar="ZONE", default=default_tz,
+        help="zone of time stamps without an offset (default "
+        + (default_tz or "the log's declared zone, else the business hours' zone") + ")",
+    )  # fmt: skip
+    p.add_argument(
+        "--timestamp-format", metavar="FMT",
+        help="strptime layout of the time stamps, e.g. %%d/%%m/%%Y %%H:%%M:%%S.%%f",
+    )  # fmt: skip
+    p.add_argument(
+        "--skip-bad-rows", action="store_true", help="leave out rows with bad time stamps (with a warning)"
+    )
+    p.add_argument(
+        "--users-case-insensitive", action="store_true",
+        help="count Administrator and administrator as one user (names shown in lower case)",
+    )  # fmt: skip
+    p.add_argument(
+        "--year",
+        type=int,
+        metavar="YYYY",
+        help="year of dates written without one (syslog; default: the file's)",
+    )
+    p.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None,
+        help="show how much of the file is read, on stderr (default: when stderr is a terminal)",
+    )  # fmt: skip
+
+
+def _progress(args: argparse.Namespace) -> Any:
+    """A progress printer for stderr, or None."""
+    show = args.progress if args.progress is not None else sys.stderr.isatty()
+    if not show:
+        return None
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        pct = int(100 * done / total) if total else 100
+        if pct != last[0]:
+            last[0] = pct
+            end = "\n" if done >= total else ""
+            print(f"\rreading {done / 2**20:,.0f} of {total / 2**20:,.0f} MB ({pct}%)", end=end, file=sys.stderr,
+                  flush=True)  # fmt: skip
+
+    return report
+
+
+def _read_options(args: argparse.Namespace) -> Any:
+    from workshop.baseline.engine import ReadOptions
+    from workshop.baseline.mapping import check_role, parse_map_args
+    from workshop.vocab import check_timezone
+
+    if args.entity:
+        check_role(args.entity)
+    for zone in (getattr(args, "tz", None), args.default_tz):
+        if zone:
+            check_timezone(zone)
+    mapping = parse_map_args(args.map)
+    return ReadOptions(
+        fmt=args.format, mapping=mapping or None, exact_mapping=args.exact_map, entity=args.entity,
+        tz=getattr(args, "tz", None), default_tz=args.default_tz, timestamp_format=args.timestamp_format,
+        skip_bad_rows=args.skip_bad_rows, size_limit=_size_limit(args), year=args.year, regex=args.regex,
+        users_case_insensitive=args.users_case_insensitive,
+    )  # fmt: skip
+
+
 def _format_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format",
         default="auto",
-        choices=["auto", "csv", "jsonl", "parquet", "combined", "common"],
-        help="sample format (default: detect)",
+        choices=[
+            "auto",
+            "csv",
+            "jsonl",
+            "json",
+            "parquet",
+            "combined",
+            "common",
+            "syslog",
+            "w3c",
+            "zeek",
+            "keyvalue",
+            "regex",
+        ],
+        help="sample format (default: detect from the content)",
     )
     p.add_argument(
-        "--size-limit", type=float, default=500, metavar="MB", help="refuse larger files (default 500)"
-    )
+        "--regex", metavar="PATTERN",
+        help="read each line with this regular expression; its named groups are the columns, "
+        "e.g. '(?P<time>\\S+ \\S+) (?P<user>\\S+) (?P<action>.*)'",
+    )  # fmt: skip
+    p.add_argument(
+        "--size-limit", type=float, default=None, metavar="MB",
+        help="refuse larger files (default: no limit but the disk and the sample limits)",
+    )  # fmt: skip
 
 
-def _size_limit(args: argparse.Namespace) -> int:
+def _size_limit(args: argparse.Namespace) -> int | None:
+    if args.size_limit is None:
+        return None
     if args.size_limit <= 0:
         raise InputError("--size-limit must be positive")
     return int(args.size_limit * 1024 * 1024)
@@ -350,7 +437,7 @@ def _options(args: argparse.Namespace) -> Any:
 def _inspect(args: argparse.Namespace) -> int:
     from workshop.baseline.loading import inspect_sample
 
-    ins = inspect_sample(args.file, args.format, _size_limit(args))
+    ins = inspect_sample(args.file, args.format, _size_limit(args), regex=args.regex)
     if args.json:
         print_json(ins.to_dict())
         return 0
@@ -366,8 +453,6 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from workshop.baseline.build import build_profile
-    from workshop.baseline.loading import load_sample
     from workshop.baseline.mapping import check_role, parse_map_args
     from workshop.vocab import TimeWindow, check_timezone
 
@@ -397,24 +482,17 @@ def _profile(args: argparse.Namespace) -> int:
     else:
         if not args.file:
             raise InputError("give the sample FILE (or --from-siem-table CSV)")
-        sample = load_sample(
-            args.file,
-            args.format,
-            mapping or None,
-            args.default_tz,
-            _size_limit(args),
-            exact_mapping=args.exact_map,
-            on_bad_rows="skip" if args.skip_bad_rows else "error",
-            timestamp_format=args.timestamp_format,
-        )
-        profile = build_profile(
-            sample,
-            entity_role=args.entity,
-            tz=args.tz,
-            business_hours=business_hours,
-            service_accounts=args.service_account,
-            options=options,
-        )
+        from workshop.baseline.engine import profile_file_streaming
+
+        read = _read_options(args)
+        _sample, profile = profile_file_streaming(
+            args.file, read.fmt, read.mapping, args.default_tz, read.size_limit,
+            exact_mapping=read.exact_mapping, on_bad_rows="skip" if read.skip_bad_rows else "error",
+            timestamp_format=read.timestamp_format, entity_role=args.entity, tz=args.tz,
+            business_hours=business_hours, service_accounts=args.service_account, options=options,
+            progress=_progress(args), year=read.year, regex=read.regex,
+            users_case_insensitive=read.users_case_insensitive,
+        )  # fmt: skip
     for warning in profile.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     data = profile.to_dict(histograms=args.histograms or bool(args.out))

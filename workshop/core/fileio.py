@@ -22,6 +22,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from workshop.core.errors import InputError, Location, WorkspaceError
 
@@ -30,6 +31,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME = 100
 #: Prefix of the temporary copies of uploaded files (see :func:`sweep_stale_uploads`).
 UPLOAD_PREFIX = "workshop-sample-"
+#: Bytes copied at a time from an upload to its temporary file.
+UPLOAD_CHUNK = 8 * 1024 * 1024
 
 
 def safe_name(text: str, what: str = "name") -> str:
@@ -43,7 +46,9 @@ def safe_name(text: str, what: str = "name") -> str:
         raise InputError(f"{what} must be text")
     cleaned = _UNSAFE.sub("-", unicodedata.normalize("NFKC", text)).strip("-")[:MAX_NAME].strip("-")
     if not cleaned or cleaned.startswith(".") or set(cleaned) <= {".", "-", "_"}:
-        raise InputError(f"{what} {text!r} cannot be used as a file name: use letters, digits, '-', '_' or '.'")
+        raise InputError(
+            f"{what} {text!r} cannot be used as a file name: use letters, digits, '-', '_' or '.'"
+        )
     return cleaned
 
 
@@ -158,7 +163,9 @@ def atomic_write_set(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
     except BaseException as exc:
         shutil.rmtree(stage, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise WorkspaceError(f"cannot write the export: {exc.strerror or exc}", Location(str(out_dir))) from exc
+            raise WorkspaceError(
+                f"cannot write the export: {exc.strerror or exc}", Location(str(out_dir))
+            ) from exc
         raise
     shutil.rmtree(stage, ignore_errors=True)
     return [out_dir / name for name in files]
@@ -174,10 +181,12 @@ def _move_into(src: Path, dest: Path) -> None:
 
 
 @contextlib.contextmanager
-def upload_file(data: bytes | memoryview, original_name: str = "") -> Iterator[Path]:
+def upload_file(data: bytes | memoryview | BinaryIO, original_name: str = "") -> Iterator[Path]:
     """A temporary copy of an uploaded file that is deleted when the block ends, whatever happens.
 
-    The extension of the original name is kept (readers sniff by it) after :func:`safe_name`.
+    ``data`` may be a readable file object (an upload): it is copied in pieces, so the copy
+    never needs a second whole-file buffer. The extension of the original name is kept
+    (readers sniff by it) after :func:`safe_name`.
     """
     suffix = ""
     for part in Path(original_name or "").suffixes[-2:]:
@@ -186,7 +195,13 @@ def upload_file(data: bytes | memoryview, original_name: str = "") -> Iterator[P
     fd, tmp = tempfile.mkstemp(prefix=UPLOAD_PREFIX, suffix=suffix or ".log")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            if isinstance(data, (bytes, memoryview)):
+                fh.write(data)
+            else:
+                with contextlib.suppress(AttributeError, OSError):
+                    data.seek(0)
+                while piece := data.read(UPLOAD_CHUNK):
+                    fh.write(piece)
         yield Path(tmp)
     finally:
         with contextlib.suppress(OSError):

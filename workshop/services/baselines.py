@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workshop.baseline import Discrepancy, LoadedSample, Profile, build_profile, check_claims, load_sample
+from workshop.baseline import Discrepancy, Profile, check_claims
 from workshop.baseline.claims import profile_options_from_answers
-from workshop.baseline.files import DEFAULT_SIZE_LIMIT
+from workshop.baseline.engine import Progress, ReadOptions, StreamedSample, profile_file_streaming
 from workshop.core.errors import InputError
 from workshop.core.fileio import atomic_copy, path_inside, safe_name
 from workshop.interview.facts import Facts, Q
@@ -49,30 +49,42 @@ class Attached:
 
 
 def profile_file(
-    path: str | Path, answers: Mapping[str, Any], *, fmt: str = "auto", mapping: Mapping[str, str] | None = None,
-    entity: str | None = None, tz: str | None = None, size_limit: int | None = DEFAULT_SIZE_LIMIT,
-) -> tuple[LoadedSample, Profile]:  # fmt: skip
-    """Load and profile a sample the way the interview makes comparable (zone, hours, service accounts)."""
-    sample = load_sample(path, fmt, mapping, declared_timezone(answers), size_limit)
+    path: str | Path, answers: Mapping[str, Any], *, fmt: str = "auto", mapping: Mapping[str, str | None] | None = None,
+    entity: str | None = None, tz: str | None = None, size_limit: int | None = None,
+    read: ReadOptions | None = None, progress: Progress | None = None, display_name: str | None = None,
+) -> tuple[StreamedSample, Profile]:  # fmt: skip
+    """Profile a sample the way the interview makes comparable (zone, hours, service accounts).
+
+    The file is streamed (:mod:`workshop.baseline.engine`): its size is bounded by the
+    disk and the sample limits, not by memory. ``progress`` hears (bytes read, bytes in all).
+    """
+    read = read or ReadOptions(fmt=fmt, mapping=mapping, entity=entity, tz=tz, size_limit=size_limit)
     opts = profile_options_from_answers(answers)
-    profile = build_profile(
-        sample, entity, tz or opts["tz"], opts["business_hours"], opts["service_accounts"]
-    )
-    return sample, profile
+    mapping_ = None if read.mapping is None else {k: (v or None) for k, v in read.mapping.items()}
+    return profile_file_streaming(
+        path, read.fmt, mapping_, read.default_tz or declared_timezone(answers), read.size_limit,
+        exact_mapping=read.exact_mapping, on_bad_rows="skip" if read.skip_bad_rows else "error",
+        timestamp_format=read.timestamp_format or None, entity_role=read.entity or None,
+        tz=read.tz or opts["tz"], business_hours=opts["business_hours"], service_accounts=opts["service_accounts"],
+        progress=progress, display_name=display_name, year=read.year,
+        regex=read.regex or None, users_case_insensitive=read.users_case_insensitive,
+    )  # fmt: skip
 
 
 def attach_file(
     store: Store, slug: str, path: str | Path, *, log_source: str = "audit", fmt: str = "auto",
-    mapping: Mapping[str, str] | None = None, entity: str | None = None, tz: str | None = None, who: str = "",
-    keep_sample: bool = False, sample_in_place: bool = False, size_limit: int | None = DEFAULT_SIZE_LIMIT,
-    file_name: str | None = None,
+    mapping: Mapping[str, str | None] | None = None, entity: str | None = None, tz: str | None = None, who: str = "",
+    keep_sample: bool = False, sample_in_place: bool = False, size_limit: int | None = None,
+    file_name: str | None = None, read: ReadOptions | None = None, progress: Progress | None = None,
 ) -> Attached:  # fmt: skip
     """Profile ``path`` and store the profile as the application's next baseline version."""
     store.get_application(slug)
     path = Path(path)
     answers = answers_of(store, slug)
-    sample, profile = profile_file(path, answers, fmt=fmt, mapping=mapping, entity=entity, tz=tz,
-                                   size_limit=size_limit)  # fmt: skip
+    read = read or ReadOptions(fmt=fmt, mapping=mapping, entity=entity, tz=tz, size_limit=size_limit)
+    sample, profile = profile_file(
+        path, answers, read=read, progress=progress, display_name=file_name or path.name
+    )
     data = profile.to_dict()
     kept: str | None = None
     if keep_sample:
@@ -82,7 +94,9 @@ def attach_file(
             if store.workspace is None:
                 raise InputError("this store has no workspace folder to keep the sample in")
             version = len(store.list_baselines(slug, log_source)) + 1
-            suffix = "".join("." + safe_name(x.lstrip("."), "file extension")[:16] for x in path.suffixes[-2:])
+            suffix = "".join(
+                "." + safe_name(x.lstrip("."), "file extension")[:16] for x in path.suffixes[-2:]
+            )
             dest = path_inside(store.workspace / "samples", slug,
                                f"{safe_name(log_source, 'log source')}-v{version}{suffix or '.log'}")  # fmt: skip
             atomic_copy(path, dest)  # a kill leaves no sample or the whole one, never a truncated file
@@ -92,7 +106,7 @@ def attach_file(
         first=str(data.get("first") or ""), last=str(data.get("last") or ""), who=who, sample_path=kept,
     )  # fmt: skip
     store.save_log_mapping(slug, log_source, sample.format, {k: v for k, v in sample.mapping.items() if v},
-                           entity or "", tz or "")  # fmt: skip
+                           read.entity or "", read.tz or "")  # fmt: skip
     return Attached(record, check_claims(profile, answers), list(sample.warnings))
 
 
@@ -106,13 +120,17 @@ def list_baselines(store: Store, slug: str) -> list[BaselineRecord]:
     return store.list_baselines(slug)
 
 
-def get_baseline(store: Store, slug: str, log_source: str | None = None, version: int | None = None) -> BaselineRecord:
+def get_baseline(
+    store: Store, slug: str, log_source: str | None = None, version: int | None = None
+) -> BaselineRecord:
     return store.get_baseline(slug, log_source, version)
 
 
 def saved_mapping(store: Store, slug: str, log_source: str) -> LogMapping | None:
     """The column mapping someone confirmed for this log before, if any."""
     return store.get_log_mapping(slug, log_source)
+
+
 #: Environment variable with the one folder whose files the app may read by path (off when unset).
 SERVER_FILES_ENV = "WORKSHOP_SERVER_FILES_DIR"
 
@@ -142,7 +160,9 @@ def server_file(name: str) -> Path:
 
     folder = server_files_dir()
     if folder is None:
-        raise InputError(f"reading files from the server is off; the operator can enable it with {SERVER_FILES_ENV}")
+        raise InputError(
+            f"reading files from the server is off; the operator can enable it with {SERVER_FILES_ENV}"
+        )
     text = str(name).strip()
     if not text or any(ord(ch) < 32 for ch in text):
         raise InputError("name a file inside the server folder")

@@ -10,7 +10,7 @@ and proposes the mapping a web log always has (the client address as the source)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from workshop.baseline.files import find_invalid_utf8, head_text
 from workshop.baseline.limits import SampleLimits
 from workshop.baseline.mapping import MappingProposal
-from workshop.baseline.readers.base import MAX_EXAMPLES, BadRows, Head, ReadRequest, ReadTable
+from workshop.baseline.readers.base import MAX_EXAMPLES, BadRows, Head, ReadRequest, ReadTable, line_chunks
 from workshop.baseline.timestamps import ACCESS_LOG_TIME_FORMAT
 from workshop.core.errors import LoadError, Location
 
@@ -90,6 +90,22 @@ class AccessLogReader:
     def read(self, path: Path, head: Head, request: ReadRequest, warnings: list[str]) -> ReadTable:
         table, numbers, skipped = _read_access_log(path, self.name, request.on_bad_rows, warnings)
         return ReadTable(table.select(list(request.columns)), skipped, line_numbers=numbers)
+
+    def batches(
+        self, path: Path, head: Head, request: ReadRequest, warnings: list[str]
+    ) -> Iterator[tuple[ReadTable, int]]:
+        """The file piece by piece (for the streaming engine): memory follows the piece."""
+        bad = _BadLines(self.name)
+        matched = 0
+        for data, first_line, done in line_chunks(path):
+            before = bad.count
+            table, numbers = bad.parse(path, read_lines(path, data), first_line, request.on_bad_rows)
+            matched += table.num_rows
+            yield (
+                ReadTable(table.select(list(request.columns)), bad.count - before, line_numbers=numbers),
+                done,
+            )
+        bad.finish(path, matched, request.on_bad_rows, warnings)
 
 
 def access_log_proposal(head: pd.DataFrame) -> MappingProposal:
@@ -184,11 +200,21 @@ def _read_access_log(
     path: Path, fmt: str, on_bad_rows: BadRows, warnings: list[str]
 ) -> tuple[pa.Table, np.ndarray, int]:
     """Returns (table of matched lines, their 1-based line numbers, lines skipped)."""
+    bad = _BadLines(fmt)
+    table, numbers = bad.parse(path, read_lines(path), 1, on_bad_rows)
+    bad.finish(path, table.num_rows, on_bad_rows, warnings)
+    return table, numbers, bad.count
+
+
+def read_lines(path: Path, data: bytes | None = None) -> pa.ChunkedArray:
+    """The lines of a file (or of ``data``, a piece of it) as one text column; blank lines kept."""
+    import io
+
     import pyarrow.csv as pcsv
 
     try:
         raw = pcsv.read_csv(
-            path,
+            io.BytesIO(data) if data is not None else path,
             read_options=pcsv.ReadOptions(column_names=["line"], block_size=1 << 20),
             parse_options=pcsv.ParseOptions(
                 delimiter="\x1f", quote_char=False, escape_char=False, ignore_empty_lines=False
@@ -197,26 +223,51 @@ def _read_access_log(
                 column_types={"line": pa.string()}, strings_can_be_null=False
             ),
         )
-        lines = raw.column("line")
+        return raw.column("line")
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
             raise find_invalid_utf8(path) from None
-        text = path.read_text(encoding="utf-8", errors="replace")
-        lines = pa.chunked_array([pa.array(text.splitlines(), pa.string())])
-    table, matched = parse_access_lines(lines, fmt)
-    matched_np = matched.to_numpy(zero_copy_only=False)
-    blank = pc.equal(pc.utf8_trim_whitespace(pc.fill_null(lines.combine_chunks(), "")), "").to_numpy(
-        zero_copy_only=False
-    )
-    bad = ~matched_np & ~blank
-    if bad.all() or not matched_np.any():
-        raise LoadError(f"no line matches the {fmt} access-log format", Location(str(path), 1))
-    numbers = np.flatnonzero(matched_np) + 1
-    n_bad = int(bad.sum())
-    if n_bad:
-        where = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:MAX_EXAMPLES])
-        message = f"{n_bad} line(s) do not match the {fmt} access-log format, e.g. line(s) {where}"
+        text = (
+            data.decode("utf-8", errors="replace")
+            if data is not None
+            else path.read_text(encoding="utf-8", errors="replace")
+        )
+        return pa.chunked_array([pa.array(text.splitlines(), pa.string())])
+
+
+class _BadLines:
+    """Lines that do not match the format, counted over every piece of the file."""
+
+    def __init__(self, fmt: str) -> None:
+        self.fmt = fmt
+        self.count = 0
+        self.examples: list[int] = []
+
+    def parse(
+        self, path: Path, lines: pa.ChunkedArray, first_line: int, on_bad_rows: BadRows
+    ) -> tuple[pa.Table, np.ndarray]:
+        table, matched = parse_access_lines(lines, self.fmt)
+        matched_np = matched.to_numpy(zero_copy_only=False)
+        blank = pc.equal(pc.utf8_trim_whitespace(pc.fill_null(lines.combine_chunks(), "")), "").to_numpy(
+            zero_copy_only=False
+        )
+        bad = np.flatnonzero(~matched_np & ~blank)
+        if len(bad):
+            if self.count == 0 and on_bad_rows == "error" and matched_np.any():
+                self.count += len(bad)
+                self.examples = [int(i) + first_line for i in bad[:MAX_EXAMPLES]]
+                self.finish(path, 1, on_bad_rows, [])
+            self.count += len(bad)
+            self.examples += [int(i) + first_line for i in bad[: MAX_EXAMPLES - len(self.examples)]]
+        return table.filter(matched), np.flatnonzero(matched_np) + first_line
+
+    def finish(self, path: Path, matched: int, on_bad_rows: BadRows, warnings: list[str]) -> None:
+        if not matched:
+            raise LoadError(f"no line matches the {self.fmt} access-log format", Location(str(path), 1))
+        if not self.count:
+            return
+        where = ", ".join(str(n) for n in self.examples)
+        message = f"{self.count} line(s) do not match the {self.fmt} access-log format, e.g. line(s) {where}"
         if on_bad_rows == "error":
-            raise LoadError(message, Location(str(path), int(np.flatnonzero(bad)[0]) + 1))
+            raise LoadError(message, Location(str(path), self.examples[0]))
         warnings.append(message + "; skipped")
-    return table.filter(matched), numbers, n_bad

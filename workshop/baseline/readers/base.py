@@ -11,7 +11,7 @@ and one line in the registry (``workshop.baseline.readers``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -43,7 +43,7 @@ class ReadRequest:
 
     ``label_columns`` are read as dictionary-encoded labels where the reader can;
     ``typed_time`` lets a reader type the time column itself (only when no explicit
-    layout was given). ``limits`` bound what the reader may take on (checked before
+    layout was given); ``year`` completes dates written without one (syslog). ``limits`` bound what the reader may take on (checked before
     the full read where the format allows).
     """
 
@@ -53,6 +53,7 @@ class ReadRequest:
     typed_time: bool
     on_bad_rows: BadRows
     limits: SampleLimits
+    year: int | None = None
 
 
 @dataclass
@@ -121,8 +122,47 @@ class TabularReader:
         return None
 
 
+def with_columns(table: pa.Table, columns: Sequence[str]) -> pa.Table:
+    """``columns`` of ``table``; a key first met after the head (absent here) is all missing."""
+    for c in columns:
+        if c not in table.column_names:
+            table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
+    return table.select(list(columns))
+
+
 def flatten(table: pa.Table) -> pa.Table:
     """Nested objects to dotted column names (``user.name``), as ECS writes them."""
     while any(pa.types.is_struct(f.type) for f in table.schema):
         table = table.flatten()
     return table
+
+
+#: Bytes of a file parsed at a time by the readers that stream (the engine's chunks).
+CHUNK_BYTES = 16 * 1024 * 1024
+
+
+def line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[bytes, int, int]]:
+    """The file in pieces that end at a line end: (bytes, number of their first line, bytes read so far).
+
+    Streaming readers parse one piece at a time, so memory follows the piece, not the file,
+    and still know the line of every row.
+    """
+    line = 1
+    carry = b""
+    done = 0
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(chunk_bytes)
+            if not block:
+                if carry:
+                    yield carry, line, done
+                return
+            done += len(block)
+            data = carry + block
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                carry = data
+                continue
+            piece, carry = data[: cut + 1], data[cut + 1 :]
+            yield piece, line, done - len(carry)
+            line += piece.count(b"\n")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,73 @@ class CsvReader(TabularReader):
         )
         return ReadTable(table, skipped, line_offset=2)
 
+    def batches(
+        self, path: Path, head: Head, request: ReadRequest, warnings: list[str]
+    ) -> Iterator[tuple[ReadTable, int]]:
+        """Blocks of rows as pyarrow's streaming reader gives them (for the streaming engine)."""
+        import pyarrow.csv as pcsv
+
+        assert head.delimiter is not None
+        on_invalid = _InvalidRows()
+
+        columns = list(request.columns)
+        fh = path.open("rb")
+        try:
+            stream = pcsv.open_csv(
+                fh,
+                read_options=pcsv.ReadOptions(block_size=4 << 20),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=head.delimiter,
+                    invalid_row_handler=on_invalid,
+                    newlines_in_values=_has_multiline_values(path, head.delimiter),
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    include_columns=columns, column_types=dict.fromkeys(columns, pa.string()),
+                    strings_can_be_null=True,
+                ),
+            )  # fmt: skip
+            rows = 0
+            for batch in stream:
+                yield ReadTable(pa.Table.from_batches([batch]), 0, line_offset=2 + rows), fh.tell()
+                rows += batch.num_rows
+        except pa.ArrowInvalid as exc:
+            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+                raise find_invalid_utf8(path) from None
+            raise LoadError(f"cannot read as CSV: {exc}", Location(str(path))) from None
+        finally:
+            fh.close()
+        if on_invalid.report(path, request.on_bad_rows, warnings):
+            empty = pa.table({c: pa.array([], pa.string()) for c in columns})
+            yield ReadTable(empty, on_invalid.count), path.stat().st_size
+
+
+class _InvalidRows:
+    """Rows with the wrong number of fields: pyarrow's handler (skip them), counted with examples."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.examples: list[str] = []
+
+    def __call__(self, row: Any) -> str:
+        self.count += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(row.text)
+        return "skip"
+
+    def report(self, path: Path, on_bad_rows: BadRows, warnings: list[str]) -> int:
+        """Raise naming their lines, or warn; the number of rows left out."""
+        if not self.count:
+            return 0
+        lines = _locate_lines(path, self.examples)
+        where = ", ".join(
+            f"line {n}" if n else repr(t[:60]) for n, t in zip(lines, self.examples, strict=True)
+        )
+        message = f"{self.count} row(s) do not have the header's number of columns, e.g. {where}"
+        if on_bad_rows == "error":
+            raise LoadError(message, Location(str(path), next((n for n in lines if n), None)))
+        warnings.append(message + "; skipped")
+        return self.count
+
 
 def _sniff_delimiter(text: str, suffix: str) -> str:
     if suffix == ".tsv":
@@ -122,15 +189,7 @@ def _read_csv(
     the head shows they all parse (in parallel, in the reader), else as text."""
     import pyarrow.csv as pcsv
 
-    invalid: list[str] = []
-    invalid_count = 0
-
-    def on_invalid(row: Any) -> str:
-        nonlocal invalid_count
-        invalid_count += 1
-        if len(invalid) < MAX_EXAMPLES:
-            invalid.append(row.text)
-        return "skip"
+    on_invalid = _InvalidRows()
 
     types: dict[str, pa.DataType] = {c: _DICT for c in label_columns}
     types.update({c: time_type or pa.string() for c in time_columns})
@@ -159,15 +218,8 @@ def _read_csv(
         raise LoadError(f"cannot read as CSV: {exc}", Location(str(path))) from None
     except pa.ArrowKeyError as exc:
         raise LoadError(f"cannot read as CSV: {exc}", Location(str(path), 1)) from None
-    if invalid_count:
-        lines = _locate_lines(path, invalid)
-        where = ", ".join(f"line {n}" if n else repr(t[:60]) for n, t in zip(lines, invalid, strict=True))
-        message = f"{invalid_count} row(s) do not have the header's number of columns, e.g. {where}"
-        if on_bad_rows == "error":
-            first = next((n for n in lines if n), None)
-            raise LoadError(message, Location(str(path), first))
-        warnings.append(message + "; skipped")
-    return table, invalid_count
+    on_invalid.report(path, on_bad_rows, warnings)
+    return table, on_invalid.count
 
 
 _ISO_DATE_TIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"

@@ -9,7 +9,7 @@ read line by line so that the broken line can be named.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,16 @@ import pyarrow as pa
 
 from workshop.baseline.files import check_columns, find_invalid_utf8, head_text
 from workshop.baseline.limits import SampleLimits
-from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader, flatten
+from workshop.baseline.mapping import MappingProposal, propose_mapping
+from workshop.baseline.readers.base import (
+    Head,
+    ReadRequest,
+    ReadTable,
+    TabularReader,
+    flatten,
+    line_chunks,
+    with_columns,
+)
 from workshop.core import jsonsource
 from workshop.core.errors import LoadError, Location
 
@@ -28,6 +37,11 @@ class JsonLinesReader(TabularReader):
     """One JSON object per line."""
 
     name = "jsonl"
+
+    def proposal(self, head: pd.DataFrame) -> MappingProposal:
+        from workshop.baseline.readers.zeek import zeek_defaults
+
+        return zeek_defaults(head, propose_mapping(head))  # Zeek's JSON logs are JSON lines
 
     def detect(self, head: bytes, lines: Sequence[str]) -> bool:
         return bool(lines) and lines[0].lstrip().startswith("{")
@@ -45,10 +59,35 @@ class JsonLinesReader(TabularReader):
         table = _read_jsonl(path, list(request.columns), limits)
         return ReadTable(table)
 
+    def batches(
+        self, path: Path, head: Head, request: ReadRequest, warnings: list[str]
+    ) -> Iterator[tuple[ReadTable, int]]:
+        """Pieces of whole lines, each read by Arrow's JSON reader (for the streaming engine)."""
+        import io
 
-def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFrame:
-    records: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+        import pyarrow.json as pj
+
+        limits = request.limits
+        jsonsource.check_lines(path, limits.max_json_depth, limits.max_line_bytes)
+        columns = list(request.columns)
+        for data, first_line, done in line_chunks(path):
+            try:
+                table = flatten(
+                    pj.read_json(io.BytesIO(data), read_options=pj.ReadOptions(block_size=16 << 20))
+                )
+            except pa.ArrowInvalid as exc:
+                if "UTF8" in str(exc) or "utf-8" in str(exc).lower():
+                    raise find_invalid_utf8(path) from None
+                table = _jsonl_rows(
+                    io.StringIO(data.decode("utf-8")), path, limits.max_json_depth, first_line
+                )
+            check_columns(path, table.num_columns, limits, None)
+            yield ReadTable(with_columns(table, columns)), done
+
+
+def _json_objects(lines: Any, path: Path, max_depth: int, first_line: int) -> Iterator[dict[str, Any]]:
+    """The JSON object of each non-blank line; a line that is not one is named."""
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:
@@ -57,6 +96,12 @@ def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFram
             raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
         if not isinstance(obj, dict):
             raise LoadError("each line must be a JSON object", Location(str(path), number))
+        yield obj
+
+
+def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFrame:
+    records: list[dict[str, Any]] = []
+    for obj in _json_objects(text.splitlines(), path, max_depth, 1):
         records.append(obj)
         if len(records) >= rows:
             break
@@ -78,30 +123,25 @@ def _read_jsonl(path: Path, columns: list[str], limits: SampleLimits) -> pa.Tabl
         table = _read_jsonl_slow(path, limits.max_json_depth)
     # Keys first met after the head widen the table; still refused, if only after the read.
     check_columns(path, table.num_columns, limits, None)
-    missing = [c for c in columns if c not in table.column_names]
-    if missing:
-        # A key that appears only in later lines than the head: treat as all-missing.
-        for c in missing:
-            table = table.append_column(c, pa.nulls(table.num_rows, pa.string()))
-    return table.select(columns)
+    return with_columns(table, columns)
 
 
 def _read_jsonl_slow(path: Path, max_depth: int) -> pa.Table:
-    records: list[dict[str, Any]] = []
     with path.open("r", encoding="utf-8", errors="strict") as fh:
-        try:
-            for number, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = jsonsource.loads(line, str(path), line=number, max_depth=max_depth)
-                except json.JSONDecodeError as exc:
-                    raise LoadError(f"not valid JSON: {exc.msg}", Location(str(path), number)) from None
-                if not isinstance(obj, dict):
-                    raise LoadError("each line must be a JSON object", Location(str(path), number))
-                records.append(obj)
-        except UnicodeDecodeError:
-            raise find_invalid_utf8(path) from None
+        return _jsonl_rows(fh, path, max_depth, 1)
+
+
+def _jsonl_rows(fh: Any, path: Path, max_depth: int, first_line: int) -> pa.Table:
+    """Lines one by one, to name a broken one and to read fields of mixed types as text."""
+    try:
+        records = list(_json_objects(fh, path, max_depth, first_line))
+    except UnicodeDecodeError:
+        raise find_invalid_utf8(path) from None
+    return records_table(records)
+
+
+def records_table(records: list[dict[str, Any]]) -> pa.Table:
+    """Objects to a table: nested fields as dotted columns, fields of mixed types as text."""
     frame = pd.json_normalize(records, sep=".")
     # Mixed types (a number here, a string there) become strings.
     for c in frame.columns:

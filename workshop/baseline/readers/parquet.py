@@ -10,7 +10,7 @@ Rows have no lines; errors name the row instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,12 @@ class ParquetReader(TabularReader):
 
     def read(self, path: Path, head: Head, request: ReadRequest, warnings: list[str]) -> ReadTable:
         return ReadTable(_read_parquet(path, list(request.columns), request.limits))
+
+    def batches(
+        self, path: Path, head: Head, request: ReadRequest, warnings: list[str]
+    ) -> Iterator[tuple[ReadTable, int]]:
+        for table, done in parquet_batches(path, list(request.columns), request.limits):
+            yield ReadTable(table), done
 
 
 def _open(path: Path) -> pq.ParquetFile:
@@ -117,3 +123,19 @@ def _read_parquet(path: Path, columns: list[str], limits: SampleLimits) -> pa.Ta
     except (pa.ArrowException, OSError) as exc:
         raise LoadError(f"not a readable Parquet file: {exc}", Location(str(path))) from None
     return flatten(table).select(columns)
+
+
+def parquet_batches(path: Path, columns: list[str], limits: SampleLimits) -> Iterator[tuple[pa.Table, int]]:
+    """The needed columns a batch at a time (for the streaming engine), with the share read as bytes."""
+    pf = _open(path)
+    total = path.stat().st_size
+    try:
+        names = pf.schema_arrow.names
+        top = [c for c in dict.fromkeys(c if c in names else c.split(".")[0] for c in columns) if c in names]
+        check_metadata(path, pf, limits, top)
+        groups = max(pf.metadata.num_row_groups, 1)
+        for i in range(pf.metadata.num_row_groups):
+            for batch in pf.iter_batches(batch_size=1 << 17, row_groups=[i], columns=top):
+                yield flatten(pa.Table.from_batches([batch])).select(columns), total * i // groups
+    except (pa.ArrowException, OSError) as exc:
+        raise LoadError(f"not a readable Parquet file: {exc}", Location(str(path))) from None

@@ -12,6 +12,7 @@ from workshop.baseline import inspect_sample
 from workshop.core.errors import WorkshopError
 from workshop.core.fileio import upload_file
 from workshop.services.baselines import (
+    ReadOptions,
     attach_file,
     claims_for,
     get_baseline,
@@ -49,7 +50,9 @@ def _add_sample(app) -> None:
     if upload is not None:
         # The raw rows live in a temporary file only while this run of the page uses them:
         # it is deleted when the block ends, whether the attach succeeds, fails or is abandoned.
-        with upload_file(upload.getbuffer(), upload.name) as path:
+        # Copied to disk in pieces (upload_file reads the upload chunk by chunk); the profile is
+        # then streamed from the file, so no size limit applies below the disk and the sample limits.
+        with upload_file(upload, upload.name) as path:
             _sample_form(app, path, upload.name, on_server=False)
     elif server_name:
         try:
@@ -78,7 +81,11 @@ def default_log_source(fmt: str) -> str:
 def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
     try:
         with st.spinner("Reading the sample..."):
-            insp = inspect_sample(path)
+            # No size limit below the disk and the sample limits; a regular expression given
+            # in the reading options (below) reads the lines and names the columns.
+            insp = inspect_sample(
+                path, size_limit=None, regex=(st.session_state.get("bl_regex") or "").strip() or None
+            )
     except WorkshopError as exc:
         st.error(_sample_error(exc, on_server))
         return
@@ -91,7 +98,9 @@ def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
     proposal = dict(insp.proposal.mapping)
     if saved and saved.mapping and all(col in insp.columns for col in saved.mapping.values()):
         proposal = dict(saved.mapping)  # what someone confirmed last time for this log
-        st.caption(f"Using the mapping confirmed for '{md(log_source)}' before; change it if the log changed.")
+        st.caption(
+            f"Using the mapping confirmed for '{md(log_source)}' before; change it if the log changed."
+        )
     st.markdown(
         f"Detected **{md(insp.format)}** with {len(insp.columns)} columns. Confirm which column plays each role:"
     )
@@ -100,18 +109,29 @@ def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
     cols = st.columns(3)
     for i, role in enumerate(ROLES):
         proposed = proposal.get(role)
+        options = columns
+        if proposed and proposed not in columns and role == "timestamp":
+            options = [NONE, proposed, *insp.columns]  # a date and a time column, joined
         pick = cols[i % 3].selectbox(
-            role.replace("_", " "), columns, index=columns.index(proposed) if proposed in columns else 0,
+            role.replace("_", " "), options, index=options.index(proposed) if proposed in options else 0,
             key=f"bl_map:{role}", help=(insp.proposal.reasons or {}).get(role),
         )  # fmt: skip
         if pick != NONE:
             mapping[role] = pick
+    read = _read_options(mapping, insp)
     if st.button("Profile and attach", type="primary", key="bl_attach"):
         with st.status("Profiling the sample...", expanded=True) as status:
             try:
                 st.write("Reading and checking every row")
-                done = attach_file(state.store(), app.slug, path, log_source=log_source, mapping=mapping,
-                                   keep_sample=keep, who=state.who(), file_name=file_name)  # fmt: skip
+                bar = st.progress(0.0, text="Reading the file")
+
+                def progress(done_bytes: int, total: int) -> None:
+                    bar.progress(min(done_bytes / total, 1.0) if total else 1.0,
+                                 text=f"Read {done_bytes / 2**20:,.0f} of {total / 2**20:,.0f} MB")  # fmt: skip
+
+                done = attach_file(state.store(), app.slug, path, log_source=log_source, read=read,
+                                   keep_sample=keep, who=state.who(), file_name=file_name,
+                                   progress=progress)  # fmt: skip
             except WorkshopError as exc:
                 status.update(label="The sample could not be used", state="error")
                 st.error(_sample_error(exc, on_server))
@@ -123,6 +143,39 @@ def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
         st.session_state["bl_choice"] = (done.baseline.log_source, done.baseline.version)
         st.session_state["bl_message"] = f"Attached {done.baseline.log_source} v{done.baseline.version}."
         st.rerun()
+
+
+def _read_options(mapping: dict[str, str], insp) -> ReadOptions:
+    """The options of ``workshop baseline profile`` (and ``attach``), on the page.
+
+    The mapping is exact: every role is shown above, so a role set to "not in this
+    log" stays removed instead of coming back from the proposal.
+    """
+    with st.expander("Reading options (entity, time zones, time stamp layout, bad rows)"):
+        c1, c2 = st.columns(2)
+        entities = ["(default: user, else source address)", *(r for r in mapping if r != "timestamp")]
+        entity = c1.selectbox("Count per (entity)", entities, key="bl_entity")
+        default_tz = c1.text_input("Zone of time stamps without an offset", key="bl_default_tz",
+                                   placeholder="the log's declared zone")  # fmt: skip
+        tz = c2.text_input(
+            "Zone days and hours are counted in", key="bl_tz", placeholder="the business hours' zone"
+        )
+        fmt = c2.text_input("Time stamp layout (strptime, e.g. %Y-%m-%d %H:%M:%S,%f)", key="bl_ts_format")
+        year = c1.number_input("Year of dates written without one (syslog)", min_value=1970, max_value=2100,
+                               value=None, step=1, key="bl_year", placeholder="the file's year")  # fmt: skip
+        skip = st.checkbox("Leave out rows whose time stamp cannot be read (with a warning)", key="bl_skip")
+        fold = st.checkbox(
+            "User names are case-insensitive (Administrator = administrator)", key="bl_fold_users"
+        )
+        regex = st.text_input("Read each line with a regular expression (named groups are the columns)",
+                              key="bl_regex", placeholder=r"(?P<time>\S+ \S+) (?P<user>\S+) (?P<action>.*)")  # fmt: skip
+    return ReadOptions(
+        fmt=insp.format, mapping=dict(mapping), exact_mapping=True,
+        entity=None if entity == entities[0] else entity, tz=tz.strip() or None,
+        default_tz=default_tz.strip() or None, timestamp_format=fmt.strip() or None, skip_bad_rows=skip,
+        year=int(year) if year else None, regex=regex.strip() or None,
+        users_case_insensitive=fold,
+    )  # fmt: skip
 
 
 def _charts(profile: dict) -> None:
@@ -160,17 +213,23 @@ def _charts(profile: dict) -> None:
             # The stored histogram lists only the counts that occur; on a numeric axis with even
             # bins (not one bar per distinct count) the gaps and the long tail show as they are.
             frame = pd.DataFrame(hist, columns=["Events per day", "Entity-days"])
-            chart = alt.Chart(frame).mark_bar().encode(
-                x=alt.X("Events per day:Q", bin=alt.Bin(maxbins=40), title="Events per entity per day"),
-                y=alt.Y("sum(Entity-days):Q", title="Entity-days"),
-                tooltip=[alt.Tooltip("sum(Entity-days):Q", title="Entity-days")],
+            chart = (
+                alt.Chart(frame)
+                .mark_bar()
+                .encode(
+                    x=alt.X("Events per day:Q", bin=alt.Bin(maxbins=40), title="Events per entity per day"),
+                    y=alt.Y("sum(Entity-days):Q", title="Entity-days"),
+                    tooltip=[alt.Tooltip("sum(Entity-days):Q", title="Entity-days")],
+                )
             )
             st.altair_chart(chart, width="stretch")
     actions = profile.get("actions") or {}
     if actions:
         import altair as alt
 
-        top = sorted(((k, v.get("events", 0)) for k, v in actions.items()), key=lambda kv: (-kv[1], kv[0]))[:TOP_ACTIONS]
+        top = sorted(((k, v.get("events", 0)) for k, v in actions.items()), key=lambda kv: (-kv[1], kv[0]))[
+            :TOP_ACTIONS
+        ]
         st.markdown(f"**Top actions** ({len(top)} of {len(actions)}, most frequent first)")
         chart = (
             alt.Chart(pd.DataFrame(top, columns=["Action", "Events"]))
