@@ -63,6 +63,16 @@ def review_use_cases(store: Store, catalogue: Catalogue) -> None:
         "first-export-by-user": "Every clerk exports at month-end; a first export is not unusual here."
     }
     later = {"log-silence"}  # nights and weekends are silent: it needs a business-hours window first
+    # Left proposed until the log they read reaches the SIEM: the portal does not write these
+    # events (the BACS file transfer, the scheduler and Entra ID keep their own logs), so
+    # accepting them would promise detections nobody can run. They wait on the logging request.
+    later |= {
+        "file-changed-before-sending",  # file events are in the file-transfer server's log
+        "scheduled-job-missing",  # job runs are in the scheduler's log
+        "record-created-by-hand",  # the portal does not log record creation
+        "contact-change-then-payee-change",  # nor contact-detail changes
+        "idp-group-grants-app-role",  # group membership changes are in Entra ID's audit log
+    }
     for tid, reason in rejected.items():
         if any(u.template_id == tid for u in ucs):
             store.set_status(DEMO_SLUG, [tid], Status.REJECTED, who="demo", reason=reason)
