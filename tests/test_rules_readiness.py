@@ -29,7 +29,8 @@ BLOCKED = {
     "leaver-account-used": {ReasonKind.LIST_NOT_SUPPLIED},  # the leavers lookup
     "sensitive-report-export": {ReasonKind.LIST_NOT_SUPPLIED, ReasonKind.FIELD_ROLE_MISSING},
     "user-created-then-privileged": {ReasonKind.FIELD_ROLE_MISSING},  # no field names the new account
-    "disabled-account-reenabled": {ReasonKind.EVENT_ASSUMED, ReasonKind.FIELD_ROLE_MISSING},  # nor the account
+    # nor the re-enabled account; and nobody said how the portal logs re-enabling
+    "disabled-account-reenabled": {ReasonKind.EVENT_ASSUMED, ReasonKind.FIELD_ROLE_MISSING},
     "bank-account-fan-in": {ReasonKind.FIELD_ROLE_MISSING},  # the log has no bank account field
     "session-used-after-expiry": {ReasonKind.EVENT_ASSUMED},  # nobody said how the portal logs it
 }
