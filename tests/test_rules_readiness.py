@@ -33,11 +33,13 @@ BLOCKED = {
     "disabled-account-reenabled": {ReasonKind.EVENT_ASSUMED, ReasonKind.FIELD_ROLE_MISSING},
     "bank-account-fan-in": {ReasonKind.FIELD_ROLE_MISSING},  # the log has no bank account field
     "session-used-after-expiry": {ReasonKind.EVENT_ASSUMED},  # nobody said how the portal logs it
+    # the owners' ghost-employee and BACS-file frauds: accepted, waiting on the events' logging
+    "record-created-by-hand": {ReasonKind.EVENT_NOT_LOGGED},
+    "file-changed-before-sending": {ReasonKind.EVENT_NOT_LOGGED},  # the file-transfer server's log
 }
-#: Not accepted in the demo: the portal does not log their events (another system's log does),
-#: so they stay proposed, waiting on the logging request, and have no rule set to block.
-WAITING = {"file-changed-before-sending", "scheduled-job-missing", "record-created-by-hand",
-           "contact-change-then-payee-change", "idp-group-grants-app-role"}  # fmt: skip
+#: Not accepted in the demo: the portal does not log their events (another system's log does)
+#: and no worry of the owners waits on them, so they stay proposed and have no rule set to block.
+WAITING = {"scheduled-job-missing", "contact-change-then-payee-change", "idp-group-grants-app-role"}
 
 
 @pytest.fixture

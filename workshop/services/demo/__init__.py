@@ -64,13 +64,12 @@ def review_use_cases(store: Store, catalogue: Catalogue) -> None:
     }
     later = {"log-silence"}  # nights and weekends are silent: it needs a business-hours window first
     # Left proposed until the log they read reaches the SIEM: the portal does not write these
-    # events (the BACS file transfer, the scheduler and Entra ID keep their own logs), so
-    # accepting them would promise detections nobody can run. They wait on the logging request.
+    # events (the scheduler and Entra ID keep their own logs) and no worry of the owners waits
+    # on them. The ghost-employee and BACS-file rules are accepted though blocked: the owners
+    # named those frauds, so their missing events become requests to the application team.
     later |= {
-        "file-changed-before-sending",  # file events are in the file-transfer server's log
         "scheduled-job-missing",  # job runs are in the scheduler's log
-        "record-created-by-hand",  # the portal does not log record creation
-        "contact-change-then-payee-change",  # nor contact-detail changes
+        "contact-change-then-payee-change",  # the portal does not log contact-detail changes
         "idp-group-grants-app-role",  # group membership changes are in Entra ID's audit log
     }
     for tid, reason in rejected.items():
