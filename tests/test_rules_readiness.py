@@ -29,7 +29,17 @@ BLOCKED = {
     "leaver-account-used": {ReasonKind.LIST_NOT_SUPPLIED},  # the leavers lookup
     "sensitive-report-export": {ReasonKind.LIST_NOT_SUPPLIED, ReasonKind.FIELD_ROLE_MISSING},
     "user-created-then-privileged": {ReasonKind.FIELD_ROLE_MISSING},  # no field names the new account
+    # nor the re-enabled account; and nobody said how the portal logs re-enabling
+    "disabled-account-reenabled": {ReasonKind.EVENT_ASSUMED, ReasonKind.FIELD_ROLE_MISSING},
+    "bank-account-fan-in": {ReasonKind.FIELD_ROLE_MISSING},  # the log has no bank account field
+    "session-used-after-expiry": {ReasonKind.EVENT_ASSUMED},  # nobody said how the portal logs it
+    # the owners' ghost-employee and BACS-file frauds: accepted, waiting on the events' logging
+    "record-created-by-hand": {ReasonKind.EVENT_NOT_LOGGED},
+    "file-changed-before-sending": {ReasonKind.EVENT_NOT_LOGGED},  # the file-transfer server's log
 }
+#: Not accepted in the demo: the portal does not log their events (another system's log does)
+#: and no worry of the owners waits on them, so they stay proposed and have no rule set to block.
+WAITING = {"scheduled-job-missing", "contact-change-then-payee-change", "idp-group-grants-app-role"}
 
 
 @pytest.fixture
@@ -42,6 +52,7 @@ def test_the_demo_rules_that_cannot_fire_are_blocked_with_their_reasons(demo: Pa
         sets = build_rule_sets(s, SLUG, ctx=rule_context(s, SLUG))
     got = {rs.use_case: {r.kind for r in rs.readiness.reasons} for rs in sets if not rs.ready}
     assert got == BLOCKED
+    assert not WAITING & {rs.use_case for rs in sets}
     assert len(sets) - len(got) >= 15  # the others are ready
     leaver = next(rs for rs in sets if rs.use_case == "leaver-account-used")
     assert leaver.to_dict()["readiness"]["state"] == "blocked"  # in the manifest and JSON
@@ -121,7 +132,7 @@ def test_rules_test_reports_readiness_and_sample_coverage_and_never_passes_a_blo
     rules_dir = tmp_path / "sigma"
     assert main(["rules", "build", SLUG, "--out", str(rules_dir), *ws]) == 0
     assert "blocked: event not logged (mfa_change)" in capsys.readouterr().out
-    path = rules_dir / "mr_payroll_portal_self_approval.yml"
+    (path,) = rules_dir.glob("*payroll_portal_self_approval.yml")  # correlation_... (SigmaHQ's naming)
     docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     docs[-1]["detection"]["selection"]["action"] = "never.logged"
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")

@@ -201,9 +201,10 @@ def _offline_data(tmp: Path) -> set[str]:
 
 
 def test_sigmahq_validators_report_only_the_documented_exceptions(demo_export, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    issues = _sigmahq_issues(demo_export[0] / "sigma" / "payroll-portal", tmp_path)
-    # x_workshop only on the first rule of each file
-    assert issues.count("SigmahqUnknownFieldIssue") == 28
+    folder = demo_export[0] / "sigma" / "payroll-portal"
+    issues = _sigmahq_issues(folder, tmp_path)
+    # x_workshop only on the first rule of each file (one file per accepted use case)
+    assert issues.count("SigmahqUnknownFieldIssue") == len(list(folder.glob("*.yml"))) >= 28
 
 
 def test_sigmahq_validators_on_the_api_application(api_export, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -73,6 +73,8 @@ API_VALUES: dict[str, Any] = {
         {"event": "file_created", "action": "file.write"},
         {"event": "file_modified", "action": "file.modify"},
         {"event": "file_sent", "action": "sftp.put"},
+        {"event": "rate_limit_exceeded", "action": "api.call", "outcome": "429"},
+        {"event": "token_reuse", "action": "auth.token.reused", "outcome": "401"},
     ],
     "logging.destination": "siem",
     "logging.retention_days": 90,

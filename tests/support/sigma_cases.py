@@ -123,6 +123,7 @@ SUPPLIED_LISTS = {
     "sensitive_reports": ["Full salary register"],
     "leavers_lookup": "leavers",
     "privileged_roles": ["Payroll manager", "Finance approver", "Application administrator"],
+    "app_groups": ["PAYROLL-Managers", "PAYROLL-Approvers"],  # directory groups, as the IdP logs them
 }
 
 

@@ -321,7 +321,10 @@ class Builder:
             if not re.match(r"^T\d{4}(\.\d{3})?$", tid):
                 continue
             techniques.append(f"attack.{tid.lower()}")
-            for tactic in self.ctx.tactics(tid) or []:
+            # SigmaHQ wants each technique's tactic; a sub-technique newer than the loaded
+            # catalogue takes its parent's tactics (MITRE files sub-techniques under them).
+            known = self.ctx.tactics(tid) or (self.ctx.tactics(tid.split(".")[0]) if "." in tid else None)
+            for tactic in known or []:
                 tactics.append(f"attack.{logsource_value(tactic).replace('_', '-')}")
         return list(dict.fromkeys(tactics + techniques))
 

@@ -63,6 +63,15 @@ def review_use_cases(store: Store, catalogue: Catalogue) -> None:
         "first-export-by-user": "Every clerk exports at month-end; a first export is not unusual here."
     }
     later = {"log-silence"}  # nights and weekends are silent: it needs a business-hours window first
+    # Left proposed until the log they read reaches the SIEM: the portal does not write these
+    # events (the scheduler and Entra ID keep their own logs) and no worry of the owners waits
+    # on them. The ghost-employee and BACS-file rules are accepted though blocked: the owners
+    # named those frauds, so their missing events become requests to the application team.
+    later |= {
+        "scheduled-job-missing",  # job runs are in the scheduler's log
+        "contact-change-then-payee-change",  # the portal does not log contact-detail changes
+        "idp-group-grants-app-role",  # group membership changes are in Entra ID's audit log
+    }
     for tid, reason in rejected.items():
         if any(u.template_id == tid for u in ucs):
             store.set_status(DEMO_SLUG, [tid], Status.REJECTED, who="demo", reason=reason)
