@@ -130,10 +130,13 @@ def log_source_references(
 ) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for ref in uc.generated.events:
-        if ref.event not in EVENTS or ref.event == "any_event":
+        if ref.event not in EVENTS:
             continue
-        name = vocab.event(ref.event)
-        channel = name.action + (f" (outcome={name.outcome})" if name.outcome else "")
+        if ref.event == "any_event":  # a rule on every event (session reuse): the whole audit log
+            channel = "every audit event"
+        else:
+            name = vocab.event(ref.event)
+            channel = name.action + (f" (outcome={name.outcome})" if name.outcome else "")
         sid, _dcid, _dcname = data_component(ref.event, index)
         entry = {
             "x_mitre_data_component_ref": sid,
