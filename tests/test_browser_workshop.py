@@ -246,6 +246,7 @@ def test_the_whole_default_questionnaire_as_a_facilitator(workspace: Path) -> No
                                    what="follow-up saved")  # fmt: skip
                     wait_for_app(page)
                     assert heading(page) == section.title, f"after {question.id} the page shows {heading(page)}"
+                    _still_as_typed(workspace, expected, after=question.id)
                 if section.id == "response":
                     shot(page, "workshop-whole-grid")
                 if n < len(q.sections) - 1:
@@ -262,6 +263,19 @@ def test_the_whole_default_questionnaire_as_a_facilitator(workspace: Path) -> No
         assert len(expected) > 45
     finally:
         server.stop()
+
+
+def _still_as_typed(workspace: Path, expected: dict[str, object], after: str) -> None:
+    """Every answer given so far is still stored as given: an action that changes an earlier answer
+    (a click landing on another question while the page redraws) is caught where it happens."""
+    now = stored(workspace)
+    changed = {qid: (v, now.get(qid)) for qid, v in {"purpose.criticality": "high", **expected}.items()
+               if now.get(qid) != v}  # fmt: skip
+    if changed:
+        with Store.open(workspace) as s:
+            trail = [(h.question_id, (h.new or {}).get("value"), h.who, h.at.isoformat()) for qid in changed for h in s.history(1, qid)]
+        raise AssertionError(f"after answering {after}, earlier answers changed (typed, stored): {changed}; "
+                             f"their history: {trail}")  # fmt: skip
 
 
 def _flags(workspace: Path, qid: str) -> tuple[bool, str]:

@@ -42,9 +42,23 @@ def chromium_path() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port that no other pytest-xdist worker can be handed at the same time.
+
+    A port is free when asked for and bound by the server only seconds later; two workers
+    asking in between could get the same one, and the second test's health check would then
+    be answered by the first test's server (another workspace). Each worker only takes ports
+    whose remainder by the number of workers is its own index, so workers never share one.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port % count == index % count:
+            return port
+    raise RuntimeError("no free port for this test worker")
 
 
 class AppServer:
