@@ -41,24 +41,33 @@ def chromium_path() -> str:
     return path
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
     """A free port that no other pytest-xdist worker can be handed at the same time.
 
     A port is free when asked for and bound by the server only seconds later; two workers
     asking in between could get the same one, and the second test's health check would then
-    be answered by the first test's server (another workspace). Each worker only takes ports
-    whose remainder by the number of workers is its own index, so workers never share one.
+    be answered by the first test's server (another workspace). Each worker takes ports from
+    its own block, below the kernel's ephemeral range (where client sockets take theirs).
     """
+    import random
+
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
     index = int(worker[2:]) if worker[2:].isdigit() else 0
-    for _ in range(1000):
+    low = 20_000 + (index % 10) * 1_000
+    for port in random.sample(range(low, low + 1_000), 1_000):
+        if port in _HANDED_OUT:  # two servers of one test are both started after both ports are taken
+            continue
         with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port % count == index % count:
-            return port
-    raise RuntimeError("no free port for this test worker")
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port in {low}-{low + 999} for test worker {worker}")
 
 
 class AppServer:
