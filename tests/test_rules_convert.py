@@ -176,7 +176,9 @@ def test_a_leaver_counts_only_after_the_last_working_day(cases, pipelines) -> No
     data["vars"]["leavers"] = ["j.smith@northwind.example"]
     data["transformations"] = [t for t in data["transformations"] if t.get("id") != "watchlists"]
     data["transformations"].append({"type": "value_placeholders"})
-    listed = convert_rule_set(cases["leaver-account-used"][1], "kql", parse_pipeline(yaml.safe_dump(data), "kql"))
+    listed = convert_rule_set(
+        cases["leaver-account-used"][1], "kql", parse_pipeline(yaml.safe_dump(data), "kql")
+    )
     assert "todatetime" not in listed.query and not listed.complete
     assert any(n.startswith("NOT IN THE QUERY: the date test") for n in listed.notes)
 

@@ -70,7 +70,7 @@ def sigma_export(store: Store, slug: str, bundle: str | None = None) -> Files:
         for rs, c in zip(sets, converted, strict=True):
             report.results.setdefault(rs.rule_id, {})[siem] = check_rule_set(rs, siem, pipeline, c)
     files: Files = {}
-    exported = [mark_rule_set(rs, report.reasons(rs.rule_id)) for rs in sets]
+    exported = [mark_rule_set(rs, report.reasons(rs.rule_id), report.lowers_level(rs.rule_id)) for rs in sets]
     for rs in exported:
         files[f"sigma/{slug}/{rs.filename}"] = rs.yaml()
     for siem, pipeline in pipelines.items():
