@@ -183,3 +183,29 @@ def test_log_silence_counts_only_a_silence_inside_business_hours() -> None:
     # the same day, silent for longer than the window in the middle of it: an alert
     gap = [e for e in busy if not (10 <= e["timestamp"].hour < 10 + hours + 1)]
     assert alerts(rs, gap + nextday) == 1
+
+
+def test_self_approval_is_keyed_on_the_approved_item() -> None:
+    """The old rule paired a creation with any approval by the same user for the same employee
+    (a run-level approval, grouped by user and employee): it keys on the item approved now."""
+    uc, rs, _ = ready_case("self-approval")
+    item = rs.fields["item"]
+    assert item == "item_id" and rs.aggregation.group_by == ("user", item)
+    created, approved = (str(s.data["detection"]["selection"]["action"]) for s in rs.selections)
+    clerk, manager = "c.jones@northwind.example", "m.ng@northwind.example"
+
+    def pair(creator: str, created_item: str, approver: str, approved_item: str) -> list[dict]:
+        employee = {"target_employee_id": "E104233"}  # the same record in both, as in the old grouping
+        return [
+            event(T0, created, user=creator, outcome="success", **{item: created_item}, **employee),
+            event(T0 + dt.timedelta(hours=2), approved, user=approver, outcome="success",
+                  **{item: approved_item}, **employee),
+        ]  # fmt: skip
+
+    assert alerts(rs, pair(clerk, "PAY-1", clerk, "PAY-1")) == 1  # segregation of duties broken
+    assert alerts(rs, pair(clerk, "PAY-1", clerk, "PAY-2")) == 0  # approved someone else's item
+    assert alerts(rs, pair(clerk, "PAY-1", manager, "PAY-1")) == 0  # four eyes: no alert
+    # approved before it was created is not the sequence
+    first, second = pair(clerk, "PAY-1", clerk, "PAY-1")
+    first["timestamp"], second["timestamp"] = second["timestamp"], first["timestamp"]
+    assert alerts(rs, [first, second]) == 0
