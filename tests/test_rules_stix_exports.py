@@ -120,7 +120,9 @@ def test_export_formats(store, tmp_path: Path) -> None:
     assert len(indicators) == len(sigma)
     lowered = 0
     for ind in indicators:
-        exported = (tmp_path / "sigma" / SLUG / ind["external_references"][0]["description"]).read_text("utf-8")
+        exported = (tmp_path / "sigma" / SLUG / ind["external_references"][0]["description"]).read_text(
+            "utf-8"
+        )
         assert ind["pattern"] == exported
         alert = next(yaml.safe_load_all(exported))
         assert ind["description"] == alert["description"]
