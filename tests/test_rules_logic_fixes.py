@@ -269,3 +269,12 @@ def test_each_siem_query_checks_every_job_within_its_own_gap() -> None:
     assert kql.startswith('datatable(user_s: string, gap: timespan) ["svc-payroll-hrimport", 26h, ')
     assert "| join kind=leftouter (" in kql and "| where isnull(last_run) or last_run < ago(gap)" in kql
     assert all(c.complete for c in out.values())
+    # stock pySigma (what sigma convert -t splunk|esql runs) with the exported pipeline writes the same
+    from workshop.rules.stock import check_rule_set, export_pipeline, stock_convert
+
+    for siem in ("splunk", "esql"):
+        p = parse_pipeline(default_pipeline_text(ctx, siem), siem)
+        result = check_rule_set(rs, siem, p, out[siem])
+        assert result.whole and result.postprocessing, siem
+        docs = [d.data for d in rs.docs]
+        assert stock_convert(siem, export_pipeline(p, result.postprocessing), docs)[-1] == out[siem].query
