@@ -393,3 +393,21 @@ def test_not_in_is_one_operator_and_not_applies_to_the_comparison() -> None:
 )
 def test_membership_with_rows_and_nested_values_never_raises(text: str, values: dict, expected: bool) -> None:
     assert ev(text, values) is expected
+
+
+def test_gaps_turn_schedules_into_the_longest_normal_silence_per_row() -> None:
+    jobs = [
+        {"name": "HR import", "schedule": "Daily 02:00", "account": "svc-hr"},
+        {"name": "BACS", "schedule": "Monthly, 3 working days before payday", "account": "svc-bacs"},
+        {"name": "Check", "schedule": "Every 5 minutes", "account": "svc-mon"},
+        {"name": "Ad hoc", "schedule": "when finance asks", "account": "svc-adhoc"},
+        {"name": "No account", "schedule": "Daily"},
+    ]
+    gaps = Condition.parse("gaps(jobs, 'account', 'schedule')")
+    assert gaps.value({"jobs": jobs}) == [
+        "svc-hr: 26h",
+        "svc-bacs: 32d",  # the longest rhythm named, not "working days"
+        "svc-mon: 15m",  # three periods: one late run is not an alert
+        "svc-adhoc",  # no rhythm: the rule's own window applies
+    ]
+    assert gaps.value({"jobs": "not rows"}) == []

@@ -163,7 +163,24 @@ def test_a_leaver_counts_only_after_the_last_working_day(cases, pipelines) -> No
     assert "| lookup join leavers on user.name | where" in esql.query
     assert esql.query.endswith("| where @timestamp >= last_working_day + 1 day")
     kql = conv(cases, pipelines, "leaver-account-used", "kql")
-    assert not kql.complete and any("the date test" in n for n in kql.notes)
+    assert "user_s in ((_GetWatchlist('leavers') | project SearchKey))" in kql.query
+    assert kql.query.endswith(
+        "\n| lookup kind=inner (_GetWatchlist('leavers') | project user_s = tostring(SearchKey), "
+        "last_working_day = todatetime(last_working_day)) on user_s"
+        "\n| where TimeGenerated >= last_working_day + 1d"
+    )
+    assert kql.complete and not any(n.startswith("NOT IN THE QUERY") for n in kql.notes)
+    # with the accounts written into the pipeline instead of a watchlist, there is no date to
+    # read: the query says so instead of alerting on every login during the notice period
+    data = yaml.safe_load(default_pipeline_text(cases["leaver-account-used"][2], "kql"))
+    data["vars"]["leavers"] = ["j.smith@northwind.example"]
+    data["transformations"] = [t for t in data["transformations"] if t.get("id") != "watchlists"]
+    data["transformations"].append({"type": "value_placeholders"})
+    listed = convert_rule_set(
+        cases["leaver-account-used"][1], "kql", parse_pipeline(yaml.safe_dump(data), "kql")
+    )
+    assert "todatetime" not in listed.query and not listed.complete
+    assert any(n.startswith("NOT IN THE QUERY: the date test") for n in listed.notes)
 
 
 def test_export_text_puts_notes_next_to_queries(cases, pipelines) -> None:

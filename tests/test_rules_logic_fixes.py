@@ -183,3 +183,98 @@ def test_log_silence_counts_only_a_silence_inside_business_hours() -> None:
     # the same day, silent for longer than the window in the middle of it: an alert
     gap = [e for e in busy if not (10 <= e["timestamp"].hour < 10 + hours + 1)]
     assert alerts(rs, gap + nextday) == 1
+
+
+def test_self_approval_is_keyed_on_the_approved_item() -> None:
+    """The old rule paired a creation with any approval by the same user for the same employee
+    (a run-level approval, grouped by user and employee): it keys on the item approved now."""
+    _, rs, _ = ready_case("self-approval")
+    item = rs.fields["item"]
+    assert item == "item_id" and rs.aggregation.group_by == ("user", item)
+    created, approved = (str(s.data["detection"]["selection"]["action"]) for s in rs.selections)
+    clerk, manager = "c.jones@northwind.example", "m.ng@northwind.example"
+
+    def pair(creator: str, created_item: str, approver: str, approved_item: str) -> list[dict]:
+        employee = {"target_employee_id": "E104233"}  # the same record in both, as in the old grouping
+        return [
+            event(T0, created, user=creator, outcome="success", **{item: created_item}, **employee),
+            event(T0 + dt.timedelta(hours=2), approved, user=approver, outcome="success",
+                  **{item: approved_item}, **employee),
+        ]  # fmt: skip
+
+    assert alerts(rs, pair(clerk, "PAY-1", clerk, "PAY-1")) == 1  # segregation of duties broken
+    assert alerts(rs, pair(clerk, "PAY-1", clerk, "PAY-2")) == 0  # approved someone else's item
+    assert alerts(rs, pair(clerk, "PAY-1", manager, "PAY-1")) == 0  # four eyes: no alert
+    # approved before it was created is not the sequence
+    first, second = pair(clerk, "PAY-1", clerk, "PAY-1")
+    first["timestamp"], second["timestamp"] = second["timestamp"], first["timestamp"]
+    assert alerts(rs, [first, second]) == 0
+
+
+def test_a_job_that_stopped_is_seen_while_the_others_still_run() -> None:
+    """Silence was counted over the whole log only: the monitor's check every five minutes kept it
+    alive while the nightly HR import had stopped. Each job is now checked by the account it runs
+    as, within the gap its schedule in the batch-jobs answers gives."""
+    uc, rs, _ = ready_case("scheduled-job-missing")
+    assert uc.parameters["job_windows"].value == [
+        "svc-payroll-hrimport: 26h",  # "Daily 02:00"
+        "svc-payroll-bacs: 32d",  # "Monthly, 3 working days before payday ..."
+        "svc-payroll-gl: 32d",
+        "svc-payroll-monitor: 15m",  # "Every 5 minutes"
+    ]
+    run = str(rs.selections[0].data["detection"]["selection"]["action"])
+    start = dt.datetime(2024, 3, 4, 0, 0, tzinfo=dt.UTC)
+
+    def runs(
+        account: str, every: dt.timedelta, days: int = 3, skip: frozenset[int] = frozenset()
+    ) -> list[dict]:
+        n = int(dt.timedelta(days=days) / every)
+        first = start + dt.timedelta(hours=2) if every >= dt.timedelta(days=1) else start
+        return [
+            event(first + every * i, run, user=account, outcome="success") for i in range(n) if i not in skip
+        ]
+
+    monitor = runs("svc-payroll-monitor", dt.timedelta(minutes=5))
+    nightly = runs("svc-payroll-hrimport", dt.timedelta(days=1))
+    assert alerts(rs, monitor + nightly) == 0  # every job on its schedule (monthly ones not due yet)
+    assert alerts(rs, monitor + runs("svc-payroll-hrimport", dt.timedelta(days=1), skip={1})) == 1
+    # the monitor quiet for an hour while the import ran: that job alone
+    quiet = [e for e in monitor if not (10 <= e["timestamp"].hour < 11 and e["timestamp"].day == 5)]
+    assert alerts(rs, quiet + nightly) == 1
+    # another account's events do not keep a job alive
+    other = [dict(e, user="a.patel@northwind.example") for e in nightly]
+    assert alerts(rs, monitor + other) == 1
+
+
+def test_each_siem_query_checks_every_job_within_its_own_gap() -> None:
+    from tests.support.sigma_cases import maximal_values
+    from workshop.rules.convert import convert_rule_set
+    from workshop.rules.pipelines import default_pipeline_text, parse_pipeline
+
+    _, rs, ctx = ready_case("scheduled-job-missing")
+    out = {
+        siem: convert_rule_set(rs, siem, parse_pipeline(default_pipeline_text(ctx, siem), siem))
+        for siem in ("splunk", "esql", "kql")
+    }
+    assert maximal_values()["service.batch_jobs"]  # the answers the gaps come from
+    spl = out["splunk"].query
+    assert spl.startswith("earliest=-32d ") and "| stats max(_time) as last_run by user" in spl
+    assert '| eval user=mvappend("svc-payroll-hrimport", ' in spl  # a job with no event at all is a row
+    assert 'user=="svc-payroll-hrimport", 93600' in spl and 'user=="svc-payroll-monitor", 900' in spl
+    assert spl.endswith("| where isnull(last_run) OR last_run < now() - gap")
+    esql = out["esql"].query
+    assert '`last_run svc-payroll-monitor` = max(@timestamp) WHERE user.name == "svc-payroll-monitor"' in esql
+    assert "`last_run svc-payroll-monitor` < now() - 15 minutes" in esql
+    kql = out["kql"].query
+    assert kql.startswith('datatable(user_s: string, gap: timespan) ["svc-payroll-hrimport", 26h, ')
+    assert "| join kind=leftouter (" in kql and "| where isnull(last_run) or last_run < ago(gap)" in kql
+    assert all(c.complete for c in out.values())
+    # stock pySigma (what sigma convert -t splunk|esql runs) with the exported pipeline writes the same
+    from workshop.rules.stock import check_rule_set, export_pipeline, stock_convert
+
+    for siem in ("splunk", "esql"):
+        p = parse_pipeline(default_pipeline_text(ctx, siem), siem)
+        result = check_rule_set(rs, siem, p, out[siem])
+        assert result.whole and result.postprocessing, siem
+        docs = [d.data for d in rs.docs]
+        assert stock_convert(siem, export_pipeline(p, result.postprocessing), docs)[-1] == out[siem].query

@@ -24,7 +24,8 @@ BLOCKED = {
     "password-reset-then-external-login": {ReasonKind.EVENT_NOT_LOGGED},
     "payee-change-then-payment": {ReasonKind.EVENT_ASSUMED},  # payroll pays through a BACS file
     "payee-change-reverted-after-payment": {ReasonKind.EVENT_ASSUMED},
-    "self-approval": {ReasonKind.EVENT_ASSUMED},
+    # nor does any field name the approved item (the run): nothing pairs an approval with its creation
+    "self-approval": {ReasonKind.EVENT_ASSUMED, ReasonKind.FIELD_ROLE_MISSING},
     "payments-near-limit": {ReasonKind.EVENT_ASSUMED, ReasonKind.FIELD_ROLE_MISSING},  # no amount field
     "leaver-account-used": {ReasonKind.LIST_NOT_SUPPLIED},  # the leavers lookup
     "sensitive-report-export": {ReasonKind.LIST_NOT_SUPPLIED, ReasonKind.FIELD_ROLE_MISSING},
@@ -74,6 +75,8 @@ def test_each_reason_becomes_a_request_to_the_application_team(demo: Path) -> No
     }
     assert (RequestKind.NAME_FIELD, "amount") in items and (RequestKind.NAME_FIELD, "target_user") in items
     assert (RequestKind.SUPPLY_LIST, "sensitive_reports") in items
+    item = items[(RequestKind.NAME_FIELD, "item")]  # self-approval is checked per approved item
+    assert item.use_cases == ("self-approval",) and "approves it" in item.to_dict()["what"]
     assert (RequestKind.SUPPLY_LIST, "leavers_lookup") in items
     assert all(r.to_dict()["what"] for r in items.values())
 

@@ -113,6 +113,23 @@ def test_export_formats(store, tmp_path: Path) -> None:
     assert next(first)["x_workshop"]["application"] == SLUG
     portfolio = ExportRequest(store, load_questionnaires(store.workspace), None, attack_bundle="builtin")
     assert "portfolio-rules.stix.json" in EXPORTERS["stix"](portfolio)
+    # each Indicator carries the exported file, with the level it is shipped at, not the rule as built
+    # (whose high or critical level a stock conversion that is not the whole detection would raise)
+    stix = json.loads((tmp_path / f"{SLUG}-rules.stix.json").read_text(encoding="utf-8"))
+    indicators = [o for o in stix["objects"] if o["type"] == "indicator"]
+    assert len(indicators) == len(sigma)
+    lowered = 0
+    for ind in indicators:
+        exported = (tmp_path / "sigma" / SLUG / ind["external_references"][0]["description"]).read_text(
+            "utf-8"
+        )
+        assert ind["pattern"] == exported
+        alert = next(yaml.safe_load_all(exported))
+        assert ind["description"] == alert["description"]
+        if "level_in_the_toolkit" in alert["x_workshop"].get("export", {}):
+            lowered += 1
+            assert alert["level"] == "medium" and "Shipped at level medium" in ind["description"]
+    assert lowered
 
 
 @pytest.mark.slow

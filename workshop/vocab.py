@@ -121,6 +121,9 @@ class LogRole(StrEnum):
     TARGET_USER = "target_user"
     #: A new bank account written to a record (payee, employee): the payment fraud pivot.
     BANK_ACCOUNT = "bank_account"
+    #: The id of the item a workflow creates and then approves (a payment, a payroll run, a
+    #: request), the same in both events: segregation of duties is checked per item.
+    ITEM = "item"
 
 
 LOG_ROLES: tuple[str, ...] = tuple(LogRole)

@@ -353,12 +353,50 @@ FUNCTIONS: dict[str, _Func] = {
     "minutes": _Func(lambda ctx, v: _span(v, "m"), 1),
     "hours": _Func(lambda ctx, v: _span(v, "h"), 1),
     "days": _Func(lambda ctx, v: _span(v, "d"), 1),
+    "gaps": _Func(lambda ctx, rows, key, schedule: _gaps(rows, key, schedule), 3),
 }
 
 
 def _num2(fn: Callable[[list[Any]], Any], a: Any, b: Any) -> Any:
     nums = [x for x in (a, b) if _is_number(x)]
     return fn(nums) if len(nums) == 2 else (nums[0] if nums else None)
+
+
+#: A schedule in words -> the longest normal time between two runs, with room for a late run:
+#: "every N minutes/hours" -> 3 N; else the longest rhythm the schedule names ("monthly, 3
+#: working days before payday" is monthly).
+_SCHEDULE_GAPS: tuple[tuple[str, str], ...] = (
+    (r"\b(yearly|annual(ly)?)\b", "367d"),
+    (r"\bmonthly\b", "32d"),
+    (r"\bweekly\b", "8d"),
+    (r"\b(weekdays?|working days?|mon(day)?\s*(-|to)\s*fri(day)?)\b", "74h"),  # Friday to Monday
+    (r"\b(daily|nightly|every (day|night)|each (day|night))\b", "26h"),
+    (r"\bhourly\b", "3h"),
+)
+_EVERY = re.compile(r"\bevery\s+(\d+)\s*(m|min|mins|minutes?|h|hrs?|hours?)\b", re.IGNORECASE)
+
+
+def schedule_gap(text: str) -> str:
+    """The longest normal gap between two runs of a job scheduled as ``text`` ("" when the
+    words say no rhythm this knows): how long a job may be silent before it has missed a run."""
+    every = _EVERY.search(text)
+    if every:
+        return f"{3 * int(every.group(1))}{every.group(2)[0].lower()}"
+    for pattern, gap in _SCHEDULE_GAPS:
+        if re.search(pattern, text, re.IGNORECASE):
+            return gap
+    return ""
+
+
+def _gaps(rows: Any, key: Any, schedule: Any) -> list[str]:
+    """``key: gap`` per row with a ``key`` (a job's account), the gap from its ``schedule``
+    column; ``key`` alone when the schedule gives none (the rule's own window applies)."""
+    out: list[str] = []
+    for r in rows if isinstance(rows, list) else []:
+        if isinstance(r, dict) and str(r.get(key) or "").strip():
+            gap = schedule_gap(str(r.get(schedule) or ""))
+            out.append(f"{str(r[key]).strip()}: {gap}" if gap else str(r[key]).strip())
+    return list(dict.fromkeys(out))
 
 
 def _span(v: Any, unit: str) -> str | None:

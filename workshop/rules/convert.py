@@ -182,6 +182,17 @@ def _list_dates(rs: RuleSet, siem: str, p: Pipeline, out: ConvertedRule) -> None
             out.notes.append(
                 f"Only events after the {ph.after} (a date field of the lookup index '{ph.id}') count."
             )
+        elif siem == "kql" and out.query and f"_GetWatchlist('{ph.id}')" in out.query:
+            # the watchlist's search key is the account; its other columns come as text
+            out.query += (
+                f"\n| lookup kind=inner (_GetWatchlist('{ph.id}') | project {fld} = tostring(SearchKey), "
+                f"{ph.after} = todatetime({ph.after})) on {fld}"
+                f"\n| where {quote_field('kql', p.time_field)} >= {ph.after} + 1d"
+            )
+            out.notes.append(
+                f"Only events after the {ph.after} (a column of the watchlist '{ph.id}', a date, YYYY-MM-DD, "
+                "read as UTC midnight; its SearchKey is the account) count."
+            )
         else:
             out.notes.append(
                 f"NOT IN THE QUERY: the date test (only events after the {ph.after} held in the list '{ph.id}'): "

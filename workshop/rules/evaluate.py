@@ -221,21 +221,43 @@ def alerts_of_absence(rs: RuleSet, events: EventTable) -> int:
     base = rs.selections[0]
     data = {k: v for k, v in base.data.items() if k != "name"}
     cols, rows = events.query(_convert(rs, [data], "logs", events.ts_field)[0])
-    t_i = [c.lower() for c in cols].index(events.ts_field.lower())
-    times = sorted(t for r in rows if (t := _parse_ts(r[t_i])) is not None)
+    lower = [c.lower() for c in cols]
+    t_i = lower.index(events.ts_field.lower())
     if events.first is None or events.last is None:
         return 0
-    window = dt.timedelta(seconds=duration_seconds(agg.timespan))
-    threshold = float(agg.count or 1)
-    starts = [events.first] + [t + dt.timedelta(milliseconds=1) for t in times]
+    if agg.expected:  # per job: each account's own events, within its own gap
+        g_i = lower.index(agg.group_by[0].lower())
+        return sum(
+            _silences(
+                sorted(t for r in rows if str(r[g_i]) == value and (t := _parse_ts(r[t_i])) is not None),
+                events.first, events.last, gap, float(agg.count or 1), ()
+            )
+            for value, gap in agg.expected
+        )  # fmt: skip
+    times = sorted(t for r in rows if (t := _parse_ts(r[t_i])) is not None)
+    return _silences(times, events.first, events.last, agg.timespan, float(agg.count or 1), agg.within)
+
+
+def _silences(
+    times: list[dt.datetime],
+    first: dt.datetime,
+    last: dt.datetime,
+    timespan: str,
+    threshold: float,
+    within: tuple[TimeWindow, ...],
+) -> int:
+    """Spans of ``timespan`` between the first and the last event of the log with fewer than
+    ``threshold`` of these times, merged where they overlap (inside ``within`` only)."""
+    window = dt.timedelta(seconds=duration_seconds(timespan))
+    starts = [first] + [t + dt.timedelta(milliseconds=1) for t in times]
     spans = []
     for s in starts:
         e = s + window
-        if e > events.last:
+        if e > last:
             continue
         n = bisect.bisect_left(times, e) - bisect.bisect_left(times, s)
         # With ``logic.within`` (business hours) only a silence inside the window is an alert.
-        inside = all(w.contains(s) and w.contains(e - dt.timedelta(milliseconds=1)) for w in agg.within)
+        inside = all(w.contains(s) and w.contains(e - dt.timedelta(milliseconds=1)) for w in within)
         if n < threshold and inside:
             spans.append((s, e))
     merged: list[tuple[dt.datetime, dt.datetime]] = []

@@ -160,6 +160,8 @@ class Aggregation:
     lookback: str = ""  # new_value
     after_silence: bool = False  # new_value: the value was seen before, longer ago than the look-back
     within: tuple[TimeWindow, ...] = ()  # silence: only a silence inside these windows is an alert
+    #: silence per job: (value of the group-by field, e.g. a job's account, its own longest gap)
+    expected: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
@@ -167,6 +169,8 @@ class Aggregation:
             out["after_silence"] = True
         if self.within:
             out["within"] = [{"label": w.label} | w.to_dict() for w in self.within]
+        if self.expected:
+            out["expected"] = {value: gap for value, gap in self.expected}
         for key in ("timespan", "op", "count", "field", "lookback", "first_step_count"):
             value = getattr(self, key)
             if value not in ("", None):

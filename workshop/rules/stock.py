@@ -15,7 +15,9 @@ Where a stock backend cannot convert a rule at all (pySigma 1.5 has no ``value_s
 ``temporal_ordered`` correlation for Splunk or ES|QL) or the toolkit's own query is not
 the whole use case (a note starting "NOT IN THE QUERY"), the rule file says so (a line
 of its description and ``x_workshop.export``) and an alerting level (high, critical) is
-lowered to ``medium``, the level it had being kept in ``x_workshop.export``.
+lowered to ``medium``, the level it had being kept in ``x_workshop.export``. Sentinel's
+``kusto`` target is checked the same way, but its backend refuses every correlation (no
+query, so no noisier alert): such a refusal is said in the file without lowering the level.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ from workshop.rules.pipelines import SIEMS, Pipeline, error_text
 from workshop.rules.target import ConvertedRule
 
 #: SIEMs whose stock sigma-cli target the export is checked against, and that target's name.
-STOCK_TARGETS = {"splunk": "splunk", "esql": "esql"}
+STOCK_TARGETS = {"splunk": "splunk", "esql": "esql", "kql": "kusto"}
+#: Targets whose stock backend refuses every correlation (pySigma's Kusto backend): a refusal
+#: gives no query, so no noisier alert, and does not lower the level (the file still says why).
+REFUSING_TARGETS = frozenset({"kql"})
 #: Levels a SIEM raises as alerts; a rule the stock tools cannot reproduce is not shipped at one.
 ALERTING_LEVELS = ("high", "critical")
 #: Postprocessing for every rule of a target. pySigma's stock ES|QL backend writes a bucket as
@@ -69,6 +74,14 @@ class StockReport:
     def reasons(self, rule_id: str) -> dict[str, str]:
         return {s: r.reason for s, r in self.results.get(rule_id, {}).items() if r.reason}
 
+    def lowers_level(self, rule_id: str) -> bool:
+        """Whether a stock conversion could alert on more than the toolkit's query: a query
+        that is not the whole detection, or a refusal where the level follows that target."""
+        return any(
+            r.reason and (r.query or s not in REFUSING_TARGETS)
+            for s, r in self.results.get(rule_id, {}).items()
+        )
+
 
 def stock_backend(siem: str, pipeline: Any) -> Any:
     """The backend ``sigma convert -t TARGET`` uses (pySigma's, without the toolkit's templates)."""
@@ -80,6 +93,10 @@ def stock_backend(siem: str, pipeline: Any) -> Any:
         from sigma.backends.elasticsearch import ESQLBackend
 
         return ESQLBackend(pipeline)
+    if siem == "kql":
+        from sigma.backends.kusto import KustoBackend
+
+        return KustoBackend(pipeline)
     raise KeyError(siem)
 
 
@@ -173,7 +190,7 @@ def check_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline, converted: Conver
     the postprocessing item, or say why the stock conversion cannot be the whole detection."""
     out = StockResult(siem)
     docs = [d.data for d in rs.docs]
-    backend = "pySigma's stock " + {"splunk": "Splunk", "esql": "ES|QL"}[siem] + " backend"
+    backend = "pySigma's stock " + {"splunk": "Splunk", "esql": "ES|QL", "kql": "Kusto"}[siem] + " backend"
     try:
         stock = stock_convert(siem, export_pipeline(pipeline, []), docs)[-1]
     except Exception as exc:  # pySigma raises many error types; each is a reason, not a crash
@@ -206,9 +223,10 @@ def export_pipeline(pipeline: Pipeline, items: list[dict[str, Any]]) -> dict[str
     return data
 
 
-def mark_rule_set(rs: RuleSet, reasons: dict[str, str]) -> RuleSet:
+def mark_rule_set(rs: RuleSet, reasons: dict[str, str], lower: bool = True) -> RuleSet:
     """The rule set as exported: where a stock conversion is not the whole detection, its
-    file says so and an alerting level is lowered (the level it had is kept in x_workshop)."""
+    file says so and (``lower``: where that conversion could alert on more) an alerting level
+    is lowered (the level it had is kept in x_workshop)."""
     if not reasons:
         return rs
     docs = copy.deepcopy(rs.docs)
@@ -218,7 +236,7 @@ def mark_rule_set(rs: RuleSet, reasons: dict[str, str]) -> RuleSet:
     said = "; ".join(f"{STOCK_TARGETS[s]}: {r}" for s, r in reasons.items())
     line = f"Converted with stock sigma-cli and the exported pipelines, this rule is not the whole detection ({said})."
     level = str(alert.get("level") or "")
-    if level in ALERTING_LEVELS:
+    if lower and level in ALERTING_LEVELS:
         export["level_in_the_toolkit"] = level
         alert["level"] = CAPPED_LEVEL
         line += f" Shipped at level {CAPPED_LEVEL} instead of {level} until it is."
@@ -313,7 +331,9 @@ def export_readme(app_name: str, slug: str, sets: list[RuleSet], report: StockRe
         "",
         "Each pipeline adds, rule by rule, what pySigma's stock backend does not write, so the query is the one "
         "the toolkit shows. A rule whose stock conversion is not the whole detection says so in its description "
-        f"and in `x_workshop.export`, and is shipped at level {CAPPED_LEVEL} at most.",
+        f"and in `x_workshop.export`, and is shipped at level {CAPPED_LEVEL} at most, unless the only stock "
+        "backend that cannot convert it refuses it outright (pySigma's Kusto backend converts no correlations; "
+        "the toolkit's Sentinel KQL export has their queries): a refusal gives no query, so no noisier alert.",
         "",
         "| file | level | " + " | ".join(STOCK_TARGETS.values()) + " |",
         "| --- | --- | " + " | ".join("---" for _ in STOCK_TARGETS) + " |",

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from workshop.rules.convert import ConvertedRule
     from workshop.rules.pipelines import Pipeline
     from workshop.rules.sigma import RuleContext, RuleSet
+    from workshop.rules.stock import StockReport
     from workshop.rules.testing import RuleTestResult, TestReport
     from workshop.store import Store
     from workshop.usecases.model import UseCase
@@ -125,6 +126,25 @@ def convert_application(
     return [convert_rule_set(rs, siem, pipeline) for rs in sets]
 
 
+def exported_rule_sets(
+    store: Store, slug: str, ctx: RuleContext, sets: list[RuleSet]
+) -> tuple[list[RuleSet], StockReport, dict[str, Pipeline]]:
+    """The rule sets as the export ships them (:func:`workshop.rules.stock.mark_rule_set`:
+    what a stock conversion lacks said in the file, the level lowered where it could alert on
+    more), with the stock report and the pipelines of the stock targets. Every artefact that
+    carries a rule (the Sigma files, the STIX Indicators) carries these, not the rule as built."""
+    from workshop.rules.stock import STOCK_TARGETS, StockReport, check_rule_set, mark_rule_set
+
+    report = StockReport()
+    pipelines = {siem: pipeline_for(store, slug, siem, ctx) for siem in STOCK_TARGETS}
+    for siem, pipeline in pipelines.items():
+        converted = convert_application(store, slug, siem, rule_sets=sets, ctx=ctx)
+        for rs, c in zip(sets, converted, strict=True):
+            report.results.setdefault(rs.rule_id, {})[siem] = check_rule_set(rs, siem, pipeline, c)
+    exported = [mark_rule_set(rs, report.reasons(rs.rule_id), report.lowers_level(rs.rule_id)) for rs in sets]
+    return exported, report, pipelines
+
+
 # --------------------------------------------------------------------------- local tests
 
 
@@ -189,10 +209,10 @@ def stix_bundle(
     path = resolve_bundle(bundle or bundle_setting(store))
     index, _warning = load_index_or_builtin(path)
     items: list[tuple[RuleSet, UseCase]] = []
-    for slug in slugs:
+    for slug in slugs:  # the Indicator's pattern is the exported file, with its lowered level
         ctx = rule_context(store, slug, bundle)
-        items.extend(
-            (build_rule_set(uc, ctx), uc) for uc in store.list_use_cases(slug, statuses) if uc.applies
-        )
+        ucs = [uc for uc in store.list_use_cases(slug, statuses) if uc.applies]
+        exported, _, _ = exported_rule_sets(store, slug, ctx, [build_rule_set(uc, ctx) for uc in ucs])
+        items.extend(zip(exported, ucs, strict=True))
     return stix.stix_bundle(items, organisation or organisation_setting(store), index,
                             None if index.is_builtin else path)  # fmt: skip

@@ -142,6 +142,7 @@ DEFAULT_FIELDS: dict[str, str] = {
     LogRole.REPORT: "report_name",
     LogRole.TARGET_USER: "target_user",
     LogRole.BANK_ACCOUNT: "bank_account",
+    LogRole.ITEM: "item_id",
 }
 
 

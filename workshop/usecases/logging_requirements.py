@@ -97,6 +97,8 @@ FIELD_STANDARDS: dict[str, FieldStandard] = {
         FieldStandard(LogRole.TARGET_USER, "the account acted upon", "user.target.name", "user.name", _NONE),
         FieldStandard(LogRole.BANK_ACCOUNT, "the new bank account written (masked)", _NONE, _NONE, _NONE,
                       custom=True),
+        FieldStandard(LogRole.ITEM, "the id of the item created and approved (payment, run, request), the same "
+                      "in both events", _NONE, _NONE, _NONE, custom=True),
     )
 }  # fmt: skip
 
@@ -434,7 +436,7 @@ def _synthetic_event(req: EventRequirement) -> dict[str, Any]:
         LogRole.ACTION: req.action, LogRole.OUTCOME: req.outcome or "success", LogRole.SOURCE_IP: "203.0.113.7",
         LogRole.OBJECT: "E-000123", LogRole.RECORDS: 5000, LogRole.BYTES: 1048576, LogRole.SESSION: "s-synthetic",
         LogRole.COUNTRY: "NL", LogRole.HOST: "app-host", LogRole.AMOUNT: 9990.0, LogRole.REPORT: "salary-register",
-        LogRole.TARGET_USER: "new.user", LogRole.BANK_ACCOUNT: "GB00XXXX****1234",
+        LogRole.TARGET_USER: "new.user", LogRole.BANK_ACCOUNT: "GB00XXXX****1234", LogRole.ITEM: "PAY-000123",
     }  # fmt: skip
     return {f.name: values.get(f.role, "...") for f in req.fields}
 

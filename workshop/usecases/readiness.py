@@ -168,6 +168,13 @@ class Request:
 # --------------------------------------------------------------------------- computing it
 
 
+#: How a missing field is asked for where the role's name alone would not say what it holds.
+_ROLE_WORDS: dict[str, str] = {
+    LogRole.ITEM: "id of the item created and approved (the payment, payroll run or request), logged in the "
+    "same field by the event that creates it and by the event that approves it",
+}
+
+
 def _vocab(uc: UseCase, facts: Facts | None) -> LogVocabulary:
     vocab = uc.generated.vocabulary
     if not (vocab.fields or vocab.assumed_fields) and facts is not None:  # stored without one
@@ -284,14 +291,14 @@ def readiness(uc: UseCase, facts: Facts | Mapping[str, Any] | None = None) -> Re
         if vocab.fields:
             reasons.append(Reason(
                 ReasonKind.FIELD_ROLE_MISSING, role,
-                f"The log's fields were listed, but none holds the {role} the rule reads "
+                f"The log's fields were listed, but none holds the {_ROLE_WORDS.get(role, role)} the rule reads "
                 f"(it assumes '{vocab.field_for(role)}'); name the field or add it ({Q.LOG_FIELDS}).",
             ))  # fmt: skip
         else:
             reasons.append(Reason(
                 ReasonKind.FIELD_NOT_NAMED, role,
                 f"The interview names no log fields: the rule assumes '{vocab.field_for(role)}' holds "
-                f"the {role}; name the log's fields ({Q.LOG_FIELDS}).",
+                f"the {_ROLE_WORDS.get(role, role)}; name the log's fields ({Q.LOG_FIELDS}).",
             ))  # fmt: skip
     params = uc.parameters
     for pname, role, mode in _list_parameters(uc):

@@ -26,6 +26,7 @@ from workshop.services.exports.registry import ExportRequest, Files, exporter, r
 from workshop.services.rules import (
     build_rule_sets,
     convert_application,
+    exported_rule_sets,
     pipeline_for,
     rule_context,
     stix_bundle,
@@ -50,27 +51,12 @@ def sigma_files(req: ExportRequest) -> Files:
 def sigma_export(store: Store, slug: str, bundle: str | None = None) -> Files:
     """One application's Sigma export: rule files as stock tools read them, the pipelines for
     the stock targets, the manifest and the README."""
-    from workshop.rules.stock import (
-        STOCK_TARGETS,
-        StockReport,
-        check_rule_set,
-        export_pipeline,
-        export_readme,
-        manifest,
-        mark_rule_set,
-        pipeline_yaml,
-    )
+    from workshop.rules.stock import export_pipeline, export_readme, manifest, pipeline_yaml
 
     ctx = rule_context(store, slug, bundle)
     sets = build_rule_sets(store, slug, ctx=ctx)
-    report = StockReport()
-    pipelines = {siem: pipeline_for(store, slug, siem, ctx) for siem in STOCK_TARGETS}
-    for siem, pipeline in pipelines.items():
-        converted = convert_application(store, slug, siem, rule_sets=sets, ctx=ctx)
-        for rs, c in zip(sets, converted, strict=True):
-            report.results.setdefault(rs.rule_id, {})[siem] = check_rule_set(rs, siem, pipeline, c)
+    exported, report, pipelines = exported_rule_sets(store, slug, ctx, sets)
     files: Files = {}
-    exported = [mark_rule_set(rs, report.reasons(rs.rule_id)) for rs in sets]
     for rs in exported:
         files[f"sigma/{slug}/{rs.filename}"] = rs.yaml()
     for siem, pipeline in pipelines.items():
