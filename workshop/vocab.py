@@ -121,6 +121,12 @@ class LogRole(StrEnum):
     TARGET_USER = "target_user"
     #: A new bank account written to a record (payee, employee): the payment fraud pivot.
     BANK_ACCOUNT = "bank_account"
+    #: The requested URL (path and query string) of a web access log: injection and scanner patterns.
+    URL = "url"
+    #: The client's user agent in a web access log: attack tools name themselves there.
+    USER_AGENT = "user_agent"
+    #: The HTTP status code of the response (401, 403, 404...) in a web access log.
+    HTTP_STATUS = "http_status"
 
 
 LOG_ROLES: tuple[str, ...] = tuple(LogRole)

@@ -142,6 +142,9 @@ DEFAULT_FIELDS: dict[str, str] = {
     LogRole.REPORT: "report_name",
     LogRole.TARGET_USER: "target_user",
     LogRole.BANK_ACCOUNT: "bank_account",
+    LogRole.URL: "url",
+    LogRole.USER_AGENT: "user_agent",
+    LogRole.HTTP_STATUS: "status",
 }
 
 
