@@ -247,8 +247,10 @@ class Builder:
         return blocks
 
     def same_as(self) -> dict[str, Any]:
-        """``logic.same_as`` as Sigma field references; a compared role the log lacks but a
-        confirmed-or-not lookup supplies (:data:`ENRICH_LOOKUPS`) is read from that lookup."""
+        """``logic.same_as`` as Sigma field references. A compared role the log lacks but a
+        lookup can supply (:data:`ENRICH_LOOKUPS`: a record's owner) is read from that lookup,
+        written into the rule (``x_workshop.lookups_added``) for the SIEM conversions; until a
+        person confirms the lookup, the use case's readiness blocks the rule."""
         pairs = [(str(a), str(b)) for a, b in (self.logic.get("same_as") or {}).items()]
         if not pairs:
             return {}
