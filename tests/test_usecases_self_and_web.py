@@ -275,3 +275,14 @@ def test_sigmahq_validators_find_only_the_documented_exceptions(tmp_path: Path) 
         assert next(iter(yaml.safe_load_all(rs.yaml())))["x_workshop"]["use_case"] == tid
     issues = _sigmahq_issues(folder, tmp_path)
     assert set(issues) <= {"SigmahqLogsourceUnknownIssue", "SigmahqUnknownFieldIssue"}, issues
+
+
+@pytest.mark.parametrize("name", ["in-house-application", "internal-api-batch"])
+def test_both_questionnaires_offer_the_access_log_roles(name) -> None:
+    from workshop.vocab import LOG_ROLES
+
+    doc = yaml.safe_load((Path(__file__).parents[1] / "questionnaires" / f"{name}.yaml").read_text())
+    questions = [q for s in doc["sections"] for q in s["questions"] if q["id"] == "logging.fields"]
+    (role,) = [c for c in questions[0]["columns"] if c["id"] == "role"]
+    offered = {o["value"] for o in role["options"]}
+    assert set(LOG_ROLES) <= offered and {"url", "user_agent", "http_status"} <= offered
