@@ -37,6 +37,9 @@ BLOCKED = {
     # the owners' ghost-employee and BACS-file frauds: accepted, waiting on the events' logging
     "record-created-by-hand": {ReasonKind.EVENT_NOT_LOGGED},
     "file-changed-before-sending": {ReasonKind.EVENT_NOT_LOGGED},  # the file-transfer server's log
+    # a manager's own bank details and a self-granted role: the log names neither the account granted
+    "privilege-self-grant": {ReasonKind.FIELD_ROLE_MISSING},
+    "own-record-changed": {ReasonKind.LIST_NOT_SUPPLIED},  # nor whose record it is: the owners lookup
 }
 #: Not accepted in the demo: the portal does not log their events (another system's log does)
 #: and no worry of the owners waits on them, so they stay proposed and have no rule set to block.

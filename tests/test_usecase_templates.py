@@ -234,6 +234,23 @@ WHEN_CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "functions.sensitive": ["export"],
         },
     ),
+    # issue 16: comparisons of two fields, and the web access log
+    "privilege-self-grant": (
+        {"functions.sensitive": ["permission_changes"], "functions.permission_source": "both"},
+        {"functions.sensitive": ["permission_changes"], "functions.permission_source": "idp_groups"},
+    ),
+    "own-record-changed": (
+        {"functions.payee_changes": ["staff_in_app"]},
+        {"functions.payee_changes": ["payee_self_service", "integration_import"]},
+    ),
+    "web-attack-patterns": (
+        {"purpose.internet_facing": True},
+        {"purpose.internet_facing": False, "logging.format": "json"},
+    ),
+    "web-error-burst": (
+        {"logging.format": "combined_access"},
+        {"purpose.internet_facing": False, "logging.format": "json"},
+    ),
 }
 #: Templates written with no ``when`` (they apply to every application). None today:
 #: every detection idea depends on something the interview establishes.

@@ -124,6 +124,12 @@ class LogRole(StrEnum):
     #: The id of the item a workflow creates and then approves (a payment, a payroll run, a
     #: request), the same in both events: segregation of duties is checked per item.
     ITEM = "item"
+    #: The requested URL (path and query string) of a web access log: injection and scanner patterns.
+    URL = "url"
+    #: The client's user agent in a web access log: attack tools name themselves there.
+    USER_AGENT = "user_agent"
+    #: The HTTP status code of the response (401, 403, 404...) in a web access log.
+    HTTP_STATUS = "http_status"
 
 
 LOG_ROLES: tuple[str, ...] = tuple(LogRole)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sigma.backends.elasticsearch import EqlBackend, ESQLBackend, LuceneBackend
@@ -46,6 +47,7 @@ from sigma.backends.kusto import KustoBackend
 from sigma.backends.splunk import SplunkBackend
 from sigma.collection import SigmaCollection
 from sigma.conversion.base import Backend, TextQueryBackend
+from sigma.conversion.deferred import DeferredQueryExpression
 from sigma.processing.pipeline import ProcessingPipeline
 from sigma.rule import SigmaRule
 
@@ -55,6 +57,31 @@ WHOLE_WINDOW = "window"
 STREAMSTATS = "streamstats"
 #: Processing-state key where the ES|QL backend notes the lists a rule looks up (id -> field).
 LOOKUP_JOINS = "workshop_lookup_joins"
+
+
+#: Processing-state key where a backend notes that a rule's lookups (``x_workshop.lookups_added``)
+#: were written into the query.
+ENRICHED = "workshop_enriched"
+
+
+def lookups_added(rule: Any) -> dict[str, dict[str, str]]:
+    """Fields the rule expects the SIEM to add from a lookup before its test (a record's owner),
+    as the rule file says them: lookup name -> {"key": field, "adds": field}."""
+    attrs = getattr(rule, "custom_attributes", None) or {}
+    x = attrs.get("x_workshop") if isinstance(attrs, dict) else None
+    raw = x.get("lookups_added") if isinstance(x, dict) else None
+    return {str(k): {"key": str(v["key"]), "adds": str(v["adds"])} for k, v in (raw or {}).items()
+            if isinstance(v, dict) and v.get("key") and v.get("adds")}  # fmt: skip
+
+
+@dataclass
+class _DeferredLines(DeferredQueryExpression):
+    """Lines written after the event search and before the deferred tests (a lookup)."""
+
+    text: str = ""
+
+    def finalize_expression(self) -> str:
+        return self.text
 
 
 class WorkshopSplunkBackend(SplunkBackend):
@@ -78,6 +105,20 @@ class WorkshopSplunkBackend(SplunkBackend):
         super().__init__(processing_pipeline)
         self.earliest = earliest
         self.after_search = after_search
+
+    def convert_rule(self, rule: Any, output_format: str | None = None, callback: Any = None) -> Any:
+        self._lookups = lookups_added(rule)
+        return super().convert_rule(rule, output_format, callback)
+
+    def convert_condition_field_eq_field(self, cond: Any, state: Any) -> Any:
+        """A field compared with another (``|fieldref``): a field the log lacks is first added
+        from its lookup (``| lookup NAME KEY OUTPUT FIELD``), then Splunk's deferred ``| where``."""
+        if getattr(self, "_lookups", None) and not state.processing_state.get(ENRICHED):
+            state.processing_state[ENRICHED] = True
+            for name, spec in self._lookups.items():
+                key, adds = (self.escape_and_quote_field(spec[k]) for k in ("key", "adds"))
+                _DeferredLines(state, text=f"lookup {name} {key} OUTPUT {adds}")
+        return super().convert_condition_field_eq_field(cond, state)
 
     def finish_query(self, rule: Any, query: Any, state: Any) -> Any:
         """Each event search (not the correlation around it) gets the search period in front
@@ -127,6 +168,9 @@ class WorkshopEsqlBackend(ESQLBackend):
     def finalize_query_default(self, rule: Any, query: str, index: int, state: Any) -> str:
         out = str(super().finalize_query_default(rule, query, index, state))
         joins = state.processing_state.get(LOOKUP_JOINS) or {}
+        if isinstance(rule, SigmaRule):  # a field the log lacks, added from its lookup index first
+            for name, spec in lookups_added(rule).items():
+                joins.setdefault(name, self.escape_and_quote_field(spec["key"]))
         if joins and isinstance(rule, SigmaRule):  # "from ... metadata ... | where ...": join first
             lookups = "".join(f" | lookup join {name} on {fld}" for name, fld in joins.items())
             out = out.replace(" | where ", lookups + " | where ", 1)
@@ -178,6 +222,21 @@ _add_method(WorkshopEsqlBackend, WHOLE_WINDOW, "Count over the whole search wind
 })  # fmt: skip
 
 
+class WorkshopKustoBackend(KustoBackend):
+    """KQL that compares two columns of the same row (Sigma ``|fieldref``), which the stock
+    Kusto backend refuses."""
+
+    field_equals_field_expression: ClassVar[str] = "{field1} == {field2}"
+
+
+class WorkshopLuceneBackend(LuceneBackend):
+    """Lucene cannot compare two fields: a ``|fieldref`` item keeps only events that have the
+    field (``_exists_:``), and the conversion notes say that the comparison is not in the query."""
+
+    def convert_condition_field_eq_field(self, cond: Any, state: Any) -> Any:
+        return self.field_exists_expression.format(field=self.escape_and_quote_field(cond.field))
+
+
 class WorkshopEqlBackend(EqlBackend):
     """EQL sequences, each step on its own line; the first step may repeat (``with runs``)."""
 
@@ -199,7 +258,7 @@ def backend(siem: str, pipeline: ProcessingPipeline | None, **options: Any) -> B
         return WorkshopEsqlBackend(pipeline, **options)
     if siem == "eql":
         return WorkshopEqlBackend(pipeline)
-    plain: dict[str, type[Backend]] = {"kql": KustoBackend, "lucene": LuceneBackend}
+    plain: dict[str, type[Backend]] = {"kql": WorkshopKustoBackend, "lucene": WorkshopLuceneBackend}
     return plain[siem](pipeline)
 
 

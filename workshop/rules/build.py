@@ -38,14 +38,34 @@ from workshop.rules.model import (
     sigma_literal,
 )
 from workshop.usecases.events import EVENTS, LogVocabulary, assumed_from, vocabulary
-from workshop.usecases.model import PARAMETER_LISTS, UseCase
+from workshop.usecases.model import ENRICH_LOOKUPS, PARAMETER_LISTS, UseCase
 from workshop.usecases.readiness import batch_host_addresses, is_address
 from workshop.vocab import TimeWindow, is_duration
+
+#: Sigma detection items pySigma's stock Kusto and Lucene backends refuse (sigma-cli 3.1):
+#: the rule file says so, and the toolkit's own queries say what they do instead.
+FIELDREF_NOTE = (
+    "The rule compares two fields of the same event (Sigma '|fieldref': {pairs}). Stock pySigma converts "
+    "that for Splunk (| where) and ES|QL (==); its Kusto and Lucene backends refuse it. The toolkit's "
+    "Sentinel query compares the columns itself; Lucene cannot compare two fields at all, so its query "
+    "returns every selected event and says so: use the ES|QL version in Elastic."
+)
+#: The block of OR-ed pattern selections (``logic.contains_any``): any one of them is enough.
+SIGNAL_PREFIX = "selection_signal_"
 
 #: Lookups whose rows count only after a date they hold (parameter -> the lookup's date
 #: column): a leaver's account is a finding after the last working day, not during notice.
 LOOKUP_AFTER: dict[str, str] = {"leavers_lookup": "last_working_day"}
 _PARAM_REF = re.compile(r"^\{params\.([a-z][a-z0-9_]*)\}$")
+
+
+#: Roles whose values are numeric codes (an HTTP status): written as Sigma numbers, which
+#: SigmaHQ's validators require and ES|QL compares with a numeric field.
+_CODE_ROLES = frozenset({"http_status"})
+
+
+def _code(role: str, value: str) -> Any:
+    return int(value) if role in _CODE_ROLES and value.isdigit() else sigma_literal(value)
 
 
 def vocabulary_of(uc: UseCase, ctx: RuleContext) -> LogVocabulary:
@@ -75,6 +95,7 @@ class Builder:
         self.windows: list[TimeWindow] = []
         self.fields: dict[str, str] = {}
         self.x_notes: list[str] = []
+        self.enrich: dict[str, tuple[str, str]] = {}
 
     # -- fields and values -------------------------------------------------------
     def field(self, role: str) -> str:
@@ -148,7 +169,7 @@ class Builder:
             if m:
                 values = clean_values(self.param_value(m.group(1)))
                 value: Any = (
-                    [sigma_literal(v) for v in values]
+                    [_code(str(role), v) for v in values]
                     if values
                     else self.placeholder(m.group(1), field, (), f"values of parameter {m.group(1)}")
                 )
@@ -164,6 +185,20 @@ class Builder:
                     bound = self.number_param(str(band[key]), f"{key} of the {band['role']} band")
                     if bound is not None:
                         blocks.setdefault("selection_band", {})[f"{field}|{op}"] = bound
+        for role, pname in (self.logic.get("contains_any") or {}).items():
+            field = self.field(str(role))
+            patterns = clean_values(self.param_value(str(pname)))
+            if patterns:
+                blocks[f"{SIGNAL_PREFIX}{identifier(str(role))}"] = {
+                    f"{field}|contains": [sigma_literal(v) for v in patterns]
+                }
+            else:
+                self.problems.append(
+                    f"the pattern list {pname} (for the {role}) is empty: the rule selects nothing"
+                )
+        same = self.same_as()
+        if same:
+            blocks["selection_same"] = same
         matched_roles = {str(r) for r in (self.logic.get("match") or {})}
         # logic.only (role -> list parameter) selects; the table adds what older templates say in prose
         lists = dict(PARAMETER_LISTS)
@@ -210,6 +245,32 @@ class Builder:
                     "(value_placeholders) or a SIEM lookup of that name."
                 )
         return blocks
+
+    def same_as(self) -> dict[str, Any]:
+        """``logic.same_as`` as Sigma field references. A compared role the log lacks but a
+        lookup can supply (:data:`ENRICH_LOOKUPS`: a record's owner) is read from that lookup,
+        written into the rule (``x_workshop.lookups_added``) for the SIEM conversions; until a
+        person confirms the lookup, the use case's readiness blocks the rule."""
+        pairs = [(str(a), str(b)) for a, b in (self.logic.get("same_as") or {}).items()]
+        if not pairs:
+            return {}
+        block = {f"{self.field(a)}|fieldref": self.field(b) for a, b in pairs}
+        self.x_notes.append(FIELDREF_NOTE.format(pairs=", ".join(f"{self.field(a)} = {self.field(b)}"
+                                                                 for a, b in pairs)))  # fmt: skip
+        for pname, (key_role, role) in ENRICH_LOOKUPS.items():
+            if pname not in self.params or role not in self.vocab.assumed_fields:
+                continue
+            if not any(role in pair for pair in pairs):
+                continue
+            lookup = str(self.param_value(pname) or pname).strip() or pname
+            key, out = self.field(key_role), self.field(role)
+            self.enrich[lookup] = (key, out)
+            self.notes.append(
+                f"The log does not say whose {key} it is: the SIEM adds {out} from the lookup '{lookup}' "
+                f"(keyed on {key}, a column {out} holding the owner's account as the log writes {self.field('user')}) "
+                "before the comparison. The Splunk, ES|QL and Sentinel queries do that; elsewhere add the field at ingest."
+            )
+        return block
 
     # -- filters ------------------------------------------------------------------
     def filters(self) -> dict[str, dict[str, Any]]:
@@ -410,7 +471,9 @@ class Builder:
             det.update(narrowing)
             applies = {k: v for k, v in filters.items() if k not in only_on or event_id in only_on[k]}
             det.update(applies)
-            cond = " and ".join(["selection", *narrowing])
+            plain = [k for k in narrowing if not k.startswith(SIGNAL_PREFIX)]
+            signals = [f"1 of {SIGNAL_PREFIX}*"] if len(plain) < len(narrowing) else []
+            cond = " and ".join(["selection", *plain, *signals])
             cond += "".join(f" and not {f}" for f in applies)
             det["condition"] = cond
             return det
@@ -508,6 +571,10 @@ class Builder:
         notes = list(dict.fromkeys(self.notes + self.x_notes))
         if notes:
             x_workshop["notes"] = notes
+        if self.enrich:
+            x_workshop["lookups_added"] = {
+                k: {"key": key, "adds": out} for k, (key, out) in self.enrich.items()
+            }
         if self.placeholders:
             x_workshop["placeholders"] = {k: p.to_dict() for k, p in self.placeholders.items()}
         return RuleSet(
@@ -526,6 +593,7 @@ class Builder:
             problems=list(dict.fromkeys(self.problems)),
             attack=[str(a.technique) for a in uc.attack],
             filename=rule_filename(slug, tid, docs[0].kind == "correlation"),
+            enrich=dict(self.enrich),
         )
 
 

@@ -16,6 +16,7 @@ is not in the query, a note says so.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from workshop.rules.model import RuleSet
 from workshop.rules.pipelines import SIEMS, Pipeline, check_siem, error_text
@@ -122,7 +123,7 @@ def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRul
         if d.kind != "detection":
             continue
         try:
-            q = _convert(siem, pipeline, [_without(d.data, "name", "fields")])[0]
+            q = _convert(siem, pipeline, [_mapped_lookups(_without(d.data, "name", "fields"), pipeline)])[0]
             parts[d.id] = QueryPart(d.id, d.title, d.role, q)
         except Exception as exc:
             parts[d.id] = QueryPart(d.id, d.title, d.role, "", error_text(exc))
@@ -141,12 +142,16 @@ def convert_rule_set(rs: RuleSet, siem: str, pipeline: Pipeline) -> ConvertedRul
     if logic_handler(rs.logic).one_rule and not rs.windows:
         main = parts[rs.selections[0].id].query
         try:  # the alert rule as pySigma writes it, with the fields the analyst sees
-            out.query, out.method = _convert(siem, pipeline, [rs.alert.data])[0], "pysigma"
+            out.query, out.method = (
+                _convert(siem, pipeline, [_mapped_lookups(rs.alert.data, pipeline)])[0],
+                "pysigma",
+            )
         except Exception as exc:
             out.notes.append(f"pySigma could not convert the rule with its fields: {error_text(exc)}")
             out.query, out.method = main, "pysigma"
         if siem == "kql":  # the Kusto backend writes the condition only; the table comes from the pipeline
-            out.query = f"{pipeline.vars.get('table') or 'AppAudit_CL'}\n| where {out.query}"
+            out.query = f"{pipeline.vars.get('table') or 'AppAudit_CL'}{_kql_lookups(rs, pipeline)}\n| where {out.query}"
+        _field_comparisons(rs, siem, pipeline, out)
         _list_dates(rs, siem, pipeline, out)
         out.notes.extend(_carry_notes(rs))
         if siem == "lucene":
@@ -198,6 +203,61 @@ def _list_dates(rs: RuleSet, siem: str, p: Pipeline, out: ConvertedRule) -> None
                 f"NOT IN THE QUERY: the date test (only events after the {ph.after} held in the list '{ph.id}'): "
                 f"every event of an account in the list is returned. Use the Splunk or ES|QL version."
             )
+
+
+def _compared(rs: RuleSet) -> list[str]:
+    """The field comparisons (Sigma ``|fieldref``) of the rule's selections, as ``a = b``."""
+    return [f"{str(k).split('|')[0]} = {v}" for d in rs.selections
+            for block in (d.data.get("detection") or {}).values() if isinstance(block, dict)
+            for k, v in block.items() if str(k).endswith("|fieldref")]  # fmt: skip
+
+
+def _mapped_lookups(data: dict[str, Any], p: Pipeline) -> dict[str, Any]:
+    """The rule with the fields of its lookups (``x_workshop.lookups_added``) as this SIEM names
+    them: the backends write the lookup lines, and pySigma maps only the detection's fields."""
+    x = data.get("x_workshop") or {}
+    added = x.get("lookups_added") if isinstance(x, dict) else None
+    if not added:
+        return data
+    mapped = {k: {"key": p.map_field(v["key"]), "adds": p.map_field(v["adds"])} for k, v in added.items()}
+    return data | {"x_workshop": x | {"lookups_added": mapped}}
+
+
+def _kql_lookups(rs: RuleSet, p: Pipeline) -> str:
+    """Sentinel: a field the log lacks, added from the watchlist of that name (keyed on its
+    SearchKey, the owner in a column named like the log's field)."""
+    lines = []
+    for name, (key, adds) in rs.enrich.items():
+        k, a = (quote_field("kql", p.map_field(f)) for f in (key, adds))
+        lines.append(f"\n| lookup kind=leftouter (_GetWatchlist('{name}') | project {k}=tostring(SearchKey), "
+                     f"{a}=tostring({quote_field('kql', adds)})) on {k}")  # fmt: skip
+    return "".join(lines)
+
+
+def _field_comparisons(rs: RuleSet, siem: str, p: Pipeline, out: ConvertedRule) -> None:
+    """What each SIEM does with a comparison of two fields of one event."""
+    compared = _compared(rs)
+    if not compared:
+        return
+    what = ", ".join(compared)
+    if siem == "lucene":
+        out.notes.append(
+            f"NOT IN THE QUERY: the comparison {what}. Lucene cannot compare two fields of one event, so this "
+            "query returns every selected event that has the field; use the ES|QL version (a Kibana ES|QL rule)."
+        )
+    elif siem == "kql":
+        out.method = "pysigma+toolkit"
+        out.notes.append(f"The comparison {what} is written by the toolkit's Kusto backend (stock pySigma's refuses "
+                         "Sigma's |fieldref).")  # fmt: skip
+    for name, (key, adds) in rs.enrich.items():
+        if siem == "lucene":
+            out.notes.append(f"NOT IN THE QUERY: {adds} from the lookup '{name}' (keyed on {key}); Lucene cannot "
+                             "join a lookup.")  # fmt: skip
+        else:
+            out.method = "pysigma+toolkit"
+            k, a = (quote_field(siem, p.map_field(f)) for f in (key, adds))
+            out.notes.append(f"{a} is read from the lookup '{name}' (keyed on {k}, the owner in a column "
+                             f"{a if siem != 'kql' else adds}) before the comparison.")  # fmt: skip
 
 
 def _carry_notes(rs: RuleSet) -> list[str]:

@@ -244,6 +244,9 @@ class RuleSet:
     #: Whether the rule can fire on the application's real log (blocked: why); the rule
     #: files and the manifest flag a blocked rule, documents and coverage leave it out.
     readiness: Readiness = field(default_factory=Readiness)
+    #: Fields the SIEM adds from a lookup before the rule's test (lookup name -> (the field it
+    #: is keyed on, the field it writes)): a record's owner, when the log does not name it.
+    enrich: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:
@@ -290,6 +293,7 @@ class RuleSet:
             "problems": list(self.problems),
             "attack": list(self.attack),
             "readiness": self.readiness.to_dict(),
+            "enrich": {k: list(v) for k, v in self.enrich.items()},
             "rules": [d.to_dict() for d in self.docs],
         }
         if with_yaml:

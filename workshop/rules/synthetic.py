@@ -215,8 +215,15 @@ class _Ctx:
             high = (self.params.get(str(band.get("max") or "")) or {}).get("value")
             value = low if isinstance(low, (int, float)) else (high - 1 if isinstance(high, (int, float)) else 1)
             ev[self.field(str(band["role"]))] = value
+        for role, pname in (self.logic.get("contains_any") or {}).items():  # the first pattern, in the first role
+            patterns = clean_values((self.params.get(str(pname)) or {}).get("value"))
+            if patterns:
+                ev[self.field(str(role))] = f"synthetic {patterns[0]} synthetic"
+                break
         for role, value in by_role.items():
             ev[self.field(role)] = value
+        for role, other in (self.logic.get("same_as") or {}).items():  # the same value in both fields
+            ev[self.field(str(role))] = ev.get(self.field(str(other)), self.attack_user())
         return ev
 
 

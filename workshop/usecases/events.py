@@ -143,6 +143,9 @@ DEFAULT_FIELDS: dict[str, str] = {
     LogRole.TARGET_USER: "target_user",
     LogRole.BANK_ACCOUNT: "bank_account",
     LogRole.ITEM: "item_id",
+    LogRole.URL: "url",
+    LogRole.USER_AGENT: "user_agent",
+    LogRole.HTTP_STATUS: "status",
 }
 
 

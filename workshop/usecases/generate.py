@@ -230,6 +230,12 @@ def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, P
             + ", ".join(f"{_role(vocab, k)} is one of: {p(v)}" for k, v in logic.only)
             + "."
         )
+    if logic.same_as:  # Sigma |fieldref: two fields of one event compared
+        text += " Only events where " + " and ".join(
+            f"{_role(vocab, a)} is the same as {_role(vocab, b)}" for a, b in logic.same_as) + "."  # fmt: skip
+    if logic.contains_any:  # any of the roles holds any of its patterns
+        text += " Only events where " + " or ".join(
+            f"{_role(vocab, r)} contains one of {p(v)}" for r, v in logic.contains_any) + "."  # fmt: skip
     if logic.exclude:
         text += " Excluded: " + "; ".join(ALLOWLISTS[e] for e in logic.exclude) + "."
     return text
@@ -245,6 +251,7 @@ def technical_context(logic: Logic, inputs: Inputs) -> str:
     if facts.log_timezone:
         parts.append(f"Timestamps are written in {facts.log_timezone}.")
     roles: list[str] = [LogRole.TIMESTAMP, LogRole.USER, LogRole.ACTION, LogRole.OUTCOME, *logic.group_by]
+    roles += [r for pair in logic.same_as for r in pair] + [r for r, _ in logic.contains_any]
     if logic.field:
         roles.append(logic.field)
     roles = list(dict.fromkeys(roles))

@@ -49,6 +49,7 @@ TOP_KEYS = {
 LOGIC_KEYS = {
     "type", "event", "events", "group_by", "field", "window", "threshold", "lookback",
     "outside", "within", "match", "only", "exclude", "exclude_on", "band", "after_silence",
+    "same_as", "contains_any",
 }  # fmt: skip
 PARAM_KEYS = {"description", "type", "default", "from", "baseline", "unit"}
 #: What each logic type needs besides its type.
@@ -343,6 +344,20 @@ class _Validator(MappingChecker):
                 spec = self.params.get(str(name)) if name else None
                 if name and (spec is None or spec.type not in ("integer", "number")):
                     self.p.add(f"logic: band '{key}' must name a declared number parameter", raw.line_of("band"))
+        same_as = raw.get("same_as") or {}
+        if not isinstance(same_as, dict) or any(k not in ROLES or v not in ROLES or k == v
+                                                for k, v in same_as.items()):  # fmt: skip
+            self.p.add("logic: 'same_as' must map a field role to another field role", raw.line_of("same_as"))
+            same_as = {}
+        contains_any = raw.get("contains_any") or {}
+        if not isinstance(contains_any, dict):
+            self.p.add("logic: 'contains_any' must map field roles to list parameters", raw.line_of("contains_any"))
+            contains_any = {}
+        for role, pname in contains_any.items():
+            spec = self.params.get(str(pname))
+            if role not in ROLES or spec is None or spec.type != "list":
+                self.p.add(f"logic: 'contains_any' needs a field role and a declared list parameter ({role}: {pname})",
+                           raw.line_of("contains_any"))  # fmt: skip
         after_silence = raw.get("after_silence") or False
         if after_silence and ltype != "new_value":
             self.p.add("logic: 'after_silence' applies to a new_value logic only", raw.line_of("after_silence"))
@@ -363,6 +378,8 @@ class _Validator(MappingChecker):
             exclude_on=model_exclude_on(exclude_on),
             band=model_band(band),
             after_silence=bool(after_silence),
+            same_as=tuple((str(k), str(v)) for k, v in same_as.items()),
+            contains_any=tuple((str(k), str(v)) for k, v in contains_any.items()),
         )
 
     def _priority(self, data: YMap) -> tuple[str, tuple[PriorityRule, ...]]:

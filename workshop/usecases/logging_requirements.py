@@ -99,6 +99,12 @@ FIELD_STANDARDS: dict[str, FieldStandard] = {
                       custom=True),
         FieldStandard(LogRole.ITEM, "the id of the item created and approved (payment, run, request), the same "
                       "in both events", _NONE, _NONE, _NONE, custom=True),
+        FieldStandard(LogRole.URL, "the URL requested (path and query string)", "url.original", "http_request.url.url_string",
+                      "url.full"),
+        FieldStandard(LogRole.USER_AGENT, "the client's user agent", "user_agent.original",
+                      "http_request.user_agent", "user_agent.original"),
+        FieldStandard(LogRole.HTTP_STATUS, "the HTTP status code of the response",
+                      "http.response.status_code", "http_response.code", "http.response.status_code"),
     )
 }  # fmt: skip
 
@@ -437,6 +443,7 @@ def _synthetic_event(req: EventRequirement) -> dict[str, Any]:
         LogRole.OBJECT: "E-000123", LogRole.RECORDS: 5000, LogRole.BYTES: 1048576, LogRole.SESSION: "s-synthetic",
         LogRole.COUNTRY: "NL", LogRole.HOST: "app-host", LogRole.AMOUNT: 9990.0, LogRole.REPORT: "salary-register",
         LogRole.TARGET_USER: "new.user", LogRole.BANK_ACCOUNT: "GB00XXXX****1234", LogRole.ITEM: "PAY-000123",
+        LogRole.URL: "/search?q=%27%20union%20select", LogRole.USER_AGENT: "sqlmap/1.8", LogRole.HTTP_STATUS: "403",
     }  # fmt: skip
     return {f.name: values.get(f.role, "...") for f in req.fields}
 

@@ -61,6 +61,12 @@ PARAMETER_LISTS: dict[str, tuple[str, str]] = {
     "deploy_accounts": ("user", "exclude_user"),
 }
 
+#: SIEM lookups that supply a role the log lacks, keyed on a role it has (parameter -> (key
+#: role, supplied role)): the owner of a record, looked up by the record's id, when the log
+#: does not name whose record was changed. Used only while the log has no field for the
+#: supplied role; until a person confirms the lookup exists, the rule is blocked.
+ENRICH_LOOKUPS: dict[str, tuple[str, str]] = {"record_owners_lookup": ("object", "target_user")}
+
 
 @dataclass(frozen=True)
 class Text:
@@ -117,6 +123,12 @@ class Logic:
     #: first seen: the value must have been seen before, longer ago than the look-back (a dormant
     #: account); a value never seen at all is not an alert
     after_silence: bool = False
+    #: two roles whose values must be equal in the same event (Sigma ``|fieldref``): the account
+    #: granted a role is the granting account itself
+    same_as: tuple[tuple[str, str], ...] = ()
+    #: role -> list parameter of patterns: keep events where any of these roles contains any
+    #: pattern of its list (Sigma ``|contains``, the roles OR-ed: an attack URL or a tool's agent)
+    contains_any: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"type": self.type}
@@ -139,6 +151,10 @@ class Logic:
             d["band"] = {"role": self.band[0], "min": self.band[1], "max": self.band[2]}
         if self.after_silence:
             d["after_silence"] = True
+        if self.same_as:
+            d["same_as"] = dict(self.same_as)
+        if self.contains_any:
+            d["contains_any"] = dict(self.contains_any)
         return d
 
     @classmethod
@@ -165,6 +181,8 @@ class Logic:
             exclude_on=exclude_on(d.get("exclude_on")),
             band=band(d.get("band")),
             after_silence=bool(d.get("after_silence")),
+            same_as=pairs(d.get("same_as")),
+            contains_any=pairs(d.get("contains_any")),
         )
 
     @property

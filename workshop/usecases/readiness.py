@@ -33,7 +33,7 @@ from typing import Any
 from workshop.interview.facts import Facts, Q
 from workshop.questionnaire.values import network_of
 from workshop.usecases.events import EVENTS, LogVocabulary, vocabulary
-from workshop.usecases.model import PARAMETER_LISTS, EventRef, UseCase
+from workshop.usecases.model import ENRICH_LOOKUPS, PARAMETER_LISTS, EventRef, UseCase
 from workshop.vocab import LogRole
 
 
@@ -206,6 +206,7 @@ def roles_needed(uc: UseCase, vocab: LogVocabulary | None = None) -> list[str]:
     if logic.field:
         roles.append(logic.field)
     roles += [r for r, _ in logic.match] + [r for r, _ in logic.only]
+    roles += [r for pair in logic.same_as for r in pair] + [r for r, _ in logic.contains_any]
     if logic.band:
         roles.append(logic.band[0])
     for allow in logic.exclude:
@@ -233,6 +234,8 @@ def _list_parameters(uc: UseCase) -> list[tuple[str, str, str]]:
         if raw.startswith("{params.") and raw.endswith("}"):
             pname = raw[len("{params.") : -1]
             out[pname] = (pname, role, "select")
+    for role, pname in logic.contains_any:
+        out[pname] = (pname, role, "select")
     for pname, (role, mode) in PARAMETER_LISTS.items():
         if pname in uc.parameters and mode in _SELECTING:
             out.setdefault(pname, (pname, role, mode))
@@ -285,8 +288,20 @@ def readiness(uc: UseCase, facts: Facts | Mapping[str, Any] | None = None) -> Re
                 f"Nobody confirmed how '{label}' is written in the log: the rule assumes the action "
                 f"'{ev.action}' (OWASP default); confirm the real action and outcome ({Q.LOG_EVENT_NAMES}).",
             ))  # fmt: skip
+    # a role the log lacks that a lookup supplies (a record's owner): the lookup, once confirmed
+    enriched = {role: pname for pname, (_key, role) in ENRICH_LOOKUPS.items() if pname in uc.parameters}
     for role in needed:
         if role not in vocab.assumed_fields:
+            continue
+        if role in enriched:
+            p = uc.parameters[enriched[role]]
+            if p.source != "manual":
+                reasons.append(Reason(
+                    ReasonKind.LIST_NOT_SUPPLIED, enriched[role],
+                    f"The log does not say whose record it is (no field holds the {role}): name that field "
+                    f"({Q.LOG_FIELDS}), or supply the SIEM lookup '{p.value or enriched[role]}' and confirm it "
+                    f"here: {(p.description or '').strip()}",
+                ))  # fmt: skip
             continue
         if vocab.fields:
             reasons.append(Reason(

@@ -38,11 +38,13 @@ THEMES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
             "leaver-account-used", "dormant-account-login", "disabled-account-reenabled")),
         (r"export|download|extract|spreadsheet|leak|emailed|taking it|personal address", _EXPORT),
         (r"approv|segregation|four.eyes", ("self-approval",)),
+        (r"\bown (bank|record|details|account)|their own|themselves|to himself|to herself", (
+            "own-record-changed", "privilege-self-grant")),
         (r"ghost|fictitious|by hand|fake (employee|supplier|payee)", ("record-created-by-hand",)),
         (r"\bvip\b|executive|celebrit|colleague|snoop|curio|famous|neighbour|relative|extra protection", (
             "vip-record-viewed", "bulk-record-viewing")),
         (r"\badmin|privilege|\brole|permission|rights", (
-            "privilege-granted", "user-created-then-privileged", "idp-group-grants-app-role")),
+            "privilege-granted", "user-created-then-privileged", "idp-group-grants-app-role", "privilege-self-grant")),
         (r"phish|password|credential|stolen account|takeover|take over|pretending", _TAKEOVER),
         (r"\bkeys?\b|token|secret|api", _KEYS),
         (r"\bfile\b|bacs|between generation", ("file-changed-before-sending",)),
@@ -54,7 +56,8 @@ THEMES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         (r"mass|bulk (change|update|delete)|wipe|destroy", ("mass-update", "mass-delete")),
         (r"impersonat|log in as|act as", ("impersonation-started",)),
         (r"hack|inject|scan|exploit|attack", (
-            "application-attack-detected", "input-validation-failures", "error-spike-per-source")),
+            "application-attack-detected", "input-validation-failures", "error-spike-per-source",
+            "web-attack-patterns", "web-error-burst")),
     )
 )
 
