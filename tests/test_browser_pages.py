@@ -22,6 +22,21 @@ PAGES = ("usecases", "baselines", "attack", "export", "handoffs", "drills", "por
 SIZES = {"desk": (1600, 900, 1.0), "presenter": (1024, 576, 1.25)}
 
 
+def _full_screenshot(page, path: Path) -> None:
+    """The whole page, to look at: Streamlit scrolls inside its main area, so ``full_page`` gives only
+    the window; the window is made as tall as the page for this one picture."""
+    viewport = page.viewport_size
+    tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size(
+        {"width": viewport["width"], "height": max(viewport["height"], min(int(tall), 12_000))}
+    )
+    try:
+        wait_for_app(page)  # a taller window redraws the grids and charts
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(viewport)
+
+
 @pytest.mark.parametrize("size", list(SIZES))
 def test_pages_load_local_only_and_are_screenshotted(demo_workspace: Path, size: str) -> None:
     from playwright.sync_api import sync_playwright
@@ -45,7 +60,7 @@ def test_pages_load_local_only_and_are_screenshotted(demo_workspace: Path, size:
                     if errors:
                         problems.append(f"{name}: {errors} exception(s) shown")
                     page.screenshot(path=str(ARTIFACTS / f"pages-{name}-{size}.png"), full_page=False)
-                    page.screenshot(path=str(ARTIFACTS / f"pages-{name}-{size}-full.png"), full_page=True)
+                    _full_screenshot(page, ARTIFACTS / f"pages-{name}-{size}-full.png")
             finally:
                 browser.close()
     finally:
