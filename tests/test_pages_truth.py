@@ -391,3 +391,16 @@ def test_export_preview_is_rendered_not_source(demo_workspace: Path, open_page) 
     rule = next(n for n in names if n.endswith((".yml", ".yaml")) and "pipelines" not in n)
     at.selectbox(key="ex_preview").set_value(rule).run()
     assert any("title:" in c.value for c in at.code)  # rules stay text, in a box of fixed height
+
+
+def test_portfolio_reviews_chart_has_no_cut_axis_title(demo_workspace: Path, open_page) -> None:
+    """At presenter size the one-bar chart of reviews due was too short for its vertical axis title
+    ("Montl"): the heading names the rows, the axis has no title."""
+    import json
+
+    at = open_page(PORTFOLIO)
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    months = [sp for sp in specs if "Reviews" in json.dumps(sp.get("encoding", {}))]
+    assert months, [sp.get("encoding") for sp in specs]
+    assert months[0]["encoding"]["y"].get("title") == "", months[0]["encoding"]["y"]
