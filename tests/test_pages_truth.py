@@ -330,6 +330,8 @@ def test_baselines_page_shows_claims_whole_and_actions_by_count(demo_workspace: 
     assert {"What the owners said", "What the log shows"} <= set(claims.columns)
     shown = " ".join(str(v) for v in claims.to_numpy().ravel())
     assert "--map" not in shown and "--tz" not in shown and "--entity" not in shown
+    # metric labels short enough to stay whole in a quarter of the page at presenter size
+    assert all(len(m.label) <= 14 for m in at.metric), [m.label for m in at.metric]
 
 
 def test_baseline_tabs_and_use_case_tabs_are_keyed() -> None:

@@ -313,7 +313,9 @@ def render() -> None:
     m1.metric("Events", f"{baseline.events:,}")
     m2.metric("Entities", f"{p.get('entities', 0):,}")
     m3.metric("Days", p.get("days_covered", ""))
-    m4.metric("Outside business hours", f"{(p.get('out_of_hours_share') or 0):.1%}")
+    # A label short enough to stay whole in a quarter of the page at presenter size.
+    m4.metric("Out of hours", f"{(p.get('out_of_hours_share') or 0):.1%}",
+              help="Share of the events outside the business hours the owners gave")  # fmt: skip
     st.caption(
         f"{md(baseline.first)} to {md(baseline.last)} · counted in {md(p.get('timezone'))} · entity: {md(p.get('entity_role'))}"
     )
