@@ -22,6 +22,11 @@ PAGES = ("usecases", "baselines", "attack", "export", "handoffs", "drills", "por
 SIZES = {"desk": (1600, 900, 1.0), "presenter": (1024, 576, 1.25)}
 
 
+#: [table width, room] of every static table (st.table) wider than the room it has.
+TABLES_WIDER_THAN_PAGE = """() => [...document.querySelectorAll('[data-testid="stTable"]')]
+    .map(t => [t.querySelector('table').scrollWidth, t.clientWidth]).filter(([w, room]) => w > room + 1)"""
+
+
 def _full_screenshot(page, path: Path) -> None:
     """The whole page, to look at: Streamlit scrolls inside its main area, so ``full_page`` gives only
     the window; the window is made as tall as the page for this one picture."""
@@ -59,6 +64,11 @@ def test_pages_load_local_only_and_are_screenshotted(demo_workspace: Path, size:
                     errors = page.locator('[data-testid="stException"]').count()
                     if errors:
                         problems.append(f"{name}: {errors} exception(s) shown")
+                    # A table of whole cells fits the page: a long identifier breaks rather than
+                    # pushing the last column out of view (Hand-offs at presenter size).
+                    wide = page.evaluate(TABLES_WIDER_THAN_PAGE)
+                    if wide:
+                        problems.append(f"{name}: table(s) wider than the page {wide}")
                     page.screenshot(path=str(ARTIFACTS / f"pages-{name}-{size}.png"), full_page=False)
                     _full_screenshot(page, ARTIFACTS / f"pages-{name}-{size}-full.png")
             finally:
