@@ -1,6 +1,6 @@
 """In a real browser: the pages after the workshop at a desk size and at a presenter size.
 
-Each page (Use cases, Baselines, ATT&CK, Export, Portfolio) is loaded on the demo at
+Each page (Use cases, Baselines, ATT&CK, Export, Hand-offs, Drills, Portfolio) is loaded on the demo at
 1600x900 and at 1280x720 zoomed to 125% (what a shared screen shows), screenshotted into
 ``test-artifacts/`` for a person to look at, and every request it makes is recorded: any
 request not to the app's own address fails the test (issue 18).
@@ -17,9 +17,29 @@ from tests.support.requests_log import RequestLog
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PAGES = ("usecases", "baselines", "attack", "export", "portfolio")
+PAGES = ("usecases", "baselines", "attack", "export", "handoffs", "drills", "portfolio")
 #: name -> (viewport width, height, zoom). The presenter size is 1280x720 at 125%: 1024x576 CSS pixels.
 SIZES = {"desk": (1600, 900, 1.0), "presenter": (1024, 576, 1.25)}
+
+
+#: [table width, room] of every static table (st.table) wider than the room it has.
+TABLES_WIDER_THAN_PAGE = """() => [...document.querySelectorAll('[data-testid="stTable"]')]
+    .map(t => [t.querySelector('table').scrollWidth, t.clientWidth]).filter(([w, room]) => w > room + 1)"""
+
+
+def _full_screenshot(page, path: Path) -> None:
+    """The whole page, to look at: Streamlit scrolls inside its main area, so ``full_page`` gives only
+    the window; the window is made as tall as the page for this one picture."""
+    viewport = page.viewport_size
+    tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size(
+        {"width": viewport["width"], "height": max(viewport["height"], min(int(tall), 12_000))}
+    )
+    try:
+        wait_for_app(page)  # a taller window redraws the grids and charts
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(viewport)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -44,8 +64,13 @@ def test_pages_load_local_only_and_are_screenshotted(demo_workspace: Path, size:
                     errors = page.locator('[data-testid="stException"]').count()
                     if errors:
                         problems.append(f"{name}: {errors} exception(s) shown")
+                    # A table of whole cells fits the page: a long identifier breaks rather than
+                    # pushing the last column out of view (Hand-offs at presenter size).
+                    wide = page.evaluate(TABLES_WIDER_THAN_PAGE)
+                    if wide:
+                        problems.append(f"{name}: table(s) wider than the page {wide}")
                     page.screenshot(path=str(ARTIFACTS / f"pages-{name}-{size}.png"), full_page=False)
-                    page.screenshot(path=str(ARTIFACTS / f"pages-{name}-{size}-full.png"), full_page=True)
+                    _full_screenshot(page, ARTIFACTS / f"pages-{name}-{size}-full.png")
             finally:
                 browser.close()
     finally:
@@ -100,5 +125,116 @@ def test_use_case_rows_open_on_click_and_take_bulk_actions(demo_workspace: Path)
             assert sum(u.status == "rejected" for u in others) == 1  # the demo's own rejected one, no more
             assert any(e.reason == "Owners run this check themselves" for e in history), history
             page.screenshot(path=str(ARTIFACTS / "usecases-bulk-rejected.png"))
+    finally:
+        server.stop()
+
+
+#: Where the reader is: the scroll position of Streamlit's main area (the page itself does not scroll).
+SCROLL_TOP = "() => document.querySelector('[data-testid=\"stMain\"]').scrollTop"
+#: A first load and the rule tests are long runs on a loaded machine: waits on them allow this (ms).
+LONG_RUN = 180_000
+
+
+def _centre(locator) -> None:
+    """Scroll the page so ``locator`` is in the middle of the window, as a reader would before clicking it
+    (a click on an element out of view would scroll it in, and hide the scroll the app causes)."""
+    locator.evaluate("e => e.scrollIntoView({block: 'center'})")
+    locator.page.wait_for_function(
+        "(e) => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }",
+        arg=locator.element_handle(),
+    )
+
+
+def _selected_tab(page) -> list[str]:
+    return page.locator('[data-testid="stTab"][aria-selected="true"]').all_inner_texts()
+
+
+def _assert_place_kept(page, before: float, tab: str, what: str, control=None) -> None:
+    """The reader's place after an action: the page did not jump back to the top (nor to the tab bar),
+    the same tab is open, and the control just used (where it is still drawn) is still in the window.
+
+    A message drawn above the reader moves the content by its height, and the browser's scroll
+    anchoring may follow it or not: a place is kept within 200 px (the original reset was to 0)."""
+    after = page.evaluate(SCROLL_TOP)
+    assert abs(after - before) <= 200, f"{what}: scrolled from {before} to {after}"
+    assert _selected_tab(page) == [tab], f"{what}: tab {_selected_tab(page)} instead of {tab}"
+    if control is not None:
+        box = control.bounding_box()
+        height = page.viewport_size["height"]
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, (
+            f"{what}: {box} out of view"
+        )
+
+
+def test_actions_keep_the_tab_and_the_scroll_position(demo_workspace: Path) -> None:
+    """A detection engineer far down a page uses a threshold, switches a tab, sets a status, accepts,
+    and tests the rules: after each the page stays where it was, on the same tab (issue 18).
+
+    The cause was the element tree, not the scroll: a message appearing at the top moved every
+    element below it one place, so Streamlit drew them anew (expanders closed, the page shrank,
+    the browser clamped the scroll to the top); a threshold's expander was named by its label,
+    which the action changes."""
+    from tests.support.e2e import browser_page, key_css, rerun, wait_until
+    from workshop.store import Store
+
+    slug = "payroll-portal"
+
+    def status(tid: str) -> str:
+        with Store.open(demo_workspace) as s:
+            return next(u.status for u in s.list_use_cases(slug) if u.template_id == tid)
+
+    server = AppServer(demo_workspace).start()
+    try:
+        with browser_page(1600, 900) as page:
+            page.set_default_timeout(60_000)
+            # Baselines: "Use ..." on the last threshold whose value still comes from an answer or a default.
+            page.goto(f"{server.url}/baselines?app={slug}")
+            wait_for_app(page, LONG_RUN)
+            rerun(page, page.get_by_role("tab", name="Thresholds").click)
+            boxes = page.locator('[data-testid="stTabPanel"]:not([hidden]) [data-testid="stExpander"]')
+            labels = [boxes.nth(i).locator("summary").inner_text() for i in range(boxes.count())]
+            candidates = [
+                i for i, text in enumerate(labels) if text.rstrip().endswith(("(answer)", "(default)"))
+            ]
+            assert len(candidates) > 3, labels  # far enough down the tab to scroll
+            box = boxes.nth(candidates[-1])
+            box.locator("summary").click()  # opening an expander does not rerun
+            use = box.get_by_role("button", name="Use ").first
+            use.wait_for()
+            _centre(use)
+            before = page.evaluate(SCROLL_TOP)
+            assert before > 300, before  # the action is far down the page
+            rerun(page, use.click)
+            box.get_by_text("(baseline").first.wait_for()  # the label now names where the value comes from
+            _assert_place_kept(page, before, "Thresholds", "Baselines: Use a proposed threshold", use)
+
+            # Use cases: the first use case (accepted in the demo), its Rule tab, far down the page.
+            page.goto(f"{server.url}/usecases?app={slug}")
+            wait_for_app(page, LONG_RUN)
+            tid = "leaver-account-used"
+            assert status(tid) == "accepted"
+            tab = page.get_by_role("tab", name="Rule")
+            _centre(tab)
+            before = page.evaluate(SCROLL_TOP)
+            assert before > 300, before
+            rerun(page, tab.click)
+            _assert_place_kept(page, before, "Rule", "Use cases: switch to the Rule tab", tab)
+
+            for button, expected in ((f"ucmovebtn:{tid}", "proposed"), (f"accept:{tid}", "accepted")):
+                control = page.locator(key_css(button)).get_by_role("button")
+                _centre(control)
+                before = page.evaluate(SCROLL_TOP)
+                rerun(page, control.click)
+                wait_until(lambda e=expected: status(tid) == e, what=f"{tid} {expected}")
+                _assert_place_kept(page, before, "Rule", f"Use cases: {button}")
+
+            run = page.locator(key_css(f"runtests:{tid}")).get_by_role("button")
+            _centre(run)
+            before = page.evaluate(SCROLL_TOP)
+            rerun(page, run.click, LONG_RUN)
+            page.get_by_text("Tested ").first.wait_for()  # the outcome, in numbers (and in a toast)
+            _assert_place_kept(page, before, "Rule", "Use cases: test the rules", run)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            page.screenshot(path=str(ARTIFACTS / "usecases-place-kept.png"))
     finally:
         server.stop()

@@ -330,6 +330,8 @@ def test_baselines_page_shows_claims_whole_and_actions_by_count(demo_workspace: 
     assert {"What the owners said", "What the log shows"} <= set(claims.columns)
     shown = " ".join(str(v) for v in claims.to_numpy().ravel())
     assert "--map" not in shown and "--tz" not in shown and "--entity" not in shown
+    # metric labels short enough to stay whole in a quarter of the page at presenter size
+    assert all(len(m.label) <= 14 for m in at.metric), [m.label for m in at.metric]
 
 
 def test_baseline_tabs_and_use_case_tabs_are_keyed() -> None:
@@ -391,3 +393,16 @@ def test_export_preview_is_rendered_not_source(demo_workspace: Path, open_page) 
     rule = next(n for n in names if n.endswith((".yml", ".yaml")) and "pipelines" not in n)
     at.selectbox(key="ex_preview").set_value(rule).run()
     assert any("title:" in c.value for c in at.code)  # rules stay text, in a box of fixed height
+
+
+def test_portfolio_reviews_chart_has_no_cut_axis_title(demo_workspace: Path, open_page) -> None:
+    """At presenter size the one-bar chart of reviews due was too short for its vertical axis title
+    ("Montl"): the heading names the rows, the axis has no title."""
+    import json
+
+    at = open_page(PORTFOLIO)
+    assert not at.exception
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    months = [sp for sp in specs if "Reviews" in json.dumps(sp.get("encoding", {}))]
+    assert months, [sp.get("encoding") for sp in specs]
+    assert months[0]["encoding"]["y"].get("title") == "", months[0]["encoding"]["y"]

@@ -159,7 +159,7 @@ _SCRIPT_STATE = "data-test-script-state"
 _IDLE = f'[data-testid="stApp"][{_SCRIPT_STATE}="notRunning"]'
 
 
-def wait_for_app(page) -> None:
+def wait_for_app(page, timeout: float = 30_000) -> None:
     """Wait until Streamlit has finished its current run and drawn the page.
 
     The running indicator (``stStatusWidget``) is not enough: Streamlit draws it only once a
@@ -167,18 +167,19 @@ def wait_for_app(page) -> None:
     widget before the rerun's new value reaches the page. The app root's script state is set
     for every run. A rerun asked for by a click starts a moment later, so this first gives it
     that moment (as Streamlit's own ``wait_for_app_run`` does); :func:`rerun` instead watches
-    for the run to start, which does not depend on the moment being long enough.
+    for the run to start, which does not depend on the moment being long enough. ``timeout``
+    (ms) is for runs known to be long (the rule tests), on a loaded machine.
     """
     page.wait_for_timeout(250)
     page.wait_for_selector('[data-testid="stApp"]')
-    page.wait_for_selector('[data-testid="stMain"] h1', timeout=30_000)  # every page has a title
-    page.wait_for_selector(_IDLE, timeout=30_000)
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)  # every page has a title
+    page.wait_for_selector(_IDLE, timeout=timeout)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
     )
 
 
-def rerun(page, action: Callable[[], object]) -> None:
+def rerun(page, action: Callable[[], object], timeout: float = 30_000) -> None:
     """Do ``action`` (a click or key press that makes Streamlit rerun) and wait for that rerun.
 
     A watcher on the app root's script state is put in place before the action, so a run that
@@ -200,5 +201,5 @@ def rerun(page, action: Callable[[], object]) -> None:
         _SCRIPT_STATE,
     )
     action()
-    page.wait_for_function("() => window.__uwRuns > 0", timeout=30_000)
-    wait_for_app(page)
+    page.wait_for_function("() => window.__uwRuns > 0", timeout=timeout)
+    wait_for_app(page, timeout)

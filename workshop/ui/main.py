@@ -44,6 +44,9 @@ div[class*="st-key-section-"] [data-testid="stVerticalBlock"] { gap: .15rem; }
 div[class*="st-key-notes_"] { background: #f4f7fc; border-left: 3px solid #1f5fbf; border-radius: 6px;
   padding: .55rem .8rem; font-size: .92rem; color: #34405a; }
 div[class*="st-key-notes_"] p, div[class*="st-key-notes_"] li { font-size: .92rem; }
+/* Tables show whole cells: a long identifier (employee.bank_details.update) may break, so a narrow
+   screen squeezes no column out of view. */
+[data-testid="stTable"] :is(td, th) p { overflow-wrap: anywhere !important; }
 </style>
 """
 

@@ -22,7 +22,7 @@ from workshop.services.baselines import (
     server_files_dir,
 )
 from workshop.services.thresholds import apply_proposal, proposals_for
-from workshop.ui import state
+from workshop.ui import place, state
 from workshop.ui.text import md
 
 ROLES: tuple[str, ...] = tuple(str(role) for role in vocab.BASELINE_ROLES)
@@ -252,7 +252,9 @@ def _thresholds(app, baseline) -> None:
         return
     for item in items:
         head = f"{item.title} · {item.parameter} = {item.current} ({item.current_source})"
-        with st.expander(md(head)):
+        # Keyed: applying a proposal changes the label (the value in use), and an unkeyed expander
+        # takes its identity from its label, so it came back closed and the page shrank under the reader.
+        with st.expander(md(head), key=f"bl_thr:{item.use_case}:{item.parameter}"):
             st.caption(f"{md(item.description)} · from {md(item.figure)}")
             if item.note:
                 st.info(item.note)
@@ -288,9 +290,7 @@ def render() -> None:
     if app is None:
         return
     st.title(f"Baselines · {md(app.name)}")
-    msg = st.session_state.pop("bl_message", None)
-    if msg:
-        st.success(msg)
+    place.message(st.session_state.pop("bl_message", None))  # a slot on every run: see workshop.ui.place
     s = state.store()
     baselines = list_baselines(s, app.slug)
     # Open while a file is being added: an error about it must not hide in a closed box.
@@ -313,7 +313,9 @@ def render() -> None:
     m1.metric("Events", f"{baseline.events:,}")
     m2.metric("Entities", f"{p.get('entities', 0):,}")
     m3.metric("Days", p.get("days_covered", ""))
-    m4.metric("Outside business hours", f"{(p.get('out_of_hours_share') or 0):.1%}")
+    # A label short enough to stay whole in a quarter of the page at presenter size.
+    m4.metric("Out of hours", f"{(p.get('out_of_hours_share') or 0):.1%}",
+              help="Share of the events outside the business hours the owners gave")  # fmt: skip
     st.caption(
         f"{md(baseline.first)} to {md(baseline.last)} · counted in {md(p.get('timezone'))} · entity: {md(p.get('entity_role'))}"
     )

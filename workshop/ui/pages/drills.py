@@ -131,7 +131,7 @@ def _session(app) -> None:
     s = state.store()
     apps = list_applications(s)
     names = {a.slug: a.name for a in apps}
-    c1, c2, c3 = st.columns([3, 3, 2])
+    c1, c2, c3 = st.columns([3, 3, 2.4])  # the mode's labels on one line at presenter size
     slugs = c1.multiselect("Applications", list(names), default=[app.slug], format_func=lambda x: names.get(x, x),
                            key="drills:apps")  # fmt: skip
     ucs = [u for slug in slugs for u in list_use_cases(s, slug, ADOPTED)]

@@ -37,10 +37,13 @@ def _logging(app) -> None:
     c1.metric("Events to add or complete", len(reqs.requirements))
     c2.metric("Already logged as needed", len(reqs.satisfied))
     if reqs.requirements:
-        st.dataframe(
-            [{"Event": e.label, "What is missing": status_text(e.status), "Logged as": e.action,
-              "OWASP": e.owasp or "-", "Use cases": ", ".join(e.blocked_use_cases)} for e in reqs.requirements],
-            hide_index=True, use_container_width=True,
+        # A table, not a grid: event names and the use cases they unblock are shown whole, at any size.
+        # Its cells are Markdown: the owners' event names are escaped, and "no name" is a word (a lone
+        # "-" is drawn as a bullet).
+        st.table(
+            [{"Event": e.label, "What is missing": status_text(e.status), "Logged as": md(e.action),
+              "OWASP": e.owasp or "none", "Use cases": ", ".join(e.blocked_use_cases)} for e in reqs.requirements],
+            hide_index=True,
         )  # fmt: skip
     else:
         st.success("Every event the detections need is logged with the fields they read.")
@@ -91,7 +94,7 @@ def _package(app) -> None:
         return
     st.dataframe([{"Use case": c.use_case, "What": c.field, "Now": str(c.old), "In the package": str(c.new),
                    "Applied here": "yes" if c.applies else "no", "Note": c.note} for c in changes],
-                 hide_index=True, use_container_width=True)  # fmt: skip
+                 hide_index=True, width="stretch")  # fmt: skip
     applicable = [c for c in changes if c.applies]
     if applicable and st.button(f"Apply {len(applicable)} change(s)", key="pk_apply", type="primary"):
         try:

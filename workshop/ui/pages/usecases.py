@@ -12,7 +12,7 @@ from workshop.services import usecases as service
 from workshop.services.exports import attack_warning, document_context
 from workshop.services.thresholds import ALERT_BUDGET_PER_DAY
 from workshop.services.usecases import generate_for_application, load_templates
-from workshop.ui import state
+from workshop.ui import place, state
 from workshop.ui.text import md
 from workshop.usecases.documents import analyst_brief, application_document, to_html, use_case_markdown
 from workshop.usecases.model import UseCase
@@ -264,13 +264,18 @@ def _detail(app: Application, uc: UseCase) -> None:
     st.subheader(md(uc.title))
     c1, c2, c3 = st.columns([2, 2, 3])
     c1.markdown(f"Status **{uc.status}** · priority **{uc.priority}**")
+    # Everything that comes and goes with the status is drawn into a slot present on every run:
+    # the elements below then keep their places, and the reader keeps theirs (workshop.ui.place).
+    blocked_slot, noisy_slot, moves_slot, flag_slot, conflict_slot, applies_slot = (
+        st.container() for _ in range(6)
+    )
     ready = service.readiness_for(state.store(), app.slug, [uc])[uc.template_id]
     if not ready.ready:
-        st.warning("**Blocked**: this rule cannot fire on the application's log yet, so it is not watching "
+        blocked_slot.warning("**Blocked**: this rule cannot fire on the application's log yet, so it is not watching "
                    "and covers nothing.\n\n" + "\n".join(f"- {md(r.text)}" for r in ready.reasons))  # fmt: skip
     noisy = _noisy(app).get(uc.template_id)
     if noisy:
-        st.warning(md(noisy.capitalize()))
+        noisy_slot.warning(md(noisy.capitalize()))
     reason = c3.text_input(
         "Reason", key=f"ucreason:{uc.template_id}", placeholder="why (recorded in the history)"
     )
@@ -284,22 +289,23 @@ def _detail(app: Application, uc: UseCase) -> None:
             st.rerun()
     moves = [x for x in STATUSES if x in TRANSITIONS.get(uc.status, ()) and x not in (Status.ACCEPTED, Status.REJECTED)]
     if moves:
-        m1, m2 = st.columns([2, 5])
+        m1, m2 = moves_slot.columns([2, 5])
         target = m1.selectbox("Move to", moves, key=f"ucmove:{uc.template_id}",
                               help="Implemented: its rule runs in the SIEM (live). Tested: live and checked to fire. "
                                    "Retired: switched off.")  # fmt: skip
         if m2.button(f"Set {target}", key=f"ucmovebtn:{uc.template_id}"):
             _set_status(app, [uc.template_id], target, reason)
             st.rerun()
-    _playbook_flag(app, uc)
+    with flag_slot:
+        _playbook_flag(app, uc)
     if uc.conflicts:
-        st.warning(
+        conflict_slot.warning(
             "The answers changed a field you had edited; your edit is kept: "
             + ", ".join(uc.conflicts)
             + ". Resolve it below (keep yours, or take the new generated value)."
         )
         for name, c in uc.conflicts.items():
-            k1, k2, k3 = st.columns([3, 1, 1])
+            k1, k2, k3 = conflict_slot.columns([3, 1, 1])
             k1.caption(f"{md(name)}: yours {md(repr(c.get('yours')))}; generated now {md(repr(c.get('generated_now')))}")
             if k2.button("Keep mine", key=f"keep:{uc.template_id}:{name}"):
                 service.resolve_conflict(state.store(), app.slug, uc.template_id, name, "mine", who=state.who())
@@ -310,7 +316,7 @@ def _detail(app: Application, uc: UseCase) -> None:
                 )
                 st.rerun()
     if not uc.applies:
-        st.warning(
+        applies_slot.warning(
             "The current answers no longer trigger this use case. Review it: retire it, or keep it on purpose."
         )
     # Keyed: a button inside a tab (a rule test, a conversion) reruns the page on the same tab.
@@ -450,18 +456,19 @@ def render() -> None:
     st.title(f"Use cases · {md(app.name)}")
     s = state.store()
     bundle_problem = attack_warning(store=s)
+    warn_slot, errors_slot = st.container(), st.container()  # on every run: see workshop.ui.place
     if bundle_problem:  # the configured bundle failed: technique names come from the built-in catalogue
-        st.warning(md(bundle_problem) + " Change the bundle on the ATT&CK page.", icon=":material/warning:")
+        warn_slot.warning(
+            md(bundle_problem) + " Change the bundle on the ATT&CK page.", icon=":material/warning:"
+        )
     cat = templates()
     if cat.errors:
-        with st.expander(
+        with errors_slot.expander(
             f"{len(cat.errors)} template file(s) could not be loaded", icon=":material/warning:"
         ):
             for path, errs in cat.errors.items():
                 st.code(f"{path}\n" + "\n".join(str(e) for e in errs), language=None)
-    msg = st.session_state.pop("uc_message", None)
-    if msg:
-        getattr(st, msg[0])(msg[1])
+    place.message(st.session_state.pop("uc_message", None))
     if not service.has_interview(s, app.slug):
         st.info("Run the workshop first: use cases are generated from the interview.")
         state.link("workshop", "Go to the workshop", ":material/forum:")
