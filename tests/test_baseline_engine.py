@@ -167,24 +167,3 @@ def test_no_threshold_of_zero_without_failures() -> None:
 
     proposals = propose_thresholds([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], days=12)
     assert all(p.value is None and "0" in p.why for p in proposals)
-
-
-def test_labels_grouped_by_text_after_a_hash_collision(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Labels are grouped on 64-bit hashes; a role whose labels collide is grouped on its text, with the same profile."""
-    from workshop.baseline import engine
-
-    path = generate_sample(seed=5).to_csv(tmp_path / "demo.csv")
-    _s, hashed = profile_file_streaming(path, tz="Europe/London")
-    real = engine._Engine._label_keys
-
-    def colliding(self: Any, role: str) -> Any:
-        keys = real(self, role)
-        assert keys.hashes is not None  # no collision among these few labels
-        return engine._LabelKeys(keys.labels, None, keys.order)
-
-    monkeypatch.setattr(engine._Engine, "_label_keys", colliding)
-    _s, by_text = profile_file_streaming(path, tz="Europe/London")
-    assert hashed.actions is not None and hashed.actions.values
-    assert_same(hashed.to_dict(histograms=True), by_text.to_dict(histograms=True))

@@ -522,29 +522,19 @@ class _Engine:
         return table
 
     def _count_tables(self, entity_role: str, fail: str | None) -> CountTables:
-        """The count tables, grouped in DuckDB on 64-bit hashes of the labels.
-
-        Grouping on hashes is cheaper than on text, and the results come back as
-        integers: only each role's distinct labels are fetched as text. A hash
-        collision between two labels of a role (checked, never silently merged)
-        sends that role through its text instead.
-        """
         ent = _quote(entity_role)
-        ent_keys = self._label_keys(entity_role)
-        ent_labels = ent_keys.labels
         sums = ["count(*) AS n"]
         if fail is not None:
             sums.append(f"CAST(sum({fail}) AS BIGINT) AS f")
         for vol in ("records", "bytes"):
             if vol in self.roles:
                 sums.append(f"coalesce(sum({_quote(vol)}), 0) AS {vol}")
-        t = self._arrow(
-            f"SELECT {ent_keys.key(ent)} AS ent, lus // {US_HOUR} AS h, {', '.join(sums)} FROM ev GROUP BY ALL"
-        )
+        t = self._arrow(f"SELECT {ent} AS ent, lus // {US_HOUR} AS h, {', '.join(sums)} FROM ev GROUP BY ALL")
         hour_abs = t.column("h").to_numpy()
         hour0 = int(hour_abs.min())
         rel = hour_abs - hour0
         nhours = int(rel.max()) + 1
+        ent_codes, ent_labels = _encode(t.column("ent"))
         day0 = hour0 // 24
         ndays = (hour0 + nhours - 1) // 24 - day0 + 1
 
@@ -555,7 +545,7 @@ class _Engine:
             hour0=hour0,
             nhours=nhours,
             ent_labels=ent_labels,
-            ent=ent_keys.codes(t.column("ent")),
+            ent=ent_codes,
             hour=rel.astype(np.int64),
             events=ints("n"),
             failures=ints("f") if fail is not None else None,
@@ -563,36 +553,25 @@ class _Engine:
             bytes=t.column("bytes").to_numpy().astype(float) if "bytes" in self.roles else None,
         )
         t = pa.table({})  # drop the Arrow copy: only the arrays above are kept (the peak is here)
+        lookup = pc.cast(pa.array(ent_labels, pa.string()), pa.string())
         for role in (r for r in ROLES_WITH_TABLES if r in self.roles and r != entity_role):
-            keys = self._label_keys(role)
             f_sum = f", CAST(sum({fail}) AS BIGINT) AS f" if fail is not None else ""
             rt = self._arrow(
-                f"SELECT {keys.key(_quote(role))} AS v, {ent_keys.key(ent)} AS ent, lus // {US_DAY} - {day0} AS d, "
-                f"count(*) AS n{f_sum} FROM ev GROUP BY ALL"
+                f"SELECT {_quote(role)} AS v, {ent} AS ent, lus // {US_DAY} - {day0} AS d, count(*) AS n{f_sum} "
+                "FROM ev GROUP BY ALL"
             )
+            code, labels = _encode(rt.column("v"))
+            e = pc.fill_null(pc.index_in(rt.column("ent"), value_set=lookup), -1).to_numpy()
             weights: dict[str, np.ndarray | None] = {
                 "events": np.asarray(rt.column("n").to_numpy(), dtype=np.int64)
             }
             if fail is not None:
                 weights["failures"] = np.asarray(rt.column("f").to_numpy(), dtype=np.int64)
             tables.roles[role] = _role_counts(
-                keys.labels, keys.codes(rt.column("v")), ent_keys.codes(rt.column("ent")),
-                rt.column("d").to_numpy().astype(np.int64), len(ent_labels), ndays, weights,
+                labels, code, e.astype(np.int64), rt.column("d").to_numpy().astype(np.int64), len(ent_labels), ndays,
+                weights,
             )  # fmt: skip
         return tables
-
-    def _label_keys(self, role: str) -> _LabelKeys:
-        """A role's distinct labels and how its grouped rows name them."""
-        col = _quote(role)
-        t = self._arrow(
-            f"SELECT {col} AS v, hash({col}) AS k FROM (SELECT DISTINCT {col} FROM ev) WHERE v IS NOT NULL"
-        )
-        labels = np.asarray(t.column("v").to_pylist(), dtype=object)
-        hashes = np.asarray(t.column("k").to_numpy(), dtype=np.uint64)
-        order = np.argsort(hashes)
-        if len(hashes) > 1 and (np.diff(hashes[order]) == 0).any():
-            return _LabelKeys(labels, None, order)  # a collision: group on the text itself
-        return _LabelKeys(labels, hashes[order], order)
 
     def _row_figures(
         self,
@@ -696,39 +675,6 @@ def _role_counts(
         order = np.argsort(((code + 1) * (n_entities + 1) + ent + 1) * n_days + day)
     sums = {k: np.asarray(v)[order] for k, v in weights.items() if v is not None}
     return RoleCounts(labels, code[order], ent[order], day[order], sums["events"], sums.get("failures"))
-
-
-@dataclass
-class _LabelKeys:
-    """How the rows grouped in DuckDB name a role's labels: by 64-bit hash, or (after a collision) by text.
-
-    ``order`` sorts ``labels`` by hash; ``hashes`` are the sorted hashes (None: use the text).
-    """
-
-    labels: np.ndarray
-    hashes: np.ndarray | None
-    order: np.ndarray
-
-    def key(self, column: str) -> str:
-        """The SQL expression to group on (NULL stays NULL: an event without the role)."""
-        return (
-            f"CASE WHEN {column} IS NULL THEN NULL ELSE hash({column}) END"
-            if self.hashes is not None
-            else column
-        )
-
-    def codes(self, keys: pa.ChunkedArray) -> np.ndarray:
-        """Index into ``labels`` of every grouped row (-1: no value)."""
-        missing = pc.is_null(keys).to_numpy(zero_copy_only=False)
-        if self.hashes is None:
-            lookup = pa.array(self.labels.tolist(), pa.string())
-            found = pc.index_in(keys, value_set=lookup)
-            return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-        k = np.asarray(pc.fill_null(keys, 0).to_numpy(zero_copy_only=False), dtype=np.uint64)
-        pos = np.searchsorted(self.hashes, k).clip(0, max(len(self.hashes) - 1, 0))
-        out = self.order[pos].astype(np.int64) if len(self.hashes) else np.full(len(k), -1, dtype=np.int64)
-        out[missing] = -1
-        return out
 
 
 def _native_time(plan: ReadPlan, default_tz: str, timestamp_format: str | None) -> bool | None:
@@ -931,6 +877,16 @@ def _numbers(arr: pa.ChunkedArray) -> pa.Array:
 
     scratch: list[str] = []
     return pa.array(_numeric(arr, "", "", scratch), pa.float64(), from_pandas=True)
+
+
+def _encode(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 for missing) and the labels they index, from a text column."""
+    dictionary = pc.dictionary_encode(
+        values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    )
+    codes = pc.fill_null(dictionary.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    labels = np.asarray(dictionary.dictionary.to_pylist(), dtype=object)
+    return codes, labels
 
 
 def _distribution_of_counts(vals: np.ndarray, freq: np.ndarray) -> Distribution:
