@@ -45,7 +45,9 @@ def cli(capsys: pytest.CaptureFixture[str], workspace: Path, *argv: str) -> str:
 def test_attach_confirms_only_the_roles_a_person_mapped(
     sample: Path, workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = cli(capsys, workspace, "attach", "claims", str(sample), "--map", "user=actor", "--log-source", "cli")
+    out = cli(
+        capsys, workspace, "attach", "claims", str(sample), "--map", "user=actor", "--log-source", "cli"
+    )
     assert "proposed by the tool, not confirmed: timestamp, action" in out
     with Store.open(workspace) as s:
         b = s.get_baseline("claims", "cli")
@@ -87,7 +89,9 @@ def test_form_confirms_changed_roles_and_those_confirmed_before() -> None:
     assert confirmed_on_form({"timestamp": "when"}, shown, confirmed_before=["user"]) == []
 
 
-def test_page_stores_a_left_proposal_as_proposed_and_shows_it(workspace: Path, sample: Path, open_page) -> None:
+def test_page_stores_a_left_proposal_as_proposed_and_shows_it(
+    workspace: Path, sample: Path, open_page
+) -> None:
     at = open_page("workshop/ui/pages/baselines.py", "claims")
     at.file_uploader(key="bl_upload").upload("claims.csv", CSV, "text/csv").run()
     assert not at.exception, at.exception

@@ -23,7 +23,6 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,14 +35,15 @@ import pyarrow.compute as pc
 from workshop.baseline.build import complete_profile
 from workshop.baseline.derive import default_entity, profile_from_tables
 from workshop.baseline.figures import Distribution, ServiceAccount, Sessions
-from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_rows, find_invalid_utf8, inflated
+from workshop.baseline.files import check_rows, find_invalid_utf8, inflated
 from workshop.baseline.limits import SampleLimits, default_limits
 from workshop.baseline.loading import ReadPlan, needed_columns, plan_read, time_text
 from workshop.baseline.mapping import ENTITY_ROLES, NUMERIC_ROLES, time_parts
-from workshop.baseline.options import ProfileOptions, classify_failures
+from workshop.baseline.options import ProfileOptions, ReadOptions, classify_failures
 from workshop.baseline.profile import ROLES_WITH_TABLES, Profile
 from workshop.baseline.readers import BadRows, ReadRequest, ReadTable
 from workshop.baseline.readers.base import MAX_EXAMPLES
+from workshop.baseline.sample import StreamedSample
 from workshop.baseline.tables import CountTables, RoleCounts, day_text
 from workshop.baseline.timestamps import TS_NS_UTC, parse_timestamps
 from workshop.core.errors import InputError, LoadError, Location, WorkshopError
@@ -67,96 +67,55 @@ CSV_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan
              "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read a sample: every option of ``workshop baseline profile``, for ``attach`` and the page too.
-
-    ``mapping`` changes the proposal role by role (a ``None`` or empty column removes
-    the role); with ``exact_mapping`` it is the whole mapping.
-    """
-
-    fmt: str = "auto"
-    mapping: Mapping[str, str | None] | None = None
-    exact_mapping: bool = False
-    entity: str | None = None
-    tz: str | None = None
-    default_tz: str | None = None
-    timestamp_format: str | None = None
-    skip_bad_rows: bool = False
-    size_limit: int | None = None
-    year: int | None = None
-    regex: str | None = None
-    users_case_insensitive: bool = False
-
-
-@dataclass
-class StreamedSample:
-    """What reading gave, without the rows: the same facts a :class:`LoadedSample` reports."""
-
-    mapping: dict[str, str]
-    format: str
-    warnings: list[str] = field(default_factory=list)
-    source: str = ""
-    rows_read: int = 0
-    rows_skipped: int = 0
-    columns: list[str] = field(default_factory=list)
-    default_tz: str = "UTC"
-    events: int = 0
-
-    @property
-    def roles(self) -> list[str]:
-        return list(self.mapping)
-
-
 def profile_file_streaming(
     path: str | os.PathLike[str],
-    fmt: str = "auto",
-    mapping: Mapping[str, str | None] | None = None,
-    default_tz: str = "UTC",
-    size_limit: int | None = DEFAULT_SIZE_LIMIT,
+    read: ReadOptions | None = None,
     *,
-    exact_mapping: bool = False,
-    on_bad_rows: BadRows = "error",
-    timestamp_format: str | None = None,
     limits: SampleLimits | None = None,
-    entity_role: str | None = None,
-    tz: str = "UTC",
     business_hours: TimeWindow | None = None,
     service_accounts: Sequence[str] = (),
     options: ProfileOptions | None = None,
     progress: Progress | None = None,
     display_name: str | None = None,
-    year: int | None = None,
-    regex: str | None = None,
-    users_case_insensitive: bool = False,
+    **changes: Any,
 ) -> tuple[StreamedSample, Profile]:
     """Read ``path`` and profile it, as ``load_sample`` + ``build_profile`` would, in bounded memory.
 
-    The arguments are those of :func:`~workshop.baseline.loading.load_sample` and
-    :func:`~workshop.baseline.build.build_profile`; ``progress`` is called as the file
-    is read; ``display_name`` is the name errors give the file (an upload's own name
-    rather than the temporary copy's); ``year`` completes dates without one (syslog;
-    default: the file's year); ``regex`` reads the lines with a person's expression (named groups);
-    ``users_case_insensitive`` counts ``Administrator`` and ``administrator`` as one user
-    (user names are then shown in lower case).
+    ``read`` says how to read the file (the same :class:`~workshop.baseline.options.ReadOptions`
+    as :func:`~workshop.baseline.loading.load_sample`; keyword ``changes`` set some of its
+    fields by name), including the profile's entity and zone (default UTC); the
+    other keywords are those of :func:`~workshop.baseline.build.build_profile`.
+    ``progress`` is called as the file is read; ``display_name`` is the name errors give
+    the file (an upload's own name rather than the temporary copy's).
     """
+    read = ReadOptions.of(read, changes)
     p = Path(path)
+    default_tz = read.default_tz or "UTC"
+    tz = read.tz or "UTC"
     check_timezone(default_tz)
     check_timezone(tz)
-    if on_bad_rows not in ("error", "skip"):
-        raise InputError("on_bad_rows must be 'error' or 'skip'")
     limits = limits or default_limits()
     options = options or ProfileOptions()
     business_hours = business_hours or TimeWindow()
+    size_limit = read.size_limit
     try:
         with inflated(p, limits, size_limit) as source:
-            plan = plan_read(source, fmt, mapping, size_limit, exact_mapping, limits, regex)
-            with _Engine(tz, business_hours, fold_users=users_case_insensitive) as engine:
+            plan = plan_read(
+                source, read.fmt, read.mapping, size_limit, read.exact_mapping, limits, read.regex
+            )
+            with _Engine(tz, business_hours, fold_users=read.users_case_insensitive) as engine:
                 sample = engine.ingest(
-                    source, plan, default_tz, on_bad_rows, timestamp_format, limits, progress, year
+                    source,
+                    plan,
+                    default_tz,
+                    read.on_bad_rows,
+                    read.timestamp_format,
+                    limits,
+                    progress,
+                    read.year,
                 )
                 sample.source = display_name or p.name
-                profile = engine.profile(sample, entity_role, tz, business_hours, service_accounts, options)
+                profile = engine.profile(sample, read.entity, tz, business_hours, service_accounts, options)
     except WorkshopError as exc:
         raise _renamed(exc, p, display_name) from None
     return sample, profile

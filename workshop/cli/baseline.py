@@ -402,8 +402,8 @@ def _progress(args: argparse.Namespace) -> Any:
 
 
 def _read_options(args: argparse.Namespace) -> Any:
-    from workshop.baseline.engine import ReadOptions
     from workshop.baseline.mapping import check_role, parse_map_args
+    from workshop.baseline.options import ReadOptions
     from workshop.vocab import check_timezone
 
     if args.entity:
@@ -526,14 +526,9 @@ def _profile(args: argparse.Namespace) -> int:
             raise InputError("give the sample FILE (or --from-siem-table CSV)")
         from workshop.baseline.engine import profile_file_streaming
 
-        read = _read_options(args)
         _sample, profile = profile_file_streaming(
-            args.file, read.fmt, read.mapping, args.default_tz, read.size_limit,
-            exact_mapping=read.exact_mapping, on_bad_rows="skip" if read.skip_bad_rows else "error",
-            timestamp_format=read.timestamp_format, entity_role=args.entity, tz=args.tz,
-            business_hours=business_hours, service_accounts=args.service_account, options=options,
-            progress=_progress(args), year=read.year, regex=read.regex,
-            users_case_insensitive=read.users_case_insensitive,
+            args.file, _read_options(args), business_hours=business_hours, service_accounts=args.service_account,
+            options=options, progress=_progress(args),
         )  # fmt: skip
     for warning in profile.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -15,7 +15,9 @@ from typing import Any
 
 from workshop.baseline import Discrepancy, Profile, check_claims
 from workshop.baseline.claims import profile_options_from_answers
-from workshop.baseline.engine import Progress, ReadOptions, StreamedSample, profile_file_streaming
+from workshop.baseline.engine import Progress, profile_file_streaming
+from workshop.baseline.options import ReadOptions
+from workshop.baseline.sample import StreamedSample
 from workshop.core.errors import InputError
 from workshop.core.fileio import atomic_copy, path_inside, safe_name
 from workshop.interview.facts import Facts, Q
@@ -62,12 +64,10 @@ def profile_file(
     opts = profile_options_from_answers(answers)
     mapping_ = None if read.mapping is None else {k: (v or None) for k, v in read.mapping.items()}
     return profile_file_streaming(
-        path, read.fmt, mapping_, read.default_tz or declared_timezone(answers), read.size_limit,
-        exact_mapping=read.exact_mapping, on_bad_rows="skip" if read.skip_bad_rows else "error",
-        timestamp_format=read.timestamp_format or None, entity_role=read.entity or None,
-        tz=read.tz or opts["tz"], business_hours=opts["business_hours"], service_accounts=opts["service_accounts"],
-        progress=progress, display_name=display_name, year=read.year,
-        regex=read.regex or None, users_case_insensitive=read.users_case_insensitive,
+        path, read, mapping=mapping_, default_tz=read.default_tz or declared_timezone(answers),
+        timestamp_format=read.timestamp_format or None, entity=read.entity or None, tz=read.tz or opts["tz"],
+        regex=read.regex or None, business_hours=opts["business_hours"],
+        service_accounts=opts["service_accounts"], progress=progress, display_name=display_name,
     )  # fmt: skip
 
 

@@ -184,7 +184,7 @@ def _read_options(mapping: dict[str, str], insp) -> ReadOptions:
         entity=None if entity == entities[0] else entity, tz=tz.strip() or None,
         default_tz=default_tz.strip() or None, timestamp_format=fmt.strip() or None, skip_bad_rows=skip,
         year=int(year) if year else None, regex=regex.strip() or None,
-        users_case_insensitive=fold,
+        users_case_insensitive=fold, size_limit=None,
     )  # fmt: skip
 
 
