@@ -189,3 +189,41 @@ def test_one_options_object_reads_the_same_in_both_paths(tmp_path: Path) -> None
     assert_same(build_profile(loaded).to_dict(histograms=True), profile.to_dict(histograms=True))
     with pytest.raises(TypeError, match="not a reading option: on_bad_rows"):
         load_sample(p, on_bad_rows="skip")
+
+
+def test_parquet_is_read_by_duckdb_itself_with_rows_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typed Parquet goes through DuckDB's own reader (no Arrow batches), with the same profile and row errors."""
+    from workshop.baseline import engine
+
+    def no_batches(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("read through Arrow batches")
+
+    rows = [line.split(",") for line in CSV.strip().splitlines()[1:]]
+    naive = [r[0].rstrip("Z") for r in rows]
+    table = pa.table({
+        "ts": pa.array(naive).cast(pa.timestamp("ms")),
+        "user": [r[1] or None for r in rows],
+        "status": pa.array([200 if r[3] == "success" else 403 for r in rows], pa.int32()),
+        "action": pa.array([r[2] for r in rows]).dictionary_encode(),
+        "records": pa.array([float(r[5]) if r[5] else None for r in rows]),
+    })  # fmt: skip
+    good = tmp_path / "audit.parquet"
+    pq.write_table(table, good)
+    direct = both(good, default_tz="Europe/Berlin", tz="Europe/Berlin")[0]
+    monkeypatch.setattr(engine._Engine, "_ingest_batches", no_batches)
+    streamed = both(good, default_tz="Europe/Berlin", tz="Europe/Berlin")[1]
+    assert_same(direct, streamed)
+    assert streamed["outcomes"] and "403" in streamed["outcomes"]
+
+    holes = tmp_path / "holes.parquet"
+    pq.write_table(
+        table.set_column(0, "ts", pa.array([None, *naive[1:4], None, *naive[5:]]).cast(pa.timestamp("ms"))),
+        holes,
+    )
+    with pytest.raises(LoadError, match=r"2 row\(s\) have no time stamp, e.g. row 1, row 5"):
+        profile_file_streaming(holes)
+    sample, profile = profile_file_streaming(holes, skip_bad_rows=True)
+    assert profile.events == len(rows) - 2 and sample.rows_skipped == 2
+    assert any("no time stamp" in w for w in sample.warnings)

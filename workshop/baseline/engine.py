@@ -223,10 +223,14 @@ class _Engine:
         warnings: list[str] = []
         total = path.stat().st_size
         native = _native_time(plan, default_tz, timestamp_format)
+        parquet = _native_parquet(path, plan, timestamp_format, limits)
         if native is not None:
             rows, skipped = self._ingest_csv(
                 path, plan, native, default_tz, on_bad_rows, warnings, total, progress
             )
+        elif parquet is not None:
+            rows, skipped = self._ingest_parquet(path, plan, parquet, default_tz, on_bad_rows, warnings, total,
+                                                 progress)  # fmt: skip
         else:
             rows, skipped = self._ingest_batches(
                 path, plan, default_tz, on_bad_rows, timestamp_format, limits, warnings, total, progress, year
@@ -245,12 +249,17 @@ class _Engine:
             events=rows,
         )
 
-    def _role_select(self, plan: ReadPlan, source_cols: Mapping[str, str]) -> list[str]:
+    def _role_select(self, plan: ReadPlan, source_cols: Mapping[str, str], trimmed: bool = True) -> list[str]:
+        """The role columns from the source's: text labels, numbers as DOUBLE (from text when ``trimmed``)."""
         out = []
         for role in self.roles:
             col = source_cols[plan.mapping[role]]
             if role in NUMERIC_ROLES:
-                out.append(f"TRY_CAST(NULLIF(NULLIF(trim({col}), ''), '-') AS DOUBLE)")
+                out.append(f"TRY_CAST(NULLIF(NULLIF(trim({col}), ''), '-') AS DOUBLE)" if trimmed
+                           else f"CAST({col} AS DOUBLE)")  # fmt: skip
+            elif not trimmed:
+                out.append(f"lower(CAST({col} AS VARCHAR))" if role == "user" and self.fold_users
+                           else f"CAST({col} AS VARCHAR)")  # fmt: skip
             elif role == "user" and self.fold_users:
                 out.append(f"lower({col})")
             else:
@@ -331,6 +340,67 @@ class _Engine:
             self.run("DELETE FROM ev WHERE ts IS NULL")
             skipped += int(n_bad)
         return int(n_rows) - int(n_bad), skipped
+
+    def _ingest_parquet(
+        self,
+        path: Path,
+        plan: ReadPlan,
+        zoned: bool,
+        default_tz: str,
+        on_bad_rows: BadRows,
+        warnings: list[str],
+        total: int,
+        progress: Progress | None,
+    ) -> tuple[int, int]:
+        """DuckDB's own Parquet reader (parallel, no Arrow batches through Python) for typed time stamps.
+
+        Parquet rows have no lines: a row without a time is named by its row number, as
+        the Arrow path names it.
+        """
+        time_col = plan.mapping["timestamp"]
+        needed = list(dict.fromkeys(plan.mapping.values()))
+        cols = {c: f"c{i}" for i, c in enumerate(needed)}
+        raw_t = cols[time_col]
+        ts = (
+            f"CAST({raw_t} AS TIMESTAMPTZ)"
+            if zoned
+            else f"timezone({_literal(default_tz)}, CAST({raw_t} AS TIMESTAMP))"
+        )
+        src = f"read_parquet({_literal(str(path))}, file_row_number = true)"
+        picks = ", ".join(f"{_quote(c)} AS {alias}" for c, alias in cols.items())
+        roles = self._role_select(plan, cols, trimmed=False)
+        query = (
+            f"WITH typed AS (SELECT {ts} AS ts, * FROM (SELECT {picks} FROM {src})) "
+            f"INSERT INTO ev SELECT ts, {self._locals('ts')}"
+            + "".join(f", {r}" for r in roles)
+            + " FROM typed"
+        )
+        try:
+            self._run_with_progress(query, total, progress)
+        except Exception as exc:  # duckdb's exception classes
+            raise LoadError(
+                f"not a readable Parquet file: {str(exc).splitlines()[0]}", Location(str(path))
+            ) from None
+        n_rows, n_bad = self.one("SELECT count(*), count(*) FILTER (ts IS NULL) FROM ev")
+        if n_rows == 0:
+            raise LoadError("Parquet file has no rows", Location(str(path)))
+        if n_bad:
+            bad = _BadTimes(time_col)
+            bad.seen, bad.empty = int(n_rows), int(n_bad)
+            numbers = self.run(
+                f"SELECT file_row_number FROM {src} WHERE {_quote(time_col)} IS NULL "
+                f"ORDER BY file_row_number LIMIT {MAX_EXAMPLES}"
+            )
+            bad.empty_examples = [(f"row {int(r[0]) + 1}", None) for r in numbers]
+            if n_bad == n_rows:
+                raise LoadError(
+                    f"no usable timestamp: column '{time_col}' holds no dates I can read (it is empty)"
+                    "; map another column with --map timestamp=COLUMN or give --timestamp-format",
+                    Location(str(path)),
+                )
+            bad.finish(path, int(n_rows) - int(n_bad), on_bad_rows, warnings)
+            self.run("DELETE FROM ev WHERE ts IS NULL")
+        return int(n_rows) - int(n_bad), int(n_bad)
 
     def _run_with_progress(self, query: str, total: int, progress: Progress | None) -> None:
         if progress is None:
@@ -650,6 +720,42 @@ def _native_time(plan: ReadPlan, default_tz: str, timestamp_format: str | None) 
     if kind is None:
         return None
     return bool(kind == TS_NS_UTC)
+
+
+def _native_parquet(
+    path: Path, plan: ReadPlan, timestamp_format: str | None, limits: SampleLimits
+) -> bool | None:
+    """Whether DuckDB reads this Parquet file itself: typed time stamps, top-level text, integer
+    or boolean labels and numeric volumes (their text is then the same as the Arrow path's).
+
+    Returns whether the times are UTC instants (None: read through Arrow batches). The
+    metadata is checked against the limits first, as the Arrow path does.
+    """
+    if plan.format != "parquet" or timestamp_format is not None:
+        return None
+    from workshop.baseline.readers.parquet import _open, check_metadata
+
+    pf = _open(path)
+    schema = pf.schema_arrow
+    types = {name: schema.field(name).type for name in schema.names}
+    for role, col in plan.mapping.items():
+        t = types.get(col)
+        if t is None:
+            return None  # a nested field: Arrow flattens it
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if role == "timestamp":
+            ok = pa.types.is_timestamp(t)
+        elif role in NUMERIC_ROLES:
+            ok = pa.types.is_integer(t) or pa.types.is_floating(t)
+        else:
+            ok = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
+            ok = ok or pa.types.is_boolean(t)
+        if not ok:
+            return None
+    check_metadata(path, pf, limits, list(dict.fromkeys(plan.mapping.values())))
+    t = types[plan.mapping["timestamp"]]
+    return (t.value_type if pa.types.is_dictionary(t) else t).tz is not None
 
 
 def _chunks(
