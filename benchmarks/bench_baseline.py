@@ -326,7 +326,8 @@ def compare_full(profile: dict, full: dict) -> list[str]:
         a, b = profile, full
         for key in path:
             a, b = a[key], b[key]
-        if not np.allclose([a[k] for k in keys], [b[k] for k in keys], rtol=1e-5):
+        # The profile rounds its figures to six decimals.
+        if not np.allclose([a[k] for k in keys], [b[k] for k in keys], rtol=1e-5, atol=2e-6):
             problems.append(f"{'.'.join(path)} {a} != {b}")
     for name in ("actions", "outcomes", "sources"):
         for value, figures in full[name].items():
