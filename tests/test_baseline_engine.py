@@ -13,7 +13,7 @@ import pytest
 from workshop.baseline.build import build_profile
 from workshop.baseline.engine import profile_file_streaming
 from workshop.baseline.loading import load_sample
-from workshop.baseline.options import ProfileOptions
+from workshop.baseline.options import ProfileOptions, ReadOptions
 from workshop.baseline.synthetic import generate_sample
 from workshop.core.errors import LoadError
 from workshop.vocab import TimeWindow
@@ -33,12 +33,13 @@ CSV = """ts,user,action,outcome,src_ip,records,session
 
 
 def both(path: Path, **kw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    load_kw = {
-        k: kw.pop(k) for k in ("fmt", "mapping", "default_tz", "on_bad_rows", "timestamp_format") if k in kw
-    }
-    sample = load_sample(path, **load_kw)
-    direct = build_profile(sample, **kw).to_dict(histograms=True)
-    _s, streamed = profile_file_streaming(path, **load_kw, **kw)
+    """The profile of loading the sample whole and of streaming it, with the same options."""
+    read = ReadOptions(
+        **{k: kw.pop(k) for k in ("fmt", "mapping", "default_tz", "timestamp_format") if k in kw}
+    )
+    direct = build_profile(load_sample(path, read), **kw).to_dict(histograms=True)
+    entity, tz = kw.pop("entity_role", None), kw.pop("tz", "UTC")
+    _s, streamed = profile_file_streaming(path, read, entity=entity, tz=tz, **kw)
     return direct, streamed.to_dict(histograms=True)
 
 
@@ -111,7 +112,7 @@ def test_bad_rows_named_by_line(tmp_path: Path) -> None:
         profile_file_streaming(p)
     assert err.value.location is not None and err.value.location.line == 12
     assert "number of columns" in err.value.message
-    sample, profile = profile_file_streaming(p, on_bad_rows="skip", display_name="mine.csv")
+    sample, profile = profile_file_streaming(p, skip_bad_rows=True, display_name="mine.csv")
     assert profile.events == 10 and sample.rows_skipped == 2
     assert any("line 12" in w for w in sample.warnings) and any("'not a date'" in w for w in sample.warnings)
 
@@ -127,7 +128,7 @@ def test_bad_time_after_the_head_named_by_line(tmp_path: Path) -> None:
         profile_file_streaming(p)
     assert err.value.location is not None and err.value.location.line == 1512
     assert "'yesterday'" in err.value.message
-    _sample, profile = profile_file_streaming(p, on_bad_rows="skip")
+    _sample, profile = profile_file_streaming(p, skip_bad_rows=True)
     assert profile.events == 1510
 
 
@@ -167,3 +168,62 @@ def test_no_threshold_of_zero_without_failures() -> None:
 
     proposals = propose_thresholds([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], days=12)
     assert all(p.value is None and "0" in p.why for p in proposals)
+
+
+def test_one_options_object_reads_the_same_in_both_paths(tmp_path: Path) -> None:
+    """load_sample and the engine take the same ReadOptions: an option added once works in both."""
+    p = tmp_path / "auth.log"
+    p.write_text(
+        "Jan  2 03:04:05 web sshd[1]: Failed password for Administrator from 203.0.113.9 port 22 ssh2\n"
+        "Jan  2 03:05:05 web sshd[1]: Accepted password for administrator from 203.0.113.9 port 22 ssh2\n"
+        "Jan  3 04:05:06 web sshd[2]: Accepted password for bob from 198.51.100.7 port 22 ssh2\n",
+        encoding="utf-8",
+    )
+    read = ReadOptions(year=2019, users_case_insensitive=True)
+    loaded = load_sample(p, read)
+    streamed, profile = profile_file_streaming(p, read)
+    assert sorted(loaded.df["user"].astype(str).unique()) == ["administrator", "bob"]
+    assert str(loaded.df["timestamp"].min()).startswith("2019-01-02")
+    assert profile.entities == 2 and profile.first is not None and profile.first.startswith("2019-01-02")
+    assert loaded.mapping == streamed.mapping and loaded.format == streamed.format == "syslog"
+    assert_same(build_profile(loaded).to_dict(histograms=True), profile.to_dict(histograms=True))
+    with pytest.raises(TypeError, match="not a reading option: on_bad_rows"):
+        load_sample(p, on_bad_rows="skip")
+
+
+def test_parquet_is_read_by_duckdb_itself_with_rows_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typed Parquet goes through DuckDB's own reader (no Arrow batches), with the same profile and row errors."""
+    from workshop.baseline import engine
+
+    def no_batches(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("read through Arrow batches")
+
+    rows = [line.split(",") for line in CSV.strip().splitlines()[1:]]
+    naive = [r[0].rstrip("Z") for r in rows]
+    table = pa.table({
+        "ts": pa.array(naive).cast(pa.timestamp("ms")),
+        "user": [r[1] or None for r in rows],
+        "status": pa.array([200 if r[3] == "success" else 403 for r in rows], pa.int32()),
+        "action": pa.array([r[2] for r in rows]).dictionary_encode(),
+        "records": pa.array([float(r[5]) if r[5] else None for r in rows]),
+    })  # fmt: skip
+    good = tmp_path / "audit.parquet"
+    pq.write_table(table, good)
+    direct = both(good, default_tz="Europe/Berlin", tz="Europe/Berlin")[0]
+    monkeypatch.setattr(engine._Engine, "_ingest_batches", no_batches)
+    streamed = both(good, default_tz="Europe/Berlin", tz="Europe/Berlin")[1]
+    assert_same(direct, streamed)
+    assert streamed["outcomes"] and "403" in streamed["outcomes"]
+
+    holes = tmp_path / "holes.parquet"
+    pq.write_table(
+        table.set_column(0, "ts", pa.array([None, *naive[1:4], None, *naive[5:]]).cast(pa.timestamp("ms"))),
+        holes,
+    )
+    with pytest.raises(LoadError, match=r"2 row\(s\) have no time stamp, e.g. row 1, row 5"):
+        profile_file_streaming(holes)
+    sample, profile = profile_file_streaming(holes, skip_bad_rows=True)
+    assert profile.events == len(rows) - 2 and sample.rows_skipped == 2
+    assert any("no time stamp" in w for w in sample.warnings)

@@ -235,7 +235,7 @@ def test_access_log_bad_line_reported(tmp_path: Path) -> None:
         load_sample(p, fmt="common")
     assert err.value.location.line == 11
     assert "1 line(s) do not match" in err.value.message
-    s = load_sample(p, fmt="common", on_bad_rows="skip")
+    s = load_sample(p, fmt="common", skip_bad_rows=True)
     assert len(s.df) == 10
     assert any("skipped" in w for w in s.warnings)
 
@@ -322,7 +322,7 @@ def test_unparseable_dates_show_count_and_examples(tmp_path: Path) -> None:
     assert "row 2 (line 3): 'yesterday'" in msg
     assert "row 4 (line 5): 'soon'" in msg
     assert err.value.location.line == 3
-    s = load_sample(p, on_bad_rows="skip")
+    s = load_sample(p, skip_bad_rows=True)
     assert len(s.df) == 2 and s.rows_skipped == 3 and s.rows_read == 5
 
 

@@ -53,7 +53,7 @@ def test_w3c_with_repeated_headers(tmp_path: Path) -> None:
     mapping = inspect_sample(p).proposal.mapping
     assert mapping["timestamp"] == "date + time" and mapping["source_ip"] == "c-ip"
     assert mapping["user"] == "cs-username" and mapping["outcome"] == "sc-status"
-    _s, profile = profile_file_streaming(p, entity_role="source_ip")
+    _s, profile = profile_file_streaming(p, entity="source_ip")
     assert profile.events == 3 and profile.last == "2024-03-04T10:00:03+00:00"
     assert profile.failures is not None and profile.failures.events == 1  # the 401
     assert set(profile.breakdowns["action"].values) == {"/owa/", "/owa/auth.owa", "/ecp/"}

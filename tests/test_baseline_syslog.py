@@ -48,7 +48,7 @@ def test_auth_log_detected_and_messages_read(tmp_path: Path) -> None:
     assert ins.proposal.mapping == {
         "timestamp": "time", "action": "action", "outcome": "outcome", "source_ip": "source_ip", "user": "user",
     }  # fmt: skip
-    _sample, profile = profile_file_streaming(p, entity_role="source_ip")
+    _sample, profile = profile_file_streaming(p, entity="source_ip")
     # The year comes from the file's date; December lines belong to the year before (the log wrapped).
     assert profile.first == "2024-12-30T23:59:58+00:00" and profile.last == "2025-01-02T00:00:05+00:00"
     assert profile.failures is not None and profile.failures.events == 4
@@ -85,7 +85,7 @@ def test_a_line_that_is_not_syslog_is_named(tmp_path: Path) -> None:
         profile_file_streaming(p)
     assert err.value.location is not None and err.value.location.line == 8
     assert "not a syslog line" in err.value.message
-    sample, profile = profile_file_streaming(p, on_bad_rows="skip")
+    sample, profile = profile_file_streaming(p, skip_bad_rows=True)
     assert profile.events == 8 and any("line(s) 8" in w for w in sample.warnings)
 
 

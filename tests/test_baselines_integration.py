@@ -233,7 +233,7 @@ def test_baselines_page_reuses_the_confirmed_mapping(workspace: Path, open_page)
     at.file_uploader(key="bl_upload").upload("a.csv", csv, "text/csv").run()
     assert not at.exception
     assert at.selectbox(key="bl_map:user").value == "who_did_it"
-    assert any("confirmed for 'audit' before" in c.value for c in at.caption)
+    assert any("mapping of 'audit' from last time" in c.value for c in at.caption)
 
 
 def test_pipeline_editor_saves_checks_and_resets(demo: Path, open_page) -> None:

@@ -23,7 +23,6 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,14 +35,15 @@ import pyarrow.compute as pc
 from workshop.baseline.build import complete_profile
 from workshop.baseline.derive import default_entity, profile_from_tables
 from workshop.baseline.figures import Distribution, ServiceAccount, Sessions
-from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_rows, find_invalid_utf8, inflated
+from workshop.baseline.files import check_rows, find_invalid_utf8, inflated
 from workshop.baseline.limits import SampleLimits, default_limits
 from workshop.baseline.loading import ReadPlan, needed_columns, plan_read, time_text
 from workshop.baseline.mapping import ENTITY_ROLES, NUMERIC_ROLES, time_parts
-from workshop.baseline.options import ProfileOptions, classify_failures
+from workshop.baseline.options import ProfileOptions, ReadOptions, classify_failures
 from workshop.baseline.profile import ROLES_WITH_TABLES, Profile
 from workshop.baseline.readers import BadRows, ReadRequest, ReadTable
 from workshop.baseline.readers.base import MAX_EXAMPLES
+from workshop.baseline.sample import StreamedSample
 from workshop.baseline.tables import CountTables, RoleCounts, day_text
 from workshop.baseline.timestamps import TS_NS_UTC, parse_timestamps
 from workshop.core.errors import InputError, LoadError, Location, WorkshopError
@@ -67,96 +67,55 @@ CSV_NULLS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan
              "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read a sample: every option of ``workshop baseline profile``, for ``attach`` and the page too.
-
-    ``mapping`` changes the proposal role by role (a ``None`` or empty column removes
-    the role); with ``exact_mapping`` it is the whole mapping.
-    """
-
-    fmt: str = "auto"
-    mapping: Mapping[str, str | None] | None = None
-    exact_mapping: bool = False
-    entity: str | None = None
-    tz: str | None = None
-    default_tz: str | None = None
-    timestamp_format: str | None = None
-    skip_bad_rows: bool = False
-    size_limit: int | None = None
-    year: int | None = None
-    regex: str | None = None
-    users_case_insensitive: bool = False
-
-
-@dataclass
-class StreamedSample:
-    """What reading gave, without the rows: the same facts a :class:`LoadedSample` reports."""
-
-    mapping: dict[str, str]
-    format: str
-    warnings: list[str] = field(default_factory=list)
-    source: str = ""
-    rows_read: int = 0
-    rows_skipped: int = 0
-    columns: list[str] = field(default_factory=list)
-    default_tz: str = "UTC"
-    events: int = 0
-
-    @property
-    def roles(self) -> list[str]:
-        return list(self.mapping)
-
-
 def profile_file_streaming(
     path: str | os.PathLike[str],
-    fmt: str = "auto",
-    mapping: Mapping[str, str | None] | None = None,
-    default_tz: str = "UTC",
-    size_limit: int | None = DEFAULT_SIZE_LIMIT,
+    read: ReadOptions | None = None,
     *,
-    exact_mapping: bool = False,
-    on_bad_rows: BadRows = "error",
-    timestamp_format: str | None = None,
     limits: SampleLimits | None = None,
-    entity_role: str | None = None,
-    tz: str = "UTC",
     business_hours: TimeWindow | None = None,
     service_accounts: Sequence[str] = (),
     options: ProfileOptions | None = None,
     progress: Progress | None = None,
     display_name: str | None = None,
-    year: int | None = None,
-    regex: str | None = None,
-    users_case_insensitive: bool = False,
+    **changes: Any,
 ) -> tuple[StreamedSample, Profile]:
     """Read ``path`` and profile it, as ``load_sample`` + ``build_profile`` would, in bounded memory.
 
-    The arguments are those of :func:`~workshop.baseline.loading.load_sample` and
-    :func:`~workshop.baseline.build.build_profile`; ``progress`` is called as the file
-    is read; ``display_name`` is the name errors give the file (an upload's own name
-    rather than the temporary copy's); ``year`` completes dates without one (syslog;
-    default: the file's year); ``regex`` reads the lines with a person's expression (named groups);
-    ``users_case_insensitive`` counts ``Administrator`` and ``administrator`` as one user
-    (user names are then shown in lower case).
+    ``read`` says how to read the file (the same :class:`~workshop.baseline.options.ReadOptions`
+    as :func:`~workshop.baseline.loading.load_sample`; keyword ``changes`` set some of its
+    fields by name), including the profile's entity and zone (default UTC); the
+    other keywords are those of :func:`~workshop.baseline.build.build_profile`.
+    ``progress`` is called as the file is read; ``display_name`` is the name errors give
+    the file (an upload's own name rather than the temporary copy's).
     """
+    read = ReadOptions.of(read, changes)
     p = Path(path)
+    default_tz = read.default_tz or "UTC"
+    tz = read.tz or "UTC"
     check_timezone(default_tz)
     check_timezone(tz)
-    if on_bad_rows not in ("error", "skip"):
-        raise InputError("on_bad_rows must be 'error' or 'skip'")
     limits = limits or default_limits()
     options = options or ProfileOptions()
     business_hours = business_hours or TimeWindow()
+    size_limit = read.size_limit
     try:
         with inflated(p, limits, size_limit) as source:
-            plan = plan_read(source, fmt, mapping, size_limit, exact_mapping, limits, regex)
-            with _Engine(tz, business_hours, fold_users=users_case_insensitive) as engine:
+            plan = plan_read(
+                source, read.fmt, read.mapping, size_limit, read.exact_mapping, limits, read.regex
+            )
+            with _Engine(tz, business_hours, fold_users=read.users_case_insensitive) as engine:
                 sample = engine.ingest(
-                    source, plan, default_tz, on_bad_rows, timestamp_format, limits, progress, year
+                    source,
+                    plan,
+                    default_tz,
+                    read.on_bad_rows,
+                    read.timestamp_format,
+                    limits,
+                    progress,
+                    read.year,
                 )
                 sample.source = display_name or p.name
-                profile = engine.profile(sample, entity_role, tz, business_hours, service_accounts, options)
+                profile = engine.profile(sample, read.entity, tz, business_hours, service_accounts, options)
     except WorkshopError as exc:
         raise _renamed(exc, p, display_name) from None
     return sample, profile
@@ -264,10 +223,14 @@ class _Engine:
         warnings: list[str] = []
         total = path.stat().st_size
         native = _native_time(plan, default_tz, timestamp_format)
+        parquet = _native_parquet(path, plan, timestamp_format, limits)
         if native is not None:
             rows, skipped = self._ingest_csv(
                 path, plan, native, default_tz, on_bad_rows, warnings, total, progress
             )
+        elif parquet is not None:
+            rows, skipped = self._ingest_parquet(path, plan, parquet, default_tz, on_bad_rows, warnings, total,
+                                                 progress)  # fmt: skip
         else:
             rows, skipped = self._ingest_batches(
                 path, plan, default_tz, on_bad_rows, timestamp_format, limits, warnings, total, progress, year
@@ -286,12 +249,17 @@ class _Engine:
             events=rows,
         )
 
-    def _role_select(self, plan: ReadPlan, source_cols: Mapping[str, str]) -> list[str]:
+    def _role_select(self, plan: ReadPlan, source_cols: Mapping[str, str], trimmed: bool = True) -> list[str]:
+        """The role columns from the source's: text labels, numbers as DOUBLE (from text when ``trimmed``)."""
         out = []
         for role in self.roles:
             col = source_cols[plan.mapping[role]]
             if role in NUMERIC_ROLES:
-                out.append(f"TRY_CAST(NULLIF(NULLIF(trim({col}), ''), '-') AS DOUBLE)")
+                out.append(f"TRY_CAST(NULLIF(NULLIF(trim({col}), ''), '-') AS DOUBLE)" if trimmed
+                           else f"CAST({col} AS DOUBLE)")  # fmt: skip
+            elif not trimmed:
+                out.append(f"lower(CAST({col} AS VARCHAR))" if role == "user" and self.fold_users
+                           else f"CAST({col} AS VARCHAR)")  # fmt: skip
             elif role == "user" and self.fold_users:
                 out.append(f"lower({col})")
             else:
@@ -372,6 +340,67 @@ class _Engine:
             self.run("DELETE FROM ev WHERE ts IS NULL")
             skipped += int(n_bad)
         return int(n_rows) - int(n_bad), skipped
+
+    def _ingest_parquet(
+        self,
+        path: Path,
+        plan: ReadPlan,
+        zoned: bool,
+        default_tz: str,
+        on_bad_rows: BadRows,
+        warnings: list[str],
+        total: int,
+        progress: Progress | None,
+    ) -> tuple[int, int]:
+        """DuckDB's own Parquet reader (parallel, no Arrow batches through Python) for typed time stamps.
+
+        Parquet rows have no lines: a row without a time is named by its row number, as
+        the Arrow path names it.
+        """
+        time_col = plan.mapping["timestamp"]
+        needed = list(dict.fromkeys(plan.mapping.values()))
+        cols = {c: f"c{i}" for i, c in enumerate(needed)}
+        raw_t = cols[time_col]
+        ts = (
+            f"CAST({raw_t} AS TIMESTAMPTZ)"
+            if zoned
+            else f"timezone({_literal(default_tz)}, CAST({raw_t} AS TIMESTAMP))"
+        )
+        src = f"read_parquet({_literal(str(path))}, file_row_number = true)"
+        picks = ", ".join(f"{_quote(c)} AS {alias}" for c, alias in cols.items())
+        roles = self._role_select(plan, cols, trimmed=False)
+        query = (
+            f"WITH typed AS (SELECT {ts} AS ts, * FROM (SELECT {picks} FROM {src})) "
+            f"INSERT INTO ev SELECT ts, {self._locals('ts')}"
+            + "".join(f", {r}" for r in roles)
+            + " FROM typed"
+        )
+        try:
+            self._run_with_progress(query, total, progress)
+        except Exception as exc:  # duckdb's exception classes
+            raise LoadError(
+                f"not a readable Parquet file: {str(exc).splitlines()[0]}", Location(str(path))
+            ) from None
+        n_rows, n_bad = self.one("SELECT count(*), count(*) FILTER (ts IS NULL) FROM ev")
+        if n_rows == 0:
+            raise LoadError("Parquet file has no rows", Location(str(path)))
+        if n_bad:
+            bad = _BadTimes(time_col)
+            bad.seen, bad.empty = int(n_rows), int(n_bad)
+            numbers = self.run(
+                f"SELECT file_row_number FROM {src} WHERE {_quote(time_col)} IS NULL "
+                f"ORDER BY file_row_number LIMIT {MAX_EXAMPLES}"
+            )
+            bad.empty_examples = [(f"row {int(r[0]) + 1}", None) for r in numbers]
+            if n_bad == n_rows:
+                raise LoadError(
+                    f"no usable timestamp: column '{time_col}' holds no dates I can read (it is empty)"
+                    "; map another column with --map timestamp=COLUMN or give --timestamp-format",
+                    Location(str(path)),
+                )
+            bad.finish(path, int(n_rows) - int(n_bad), on_bad_rows, warnings)
+            self.run("DELETE FROM ev WHERE ts IS NULL")
+        return int(n_rows) - int(n_bad), int(n_bad)
 
     def _run_with_progress(self, query: str, total: int, progress: Progress | None) -> None:
         if progress is None:
@@ -691,6 +720,42 @@ def _native_time(plan: ReadPlan, default_tz: str, timestamp_format: str | None) 
     if kind is None:
         return None
     return bool(kind == TS_NS_UTC)
+
+
+def _native_parquet(
+    path: Path, plan: ReadPlan, timestamp_format: str | None, limits: SampleLimits
+) -> bool | None:
+    """Whether DuckDB reads this Parquet file itself: typed time stamps, top-level text, integer
+    or boolean labels and numeric volumes (their text is then the same as the Arrow path's).
+
+    Returns whether the times are UTC instants (None: read through Arrow batches). The
+    metadata is checked against the limits first, as the Arrow path does.
+    """
+    if plan.format != "parquet" or timestamp_format is not None:
+        return None
+    from workshop.baseline.readers.parquet import _open, check_metadata
+
+    pf = _open(path)
+    schema = pf.schema_arrow
+    types = {name: schema.field(name).type for name in schema.names}
+    for role, col in plan.mapping.items():
+        t = types.get(col)
+        if t is None:
+            return None  # a nested field: Arrow flattens it
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if role == "timestamp":
+            ok = pa.types.is_timestamp(t)
+        elif role in NUMERIC_ROLES:
+            ok = pa.types.is_integer(t) or pa.types.is_floating(t)
+        else:
+            ok = pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
+            ok = ok or pa.types.is_boolean(t)
+        if not ok:
+            return None
+    check_metadata(path, pf, limits, list(dict.fromkeys(plan.mapping.values())))
+    t = types[plan.mapping["timestamp"]]
+    return (t.value_type if pa.types.is_dictionary(t) else t).tz is not None
 
 
 def _chunks(

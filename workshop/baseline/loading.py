@@ -28,12 +28,13 @@ from workshop.baseline.detect import detect_format
 from workshop.baseline.files import DEFAULT_SIZE_LIMIT, check_file, check_rows, check_text_head, inflated
 from workshop.baseline.limits import SampleLimits, default_limits
 from workshop.baseline.mapping import LABEL_ROLES, NUMERIC_ROLES, merge_mapping, time_parts
+from workshop.baseline.options import ReadOptions
 from workshop.baseline.readers import BadRows, Head, Reader, ReadRequest, ReadTable, reader
 from workshop.baseline.readers.base import MAX_EXAMPLES
 from workshop.baseline.readers.parquet import PARQUET_MAGIC
 from workshop.baseline.sample import LoadedSample, SampleInspection
 from workshop.baseline.timestamps import parse_timestamps
-from workshop.core.errors import InputError, LoadError, Location
+from workshop.core.errors import LoadError, Location
 from workshop.vocab import LogRole, check_timezone
 
 #: Rows read for the mapping proposal and the previews.
@@ -107,34 +108,29 @@ def _inspect(
 
 def load_sample(
     path: str | os.PathLike[str],
-    fmt: str = "auto",
-    mapping: Mapping[str, str | None] | None = None,
-    default_tz: str = "UTC",
-    size_limit: int | None = DEFAULT_SIZE_LIMIT,
+    read: ReadOptions | None = None,
     *,
-    exact_mapping: bool = False,
-    on_bad_rows: BadRows = "error",
-    timestamp_format: str | None = None,
     limits: SampleLimits | None = None,
+    **changes: Any,
 ) -> LoadedSample:
     """Read a sample file into its mapped roles.
 
-    ``mapping`` overrides the proposal role by role (a ``None`` column drops the
-    role); with ``exact_mapping`` only ``mapping`` is used, as for a mapping saved
-    with an application. Naive time stamps are local times in ``default_tz``.
-    ``on_bad_rows="skip"`` drops rows with a missing or unparseable time stamp
-    (and malformed lines) with a warning instead of refusing the file. A gzip file
-    or a one-file ZIP archive is read through its content; ``limits`` (default: this
-    machine's) bound the rows, columns, lines and inflation before the full read.
+    ``read`` says how (:class:`~workshop.baseline.options.ReadOptions`, shared with the
+    streaming engine; keyword ``changes`` set some of its fields by name): ``mapping``
+    overrides the proposal role by role (a ``None`` column drops the role); with
+    ``exact_mapping`` only ``mapping`` is used, as for a mapping saved with an
+    application. Naive time stamps are local times in ``default_tz`` (default UTC).
+    ``skip_bad_rows`` drops rows with a missing or unparseable time stamp (and malformed
+    lines) with a warning instead of refusing the file. A gzip file or a one-file ZIP
+    archive is read through its content; ``limits`` (default: this machine's) bound the
+    rows, columns, lines and inflation before the full read.
     """
+    read = ReadOptions.of(read, changes)
     p = Path(path)
-    check_timezone(default_tz)
-    if on_bad_rows not in ("error", "skip"):
-        raise InputError("on_bad_rows must be 'error' or 'skip'")
+    check_timezone(read.default_tz or "UTC")
     limits = limits or default_limits()
-    with inflated(p, limits, size_limit) as source:
-        sample = _load(source, fmt, mapping, default_tz, size_limit, exact_mapping, on_bad_rows,
-                       timestamp_format, limits)  # fmt: skip
+    with inflated(p, limits, read.size_limit) as source:
+        sample = _load(source, read, limits)
     sample.source = p.name
     return sample
 
@@ -204,18 +200,12 @@ def time_text(table: pa.Table, parts: list[str]) -> pa.ChunkedArray:
     return pa.chunked_array([pc.binary_join_element_wise(date, time, " ")])
 
 
-def _load(
-    p: Path,
-    fmt: str,
-    mapping: Mapping[str, str | None] | None,
-    default_tz: str,
-    size_limit: int | None,
-    exact_mapping: bool,
-    on_bad_rows: BadRows,
-    timestamp_format: str | None,
-    limits: SampleLimits,
-) -> LoadedSample:
-    plan = plan_read(p, fmt, mapping, size_limit, exact_mapping, limits)
+def _load(p: Path, options: ReadOptions, limits: SampleLimits) -> LoadedSample:
+    default_tz = options.default_tz or "UTC"
+    on_bad_rows = options.on_bad_rows
+    timestamp_format = options.timestamp_format
+    plan = plan_read(p, options.fmt, options.mapping, options.size_limit, options.exact_mapping, limits,
+                     options.regex)  # fmt: skip
     fmt, fmt_reader, head, chosen, columns = plan.format, plan.reader, plan.head, plan.mapping, plan.columns
     warnings: list[str] = []
     time_col = chosen[LogRole.TIMESTAMP]
@@ -227,6 +217,7 @@ def _load(
         typed_time=timestamp_format is None and len(parts) == 1,
         on_bad_rows=on_bad_rows,
         limits=limits,
+        year=options.year,
     )
     read = fmt_reader.read(p, head, request, warnings)
     table, skipped = read.table, read.skipped
@@ -255,6 +246,8 @@ def _load(
         arr = table.column(col)
         if role in NUMERIC_ROLES:
             data[role] = _numeric(arr, col, role, warnings)
+        elif role == LogRole.USER and options.users_case_insensitive:
+            data[role] = _labels(pc.utf8_lower(pc.cast(arr, pa.string())))
         else:
             data[role] = _labels(arr)
     df = pd.DataFrame(data)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields, replace
+from typing import Any, Literal
 
 import numpy as np
 
+from workshop.baseline.files import DEFAULT_SIZE_LIMIT
 from workshop.core.errors import InputError
 
 #: Outcome values counted as failures (compared lower-cased). HTTP-like status
@@ -88,6 +89,46 @@ class ProfileOptions:
             login_pattern=data.get("login_pattern", base.login_pattern),
             export_pattern=data.get("export_pattern", base.export_pattern),
         )
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a sample: every option of ``workshop baseline profile``, shared by
+    :func:`~workshop.baseline.loading.load_sample`, the streaming engine, ``attach`` and the
+    page, so that a new option is added here once.
+
+    ``mapping`` changes the proposal role by role (a ``None`` or empty column removes
+    the role); with ``exact_mapping`` it is the whole mapping. ``default_tz`` is the zone
+    of time stamps without an offset (None: UTC, or for an application the zone its
+    interview declares). ``entity`` and ``tz`` concern the profile, not the rows: loading
+    a sample ignores them.
+    """
+
+    fmt: str = "auto"
+    mapping: Mapping[str, str | None] | None = None
+    exact_mapping: bool = False
+    entity: str | None = None
+    tz: str | None = None
+    default_tz: str | None = None
+    timestamp_format: str | None = None
+    skip_bad_rows: bool = False
+    size_limit: int | None = DEFAULT_SIZE_LIMIT  # None: bounded by the disk and the sample limits only
+    year: int | None = None
+    regex: str | None = None
+    users_case_insensitive: bool = False
+
+    @property
+    def on_bad_rows(self) -> Literal["error", "skip"]:
+        return "skip" if self.skip_bad_rows else "error"
+
+    @classmethod
+    def of(cls, read: ReadOptions | None, changes: Mapping[str, Any]) -> ReadOptions:
+        """``read`` (default: the defaults) with some fields changed by name; an unknown name is refused."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(changes) - names)
+        if unknown:
+            raise TypeError(f"not a reading option: {', '.join(unknown)}")
+        return replace(read or cls(), **changes)
 
 
 def classify_failures(

@@ -19,15 +19,10 @@ from workshop.baseline.mapping import ROLES, MappingProposal
 
 
 @dataclass
-class LoadedSample:
-    """A log sample reduced to its mapped roles.
+class SampleRead:
+    """What reading a sample found, whether its rows were kept (:class:`LoadedSample`) or
+    only counted (:class:`StreamedSample`)."""
 
-    ``df`` has one column per mapped role: ``timestamp`` as ``datetime64[ns, UTC]``,
-    label roles as ``category``, ``records``/``bytes`` as ``float64``. Nothing else
-    from the file is kept.
-    """
-
-    df: pd.DataFrame
     mapping: dict[str, str]
     format: str
     warnings: list[str] = field(default_factory=list)
@@ -36,6 +31,29 @@ class LoadedSample:
     rows_skipped: int = 0
     columns: list[str] = field(default_factory=list)
     default_tz: str = "UTC"
+
+
+@dataclass
+class StreamedSample(SampleRead):
+    """A sample profiled by the streaming engine: the facts of reading, without the rows."""
+
+    events: int = 0
+
+    @property
+    def roles(self) -> list[str]:
+        return list(self.mapping)
+
+
+@dataclass(kw_only=True)
+class LoadedSample(SampleRead):
+    """A log sample reduced to its mapped roles.
+
+    ``df`` has one column per mapped role: ``timestamp`` as ``datetime64[ns, UTC]``,
+    label roles as ``category``, ``records``/``bytes`` as ``float64``. Nothing else
+    from the file is kept.
+    """
+
+    df: pd.DataFrame
 
     @property
     def roles(self) -> list[str]:

@@ -153,6 +153,11 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
         help="also keep a copy of the raw rows in the workspace (by default only aggregates are stored)",
     )
     p.add_argument(
+        "--confirmed", action="store_true",
+        help="you checked the column of every role (by default only the --map roles count as confirmed; "
+        "the others are stored as the tool's proposal)",
+    )  # fmt: skip
+    p.add_argument(
         "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
     )
     p.set_defaults(func=_attach)
@@ -163,6 +168,17 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
         "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
     )
     p.set_defaults(func=_list)
+
+    p = sub.add_parser(
+        "show", parents=[common], help="one baseline: its file, figures and mapping (confirmed or proposed)"
+    )
+    p.add_argument("app")
+    p.add_argument("--log-source", help="which log (default: the newest baseline of any)")
+    p.add_argument("--version", type=int, help="which version (default: the newest)")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON (for scripts) instead of text"
+    )
+    p.set_defaults(func=_show)
 
     p = sub.add_parser("claims", parents=[common], help="the owners' claims against the newest baseline")
     p.add_argument("app")
@@ -201,11 +217,13 @@ def _register_application_commands(sub: argparse._SubParsersAction, common: argp
 def _attach(args: argparse.Namespace) -> int:
     from workshop.cli._common import open_store
     from workshop.services.baselines import attach_file
+    from workshop.vocab import BASELINE_ROLES
 
     read = _read_options(args)
     with open_store(args) as store:
         done = attach_file(store, args.app, args.file, log_source=args.log_source, keep_sample=args.keep_sample,
-                           read=read, progress=_progress(args))  # fmt: skip
+                           read=read, progress=_progress(args),
+                           confirmed=[str(r) for r in BASELINE_ROLES] if args.confirmed else None)  # fmt: skip
     contradicted = [c for c in done.claims if c.verdict == "contradicted"]
     if args.json:
         print_json(
@@ -219,6 +237,30 @@ def _attach(args: argparse.Namespace) -> int:
     )
     for c in contradicted:
         print(f"  [{c.severity}] {c.claim}: {c.evidence}")
+    proposed = [role for role in b.mapping if role not in b.confirmed]
+    if proposed:
+        print(f"  proposed by the tool, not confirmed: {', '.join(proposed)} "
+              f"(check with 'workshop baseline show {b.application}'; --map ROLE=COLUMN or --confirmed)")  # fmt: skip
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    from workshop.cli._common import open_store
+    from workshop.services.baselines import get_baseline
+
+    with open_store(args) as store:
+        b = get_baseline(store, args.app, args.log_source, args.version)
+    if args.json:
+        print_json(b.to_dict())
+        return 0
+    kept = " (sample kept)" if b.sample_path else ""
+    print(f"{b.log_source} v{b.version} of {b.application}: {b.file_name}{kept}, attached {b.created_at:%Y-%m-%d %H:%M}"
+          + (f" by {b.who}" if b.who else ""))  # fmt: skip
+    print(f"{b.events:,} events, {b.first} to {b.last}; entity: {b.profile.get('entity_role', '')}")
+    print("mapping:")
+    for role, column in b.mapping.items():
+        how = "confirmed by a person" if role in b.confirmed else "proposed by the tool, not confirmed"
+        print(f"  {role:<12} <- {column:<24} {how}")
     return 0
 
 
@@ -360,8 +402,8 @@ def _progress(args: argparse.Namespace) -> Any:
 
 
 def _read_options(args: argparse.Namespace) -> Any:
-    from workshop.baseline.engine import ReadOptions
     from workshop.baseline.mapping import check_role, parse_map_args
+    from workshop.baseline.options import ReadOptions
     from workshop.vocab import check_timezone
 
     if args.entity:
@@ -484,14 +526,9 @@ def _profile(args: argparse.Namespace) -> int:
             raise InputError("give the sample FILE (or --from-siem-table CSV)")
         from workshop.baseline.engine import profile_file_streaming
 
-        read = _read_options(args)
         _sample, profile = profile_file_streaming(
-            args.file, read.fmt, read.mapping, args.default_tz, read.size_limit,
-            exact_mapping=read.exact_mapping, on_bad_rows="skip" if read.skip_bad_rows else "error",
-            timestamp_format=read.timestamp_format, entity_role=args.entity, tz=args.tz,
-            business_hours=business_hours, service_accounts=args.service_account, options=options,
-            progress=_progress(args), year=read.year, regex=read.regex,
-            users_case_insensitive=read.users_case_insensitive,
+            args.file, _read_options(args), business_hours=business_hours, service_accounts=args.service_account,
+            options=options, progress=_progress(args),
         )  # fmt: skip
     for warning in profile.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -407,7 +407,7 @@ def load_log(
             ZoneInfo(tz)
         except Exception:
             tz = "UTC"
-        loaded = load_sample(p, mapping=mapping, default_tz=tz, on_bad_rows="skip")
+        loaded = load_sample(p, mapping=mapping, default_tz=tz, skip_bad_rows=True)
         df = loaded.df.rename(columns={role: vocab.field_for(role) for role in loaded.df.columns})
         ts = df[ts_field] if ts_field in df.columns else None
         records = []

@@ -8,14 +8,16 @@ workspace.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workshop.baseline import Discrepancy, Profile, check_claims
 from workshop.baseline.claims import profile_options_from_answers
-from workshop.baseline.engine import Progress, ReadOptions, StreamedSample, profile_file_streaming
+from workshop.baseline.engine import Progress, profile_file_streaming
+from workshop.baseline.options import ReadOptions
+from workshop.baseline.sample import StreamedSample
 from workshop.core.errors import InputError
 from workshop.core.fileio import atomic_copy, path_inside, safe_name
 from workshop.interview.facts import Facts, Q
@@ -62,12 +64,10 @@ def profile_file(
     opts = profile_options_from_answers(answers)
     mapping_ = None if read.mapping is None else {k: (v or None) for k, v in read.mapping.items()}
     return profile_file_streaming(
-        path, read.fmt, mapping_, read.default_tz or declared_timezone(answers), read.size_limit,
-        exact_mapping=read.exact_mapping, on_bad_rows="skip" if read.skip_bad_rows else "error",
-        timestamp_format=read.timestamp_format or None, entity_role=read.entity or None,
-        tz=read.tz or opts["tz"], business_hours=opts["business_hours"], service_accounts=opts["service_accounts"],
-        progress=progress, display_name=display_name, year=read.year,
-        regex=read.regex or None, users_case_insensitive=read.users_case_insensitive,
+        path, read, mapping=mapping_, default_tz=read.default_tz or declared_timezone(answers),
+        timestamp_format=read.timestamp_format or None, entity=read.entity or None, tz=read.tz or opts["tz"],
+        regex=read.regex or None, business_hours=opts["business_hours"],
+        service_accounts=opts["service_accounts"], progress=progress, display_name=display_name,
     )  # fmt: skip
 
 
@@ -76,8 +76,14 @@ def attach_file(
     mapping: Mapping[str, str | None] | None = None, entity: str | None = None, tz: str | None = None, who: str = "",
     keep_sample: bool = False, sample_in_place: bool = False, size_limit: int | None = None,
     file_name: str | None = None, read: ReadOptions | None = None, progress: Progress | None = None,
+    confirmed: Iterable[str] | None = None,
 ) -> Attached:  # fmt: skip
-    """Profile ``path`` and store the profile as the application's next baseline version."""
+    """Profile ``path`` and store the profile as the application's next baseline version.
+
+    ``confirmed`` names the roles whose column a person confirmed (default: the roles
+    they mapped themselves, see :func:`confirmed_roles`); the rest are stored as the
+    tool's proposal, so that a wrong proposal nobody looked at never reads as confirmed.
+    """
     store.get_application(slug)
     path = Path(path)
     answers = answers_of(store, slug)
@@ -101,13 +107,42 @@ def attach_file(
                                f"{safe_name(log_source, 'log source')}-v{version}{suffix or '.log'}")  # fmt: skip
             atomic_copy(path, dest)  # a kill leaves no sample or the whole one, never a truncated file
             kept = str(dest)
+    used = {k: v for k, v in sample.mapping.items() if v}
+    checked = [r for r in (confirmed_roles(read) if confirmed is None else confirmed) if r in used]
     record = store.attach_baseline(
         slug, log_source, data, file_name=file_name or path.name, events=int(data.get("events") or 0),
         first=str(data.get("first") or ""), last=str(data.get("last") or ""), who=who, sample_path=kept,
+        confirmed=checked,
     )  # fmt: skip
-    store.save_log_mapping(slug, log_source, sample.format, {k: v for k, v in sample.mapping.items() if v},
-                           read.entity or "", read.tz or "")  # fmt: skip
+    store.save_log_mapping(slug, log_source, sample.format, used, read.entity or "", read.tz or "", checked)
     return Attached(record, check_claims(profile, answers), list(sample.warnings))
+
+
+def confirmed_roles(read: ReadOptions) -> list[str]:
+    """The roles a person mapped themselves: those they named a column for (with an exact mapping, every role).
+
+    A role they removed is not in the mapping at all; a role left to the proposal is the tool's.
+    """
+    return [role for role, column in (read.mapping or {}).items() if column]
+
+
+def confirmed_on_form(
+    picked: Mapping[str, str],
+    shown: Mapping[str, str],
+    confirmed_before: Iterable[str] = (),
+    checked_all: bool = False,
+) -> list[str]:
+    """The roles a person confirmed on a form that showed ``shown`` (the proposal, or the mapping used before).
+
+    A role counts as confirmed when they ticked that every role is checked, changed its
+    column, or left a column that was confirmed before; a proposal left as it was is still
+    the tool's.
+    """
+    before = set(confirmed_before)
+    return [
+        role for role, column in picked.items()
+        if checked_all or column != shown.get(role) or role in before
+    ]  # fmt: skip
 
 
 def claims_for(store: Store, slug: str, baseline: BaselineRecord) -> list[Discrepancy]:

@@ -4,6 +4,7 @@ column mapping people confirmed for each log source."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,13 @@ class BaselineRecord:
     last: str
     profile: dict[str, Any]
     sample_path: str | None = None
+    #: Roles of the profile's mapping a person confirmed; the others the tool proposed.
+    confirmed: tuple[str, ...] = ()
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """The column of every role the profile was computed with."""
+        return {str(k): str(v) for k, v in (self.profile.get("mapping") or {}).items()}
 
     def to_dict(self, with_profile: bool = False) -> dict[str, Any]:
         d = {
@@ -41,6 +49,10 @@ class BaselineRecord:
             "first": self.first,
             "last": self.last,
             "sample_kept": self.sample_path is not None,
+            "mapping": [
+                {"role": role, "column": column, "confirmed": role in self.confirmed}
+                for role, column in self.mapping.items()
+            ],
         }
         if with_profile:
             d["profile"] = self.profile
@@ -54,6 +66,8 @@ class LogMapping:
     mapping: dict[str, str]
     entity_role: str
     timezone: str
+    #: Roles a person confirmed; the others the tool proposed.
+    confirmed: tuple[str, ...] = ()
 
 
 class BaselineStoreMixin(StoreBase):
@@ -62,8 +76,12 @@ class BaselineStoreMixin(StoreBase):
     def attach_baseline(
         self, slug: str, log_source: str, profile: dict[str, Any], *, file_name: str = "", events: int = 0,
         first: str = "", last: str = "", who: str = "", sample_path: str | None = None,
+        confirmed: Iterable[str] = (),
     ) -> BaselineRecord:  # fmt: skip
-        """Store a new version of an application's baseline for one log source."""
+        """Store a new version of an application's baseline for one log source.
+
+        ``confirmed`` names the roles of the profile's mapping a person confirmed.
+        """
         log_source = clean_line(log_source, "log source", 100, required=True)
         now = utcnow()
         with self._write() as conn:
@@ -79,6 +97,7 @@ class BaselineStoreMixin(StoreBase):
                     application_id=app_id, log_source=log_source, version=version, created_at=now,
                     who=clean_line(who, "who"), file_name=clean_line(file_name, "file name", 300), events=int(events),
                     first=str(first)[:40], last=str(last)[:40], profile=profile, sample_path=sample_path,
+                    confirmed=_roles(confirmed),
                 )
             )  # fmt: skip
         return self.get_baseline(slug, log_source, version)
@@ -112,12 +131,12 @@ class BaselineStoreMixin(StoreBase):
         return BaselineRecord(
             application=r.app_slug, log_source=r.log_source, version=r.version, created_at=r.created_at, who=r.who,
             file_name=r.file_name, events=r.events, first=r.first, last=r.last, profile=r.profile or {},
-            sample_path=r.sample_path,
+            sample_path=r.sample_path, confirmed=tuple(r.confirmed or ()),
         )  # fmt: skip
 
     def save_log_mapping(self, slug: str, log_source: str, fmt: str, mapping: dict[str, str],
-                         entity_role: str = "", timezone: str = "") -> LogMapping:  # fmt: skip
-        """Remember the mapping a person confirmed, per application and log source."""
+                         entity_role: str = "", timezone: str = "", confirmed: Iterable[str] = ()) -> LogMapping:  # fmt: skip
+        """Remember the mapping last used, per application and log source, and which of its roles a person confirmed."""
         if not isinstance(mapping, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
         ):
@@ -126,15 +145,16 @@ class BaselineStoreMixin(StoreBase):
         with self._write() as conn:
             app_id = self._app_id(conn, slug)
             where = (log_mappings.c.application_id == app_id) & (log_mappings.c.log_source == log_source)
+            roles = _roles(r for r in confirmed if r in mapping)
             values = {"format": fmt, "mapping": mapping, "entity_role": entity_role or "", "timezone": timezone or "",
-                      "updated_at": now}  # fmt: skip
+                      "updated_at": now, "confirmed": roles}  # fmt: skip
             if conn.execute(select(log_mappings.c.id).where(where)).first():
                 conn.execute(update(log_mappings).where(where).values(**values))
             else:
                 conn.execute(
                     insert(log_mappings).values(application_id=app_id, log_source=log_source, **values)
                 )
-        return LogMapping(log_source, fmt, dict(mapping), entity_role or "", timezone or "")
+        return LogMapping(log_source, fmt, dict(mapping), entity_role or "", timezone or "", tuple(roles))
 
     def get_log_mapping(self, slug: str, log_source: str) -> LogMapping | None:
         with self._read() as conn:
@@ -145,4 +165,13 @@ class BaselineStoreMixin(StoreBase):
             ).first()
         if row is None:
             return None
-        return LogMapping(row.log_source, row.format, dict(row.mapping or {}), row.entity_role, row.timezone)
+        return LogMapping(row.log_source, row.format, dict(row.mapping or {}), row.entity_role, row.timezone,
+                          tuple(row.confirmed or ()))  # fmt: skip
+
+
+def _roles(roles: Iterable[str]) -> list[str]:
+    """Role names as stored: each once, in order."""
+    out = list(dict.fromkeys(str(r) for r in roles))
+    if any(not r or len(r) > 40 for r in out):
+        raise InputError("a confirmed role is a role name")
+    return out

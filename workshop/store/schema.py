@@ -163,6 +163,8 @@ log_mappings = Table(
     Column("entity_role", String(20), nullable=False, default=""),
     Column("timezone", String(64), nullable=False, default=""),
     Column("updated_at", UTCDateTime, nullable=False),
+    # the roles a person confirmed; the others were proposed by the tool (migration 0006)
+    Column("confirmed", JSON, nullable=False, default=list, server_default="[]"),
     UniqueConstraint("application_id", "log_source", name="uq_log_mappings_application_source"),
 )
 
@@ -181,6 +183,8 @@ baselines = Table(
     Column("last", String(40), nullable=False, default=""),
     Column("profile", JSON, nullable=False),
     Column("sample_path", String(500), nullable=True),
+    # the roles of the profile's mapping a person confirmed when it was attached (migration 0006)
+    Column("confirmed", JSON, nullable=False, default=list, server_default="[]"),
     UniqueConstraint(
         "application_id", "log_source", "version", name="uq_baselines_application_source_version"
     ),

@@ -15,6 +15,7 @@ from workshop.services.baselines import (
     ReadOptions,
     attach_file,
     claims_for,
+    confirmed_on_form,
     get_baseline,
     list_baselines,
     saved_mapping,
@@ -96,11 +97,11 @@ def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
     keep = c2.checkbox("Also keep the raw rows in the workspace", key="bl_keep")
     saved = saved_mapping(state.store(), app.slug, log_source)
     proposal = dict(insp.proposal.mapping)
+    confirmed_before: tuple[str, ...] = ()
     if saved and saved.mapping and all(col in insp.columns for col in saved.mapping.values()):
-        proposal = dict(saved.mapping)  # what someone confirmed last time for this log
-        st.caption(
-            f"Using the mapping confirmed for '{md(log_source)}' before; change it if the log changed."
-        )
+        proposal = dict(saved.mapping)  # the mapping used last time for this log
+        confirmed_before = saved.confirmed
+        st.caption(f"Using the mapping of '{md(log_source)}' from last time; change it if the log changed.")
     st.markdown(
         f"Detected **{md(insp.format)}** with {len(insp.columns)} columns. Confirm which column plays each role:"
     )
@@ -118,6 +119,15 @@ def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
         )  # fmt: skip
         if pick != NONE:
             mapping[role] = pick
+    checked_all = st.checkbox("I checked the column of every role above", key="bl_confirmed",
+                              help="Otherwise only the roles you changed (or confirmed before) count as "
+                              "confirmed; the others are stored as the tool's proposal.")  # fmt: skip
+    confirmed = confirmed_on_form(
+        mapping, {r: c for r, c in proposal.items() if c}, confirmed_before, checked_all
+    )
+    unconfirmed = [role for role in mapping if role not in confirmed]
+    if unconfirmed:
+        st.caption("Proposed by the tool, not confirmed: " + ", ".join(md(r) for r in unconfirmed))
     read = _read_options(mapping, insp)
     if st.button("Profile and attach", type="primary", key="bl_attach"):
         with st.status("Profiling the sample...", expanded=True) as status:
@@ -131,7 +141,7 @@ def _sample_form(app, path: Path, file_name: str, *, on_server: bool) -> None:
 
                 done = attach_file(state.store(), app.slug, path, log_source=log_source, read=read,
                                    keep_sample=keep, who=state.who(), file_name=file_name,
-                                   progress=progress)  # fmt: skip
+                                   progress=progress, confirmed=confirmed)  # fmt: skip
             except WorkshopError as exc:
                 status.update(label="The sample could not be used", state="error")
                 st.error(_sample_error(exc, on_server))
@@ -174,7 +184,7 @@ def _read_options(mapping: dict[str, str], insp) -> ReadOptions:
         entity=None if entity == entities[0] else entity, tz=tz.strip() or None,
         default_tz=default_tz.strip() or None, timestamp_format=fmt.strip() or None, skip_bad_rows=skip,
         year=int(year) if year else None, regex=regex.strip() or None,
-        users_case_insensitive=fold,
+        users_case_insensitive=fold, size_limit=None,
     )  # fmt: skip
 
 
@@ -285,6 +295,27 @@ def _thresholds(app, baseline) -> None:
                     st.rerun()
 
 
+def _mapping(baseline) -> None:
+    """Which column played each role, and whether a person confirmed it or the tool proposed it."""
+    unconfirmed = [role for role in baseline.mapping if role not in baseline.confirmed]
+    with st.expander(
+        "Column mapping"
+        + (f" · {len(unconfirmed)} role(s) not confirmed" if unconfirmed else " · confirmed"),
+        expanded=bool(unconfirmed),
+    ):
+        rows = [
+            {"Role": role, "Column": column,
+             "Confirmed": "by a person" if role in baseline.confirmed else "no: proposed by the tool"}
+            for role, column in baseline.mapping.items()
+        ]  # fmt: skip
+        st.table(pd.DataFrame(rows))
+        if unconfirmed:
+            st.caption(
+                "A role the tool proposed may be the wrong column: check it, and attach the sample again with the "
+                "right one if need be."
+            )
+
+
 def render() -> None:
     app = state.require_app()
     if app is None:
@@ -319,6 +350,7 @@ def render() -> None:
     st.caption(
         f"{md(baseline.first)} to {md(baseline.last)} · counted in {md(p.get('timezone'))} · entity: {md(p.get('entity_role'))}"
     )
+    _mapping(baseline)
     # Keyed: a "Use ..." button on the Thresholds tab reruns the page on that tab.
     tab_normal, tab_claims, tab_thresholds = st.tabs(
         ["What normal looks like", "Claims against reality", "Thresholds"], key="bl_tabs", on_change="rerun"
