@@ -92,10 +92,15 @@ def test_typed_text_survives_sigkill_without_leaving_the_field(workspace: Path) 
             area.press_sequentially(LONG[60:], delay=5)
             badge = page.get_by_test_id("uwAutosave")
             badge.wait_for()
-            page.wait_for_timeout(2000)  # no blur, no Ctrl+Enter
+            # No blur, no Ctrl+Enter: the page saves by itself (within two seconds of the last key on a
+            # quiet machine, which benchmarks/bench_workshop_browser.py measures; a test waits for the
+            # state, not for a time, so a loaded machine cannot fail it)
+            page.wait_for_function(
+                "() => document.querySelector('[data-testid=\"uwAutosave\"]')?.dataset.state === 'saved'",
+                timeout=30_000,
+            )
             assert area.evaluate("el => el === document.activeElement")
             assert area.input_value() == LONG  # nothing typed during a save was lost on the page
-            assert badge.get_attribute("data-state") == "saved"
             shot(page, "workshop-autosave-saved")
             server.kill()
             assert stored(workspace)["purpose.summary"] == LONG
