@@ -286,3 +286,15 @@ def test_both_questionnaires_offer_the_access_log_roles(name) -> None:
     (role,) = [c for c in questions[0]["columns"] if c["id"] == "role"]
     offered = {o["value"] for o in role["options"]}
     assert set(LOG_ROLES) <= offered and {"url", "user_agent", "http_status"} <= offered
+
+
+@pytest.mark.parametrize("tid", ["web-attack-patterns", "web-error-burst"])
+def test_web_rules_define_their_log_source_as_the_access_log(tid) -> None:
+    # The interview's log answers (format, where it is kept) are about the application's audit
+    # log; a rule on the web server's access log must not send the SIEM engineer to that one.
+    _, rs, _ = access_log_case(tid)
+    definitions = {d.data["logsource"]["definition"] for d in rs.docs if d.kind == "detection"}
+    assert definitions, "no detection document"
+    for text in definitions:
+        assert "access log" in text and "audit" not in text, text
+        assert "source_ip: client" in text, text  # the access log's own field names

@@ -392,6 +392,12 @@ class Builder:
     def definition(self) -> str:
         facts = self.ctx.facts
         app = self.ctx.app.name
+        roles = ", ".join(f"{role}: {name}" for role, name in self.fields.items())
+        if (self.eff.service or "") == "webserver":  # the interview's log answers are about the audit log
+            return bounded(
+                f"The access log of the web server or reverse proxy in front of {app}. "
+                f"Collect every request with these fields ({roles}).", 4000
+            )
         parts = [f"The audit log of {app}"]
         if facts.log_format:
             parts[0] += f" ({facts.log_format})"
@@ -402,7 +408,6 @@ class Builder:
         text = ", ".join(parts) + "."
         if not facts.log_source_name and not facts.log_destination:
             text += f" The interview did not establish where the log is kept ({Q.LOG_DESTINATION})."
-        roles = ", ".join(f"{role}: {name}" for role, name in self.fields.items())
         text += f" Collect every audit event with these fields ({roles})"
         if facts.log_timezone:
             text += f"; timestamps are written in {facts.log_timezone}"
