@@ -33,6 +33,7 @@ BASE_CSS = """
 div[data-testid="stVerticalBlockBorderWrapper"] { border-radius: 10px; }
 div[data-testid="stColumn"]:has(div[class*="st-key-section-"]) { position: sticky; top: 3.8rem; align-self: flex-start; }
 .uw-prompt { font-size: 1.08rem; font-weight: 600; margin-bottom: .2rem; }
+.uw-unit { color: rgba(49, 51, 63, .6); font-size: .875rem; margin-bottom: .2rem; }
 .uw-required { color: #b3261e; font-weight: 700; }
 .uw-saved { color: #1b7f3b; font-size: .9rem; }
 .stMultiSelect [data-baseweb="select"] > div:first-child { flex-wrap: wrap; overflow: visible; max-height: none; }
@@ -41,9 +42,10 @@ div[class*="st-key-section-"] button { justify-content: flex-start; text-align: 
 div[class*="st-key-section-"] button > div, div[class*="st-key-section-"] button [data-testid="stMarkdownContainer"]
   { justify-content: flex-start; text-align: left; width: 100%; }
 div[class*="st-key-section-"] [data-testid="stVerticalBlock"] { gap: .15rem; }
-div[class*="st-key-notes_"] { background: #f4f7fc; border-left: 3px solid #1f5fbf; border-radius: 6px;
+.uw-notes { background: #f4f7fc; border-left: 3px solid #1f5fbf; border-radius: 6px;
   padding: .55rem .8rem; font-size: .92rem; color: #34405a; }
-div[class*="st-key-notes_"] p, div[class*="st-key-notes_"] li { font-size: .92rem; }
+.uw-notes p, .uw-notes li { font-size: .92rem; margin: 0 0 .35rem 0; }
+.uw-notes ul { margin: 0 0 .35rem 0; padding-left: 1.2rem; }
 </style>
 """
 

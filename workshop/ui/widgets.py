@@ -349,6 +349,7 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         hide_index=True,
         column_config=config,
         width="stretch",
+        placeholder="",  # an empty cell shows nothing (Streamlit's default shows "None")
     )
     st.caption(
         "Type into the empty rows at the bottom; for more, click the last row (or **+** above the table). "
@@ -372,14 +373,40 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         save(q, iid, question.id, who, checked.value)
 
 
+FLAGS_HELP = "Owners don't know the answer, or someone has to find it out after the meeting."
+
+
+def flags_label(unknown: bool, follow_up: bool, owner: str) -> str:
+    """What the flags button says: the flags a question carries, readable without opening it."""
+    parts = []
+    if unknown:
+        parts.append("Owners don't know")
+    if follow_up:
+        parts.append(f"Follow up: {md(owner)}" if owner else "Follow up")
+    return " · ".join(parts) or "Don't know / follow up"
+
+
 def _flags(q: Questionnaire, iid: int, question: Question, who: str) -> None:
+    """The "owners don't know" and follow-up controls, in one small popover per question.
+
+    They used to be two checkboxes in two columns (and two more fields once "Follow up" was
+    ticked) under every question, and drawing them was a large part of what the browser did
+    on each section switch. A popover's content is only put on the page while it is open, so a
+    section now costs one button per question for them; the widgets and their keys
+    (``unk:``/``fu:``/``fuo:``/``fun:``) are the same as before. The button's label shows the
+    flags a question carries, so nothing is hidden by closing it."""
     cb: dict[str, Any] = dict(
         on_change=state.safe_callback("saving a flag")(_on_flag), args=(q, iid, question.id, who)
     )
-    c1, c2 = st.columns([1, 1])
-    c1.checkbox("Owners don't know", key=key(iid, question.id, "unk"), **cb)
-    c2.checkbox("Follow up", key=key(iid, question.id, "fu"), **cb)
-    if st.session_state.get(key(iid, question.id, "fu")):
-        f1, f2 = st.columns([1, 2])
-        f1.text_input("Who follows up", key=key(iid, question.id, "fuo"), max_chars=200, **cb)
-        f2.text_input("What to find out", key=key(iid, question.id, "fun"), max_chars=2000, **cb)
+    ss = st.session_state
+    unknown, follow_up = bool(ss.get(key(iid, question.id, "unk"))), bool(ss.get(key(iid, question.id, "fu")))
+    label = flags_label(unknown, follow_up, str(ss.get(key(iid, question.id, "fuo")) or ""))
+    flagged = unknown or follow_up
+    with st.popover(label, key=key(iid, question.id, "flags"), help=FLAGS_HELP,
+                    icon=":material/flag:" if flagged else ":material/help_outline:",
+                    type="secondary" if flagged else "tertiary"):  # fmt: skip
+        st.checkbox("Owners don't know", key=key(iid, question.id, "unk"), **cb)
+        st.checkbox("Follow up", key=key(iid, question.id, "fu"), **cb)
+        if follow_up:
+            st.text_input("Who follows up", key=key(iid, question.id, "fuo"), max_chars=200, **cb)
+            st.text_input("What to find out", key=key(iid, question.id, "fun"), max_chars=2000, **cb)
