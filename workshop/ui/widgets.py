@@ -373,9 +373,6 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         save(q, iid, question.id, who, checked.value)
 
 
-FLAGS_HELP = "Owners don't know the answer, or someone has to find it out after the meeting."
-
-
 def flags_label(unknown: bool, follow_up: bool, owner: str) -> str:
     """What the flags button says: the flags a question carries, readable without opening it."""
     parts = []
@@ -394,7 +391,8 @@ def _flags(q: Questionnaire, iid: int, question: Question, who: str) -> None:
     on each section switch. A popover's content is only put on the page while it is open, so a
     section now costs one button per question for them; the widgets and their keys
     (``unk:``/``fu:``/``fuo:``/``fun:``) are the same as before. The button's label shows the
-    flags a question carries, so nothing is hidden by closing it."""
+    flags a question carries, so nothing is hidden by closing it. No tooltip: one shown on hover
+    covered the question below the button."""
     cb: dict[str, Any] = dict(
         on_change=state.safe_callback("saving a flag")(_on_flag), args=(q, iid, question.id, who)
     )
@@ -402,7 +400,7 @@ def _flags(q: Questionnaire, iid: int, question: Question, who: str) -> None:
     unknown, follow_up = bool(ss.get(key(iid, question.id, "unk"))), bool(ss.get(key(iid, question.id, "fu")))
     label = flags_label(unknown, follow_up, str(ss.get(key(iid, question.id, "fuo")) or ""))
     flagged = unknown or follow_up
-    with st.popover(label, key=key(iid, question.id, "flags"), help=FLAGS_HELP,
+    with st.popover(label, key=key(iid, question.id, "flags"),
                     icon=":material/flag:" if flagged else ":material/help_outline:",
                     type="secondary" if flagged else "tertiary"):  # fmt: skip
         st.checkbox("Owners don't know", key=key(iid, question.id, "unk"), **cb)

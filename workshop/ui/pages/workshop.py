@@ -374,14 +374,14 @@ def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter:
         st.html(_prompt_html(question))
         widgets.draw(q, iid, question, answer, who)
         if notes_html:
-            st.html(notes_html)
+            st.html(notes_html.replace('class="uw-notes"', 'class="uw-notes uw-below"', 1))
         return
-    main, notes = st.columns([3, 2], gap="medium")
-    with main:
-        st.html(_prompt_html(question))
-        widgets.draw(q, iid, question, answer, who)
+    # prompt and input on the left, the notes on the right: laid out by the page's CSS (a grid on
+    # the question's box, see main.BASE_CSS), not by st.columns, which adds six blocks per question
+    st.html(_prompt_html(question))
+    widgets.draw(q, iid, question, answer, who)
     if notes_html:
-        notes.html(notes_html)
+        st.html(notes_html)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation
