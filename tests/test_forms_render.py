@@ -283,7 +283,7 @@ def test_markdown_fragment_keeps_the_authors_formatting_and_shows_markup_as_text
     """The facilitator notes on the Workshop page: Markdown from the questionnaire becomes HTML;
     HTML in it stays text (the page shows it with st.html)."""
     from workshop.core.render import markdown_fragment
-    from workshop.ui.pages.workshop import _notes_html
+    from workshop.ui.widgets import notes_html as _notes_html
 
     out = markdown_fragment("**Why we ask** · <img src=x onerror=alert(1)> & _why_\n\n- one\n- two")
     assert "<strong>Why we ask</strong>" in out and "<em>why</em>" in out

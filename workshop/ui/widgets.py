@@ -10,6 +10,7 @@ else's newer answer is refused and shown instead of silently overwriting it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, Literal
@@ -18,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from workshop.core.errors import AnswerError, StaleEditError, WorkshopError
+from workshop.core.render import markdown_fragment
 from workshop.interview.model import Answer
 from workshop.questionnaire import Question, Questionnaire
 from workshop.questionnaire.grid import check_rows, with_blank_rows
@@ -189,6 +191,25 @@ def _load_theirs(iid: int, qid: str) -> None:
 
 
 # --- drawing --------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def notes_html(help_: str, probes: tuple[str, ...], example: str) -> str:
+    """The facilitator's notes of a question as one block of HTML ('' when it has none).
+
+    Cached here, in a module the page imports: the page's own module runs afresh on every rerun,
+    so a cache there was empty each time and the Markdown was converted again for every question."""
+    parts = []
+    if help_:
+        parts.append(f"**Why we ask** · {help_}")
+    if probes:
+        parts.append("**Probe**\n\n" + "\n".join(f"- {p}" for p in probes))
+    if example:
+        parts.append(f"**Example** · _{example}_")
+    if not parts:
+        return ""
+    body = markdown_fragment("\n\n".join(parts))
+    return f'<div class="uw-notes">{body}</div>'
 
 
 def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, who: str) -> None:

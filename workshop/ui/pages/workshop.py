@@ -9,7 +9,6 @@ import html
 import streamlit as st
 
 from workshop.core.errors import ValidationErrors, WorkshopError
-from workshop.core.render import markdown_fragment
 from workshop.interview.facts import Q
 from workshop.interview.form_import import FormChange
 from workshop.interview.model import Application, Interview
@@ -343,22 +342,6 @@ def _prompt_html(question) -> str:
     return f'<div class="uw-prompt">{html.escape(question.prompt)}{req}</div>{unit}'
 
 
-@functools.lru_cache(maxsize=1024)
-def _notes_html(help_: str, probes: tuple[str, ...], example: str) -> str:
-    """The facilitator's notes of a question as one block of HTML ('' when it has none)."""
-    parts = []
-    if help_:
-        parts.append(f"**Why we ask** · {help_}")
-    if probes:
-        parts.append("**Probe**\n\n" + "\n".join(f"- {p}" for p in probes))
-    if example:
-        parts.append(f"**Example** · _{example}_")
-    if not parts:
-        return ""
-    body = markdown_fragment("\n\n".join(parts))
-    return f'<div class="uw-notes">{body}</div>'
-
-
 def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter: bool) -> None:
     """One question: its prompt, its input and (for the facilitator) its notes.
 
@@ -369,7 +352,7 @@ def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter:
         st.html(_prompt_html(question))
         widgets.draw(q, iid, question, answer, who)
         return
-    notes_html = _notes_html(question.help or "", tuple(question.probes or ()), question.example or "")
+    notes_html = widgets.notes_html(question.help or "", tuple(question.probes or ()), question.example or "")
     if question.type == "list":  # a table gets the full width: prompt, table, then the notes under it
         st.html(_prompt_html(question))
         widgets.draw(q, iid, question, answer, who)
