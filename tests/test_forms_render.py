@@ -277,3 +277,19 @@ def test_to_csv_round_trips_through_a_reader() -> None:
     assert text.endswith("\r\n")
     rows = list(csv.reader(io.StringIO(text, newline="")))
     assert rows == [["id", "'=note"], ["a", 'line1\nline2, "quoted"'], ["b", "'=cmd"], ["c", "-3"]]
+
+
+def test_markdown_fragment_keeps_the_authors_formatting_and_shows_markup_as_text() -> None:
+    """The facilitator notes on the Workshop page: Markdown from the questionnaire becomes HTML;
+    HTML in it stays text (the page shows it with st.html)."""
+    from workshop.core.render import markdown_fragment
+    from workshop.ui.widgets import notes_html as _notes_html
+
+    out = markdown_fragment("**Why we ask** · <img src=x onerror=alert(1)> & _why_\n\n- one\n- two")
+    assert "<strong>Why we ask</strong>" in out and "<em>why</em>" in out
+    assert "<li>one</li>" in out and "<li>two</li>" in out
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out and "&amp;" in out
+    notes = _notes_html("Because <b>owners</b> know.", ("Who signs off?", "And when?"), "Payroll & HR")
+    assert notes.startswith('<div class="uw-notes">') and "<b>" not in notes
+    assert "<li>Who signs off?</li>" in notes and "<em>Payroll &amp; HR</em>" in notes
+    assert _notes_html("", (), "") == ""

@@ -207,16 +207,56 @@ def test_list_question_saves_rows(ws: Path) -> None:
     ]
 
 
+def test_empty_table_cells_show_nothing_not_none(ws: Path) -> None:
+    """A cell left empty (a row without a count) is shown empty in the table, not as "None"
+    (Streamlit's table draws a missing value as the text "None" unless told otherwise)."""
+    from workshop.questionnaire import load_questionnaire
+    from workshop.services.interview import answer_question
+
+    with Store.open(ws) as s:
+        s.set_current_section(1, "structured")
+        q = load_questionnaire(DATA / "all-types.yaml")
+        answer_question(s, q, 1, "structured.roles", [{"name": "Clerk", "count": None, "privileged": None}])
+    at = open_workshop()
+    no_errors(at)
+    editor = at.data_editor(key="v:1:structured.roles")
+    assert editor.proto.HasField("placeholder") and editor.proto.placeholder == "", editor.proto.placeholder
+    assert answers(ws)["structured.roles"].value[0]["count"] is None  # drawn, nothing changed
+
+
+def test_review_tables_show_empty_values_as_empty(ws: Path) -> None:
+    """The answer history on the Review page: a save without a value shows an empty cell, also for
+    a question the questionnaire no longer has, and the tables draw missing values as nothing."""
+    from workshop.questionnaire import load_questionnaire
+    from workshop.services.interview import answer_question
+    from workshop.ui.pages.review import _history_value
+
+    q = load_questionnaire(DATA / "all-types.yaml")
+    assert _history_value(q, "gone.question", {"value": None}) == ""
+    assert _history_value(q, "gone.question", {"value": 3}) == "3"
+    with Store.open(ws) as s:
+        answer_question(s, q, 1, "basics.name", "Claims")
+        answer_question(s, q, 1, "basics.name", None)
+    at = app_test("claims")
+    at.run()
+    at.switch_page(REVIEW).run()
+    no_errors(at)
+    assert at.dataframe, "the answer history is shown"
+    for frame in at.dataframe:
+        assert frame.proto.HasField("placeholder") and frame.proto.placeholder == ""
+        assert "None" not in frame.value.astype(str).to_numpy().ravel().tolist()
+
+
 def test_conditional_question_appears_and_hidden_answer_is_kept(ws: Path) -> None:
     at = open_workshop()
-    prompts = [m.value for m in at.markdown if "uw-prompt" in m.value]
+    prompts = [h.value for h in at.html if "uw-prompt" in h.value]
     assert not any("How is it exposed" in p for p in prompts)
     at.segmented_control(key="v:1:basics.internet").set_value(True).run()
-    prompts = [m.value for m in at.markdown if "uw-prompt" in m.value]
+    prompts = [h.value for h in at.html if "uw-prompt" in h.value]
     assert any("How is it exposed" in p for p in prompts)
     at.text_input(key="v:1:basics.exposure_note").input("Behind a WAF").run()
     at.segmented_control(key="v:1:basics.internet").set_value(False).run()
-    prompts = [m.value for m in at.markdown if "uw-prompt" in m.value]
+    prompts = [h.value for h in at.html if "uw-prompt" in h.value]
     assert not any("How is it exposed" in p for p in prompts)
     assert answers(ws)["basics.exposure_note"].value == "Behind a WAF"  # kept, not deleted
 
@@ -255,11 +295,12 @@ def test_unknown_and_follow_up_flags_are_saved(ws: Path) -> None:
 
 def test_presenter_mode_hides_facilitator_notes(ws: Path) -> None:
     at = open_workshop()
-    assert any("Why we ask" in m.value for m in at.markdown)
+    assert any("Why we ask" in h.value for h in at.html)
     presenting = open_workshop(presenter=True)
-    assert not any("Why we ask" in m.value for m in presenting.markdown)
-    assert not any("Probe" in m.value for m in presenting.markdown)
-    assert any("How many users?" in m.value for m in presenting.markdown)
+    shown = [h.value for h in presenting.html] + [m.value for m in presenting.markdown]
+    assert not any("Why we ask" in text for text in shown)
+    assert not any("Probe" in text for text in shown)
+    assert any("How many users?" in text for text in shown)
 
 
 def test_stale_edit_is_detected_not_overwritten(ws: Path) -> None:

@@ -85,6 +85,14 @@ pre { background: #f1f4f9; padding: .8rem; overflow-x: auto; }
 """
 
 
+def markdown_fragment(source: str) -> str:
+    """Markdown an author wrote (a questionnaire's notes) as an HTML fragment, its raw HTML as text.
+
+    For a page that shows many short notes as HTML rather than through the browser's Markdown
+    renderer; the formatting the author meant is kept, markup in the text is not."""
+    return markdown.markdown(html.escape(source, quote=False), extensions=["sane_lists"], output_format="html")
+
+
 def markdown_to_html(source: str, title: str, toc: bool = True) -> str:
     """Render our Markdown into one self-contained printable HTML page."""
     md = markdown.Markdown(

@@ -33,6 +33,7 @@ BASE_CSS = """
 div[data-testid="stVerticalBlockBorderWrapper"] { border-radius: 10px; }
 div[data-testid="stColumn"]:has(div[class*="st-key-section-"]) { position: sticky; top: 3.8rem; align-self: flex-start; }
 .uw-prompt { font-size: 1.08rem; font-weight: 600; margin-bottom: .2rem; }
+.uw-unit { color: rgba(49, 51, 63, .6); font-size: .875rem; margin-bottom: .2rem; }
 .uw-required { color: #b3261e; font-weight: 700; }
 .uw-saved { color: #1b7f3b; font-size: .9rem; }
 .stMultiSelect [data-baseweb="select"] > div:first-child { flex-wrap: wrap; overflow: visible; max-height: none; }
@@ -41,9 +42,17 @@ div[class*="st-key-section-"] button { justify-content: flex-start; text-align: 
 div[class*="st-key-section-"] button > div, div[class*="st-key-section-"] button [data-testid="stMarkdownContainer"]
   { justify-content: flex-start; text-align: left; width: 100%; }
 div[class*="st-key-section-"] [data-testid="stVerticalBlock"] { gap: .15rem; }
-div[class*="st-key-notes_"] { background: #f4f7fc; border-left: 3px solid #1f5fbf; border-radius: 6px;
+div.stVerticalBlock[class*="st-key-qbox_"]:has(> .stElementContainer .uw-notes:not(.uw-below)) { display: grid;
+  grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); grid-template-rows: repeat(7, auto) 1fr;
+  column-gap: 1.5rem; row-gap: 0; align-items: start; }
+div.stVerticalBlock[class*="st-key-qbox_"]:has(> .stElementContainer .uw-notes:not(.uw-below)) > *
+  { grid-column: 1; margin-bottom: .8rem; }
+div.stVerticalBlock[class*="st-key-qbox_"] > .stElementContainer:has(.uw-notes:not(.uw-below))
+  { grid-column: 2; grid-row: 1 / -1; margin-bottom: 0; }
+.uw-notes { background: #f4f7fc; border-left: 3px solid #1f5fbf; border-radius: 6px;
   padding: .55rem .8rem; font-size: .92rem; color: #34405a; }
-div[class*="st-key-notes_"] p, div[class*="st-key-notes_"] li { font-size: .92rem; }
+.uw-notes p, .uw-notes li { font-size: .92rem; margin: 0 0 .35rem 0; }
+.uw-notes ul { margin: 0 0 .35rem 0; padding-left: 1.2rem; }
 /* Tables show whole cells: a long identifier (employee.bank_details.update) may break, so a narrow
    screen squeezes no column out of view. */
 [data-testid="stTable"] :is(td, th) p { overflow-wrap: anywhere !important; }
@@ -58,6 +67,8 @@ PRESENTER_CSS = """
 [data-testid="stMain"] h1 { font-size: 2.9rem !important; }
 [data-testid="stMain"] h2 { font-size: 2.2rem !important; }
 [data-testid="stMain"] .uw-prompt { font-size: 1.6rem !important; }
+[data-testid="stMain"] .uw-unit, [data-testid="stMain"] .uw-notes p, [data-testid="stMain"] .uw-notes li
+  { font-size: 1.15rem !important; }
 [data-testid="stMain"] [data-testid="stDataFrame"] { zoom: 1.3; }
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none !important; }
 </style>

@@ -10,6 +10,7 @@ else's newer answer is refused and shown instead of silently overwriting it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from typing import Any, Literal
@@ -18,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from workshop.core.errors import AnswerError, StaleEditError, WorkshopError
+from workshop.core.render import markdown_fragment
 from workshop.interview.model import Answer
 from workshop.questionnaire import Question, Questionnaire
 from workshop.questionnaire.grid import check_rows, with_blank_rows
@@ -191,6 +193,25 @@ def _load_theirs(iid: int, qid: str) -> None:
 # --- drawing --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def notes_html(help_: str, probes: tuple[str, ...], example: str) -> str:
+    """The facilitator's notes of a question as one block of HTML ('' when it has none).
+
+    Cached here, in a module the page imports: the page's own module runs afresh on every rerun,
+    so a cache there was empty each time and the Markdown was converted again for every question."""
+    parts = []
+    if help_:
+        parts.append(f"**Why we ask** · {help_}")
+    if probes:
+        parts.append("**Probe**\n\n" + "\n".join(f"- {p}" for p in probes))
+    if example:
+        parts.append(f"**Example** · _{example}_")
+    if not parts:
+        return ""
+    body = markdown_fragment("\n\n".join(parts))
+    return f'<div class="uw-notes">{body}</div>'
+
+
 def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, who: str) -> None:
     """Draw the input for one question (its value widget and its flags)."""
     _seed(iid, question, answer)
@@ -349,6 +370,7 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         hide_index=True,
         column_config=config,
         width="stretch",
+        placeholder="",  # an empty cell shows nothing (Streamlit's default shows "None")
     )
     st.caption(
         "Type into the empty rows at the bottom; for more, click the last row (or **+** above the table). "
@@ -372,14 +394,38 @@ def _list_editor(q: Questionnaire, iid: int, question: Question, answer: Answer 
         save(q, iid, question.id, who, checked.value)
 
 
+def flags_label(unknown: bool, follow_up: bool, owner: str) -> str:
+    """What the flags button says: the flags a question carries, readable without opening it."""
+    parts = []
+    if unknown:
+        parts.append("Owners don't know")
+    if follow_up:
+        parts.append(f"Follow up: {md(owner)}" if owner else "Follow up")
+    return " · ".join(parts) or "Don't know / follow up"
+
+
 def _flags(q: Questionnaire, iid: int, question: Question, who: str) -> None:
+    """The "owners don't know" and follow-up controls, in one small popover per question.
+
+    They used to be two checkboxes in two columns (and two more fields once "Follow up" was
+    ticked) under every question, and drawing them was a large part of what the browser did
+    on each section switch. A popover's content is only put on the page while it is open, so a
+    section now costs one button per question for them; the widgets and their keys
+    (``unk:``/``fu:``/``fuo:``/``fun:``) are the same as before. The button's label shows the
+    flags a question carries, so nothing is hidden by closing it. No tooltip: one shown on hover
+    covered the question below the button."""
     cb: dict[str, Any] = dict(
         on_change=state.safe_callback("saving a flag")(_on_flag), args=(q, iid, question.id, who)
     )
-    c1, c2 = st.columns([1, 1])
-    c1.checkbox("Owners don't know", key=key(iid, question.id, "unk"), **cb)
-    c2.checkbox("Follow up", key=key(iid, question.id, "fu"), **cb)
-    if st.session_state.get(key(iid, question.id, "fu")):
-        f1, f2 = st.columns([1, 2])
-        f1.text_input("Who follows up", key=key(iid, question.id, "fuo"), max_chars=200, **cb)
-        f2.text_input("What to find out", key=key(iid, question.id, "fun"), max_chars=2000, **cb)
+    ss = st.session_state
+    unknown, follow_up = bool(ss.get(key(iid, question.id, "unk"))), bool(ss.get(key(iid, question.id, "fu")))
+    label = flags_label(unknown, follow_up, str(ss.get(key(iid, question.id, "fuo")) or ""))
+    flagged = unknown or follow_up
+    with st.popover(label, key=key(iid, question.id, "flags"),
+                    icon=":material/flag:" if flagged else ":material/help_outline:",
+                    type="secondary" if flagged else "tertiary"):  # fmt: skip
+        st.checkbox("Owners don't know", key=key(iid, question.id, "unk"), **cb)
+        st.checkbox("Follow up", key=key(iid, question.id, "fu"), **cb)
+        if follow_up:
+            st.text_input("Who follows up", key=key(iid, question.id, "fuo"), max_chars=200, **cb)
+            st.text_input("What to find out", key=key(iid, question.id, "fun"), max_chars=2000, **cb)

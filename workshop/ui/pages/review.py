@@ -56,7 +56,8 @@ def _history_value(q, qid: str, new: dict | None) -> str:
     try:
         return format_value(q.question(qid), new.get("value"))
     except Exception:  # a question no longer in the questionnaire
-        return str(new.get("value"))
+        value = new.get("value")
+        return "" if value is None else str(value)
 
 
 
@@ -161,7 +162,7 @@ def render() -> None:
             changes = diff_answers(q, interviews.answers(s, prev.id), answers)
             st.caption(f"Compared with the interview of {prev.held_on}.")
             if changes:
-                st.dataframe([c.to_dict() for c in changes], hide_index=True, width="stretch")
+                st.dataframe([c.to_dict() for c in changes], hide_index=True, width="stretch", placeholder="")
             else:
                 st.success("No answer changed.")
             flagged = flagged_use_cases(s, app.slug, state.catalogue())
@@ -180,7 +181,7 @@ def render() -> None:
                     [{"When": _local(h.at, zone), "Who": h.who, "Question": prompts.get(h.question_id, h.question_id),
                       "Answer": _history_value(q, h.question_id, h.new), "Revision": h.revision}
                      for h in reversed(history[-500:])],
-                    hide_index=True, width="stretch",
+                    hide_index=True, width="stretch", placeholder="",
                     column_config={"Answer": st.column_config.TextColumn(width="large")},
                 )  # fmt: skip
 

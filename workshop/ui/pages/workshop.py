@@ -336,34 +336,35 @@ def _save_typed(q: Questionnaire, iid: int, who: str) -> _Typed:
     return typed
 
 
-def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter: bool) -> None:
+def _prompt_html(question) -> str:
     req = ' <span class="uw-required" title="required">*</span>' if question.required else ""
-    prompt = html.escape(question.prompt)
+    unit = f'<div class="uw-unit">{html.escape(question.unit)}</div>' if question.unit else ""
+    return f'<div class="uw-prompt">{html.escape(question.prompt)}{req}</div>{unit}'
+
+
+def _question(q: Questionnaire, iid: int, question, answer, who: str, presenter: bool) -> None:
+    """One question: its prompt, its input and (for the facilitator) its notes.
+
+    The prompt and the notes are HTML elements (``st.html``), not Markdown: every Markdown
+    element costs the browser a parse and a measurement of its size when it is drawn, and a
+    section switch draws all of a section's questions; the HTML is made here instead."""
     if presenter:
-        st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
+        st.html(_prompt_html(question))
         widgets.draw(q, iid, question, answer, who)
         return
+    notes_html = widgets.notes_html(question.help or "", tuple(question.probes or ()), question.example or "")
     if question.type == "list":  # a table gets the full width: prompt, table, then the notes under it
-        st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
+        st.html(_prompt_html(question))
         widgets.draw(q, iid, question, answer, who)
-        notes = st.container()
-    else:
-        main, notes = st.columns([3, 2], gap="medium")
-        with main:
-            st.markdown(f'<div class="uw-prompt">{prompt}{req}</div>', unsafe_allow_html=True)
-            if question.unit:
-                st.caption(question.unit)
-            widgets.draw(q, iid, question, answer, who)
-    parts = []  # one Markdown element, not three: every element costs the browser on each redraw
-    if question.help:
-        parts.append(f"**Why we ask** · {question.help}")
-    if question.probes:
-        parts.append("**Probe**\n" + "\n".join(f"- {p}" for p in question.probes))
-    if question.example:
-        parts.append(f"**Example** · _{question.example}_")
-    if parts:
-        with notes, st.container(key=f"notes_{question.id.replace('.', '_')}"):
-            st.markdown("\n\n".join(parts))
+        if notes_html:
+            st.html(notes_html.replace('class="uw-notes"', 'class="uw-notes uw-below"', 1))
+        return
+    # prompt and input on the left, the notes on the right: laid out by the page's CSS (a grid on
+    # the question's box, see main.BASE_CSS), not by st.columns, which adds six blocks per question
+    st.html(_prompt_html(question))
+    widgets.draw(q, iid, question, answer, who)
+    if notes_html:
+        st.html(notes_html)
 
 
 if __name__ == "__main__":  # run as a page by st.navigation
