@@ -15,6 +15,7 @@ them) stable.
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from workshop.interview.facts import Facts
 from workshop.interview.model import Application
 from workshop.usecases.events import LogVocabulary
 from workshop.usecases.readiness import Readiness
-from workshop.vocab import PRIORITIES, TimeWindow
+from workshop.vocab import PRIORITIES, KnownPeak, TimeWindow
 
 #: Namespace of every rule id the toolkit generates (uuid5 of slug/template/part).
 RULE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://use-case-workshop.invalid/sigma-rule")
@@ -162,9 +163,27 @@ class Aggregation:
     within: tuple[TimeWindow, ...] = ()  # silence: only a silence inside these windows is an alert
     #: silence per job: (value of the group-by field, e.g. a job's account, its own longest gap)
     expected: tuple[tuple[str, str], ...] = ()
+    #: the owners' known peaks: on their days the threshold is raised (never suppressed)
+    peaks: tuple[KnownPeak, ...] = ()
+
+    def raised(self) -> list[tuple[KnownPeak, int | float]]:
+        """Each peak with the threshold on its days, largest first (the first peak that falls
+        on a day decides: where peaks overlap, the busier one). Counts stay whole numbers."""
+        out: list[tuple[KnownPeak, int | float]] = []
+        for p in sorted(self.peaks, key=lambda p: -p.factor):
+            value = float(self.count or 0) * p.factor
+            out.append((p, math.ceil(value) if self.type != "value_sum" or value.is_integer() else value))
+        return out
+
+    def peak_thresholds(self) -> list[dict[str, Any]]:
+        """The peaks with their raised thresholds, as the rule files (``x_workshop.known_peaks``)
+        and the detection package's runner read them."""
+        return [p.to_dict() | {"threshold": t} for p, t in self.raised()]
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
+        if self.peaks:
+            out["peaks"] = self.peak_thresholds()
         if self.after_silence:
             out["after_silence"] = True
         if self.within:

@@ -230,8 +230,11 @@ def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, P
             + ", ".join(f"{_role(vocab, k)} is one of: {p(v)}" for k, v in logic.only)
             + "."
         )
-    if logic.exclude:
-        text += " Excluded: " + "; ".join(ALLOWLISTS[e] for e in logic.exclude) + "."
+    excluded = [e for e in logic.exclude if e != "known_peaks"]
+    if excluded:
+        text += " Excluded: " + "; ".join(ALLOWLISTS[e] for e in excluded) + "."
+    if "known_peaks" in logic.exclude:
+        text += f" {ALLOWLISTS['known_peaks']}."
     return text
 
 
