@@ -137,3 +137,75 @@ def test_the_rule_file_and_the_package_runner_carry_the_raised_threshold() -> No
     for day, count, expected in ((NORMAL_DAY, n, 1), (PEAK_DAY, n, 0), (PEAK_DAY, 2 * n, 1)):
         events = [e | {"timestamp": e["timestamp"].isoformat()} for e in views(day, count)]
         assert run(docs, events, "timestamp") == expected, (day, count)
+
+
+# --------------------------------------------------------------------------- each SIEM, and stock pySigma
+
+
+def test_each_siem_query_raises_the_threshold_on_peak_days() -> None:
+    from workshop.rules.convert import convert_rule_set
+    from workshop.rules.pipelines import default_pipeline_text, parse_pipeline
+    from workshop.rules.stock import check_rule_set, export_pipeline, stock_convert
+
+    uc, rs, ctx = ready_case("bulk-record-viewing")
+    n = int(uc.parameters["max_records"].value)
+    pipes = {s: parse_pipeline(default_pipeline_text(ctx, s), s) for s in ("splunk", "esql", "kql", "lucene")}
+    out = {s: convert_rule_set(rs, s, p) for s, p in pipes.items()}
+    spl = out["splunk"].query
+    assert f"| eval peak_threshold=case(in(_peak_day, 18, 19, 20, 21, 22, 23, 24, 25), {2 * n}, true(), {n})" in spl
+    assert spl.endswith("| where value_count >= peak_threshold") and f">= {n}" not in spl
+    esql = out["esql"].query
+    assert 'date_extract("day_of_month", timebucket)' in esql
+    assert f"| eval peak_threshold = case(_peak_day in (18, 19, 20, 21, 22, 23, 24, 25), {2 * n}, {n})" in esql
+    assert esql.endswith("| where value_count >= peak_threshold")
+    kql = out["kql"].query
+    assert "dayofmonth(" in kql and kql.endswith("| where value_count >= peak_threshold")
+    assert f", {2 * n}, {n})" in kql
+    for siem in ("splunk", "esql", "kql"):
+        assert out[siem].complete and any("Known peaks raise the threshold" in x for x in out[siem].notes), siem
+    assert not out["lucene"].complete  # an Elastic threshold rule has one threshold: it says so
+    assert any("known peaks" in x and x.startswith("NOT IN THE QUERY") for x in out["lucene"].notes)
+    # stock pySigma (what sigma convert -t splunk|esql runs) with the exported pipeline writes the same
+    for siem in ("splunk", "esql"):
+        result = check_rule_set(rs, siem, pipes[siem], out[siem])
+        assert result.whole and result.postprocessing, siem
+        docs = [d.data for d in rs.docs]
+        assert stock_convert(siem, export_pipeline(pipes[siem], result.postprocessing), docs)[-1] == out[siem].query
+
+
+def test_weekday_peaks_are_written_in_each_siems_day_numbers() -> None:
+    from dataclasses import replace
+
+    from workshop.rules.logic.counting import peak_condition
+
+    _, rs, _ = ready_case("rapid-record-access")
+    agg = replace(rs.aggregation, count=10, peaks=(KnownPeak("month-end", (28,), ("sun", "mon"), 1.5),))
+    assert 'in(_peak_day, 28) OR in(_peak_wd, "Mon", "Sun"), 15, true(), 10' in peak_condition("splunk", agg)
+    assert "_peak_day in (28) or _peak_wd in (1, 7), 15, 10)" in peak_condition("esql", agg)
+    assert "_peak_day in (28) or _peak_wd in (0, 1), 15, 10)" in peak_condition("kql", agg, "TimeGenerated")
+
+
+# --------------------------------------------------------------------------- the document
+
+
+def test_the_false_positives_name_the_suppression_not_the_prose() -> None:
+    uc, rs, _ = ready_case("bulk-record-viewing")
+    n = int(uc.parameters["max_records"].value)
+    fps = uc.effective().false_positives
+    assert not any(x.startswith("Peak periods:") for x in fps)  # the owners' prose is replaced
+    line = next(x for x in fps if x.startswith("Known peak"))
+    assert "days 18-25 of the month" in line and f"({2 * n} instead of {n})" in line
+    assert line in rs.alert.data["falsepositives"]
+
+
+def test_without_days_the_prose_stays_and_nothing_is_raised() -> None:
+    from tests.support.sigma_cases import context, maximal_values, use_cases
+    from workshop.rules.sigma import build_rule_set
+
+    values = maximal_values()
+    values.pop(Q.PEAK_DAYS, None)
+    uc = next(u for u in use_cases(values) if u.template_id == "bulk-record-viewing")
+    assert any(x.startswith("Peak periods:") for x in uc.effective().false_positives)
+    rs = build_rule_set(uc, context(values))
+    assert rs.aggregation.peaks == () and "known_peaks" not in rs.alert.data["x_workshop"]
+    assert any("none are given as days" in n for n in rs.notes)

@@ -10,6 +10,7 @@ files need no conversion.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -397,6 +398,11 @@ class KnownPeak:
     factor: float = 1.0
 
     def __post_init__(self) -> None:
+        days = tuple(str(d).strip().lower()[:3] for d in self.weekdays)
+        if any(d not in WEEKDAYS for d in days) or any(not 1 <= int(d) <= 31 for d in self.month_days):
+            raise InputError(f"the peak '{self.what}' names a day that does not exist")
+        object.__setattr__(self, "weekdays", tuple(d for d in WEEKDAYS if d in days))
+        object.__setattr__(self, "month_days", tuple(sorted({int(d) for d in self.month_days})))
         if not self.month_days and not self.weekdays:
             raise InputError(f"the peak '{self.what}' names no day of the month and no weekday")
         if not self.factor > 1:
@@ -416,6 +422,12 @@ class KnownPeak:
             ) from exc
         return cls(str(row.get("what") or "").strip(), parse_month_days(row.get("month_days")),
                    parse_weekdays(row.get("weekdays")), number)  # fmt: skip
+
+    def threshold(self, normal: float, whole: bool = True) -> int | float:
+        """The threshold on this peak's days: the normal one times the factor (rounded up
+        where events are counted, so a count never has to reach a fraction)."""
+        value = float(normal) * self.factor
+        return math.ceil(value) if whole or value.is_integer() else value
 
     def on(self, day: dt.date) -> bool:
         return day.day in self.month_days or WEEKDAYS[day.weekday()] in self.weekdays

@@ -15,7 +15,6 @@ them) stable.
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from collections.abc import Callable
@@ -169,11 +168,8 @@ class Aggregation:
     def raised(self) -> list[tuple[KnownPeak, int | float]]:
         """Each peak with the threshold on its days, largest first (the first peak that falls
         on a day decides: where peaks overlap, the busier one). Counts stay whole numbers."""
-        out: list[tuple[KnownPeak, int | float]] = []
-        for p in sorted(self.peaks, key=lambda p: -p.factor):
-            value = float(self.count or 0) * p.factor
-            out.append((p, math.ceil(value) if self.type != "value_sum" or value.is_integer() else value))
-        return out
+        whole = self.type != "value_sum"
+        return [(p, p.threshold(self.count or 0, whole)) for p in sorted(self.peaks, key=lambda p: -p.factor)]
 
     def peak_thresholds(self) -> list[dict[str, Any]]:
         """The peaks with their raised thresholds, as the rule files (``x_workshop.known_peaks``)

@@ -270,6 +270,23 @@ def technical_context(logic: Logic, inputs: Inputs) -> str:
     return " ".join(parts)
 
 
+def _peak_suppressions(logic: Logic, inputs: Inputs, params: Mapping[str, Parameter]) -> list[str]:
+    """The owners' known peaks as the suppression the rule applies (its threshold raised on
+    their days), in place of their prose about busy periods."""
+    if "known_peaks" not in logic.exclude:
+        return []
+    peaks, _problems = inputs.facts.known_peaks()
+    entry = params.get(logic.threshold)
+    base = entry.value if entry is not None else None
+    out = []
+    for p in peaks:
+        text = f"{p.what}, on {p.days_text()}: the threshold is raised x{p.factor:g}"
+        if isinstance(base, (int, float)) and not isinstance(base, bool) and base > 1:
+            text += f" ({p.threshold(base, whole=logic.type != 'sum'):g} instead of {base:g})"
+        out.append(f"Known peak ({Q.PEAK_DAYS}), suppressed by a raised threshold, not switched off: {text}.")
+    return out
+
+
 def _logging_gaps(logic: Logic, inputs: Inputs, params: Mapping[str, Parameter]) -> list[str]:
     gaps = []
     for ev in logic.selections:
@@ -409,7 +426,8 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
         ],
         strategy_abstract=strategy_abstract(logic, inputs.vocab, params),
         technical_context=technical_context(logic, inputs),
-        false_positives=_texts(template.false_positives, inputs, params, missing),
+        false_positives=_texts(template.false_positives, inputs, params, missing)
+        + _peak_suppressions(logic, inputs, params),
         blind_spots=blind,
         response=_texts(template.response, inputs, params, missing, template.category),
         contacts=_contacts(inputs),
