@@ -14,24 +14,17 @@ import datetime as dt
 
 import pytest
 
-from tests.support.sigma_cases import ready_case
+from tests.support.sigma_cases import local_alerts, ready_case
 from workshop.core.errors import InputError
 from workshop.interview.facts import Facts, Q
-from workshop.rules.testing import EventTable, count_alerts
-from workshop.vocab import KnownPeak, parse_month_days, parse_weekdays, peak_factor
+from workshop.vocab import KnownPeak, parse_month_days, parse_weekdays
 
 NORMAL_DAY = dt.datetime(2024, 3, 6, 12, 0, tzinfo=dt.UTC)  # the 6th: no peak
 PEAK_DAY = dt.datetime(2024, 3, 20, 12, 0, tzinfo=dt.UTC)  # the 20th: payroll week (18-25)
 OUTSIDE = "203.0.113.9"
 
 
-def alerts(rs, rows) -> int:
-    numeric = [rs.fields[r] for r in ("records", "amount") if r in rs.fields]
-    table = EventTable(rows, rs.fields.get("timestamp", "timestamp"), numeric)
-    try:
-        return count_alerts(rs, table, None)
-    finally:
-        table.close()
+alerts = local_alerts
 
 
 def views(day: dt.datetime, n: int, user: str = "clerk1") -> list[dict]:
@@ -52,9 +45,9 @@ def test_a_peak_row_is_read_as_days_and_a_factor() -> None:
     )
     assert p.month_days == (18, 19, 20, 21, 22, 25) and p.weekdays == ("fri",) and p.factor == 2
     assert p.days_text() == "days 18-22, 25 of the month and Fri"
-    assert peak_factor([p], dt.date(2024, 3, 20)) == 2
-    assert peak_factor([p], dt.date(2024, 3, 1)) == 2  # a Friday
-    assert peak_factor([p], dt.date(2024, 3, 6)) == 1
+    assert p.on(dt.date(2024, 3, 20)) and p.on(dt.date(2024, 3, 1))  # the 20th; a Friday
+    assert not p.on(dt.date(2024, 3, 6))
+    assert p.threshold(500) == 1000 and KnownPeak("x", (1,), (), 1.5).threshold(5) == 8
     assert parse_weekdays("sat-mon") == ("mon", "sat", "sun")
 
 
@@ -152,17 +145,24 @@ def test_each_siem_query_raises_the_threshold_on_peak_days() -> None:
     pipes = {s: parse_pipeline(default_pipeline_text(ctx, s), s) for s in ("splunk", "esql", "kql", "lucene")}
     out = {s: convert_rule_set(rs, s, p) for s, p in pipes.items()}
     spl = out["splunk"].query
-    assert f"| eval peak_threshold=case(in(_peak_day, 18, 19, 20, 21, 22, 23, 24, 25), {2 * n}, true(), {n})" in spl
+    assert (
+        f"| eval peak_threshold=case(in(_peak_day, 18, 19, 20, 21, 22, 23, 24, 25), {2 * n}, true(), {n})"
+        in spl
+    )
     assert spl.endswith("| where value_count >= peak_threshold") and f">= {n}" not in spl
     esql = out["esql"].query
     assert 'date_extract("day_of_month", timebucket)' in esql
-    assert f"| eval peak_threshold = case(_peak_day in (18, 19, 20, 21, 22, 23, 24, 25), {2 * n}, {n})" in esql
+    assert (
+        f"| eval peak_threshold = case(_peak_day in (18, 19, 20, 21, 22, 23, 24, 25), {2 * n}, {n})" in esql
+    )
     assert esql.endswith("| where value_count >= peak_threshold")
     kql = out["kql"].query
     assert "dayofmonth(" in kql and kql.endswith("| where value_count >= peak_threshold")
     assert f", {2 * n}, {n})" in kql
     for siem in ("splunk", "esql", "kql"):
-        assert out[siem].complete and any("Known peaks raise the threshold" in x for x in out[siem].notes), siem
+        assert out[siem].complete and any("Known peaks raise the threshold" in x for x in out[siem].notes), (
+            siem
+        )
     assert not out["lucene"].complete  # an Elastic threshold rule has one threshold: it says so
     assert any("known peaks" in x and x.startswith("NOT IN THE QUERY") for x in out["lucene"].notes)
     # stock pySigma (what sigma convert -t splunk|esql runs) with the exported pipeline writes the same
@@ -170,7 +170,10 @@ def test_each_siem_query_raises_the_threshold_on_peak_days() -> None:
         result = check_rule_set(rs, siem, pipes[siem], out[siem])
         assert result.whole and result.postprocessing, siem
         docs = [d.data for d in rs.docs]
-        assert stock_convert(siem, export_pipeline(pipes[siem], result.postprocessing), docs)[-1] == out[siem].query
+        assert (
+            stock_convert(siem, export_pipeline(pipes[siem], result.postprocessing), docs)[-1]
+            == out[siem].query
+        )
 
 
 def test_weekday_peaks_are_written_in_each_siems_day_numbers() -> None:

@@ -457,9 +457,3 @@ def _ranges(numbers: Iterable[int]) -> str:
         else:
             runs.append([n])
     return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
-
-
-def peak_factor(peaks: Iterable[KnownPeak], day: dt.date) -> float:
-    """How many times the normal threshold applies on this day (the largest factor of the
-    peaks that fall on it; 1 on a normal day)."""
-    return max((p.factor for p in peaks if p.on(day)), default=1.0)
