@@ -212,3 +212,19 @@ def test_without_days_the_prose_stays_and_nothing_is_raised() -> None:
     rs = build_rule_set(uc, context(values))
     assert rs.aggregation.peaks == () and "known_peaks" not in rs.alert.data["x_workshop"]
     assert any("none are given as days" in n for n in rs.notes)
+
+
+def test_the_demo_documents_name_the_peak_days_and_the_raised_threshold(demo_store) -> None:
+    from workshop.services.catalogues import load_questionnaires
+    from workshop.services.exports import document_context
+    from workshop.usecases.documents import analyst_brief, application_document
+
+    ctx = document_context(demo_store, "payroll-portal", load_questionnaires())
+    ucs = demo_store.list_use_cases("payroll-portal")
+    brief = analyst_brief(ucs, ctx)
+    assert "| Peak days (volume thresholds raised) | Payroll week" in brief and "threshold x2" in brief
+    doc = application_document(ucs, ctx)
+    section = doc.split("## Unusually many records opened by one user")[1].split("### Validation")[0]
+    fps = section.split("### False Positives")[1]
+    assert "suppressed by a raised threshold, not switched off" in fps and "(1000 instead of 500)" in fps
+    assert "Peak periods:" not in fps
