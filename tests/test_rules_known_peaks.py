@@ -228,3 +228,16 @@ def test_the_demo_documents_name_the_peak_days_and_the_raised_threshold(demo_sto
     fps = section.split("### False Positives")[1]
     assert "suppressed by a raised threshold, not switched off" in fps and "(1000 instead of 500)" in fps
     assert "Peak periods:" not in fps
+
+
+def test_the_peak_days_are_checked_when_answered() -> None:
+    """A day that does not exist is refused at the interview, naming the row and column."""
+    from workshop.core.errors import AnswerError
+    from workshop.questionnaire.values import coerce
+    from workshop.services.catalogues import load_questionnaires
+
+    q = load_questionnaires().get("in-house-application").question(Q.PEAK_DAYS)
+    row = {"what": "payroll week", "month_days": "25, 18-22", "weekdays": "Friday", "factor": 2}
+    assert coerce(q, [row]) == [row | {"month_days": "18-22, 25", "weekdays": "fri"}]
+    with pytest.raises(AnswerError, match="row 1, month_days: days of the month '40'"):
+        coerce(q, [row | {"month_days": "40"}])

@@ -435,7 +435,7 @@ class KnownPeak:
     def days_text(self) -> str:
         parts = []
         if self.month_days:
-            parts.append("days " + _ranges(self.month_days) + " of the month")
+            parts.append("days " + month_days_text(self.month_days) + " of the month")
         if self.weekdays:
             parts.append(days_text(self.weekdays))
         return " and ".join(parts)
@@ -448,7 +448,7 @@ class KnownPeak:
                 "factor": self.factor}  # fmt: skip
 
 
-def _ranges(numbers: Iterable[int]) -> str:
+def month_days_text(numbers: Iterable[int]) -> str:
     """``1, 2, 3, 5`` as ``1-3, 5``."""
     runs: list[list[int]] = []
     for n in sorted(numbers):
