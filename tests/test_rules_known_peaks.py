@@ -241,3 +241,17 @@ def test_the_peak_days_are_checked_when_answered() -> None:
     assert coerce(q, [row]) == [row | {"month_days": "18-22, 25", "weekdays": "fri"}]
     with pytest.raises(AnswerError, match="row 1, month_days: days of the month '40'"):
         coerce(q, [row | {"month_days": "40"}])
+
+
+def test_the_synthetic_true_positive_falls_on_a_normal_day() -> None:
+    """A true positive at the normal threshold on a peak day would miss by construction."""
+    from dataclasses import replace
+
+    from workshop.rules.synthetic import BASE_TIME, start_time
+
+    _, rs, _ = ready_case("bulk-record-viewing")
+    assert start_time(rs) == BASE_TIME  # the 6th: no peak
+    on_base = KnownPeak("mid-week", (), ("wed", "thu"), 2)  # BASE_TIME is a Wednesday
+    moved = replace(rs, aggregation=replace(rs.aggregation, peaks=(on_base,)))
+    t = start_time(moved)
+    assert t > BASE_TIME and not on_base.on(t.date()) and not on_base.on((t + dt.timedelta(days=1)).date())
