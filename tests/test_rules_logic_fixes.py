@@ -10,21 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.support.sigma_cases import demo_values, ready_case, use_cases
-from workshop.rules.testing import EventTable, count_alerts
+from tests.support.sigma_cases import demo_values, local_alerts, ready_case, use_cases
 
 T0 = dt.datetime(2024, 3, 6, 12, 0, tzinfo=dt.UTC)  # a Wednesday, inside business hours
 OUTSIDE = "203.0.113.9"  # not a trusted network, not a batch host
 OFFICE = "10.20.31.7"  # inside the trusted office range (access.networks)
 
 
-def alerts(rs, rows, evaluate_from=None) -> int:
-    numeric = [rs.fields[r] for r in ("records", "amount") if r in rs.fields]
-    table = EventTable(rows, rs.fields.get("timestamp", "timestamp"), numeric)
-    try:
-        return count_alerts(rs, table, evaluate_from)
-    finally:
-        table.close()
+alerts = local_alerts
 
 
 def event(when: dt.datetime, action: str, **fields) -> dict:

@@ -183,6 +183,29 @@ def test_stock_sigma_cli_converts_with_the_exported_pipeline(demo_export) -> Non
         assert run.stdout.strip() == queries[rule_id][siem].strip()
 
 
+def test_stock_sigma_cli_raises_the_threshold_on_known_peak_days(demo_export) -> None:  # type: ignore[no-untyped-def]
+    """The demo's payroll week (days 18-25, twice as busy): stock sigma convert with the exported
+    pipelines writes the raised threshold the toolkit's own query has, not the plain one."""
+    if not SIGMA.exists():
+        pytest.skip(f"sigma-cli is not installed next to {sys.executable}")
+    out, queries = demo_export
+    rule = out / "sigma" / "payroll-portal" / "correlation_payroll_portal_bulk_record_viewing.yml"
+    alert = next(yaml.safe_load_all(rule.read_text()))
+    (peak,) = alert["x_workshop"]["known_peaks"]
+    normal = alert["correlation"]["condition"]["gte"]
+    assert peak["month_days"] == list(range(18, 26)) and peak["threshold"] == 2 * normal
+    for siem in ("splunk", "esql"):
+        pipeline = out / "pipelines" / "payroll-portal" / f"{siem}.yml"
+        run = subprocess.run(
+            [str(SIGMA), "convert", "-t", TARGETS[siem], "-p", str(pipeline), str(rule)],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        query = run.stdout.strip()
+        assert query == queries[alert["id"]][siem].strip(), siem
+        assert f"{2 * normal}, " in query and query.endswith("| where value_count >= peak_threshold"), siem
+
+
 def test_rule_files_follow_sigmahq_conventions(demo_export) -> None:  # type: ignore[no-untyped-def]
     out, _ = demo_export
     for path in sorted((out / "sigma" / "payroll-portal").glob("*.yml")):

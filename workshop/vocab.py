@@ -10,6 +10,7 @@ files need no conversion.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -206,7 +207,9 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InputError(f"unknown time zone '{name}'; use an IANA name such as Europe/London or UTC") from exc
+        raise InputError(
+            f"unknown time zone '{name}'; use an IANA name such as Europe/London or UTC"
+        ) from exc
     return name
 
 
@@ -357,3 +360,106 @@ class TimeWindow:
 
 def days_text(days: Iterable[str]) -> str:
     return ", ".join(d.capitalize() for d in days)
+
+
+# --------------------------------------------------------------------------- known peaks
+
+
+def parse_month_days(text: Any) -> tuple[int, ...]:
+    """``"18-25, 28"`` as (18, ..., 25, 28): days of the month, each 1 to 31."""
+    days: list[int] = []
+    for part in re.split(r"[,;\s]+", str(text or "").strip()):
+        if not part:
+            continue
+        m = re.fullmatch(r"(\d{1,2})(?:-(\d{1,2}))?", part)
+        lo, hi = (int(m.group(1)), int(m.group(2) or m.group(1))) if m else (0, 0)
+        if not m or not 1 <= lo <= hi <= 31:
+            raise InputError(f"days of the month '{text}' not understood; write e.g. '18-25, 28' (1 to 31)")
+        days.extend(range(lo, hi + 1))
+    return tuple(sorted(set(days)))
+
+
+def parse_weekdays(text: Any) -> tuple[str, ...]:
+    """``"mon, fri"`` or ``"mon-wed"`` as weekday codes, in week order."""
+    days: set[str] = set()
+    for part in re.split(r"[,;\s]+", str(text or "").strip().lower()):
+        if "-" in part:
+            a, _, b = part.partition("-")
+            ia, ib = day_index(a), day_index(b)
+            days.update(WEEKDAYS[i % 7] for i in range(ia, ib + 1 if ia <= ib else ib + 8))
+        elif part:
+            days.add(WEEKDAYS[day_index(part)])
+    return tuple(d for d in WEEKDAYS if d in days)
+
+
+@dataclass(frozen=True)
+class KnownPeak:
+    """A planned busy period the owners named: on these days of the month and/or weekdays,
+    activity is ``factor`` times the normal. Volume rules raise their threshold by the
+    factor on those days instead of suppressing them (an attacker at month-end still counts)."""
+
+    what: str
+    month_days: tuple[int, ...] = ()
+    weekdays: tuple[str, ...] = ()
+    factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        days = tuple(str(d).strip().lower()[:3] for d in self.weekdays)
+        if any(d not in WEEKDAYS for d in days) or any(not 1 <= int(d) <= 31 for d in self.month_days):
+            raise InputError(f"the peak '{self.what}' names a day that does not exist")
+        object.__setattr__(self, "weekdays", tuple(d for d in WEEKDAYS if d in days))
+        object.__setattr__(self, "month_days", tuple(sorted({int(d) for d in self.month_days})))
+        if not self.month_days and not self.weekdays:
+            raise InputError(f"the peak '{self.what}' names no day of the month and no weekday")
+        if not self.factor > 1:
+            raise InputError(
+                f"the peak '{self.what}' must be busier than normal (a factor above 1, not {self.factor})"
+            )
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> KnownPeak:
+        """From a row of the interview's peaks table (what, month_days, weekdays, factor)."""
+        factor = row.get("factor")
+        try:
+            number = float(str(factor).strip().lower().lstrip("x×").rstrip("x×").strip())
+        except ValueError as exc:
+            raise InputError(
+                f"the peak '{row.get('what')}': factor '{factor}' is not a number such as 2"
+            ) from exc
+        return cls(str(row.get("what") or "").strip(), parse_month_days(row.get("month_days")),
+                   parse_weekdays(row.get("weekdays")), number)  # fmt: skip
+
+    def threshold(self, normal: float, whole: bool = True) -> int | float:
+        """The threshold on this peak's days: the normal one times the factor (rounded up
+        where events are counted, so a count never has to reach a fraction)."""
+        value = float(normal) * self.factor
+        return math.ceil(value) if whole or value.is_integer() else value
+
+    def on(self, day: dt.date) -> bool:
+        return day.day in self.month_days or WEEKDAYS[day.weekday()] in self.weekdays
+
+    def days_text(self) -> str:
+        parts = []
+        if self.month_days:
+            parts.append("days " + month_days_text(self.month_days) + " of the month")
+        if self.weekdays:
+            parts.append(days_text(self.weekdays))
+        return " and ".join(parts)
+
+    def text(self) -> str:
+        return f"{self.what or 'peak'}: {self.days_text()}, threshold x{self.factor:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "month_days": list(self.month_days), "weekdays": list(self.weekdays),
+                "factor": self.factor}  # fmt: skip
+
+
+def month_days_text(numbers: Iterable[int]) -> str:
+    """``1, 2, 3, 5`` as ``1-3, 5``."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and runs[-1][-1] == n - 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)

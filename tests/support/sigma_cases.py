@@ -162,3 +162,16 @@ def ready_case(template_id: str):
         if uc.template_id == template_id:
             return uc, rs, ctx
     raise AssertionError(f"{template_id} not generated")
+
+
+def local_alerts(rs, rows, evaluate_from=None) -> int:
+    """Alerts of a rule set on events in the application's field names, by the local test
+    engine (pySigma's SQLite backend plus the toolkit's windows, first seen and peaks)."""
+    from workshop.rules.testing import EventTable, count_alerts
+
+    numeric = [rs.fields[r] for r in ("records", "amount") if r in rs.fields]
+    table = EventTable(rows, rs.fields.get("timestamp", "timestamp"), numeric)
+    try:
+        return count_alerts(rs, table, evaluate_from)
+    finally:
+        table.close()

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from workshop.core.errors import InputError
-from workshop.vocab import TimeWindow
+from workshop.vocab import KnownPeak, TimeWindow
 
 
 class Q(StrEnum):
@@ -51,6 +51,7 @@ class Q(StrEnum):
     RECORDS_PER_USER_DAY = "volume.records_per_user_day"
     EXPORTS_PER_DAY = "volume.exports_per_day"
     PEAK_PERIODS = "volume.peak_periods"
+    PEAK_DAYS = "volume.peak_days"
     DATA_TYPES = "data.types"
     DATA_CLASSIFICATION = "data.classification"
     LOG_EVENTS = "logging.events"
@@ -335,6 +336,16 @@ class Facts:
             if w is not None:
                 out.append(w)
         return out
+
+    def known_peaks(self) -> tuple[list[KnownPeak], list[str]]:
+        """The owners' peaks as days and factors, and what could not be read (row by row)."""
+        peaks, problems = [], []
+        for i, row in enumerate(_rows(self.values.get(Q.PEAK_DAYS)), 1):
+            try:
+                peaks.append(KnownPeak.from_row(row))
+            except InputError as exc:
+                problems.append(f"{Q.PEAK_DAYS}, row {i}: {exc}")
+        return peaks, problems
 
     @property
     def deploy_accounts(self) -> list[str]:

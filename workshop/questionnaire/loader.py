@@ -20,6 +20,7 @@ from workshop.core.errors import ConditionError, LoadError, WorkshopError
 from workshop.core.yamlsource import YList, YMap, line_of
 from workshop.questionnaire.model import (
     CHOICE_TYPES,
+    COLUMN_FORMATS,
     COLUMN_TYPES,
     QUESTION_TYPES,
     TAG_FORMATS,
@@ -38,7 +39,7 @@ QUESTION_KEYS = {
     "id", "prompt", "type", "required", "help", "probes", "example", "unit",
     "options", "columns", "when", "min", "max", "format",
 }  # fmt: skip
-COLUMN_KEYS = {"id", "label", "type", "options", "required", "help"}
+COLUMN_KEYS = {"id", "label", "type", "options", "required", "help", "format"}
 OPTION_KEYS = {"value", "label", "help"}
 
 
@@ -318,9 +319,18 @@ class _Validator(MappingChecker):
                     options,
                     bool(c.get("required", False)),
                     self.text(c, "help", "column"),
+                    self._column_format(c, ctype, f"{what} column '{cid}'"),
                 )
             )
         return tuple(cols)
+
+    def _column_format(self, c: YMap, ctype: str, what: str) -> str:
+        fmt = self.text(c, "format", what)
+        if fmt and (ctype != "text" or fmt not in COLUMN_FORMATS):
+            self.p.add(f"{what}: format '{fmt}' needs a text column and one of: {', '.join(sorted(COLUMN_FORMATS))}",
+                       c.line_of("format"))  # fmt: skip
+            return ""
+        return fmt
 
 
 @dataclass

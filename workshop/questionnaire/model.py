@@ -32,6 +32,8 @@ QUESTION_TYPES: dict[str, str] = {
 CHOICE_TYPES = {"single_choice", "multi_choice"}
 COLUMN_TYPES = {"text", "integer", "number", "boolean", "choice"}
 TAG_FORMATS = {"country", "cidr", "email", "hostname", "ip", "timezone"}
+#: Formats of a text column: days of the month (``18-25, 28``) and weekdays (``mon, fri``).
+COLUMN_FORMATS = {"month_days", "weekdays"}
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,12 @@ class Column:
     options: tuple[Option, ...] = ()
     required: bool = False
     help: str = ""
+    format: str = ""  # COLUMN_FORMATS, text columns only
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "label": self.label, "type": self.type}
+        if self.format:
+            d["format"] = self.format
         if self.options:
             d["options"] = [o.to_dict() for o in self.options]
         if self.required:
@@ -83,6 +88,7 @@ class Column:
             options=tuple(Option.from_dict(o) for o in data.get("options") or ()),
             required=bool(data.get("required", False)),
             help=str(data.get("help") or ""),
+            format=str(data.get("format") or ""),
         )
 
 

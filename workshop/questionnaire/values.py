@@ -13,10 +13,10 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from workshop.core.errors import AnswerError
+from workshop.core.errors import AnswerError, InputError
 from workshop.core.text import bad_character
 from workshop.questionnaire.model import Column, Option, Question
-from workshop.vocab import WEEKDAYS
+from workshop.vocab import WEEKDAYS, month_days_text, parse_month_days, parse_weekdays
 
 MAX_TEXT = 2_000
 MAX_LONG_TEXT = 50_000
@@ -210,6 +210,8 @@ def _column_value(col: Column, v: Any) -> Any:
         v = v.strip()
     if is_empty(v):
         return None
+    if col.type == "text" and col.format:
+        return _column_format(col.format, v)
     if col.type == "text":
         return _text(Question(col.id, col.label, "text", ""), v)
     if col.type == "integer":
@@ -219,6 +221,16 @@ def _column_value(col: Column, v: Any) -> Any:
     if col.type == "boolean":
         return _bool(col, v)
     return _choice_value(col.options, v)
+
+
+def _column_format(fmt: str, v: Any) -> str:
+    """Days of the month or weekdays, checked and written the one way the rules read them."""
+    try:
+        if fmt == "month_days":
+            return month_days_text(parse_month_days(v))
+        return ", ".join(parse_weekdays(v))
+    except InputError as exc:
+        raise AnswerError(exc.message) from None
 
 
 def _list(q: Question, v: Any) -> list[dict[str, Any]]:

@@ -101,10 +101,12 @@ class WorkshopSplunkBackend(SplunkBackend):
         processing_pipeline: ProcessingPipeline | None = None,
         earliest: str = "",
         after_search: str = "",
+        condition: str = "",
     ) -> None:
         super().__init__(processing_pipeline)
         self.earliest = earliest
         self.after_search = after_search
+        _own_condition(self, condition)
 
     def convert_rule(self, rule: Any, output_format: str | None = None, callback: Any = None) -> Any:
         self._lookups = lookups_added(rule)
@@ -151,9 +153,15 @@ class WorkshopEsqlBackend(ESQLBackend):
     value_sum_condition_expression: ClassVar[dict[str, str]] = {"stats": "| where value_sum {op} {count}"}
     timespan_mapping: ClassVar[dict[str, str]] = {k: f" {v}" for k, v in ESQLBackend.timespan_mapping.items()}
 
-    def __init__(self, processing_pipeline: ProcessingPipeline | None = None, after_search: str = "") -> None:
+    def __init__(
+        self,
+        processing_pipeline: ProcessingPipeline | None = None,
+        after_search: str = "",
+        condition: str = "",
+    ) -> None:
         super().__init__(processing_pipeline)
         self.after_search = after_search
+        _own_condition(self, condition)
         # The event search of a correlation, with the window lines after it.
         escaped = after_search.replace("{", "{{").replace("}", "}}")
         self.correlation_search_single_rule_expression = "{query}" + escaped  # type: ignore[misc]
@@ -175,6 +183,21 @@ class WorkshopEsqlBackend(ESQLBackend):
             lookups = "".join(f" | lookup join {name} on {fld}" for name, fld in joins.items())
             out = out.replace(" | where ", lookups + " | where ", 1)
         return out + self.after_search if isinstance(rule, SigmaRule) else out
+
+
+#: The correlation types whose condition a counting rule may write itself (known peaks).
+_COUNTED = ("event_count", "value_count", "value_sum")
+
+
+def _own_condition(b: TextQueryBackend, condition: str) -> None:
+    """The condition of the counted correlations (method ``stats``) as given, in place of the
+    template's ``{op} {count}`` (the thresholds raised on known peak days)."""
+    if not condition:
+        return
+    escaped = condition.replace("{", "{{").replace("}", "}}")
+    for kind in _COUNTED:
+        attr = f"{kind}_condition_expression"
+        setattr(b, attr, {**(getattr(b, attr) or {}), "stats": escaped})
 
 
 def _add_method(

@@ -547,6 +547,8 @@ class Builder:
                 self, selections, group_by, window, counted, extra_desc, title, meta["author"]
             )
             corr, agg, steps_docs = made.rule, made.aggregation, made.steps
+            if agg.peaks:
+                x_workshop["known_peaks"] = agg.peak_thresholds()
             rid = rule_uuid(slug, tid, "correlation")
             data = {"title": title, "id": rid}
             data.update(meta)

@@ -170,14 +170,19 @@ def _convert(rs: RuleSet, docs: list[dict[str, Any]], table: str, ts_field: str)
 
 def alerts_of_correlation(rs: RuleSet, events: EventTable) -> int:
     """Alerts of the rule set's correlation as pySigma's SQLite backend runs it (sliding
-    windows), events inside the time windows removed first; without a correlation (an
-    edited file), every selected event."""
+    windows), events inside the time windows removed first and, on known peak days, only
+    counts that reach the raised threshold; without a correlation (an edited file), every
+    selected event."""
     if not any(d.kind == "correlation" for d in rs.docs):
         return len(selected_rows(rs, events)[1])
     table = events.without_windows(rs.windows)
     alerts = 0
+    from workshop.rules.package_runner import peak_rows
+
+    peaks = rs.aggregation.peak_thresholds()
     for sql in _convert(rs, [d.data for d in rs.docs], table, events.ts_field):
         cols, rows = events.query(sql)
+        rows = peak_rows(cols, rows, peaks)
         if "alert_id" in cols:
             alerts += _episodes(cols, rows)
     return alerts

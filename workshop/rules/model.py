@@ -28,7 +28,7 @@ from workshop.interview.facts import Facts
 from workshop.interview.model import Application
 from workshop.usecases.events import LogVocabulary
 from workshop.usecases.readiness import Readiness
-from workshop.vocab import PRIORITIES, TimeWindow
+from workshop.vocab import PRIORITIES, KnownPeak, TimeWindow
 
 #: Namespace of every rule id the toolkit generates (uuid5 of slug/template/part).
 RULE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://use-case-workshop.invalid/sigma-rule")
@@ -162,9 +162,24 @@ class Aggregation:
     within: tuple[TimeWindow, ...] = ()  # silence: only a silence inside these windows is an alert
     #: silence per job: (value of the group-by field, e.g. a job's account, its own longest gap)
     expected: tuple[tuple[str, str], ...] = ()
+    #: the owners' known peaks: on their days the threshold is raised (never suppressed)
+    peaks: tuple[KnownPeak, ...] = ()
+
+    def raised(self) -> list[tuple[KnownPeak, int | float]]:
+        """Each peak with the threshold on its days, largest first (the first peak that falls
+        on a day decides: where peaks overlap, the busier one). Counts stay whole numbers."""
+        whole = self.type != "value_sum"
+        return [(p, p.threshold(self.count or 0, whole)) for p in sorted(self.peaks, key=lambda p: -p.factor)]
+
+    def peak_thresholds(self) -> list[dict[str, Any]]:
+        """The peaks with their raised thresholds, as the rule files (``x_workshop.known_peaks``)
+        and the detection package's runner read them."""
+        return [p.to_dict() | {"threshold": t} for p, t in self.raised()]
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": self.type}
+        if self.peaks:
+            out["peaks"] = self.peak_thresholds()
         if self.after_silence:
             out["after_silence"] = True
         if self.within:

@@ -14,8 +14,9 @@ happen: the true-positive events must raise an alert, the benign ones must not. 
 rule is converted by pySigma's SQLite backend (correlations included) and run on the
 events loaded into an in-memory table ``logs``. What Sigma cannot say is done here, as
 the rule's ``x_workshop`` attribute describes it and each SIEM conversion must: events
-inside its time windows are left out first, and a first-seen rule alerts only on a
-value its group has not had within the look-back. A rule whose logic cannot be tested
+inside its time windows are left out first, a first-seen rule alerts only on a
+value its group has not had within the look-back, and on a known peak day a count must
+reach the threshold raised for that day. A rule whose logic cannot be tested
 on events (absence of events) is reported as SKIP, never as a pass.
 """
 
@@ -147,6 +148,29 @@ def _convert(docs: list[dict[str, Any]], ts_field: str, placeholders: Mapping[st
     return [str(q) for q in _backend(ts_field, placeholders).convert(collection)]
 
 
+def peak_rows(
+    cols: list[str], rows: list[tuple[Any, ...]], peaks: Iterable[Mapping[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The qualifying windows that also reach the threshold of their day: on a known peak day
+    (the UTC day the window ends on) the rule's ``x_workshop.known_peaks`` raise it, the
+    highest threshold of that day deciding; on other days the rule's own threshold stands."""
+    peaks = list(peaks)
+    if not peaks or "metric_value" not in cols or "window_end" not in cols:
+        return rows
+    m, e = cols.index("metric_value"), cols.index("window_end")
+    kept = []
+    for row in rows:
+        day = dt.datetime.fromtimestamp(float(row[e]), dt.UTC)
+        on = [
+            p for p in peaks
+            if day.day in (p.get("month_days") or []) or WEEKDAYS[day.weekday()] in (p.get("weekdays") or [])
+        ]  # fmt: skip
+        threshold = max((float(p["threshold"]) for p in on), default=0.0)
+        if float(row[m]) >= threshold:
+            kept.append(row)
+    return kept
+
+
 def episodes(cols: list[str], rows: list[tuple[Any, ...]]) -> int:
     """Alerts as a SIEM raises them: overlapping qualifying windows of one group are one alert."""
     try:
@@ -233,7 +257,7 @@ def count_alerts(
             for sql in _convert(docs, ts_field, placeholders):
                 cur = db.execute(sql)
                 cols = [c[0] for c in cur.description or ()]
-                rows = cur.fetchall()
+                rows = peak_rows(cols, cur.fetchall(), meta.get("known_peaks") or [])
                 if "alert_id" in cols:
                     alerts += episodes(cols, rows)
             return alerts

@@ -33,7 +33,7 @@ from workshop.rules.build import vocabulary_of
 from workshop.rules.model import RuleContext, RuleSet, clean_values
 from workshop.rules.synthplan import Skip, SyntheticPlan
 from workshop.usecases.model import PARAMETER_LISTS, UseCase
-from workshop.vocab import TimeWindow, duration_seconds
+from workshop.vocab import TimeWindow, duration_delta, duration_seconds, is_duration
 
 #: A Wednesday, so that business-hours rules have somewhere to start from.
 BASE_TIME = dt.datetime(2024, 3, 6, 12, 0, tzinfo=dt.UTC)
@@ -229,20 +229,31 @@ class _Ctx:
 
 def start_time(rs: RuleSet) -> dt.datetime:
     """A moment outside every time window of the rule: 03:00 on a Sunday in the first
-    window's zone if that is outside, else the first outside hour of the week."""
+    window's zone if that is outside, else the first outside hour of the week; and on a
+    normal day, not a known peak's (where the threshold is raised), a day later until it is."""
+    agg = rs.aggregation
+    span = duration_delta(agg.timespan) if agg.peaks and is_duration(agg.timespan) else dt.timedelta(0)
+    for days in range(0, 35):
+        t = _outside_windows(rs, dt.timedelta(days=days))
+        if t is None or not any(p.on(t.date()) or p.on((t + span).date()) for p in agg.peaks):
+            return t or BASE_TIME  # None: the windows cover the whole week (reported by the test)
+    return BASE_TIME  # every day is a peak day: the true positive is judged at the raised threshold
+
+
+def _outside_windows(rs: RuleSet, later: dt.timedelta) -> dt.datetime | None:
     if not rs.windows:
-        return BASE_TIME
+        return BASE_TIME + later
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(rs.windows[0].zone)
-    sunday = dt.datetime(2024, 3, 10, 3, 0, tzinfo=tz)
+    sunday = dt.datetime(2024, 3, 10, 3, 0, tzinfo=tz) + later
     for hours in range(0, 24 * 7):
         t = (sunday + dt.timedelta(hours=hours)).astimezone(dt.UTC)
         if not any(w.contains(t) for w in rs.windows) and not any(
             w.contains(t + dt.timedelta(minutes=30)) for w in rs.windows
         ):
             return t
-    return BASE_TIME  # the windows cover the whole week: the rule can never fire (reported by the test)
+    return None
 
 
 def _windows_cover_week(windows: list[TimeWindow]) -> bool:

@@ -327,6 +327,7 @@ def analyst_brief(use_cases: list[UseCase], ctx: DocumentContext) -> str:
         ("Records a user views per day", a(Q.RECORDS_PER_USER_DAY)),
         ("Exports per day", a(Q.EXPORTS_PER_DAY)),
         ("Busy periods", a(Q.PEAK_PERIODS)),
+        ("Peak days (volume thresholds raised)", "; ".join(p.text() for p in Facts.of(ctx.values).known_peaks()[0])),
         ("Maintenance windows", a(Q.CHANGE_WINDOWS)),
     ]
     out += [md_table(["Aspect", "What the owners said"], [[k, v] for k, v in normal if v]), ""]

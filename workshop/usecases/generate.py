@@ -236,8 +236,11 @@ def strategy_abstract(logic: Logic, vocab: LogVocabulary, params: Mapping[str, P
     if logic.contains_any:  # any of the roles holds any of its patterns
         text += " Only events where " + " or ".join(
             f"{_role(vocab, r)} contains one of {p(v)}" for r, v in logic.contains_any) + "."  # fmt: skip
-    if logic.exclude:
-        text += " Excluded: " + "; ".join(ALLOWLISTS[e] for e in logic.exclude) + "."
+    excluded = [e for e in logic.exclude if e != "known_peaks"]
+    if excluded:
+        text += " Excluded: " + "; ".join(ALLOWLISTS[e] for e in excluded) + "."
+    if "known_peaks" in logic.exclude:
+        text += f" {ALLOWLISTS['known_peaks']}."
     return text
 
 
@@ -272,6 +275,23 @@ def technical_context(logic: Logic, inputs: Inputs) -> str:
     if facts.log_known_gaps:
         parts.append(f"Known logging gaps, as the owners described them: {facts.log_known_gaps}")
     return " ".join(parts)
+
+
+def _peak_suppressions(logic: Logic, inputs: Inputs, params: Mapping[str, Parameter]) -> list[str]:
+    """The owners' known peaks as the suppression the rule applies (its threshold raised on
+    their days), in place of their prose about busy periods."""
+    if "known_peaks" not in logic.exclude:
+        return []
+    peaks, _problems = inputs.facts.known_peaks()
+    entry = params.get(logic.threshold)
+    base = entry.value if entry is not None else None
+    out = []
+    for p in peaks:
+        text = f"{p.what}, on {p.days_text()}: the threshold is raised x{p.factor:g}"
+        if isinstance(base, (int, float)) and not isinstance(base, bool) and base > 1:
+            text += f" ({p.threshold(base, whole=logic.type != 'sum'):g} instead of {base:g})"
+        out.append(f"Known peak ({Q.PEAK_DAYS}), suppressed by a raised threshold, not switched off: {text}.")
+    return out
 
 
 def _logging_gaps(logic: Logic, inputs: Inputs, params: Mapping[str, Parameter]) -> list[str]:
@@ -413,7 +433,8 @@ def generate(template: Template, inputs: Inputs) -> GeneratedUseCase | None:
         ],
         strategy_abstract=strategy_abstract(logic, inputs.vocab, params),
         technical_context=technical_context(logic, inputs),
-        false_positives=_texts(template.false_positives, inputs, params, missing),
+        false_positives=_texts(template.false_positives, inputs, params, missing)
+        + _peak_suppressions(logic, inputs, params),
         blind_spots=blind,
         response=_texts(template.response, inputs, params, missing, template.category),
         contacts=_contacts(inputs),

@@ -23,6 +23,7 @@ from workshop.usecases.model import (
     ALLOWLISTS,
     CATEGORIES,
     PARAM_TYPES,
+    PEAK_LOGIC,
     PRINCIPALS,
     AttackRef,
     Evasion,
@@ -320,6 +321,11 @@ class _Validator(MappingChecker):
             if ex not in ALLOWLISTS:
                 self.p.add(
                     f"logic: unknown allowlist '{ex}' (known: {', '.join(ALLOWLISTS)})",
+                    raw.line_of("exclude"),
+                )
+            elif ex == "known_peaks" and raw.get("type") not in PEAK_LOGIC:
+                self.p.add(
+                    f"logic: known_peaks raise a counted threshold, so only types {', '.join(PEAK_LOGIC)} take them",
                     raw.line_of("exclude"),
                 )
         exclude_on = raw.get("exclude_on") or {}

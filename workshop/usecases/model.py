@@ -35,7 +35,11 @@ ALLOWLISTS = {
     "trusted_networks": f"Expected networks ({Q.NETWORKS})",
     "change_windows": f"Change and maintenance windows ({Q.CHANGE_WINDOWS})",
     "breakglass_accounts": f"Break-glass accounts ({Q.BREAKGLASS_ACCOUNTS})",
+    # not a filter: on the peak days a volume rule's threshold is raised by the owners' factor
+    "known_peaks": f"Known peak days, on which the threshold is raised ({Q.PEAK_DAYS})",
 }
+#: Logic types whose threshold known peaks may raise (counted volumes).
+PEAK_LOGIC = ("threshold", "distinct", "sum")
 
 #: Template parameters that narrow a rule to a list, by parameter name: the role of the
 #: field they apply to and how. The templates name these lists in their logic only in
