@@ -407,3 +407,24 @@ def test_portfolio_reviews_chart_has_no_cut_axis_title(demo_workspace: Path, ope
     months = [sp for sp in specs if "Reviews" in json.dumps(sp.get("encoding", {}))]
     assert months, [sp.get("encoding") for sp in specs]
     assert months[0]["encoding"]["y"].get("title") == "", months[0]["encoding"]["y"]
+
+
+def test_rule_tab_shows_the_tested_ways_round_the_rule(demo_workspace: Path, open_page) -> None:
+    # Evasion results used to be on the command line only: the Rule tab shows each way round
+    # the rule that was tested, and whether the rule caught it.
+    from workshop.services.rules import run_tests
+
+    with Store.open(demo_workspace) as s:
+        s.set_status("payroll-portal", ["brute-force-login"], "accepted")
+        report = run_tests(s, "payroll-portal")
+    result = next(r for r in report.results if r.use_case == "brute-force-login")
+    assert result.evasion_results, "brute force has evasions in its template"
+    at = open_page(USECASES)
+    at.selectbox(key="uc_select").set_value("brute-force-login").run()
+    assert not at.exception
+    assert any("Ways round the rule, tested" in m.value for m in at.markdown)
+    shown = [d.value for d in at.dataframe if "Way round" in d.value.columns and "Result" in d.value.columns]
+    assert shown, "no table of tested evasions"
+    rows = shown[0]
+    assert list(rows["Way round"]) == [ev.description for ev in result.evasion_results]
+    assert set(rows["Result"]) <= {"caught", "missed: a blind spot"}
