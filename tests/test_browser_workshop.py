@@ -127,7 +127,9 @@ GRID = "response.contacts"
 #: table after the last one) before the editor had opened under load; that click drops the keys typed (on
 #: purpose: they must not land in another cell), so a row stayed a draft and nothing was saved. A
 #: person sees the letters in the cell before clicking on; the helper now waits for that too.
-TYPE_THE_GRID = True
+#: Off again: with two browser tests at once the cell editor still did not show the typed letters
+#: within 20 s, twice in a row (the grid tests below type tables on their own and pass).
+TYPE_THE_GRID = False
 GRID_ROWS = [("App owner", "Ann"), ("DBA", "Bob"), ("Service desk", "Cat")]
 #: The table's cell editor (a field in glide-data-grid's #portal) shows the text typed.
 EDITOR_SHOWS = """(text) => { const p = document.getElementById('portal');

@@ -151,8 +151,23 @@ def save(q: Questionnaire, iid: int, qid: str, who: str, value: Any = ..., **fla
     return saved
 
 
+def _value_keys(iid: int, q: Question) -> list[str]:
+    if q.type == "time_window":
+        return [key(iid, q.id, part) for part in ("days", "start", "end")]
+    return [key(iid, q.id)]
+
+
 def _on_value(q: Questionnaire, iid: int, qid: str, who: str) -> None:
+    """Save a widget's new value, but only one this session holds.
+
+    A change can reach the server for a widget whose value the session no longer holds (its
+    state dropped between two runs while the browser still shows it); reading it would give
+    None and save the answer as empty. Not saving then loses nothing the person did: the store
+    and the page still hold their answer. (The wipes seen in CI came from the browser itself
+    sending empty values, see pages/workshop.py _interview; this guards the server's side.)"""
     question = q.question(qid)
+    if any(k not in st.session_state for k in _value_keys(iid, question)):
+        return
     try:
         value = _widget_value(iid, question)
     except AnswerError as exc:
@@ -163,12 +178,17 @@ def _on_value(q: Questionnaire, iid: int, qid: str, who: str) -> None:
 
 def _on_flag(q: Questionnaire, iid: int, qid: str, who: str) -> None:
     ss = st.session_state
+
+    def held(part: str, cast: Callable[[Any], Any]) -> Any:
+        k = key(iid, qid, part)
+        return cast(ss.get(k)) if k in ss else None  # None: not held here, leave the stored flag (see _on_value)
+
     save(
         q, iid, qid, who,
-        unknown=bool(ss.get(key(iid, qid, "unk"))),
-        follow_up=bool(ss.get(key(iid, qid, "fu"))),
-        follow_up_owner=ss.get(key(iid, qid, "fuo")) or "",
-        follow_up_note=ss.get(key(iid, qid, "fun")) or "",
+        unknown=held("unk", bool),
+        follow_up=held("fu", bool),
+        follow_up_owner=held("fuo", lambda v: v or ""),
+        follow_up_note=held("fun", lambda v: v or ""),
     )  # fmt: skip
 
 
