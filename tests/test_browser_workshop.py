@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.e2e import AppServer, browser_page, key_css, shot, wait_for_app, wait_until
 from workshop.interview.model import Application
@@ -54,10 +55,11 @@ def test_application_switch_on_the_applications_page_does_not_loop(workspace: Pa
             page.locator(key_css("apps_page_select")).click()
             page.get_by_role("option", name="Payroll (payroll)").click()
             wait_for_app(page)
+            _url_names(page, "payroll")  # however long a loaded machine takes to get there
             seen = set()
-            for _ in range(10):  # the URL must settle on the new slug and stay there
+            for _ in range(10):  # the URL must settle on the new slug and stay there (the loop flipped it)
                 page.wait_for_timeout(200)
-                seen.add(page.url.split("app=")[-1].split("&")[0])
+                seen.add(_slug_in(page.evaluate("() => location.href")))
             shot(page, "workshop-app-switch")
             assert seen == {"payroll"}, seen
             assert picked(page, "sidebar_app") == "Payroll (payroll)"
@@ -65,11 +67,29 @@ def test_application_switch_on_the_applications_page_does_not_loop(workspace: Pa
             page.locator(key_css("sidebar_app")).click()
             page.get_by_role("option", name="Claims (claims)").click()
             wait_for_app(page)
+            _url_names(page, "claims")
             page.wait_for_timeout(1000)
-            assert page.url.split("app=")[-1].split("&")[0] == "claims"
+            wait_for_app(page)
+            assert _slug_in(page.evaluate("() => location.href")) == "claims"
             assert picked(page, "apps_page_select") == "Claims (claims)"
     finally:
         server.stop()
+
+
+#: The scroll position of Streamlit's main area (the page itself does not scroll).
+TOP = "document.querySelector('[data-testid=\"stMain\"]').scrollTop"
+
+
+def _slug_in(url: str) -> str:
+    return url.split("app=")[-1].split("&")[0]
+
+
+def _url_names(page, slug: str) -> None:
+    """Wait, in the browser, until the address names ``slug`` (read there: the Python side's
+    ``page.url`` is only refreshed when Playwright is called)."""
+    page.wait_for_function(
+        "(slug) => new URLSearchParams(location.search).get('app') === slug", arg=slug, timeout=30_000
+    )
 
 
 LONG = (
@@ -273,9 +293,10 @@ def test_the_whole_default_questionnaire_as_a_facilitator(workspace: Path) -> No
                 if n < len(q.sections) - 1:
                     page.locator(key_css("next_section")).get_by_role("button").click()
                     wait_for_app(page)
-                    page.wait_for_timeout(700)
-                    top = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop")
-                    assert top < 50, f"Next section left the page scrolled to {top}"
+                    try:  # the scroll to the top is done by the page's script once the section is drawn
+                        page.wait_for_function(f"() => ({TOP}) < 50", timeout=15_000)
+                    except PlaywrightTimeout:
+                        raise AssertionError(f"Next section left the page scrolled to {page.evaluate(TOP)}") from None
             shot(page, "workshop-whole-done")
         final = stored(workspace)
         assert final["purpose.criticality"] == "high"  # from the profile
