@@ -321,10 +321,10 @@ def _interview(app: Application, q: Questionnaire, iid: int, resume: str | None,
         b1, _, b2 = st.columns([1, 2, 1])
         if idx > 0:
             b1.button("← " + q.sections[idx - 1].title, on_click=_set_section, args=(iid, section_ids[idx - 1], True),
-                      key="prev_section")  # fmt: skip
+                      key="prev_section", wrap=True)  # fmt: skip
         if idx < len(section_ids) - 1:
             b2.button(q.sections[idx + 1].title + " →", on_click=_set_section, args=(iid, section_ids[idx + 1], True),
-                      key="next_section", type="primary")  # fmt: skip
+                      key="next_section", type="primary", wrap=True)  # fmt: skip
         else:
             state.link("review", "Review the answers", ":material/checklist:", where=b2)
 
