@@ -23,16 +23,14 @@ import argparse
 import collections
 import itertools
 import sys
-import tempfile
-from pathlib import Path
 
 from _common import ROOT
 
 sys.path.insert(0, str(ROOT))
 
-from bench_workshop_browser import IDLE, _prepare
+from bench_workshop_browser import IDLE, served
 
-from tests.support.e2e import AppServer, browser_page, key_css, wait_for_app
+from tests.support.e2e import browser_page, key_css, wait_for_app
 
 COUNT = """() => { const m = document.querySelector('[data-testid="stMain"]'); const c = {};
   m.querySelectorAll('[data-testid]').forEach(e => { const t = e.dataset.testid; c[t] = (c[t] || 0) + 1; });
@@ -98,59 +96,52 @@ def _profile_summary(profile: dict) -> list[str]:
     return out
 
 
+def _answer(page, iid: int, i: int) -> None:
+    page.locator(key_css(f"v:{iid}:purpose.internet_facing")).get_by_text(
+        ("Yes", "No")[i % 2], exact=True
+    ).click()
+    _settle(page)
+
+
+def _drive(page, base: str, name: str, slug: str, iid: int, rounds: int, cpu_profile: bool) -> None:
+    page.goto(f"{base}/workshop?app={slug}&section=purpose")
+    wait_for_app(page)
+    print(f"== {name}: loaded, {sum(_reads(page).values())} scrollWidth reads")
+    for sid in ("users", "purpose"):
+        _switch(page, sid)
+        c = page.evaluate(COUNT)
+        top = ", ".join(f"{k} {v}" for k, v in sorted(c["testids"].items(), key=lambda kv: -kv[1])[:8])
+        print(f"  section {sid}: {c['main']} DOM nodes in the main area; {top}")
+    _reads(page)
+    for i in range(rounds):
+        _answer(page, iid, i)
+    print(f"  {rounds} answers: {dict(_reads(page))}")
+    for i in range(rounds):
+        _switch(page, ("users", "purpose")[i % 2])
+    print(f"  {rounds} switches: {dict(_reads(page))}")
+    if not cpu_profile:
+        return
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+    for what in ("answers", "switches"):
+        cdp.send("Profiler.start")
+        for i in range(rounds):
+            _answer(page, iid, i) if what == "answers" else _switch(page, ("users", "purpose")[i % 2])
+        print(f"  CPU profile of {rounds} {what}:")
+        print("\n".join(_profile_summary(cdp.send("Profiler.stop")["profile"])))
+    cdp.detach()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--cpu-profile", action="store_true", help="also run Chrome's sampling profiler")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        ws = Path(tmp) / "ws"
-        ids = _prepare(ws)
-        server = AppServer(ws).start()
-        try:
-            with browser_page(1600, 900) as page:
-                page.add_init_script(READS)
-                for name, slug in (("demo", "payroll-portal"), ("fresh", "claims")):
-                    iid = ids[slug]
-                    page.goto(f"{server.url}/workshop?app={slug}&section=purpose")
-                    wait_for_app(page)
-                    print(f"== {name}: loaded, {sum(_reads(page).values())} scrollWidth reads")
-                    for sid in ("users", "purpose"):
-                        _switch(page, sid)
-                        c = page.evaluate(COUNT)
-                        top = sorted(c["testids"].items(), key=lambda kv: -kv[1])[:8]
-                        print(
-                            f"  section {sid}: {c['main']} DOM nodes in the main area; "
-                            + ", ".join(f"{k} {v}" for k, v in top)
-                        )
-                    _reads(page)
-                    box = page.locator(key_css(f"v:{iid}:purpose.internet_facing"))
-                    for i in range(args.rounds):
-                        box.get_by_text("Yes" if i % 2 == 0 else "No", exact=True).click()
-                        _settle(page)
-                    print(f"  {args.rounds} answers: {dict(_reads(page))}")
-                    for i in range(args.rounds):
-                        _switch(page, ("users", "purpose")[i % 2])
-                    print(f"  {args.rounds} switches: {dict(_reads(page))}")
-                    if not args.cpu_profile:
-                        continue
-                    cdp = page.context.new_cdp_session(page)
-                    cdp.send("Profiler.enable")
-                    cdp.send("Profiler.setSamplingInterval", {"interval": 200})
-                    for what in ("answers", "switches"):
-                        cdp.send("Profiler.start")
-                        for i in range(args.rounds):
-                            if what == "answers":
-                                box.get_by_text("Yes" if i % 2 == 0 else "No", exact=True).click()
-                                _settle(page)
-                            else:
-                                _switch(page, ("users", "purpose")[i % 2])
-                        profile = cdp.send("Profiler.stop")["profile"]
-                        print(f"  CPU profile of {args.rounds} {what}:")
-                        print("\n".join(_profile_summary(profile)))
-                    cdp.detach()
-        finally:
-            server.stop()
+    with served() as (server, ids), browser_page(1600, 900) as page:
+        page.add_init_script(READS)
+        for name, slug in (("demo", "payroll-portal"), ("fresh", "claims")):
+            _drive(page, server.url, name, slug, ids[slug], args.rounds, args.cpu_profile)
     return 0
 
 
