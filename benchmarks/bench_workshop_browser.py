@@ -23,6 +23,7 @@ Targets (issue 13, quiet machine): answer -> saved p95 < 400 ms, section switch 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -53,6 +54,19 @@ def _prepare(ws: Path) -> dict[str, int]:
         q = cat.get(DEFAULT_QUESTIONNAIRE)
         s.create_interview("claims", q.id, q.version)
         return {slug: s.latest_interview(slug).id for slug in ("payroll-portal", "claims")}
+
+
+@contextlib.contextmanager
+def served():
+    """The app server on a new workspace holding the demo and a fresh interview: (server, interview ids)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp) / "ws"
+        ids = _prepare(ws)
+        server = AppServer(ws).start()
+        try:
+            yield server, ids
+        finally:
+            server.stop()
 
 
 _TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
@@ -171,25 +185,18 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--interviews", default="demo,fresh", help="which interviews to drive (demo, fresh)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        ws = Path(tmp) / "ws"
-        ids = _prepare(ws)
-        server = AppServer(ws).start()
-        rows = []
-        try:
-            with browser_page(1600, 900) as page:
-                for name, slug in (("demo", "payroll-portal"), ("fresh", "claims")):
-                    if name not in args.interviews.split(","):
-                        continue
-                    iid = ids[slug]
-                    for metric, samples in measure(page, server.url, slug, iid, args.rounds, Cpu(server.proc.pid)).items():
-                        s = summary_ms(samples)
-                        target = TARGETS.get(metric)
-                        ratio = f"{s['p95'] / target:.2f}" if target else "-"
-                        rows.append([name, metric, len(samples), f"{s['median']:.0f}", f"{s['p95']:.0f}",
-                                     f"{target:.0f}" if target else "-", ratio])  # fmt: skip
-        finally:
-            server.stop()
+    rows = []
+    with served() as (server, ids), browser_page(1600, 900) as page:
+        for name, slug in (("demo", "payroll-portal"), ("fresh", "claims")):
+            if name not in args.interviews.split(","):
+                continue
+            cpu = Cpu(server.proc.pid)
+            for metric, samples in measure(page, server.url, slug, ids[slug], args.rounds, cpu).items():
+                s = summary_ms(samples)
+                target = TARGETS.get(metric)
+                ratio = f"{s['p95'] / target:.2f}" if target else "-"
+                rows.append([name, metric, len(samples), f"{s['median']:.0f}", f"{s['p95']:.0f}",
+                             f"{target:.0f}" if target else "-", ratio])  # fmt: skip
     print(table(rows, ["interview", "measure", "n", "median ms", "p95 ms", "target p95 ms", "p95/target"]))
     return 0
 

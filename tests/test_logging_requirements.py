@@ -177,3 +177,5 @@ def test_handoffs_page_shows_the_requirements_and_offers_the_downloads(
     assert "MFA enrolled, changed or reset" in set(table["Event"])
     assert "-" not in set(table["OWASP"])  # table cells are Markdown: a lone dash is drawn as a bullet
     assert "authn_login_success" not in set(table["OWASP"])  # logins are logged as needed: no ticket
+    frames = at.get("iframe")  # the document, in a frame (st.iframe; components.html is deprecated)
+    assert frames and "MFA enrolled, changed or reset" in frames[0].proto.srcdoc

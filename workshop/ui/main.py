@@ -53,6 +53,8 @@ div.stVerticalBlock[class*="st-key-qbox_"] > .stElementContainer:has(.uw-notes:n
   padding: .55rem .8rem; font-size: .92rem; color: #34405a; }
 .uw-notes p, .uw-notes li { font-size: .92rem; margin: 0 0 .35rem 0; }
 .uw-notes ul { margin: 0 0 .35rem 0; padding-left: 1.2rem; }
+/* the box of the workshop page's scroll-to-top script takes no room */
+.st-key-uw-scroll-top, [data-testid="stLayoutWrapper"]:has(> .st-key-uw-scroll-top) { display: none; }
 /* Tables show whole cells: a long identifier (employee.bank_details.update) may break, so a narrow
    screen squeezes no column out of view. */
 [data-testid="stTable"] :is(td, th) p { overflow-wrap: anywhere !important; }

@@ -91,17 +91,15 @@ def _what_is_exported(slug: str | None) -> None:
 
 def _preview(name: str, content: str | bytes) -> None:
     """A rendered preview in a box of fixed height: documents as they will read, other files as text."""
-    import streamlit.components.v1 as components
-
     from workshop.usecases.documents import to_html
 
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
     suffix = name[name.rfind(".") :] if "." in name else ""
     shown = text if len(text) <= PREVIEW_LIMIT else text[:PREVIEW_LIMIT] + "\n... (truncated in the preview)"
     if suffix == ".html":
-        components.html(text, height=PREVIEW_HEIGHT, scrolling=True)  # our own document, in a sandboxed frame
+        st.iframe(text, height=PREVIEW_HEIGHT)  # our own document, in a sandboxed frame
     elif suffix == ".md":
-        components.html(to_html(text, name, toc=False), height=PREVIEW_HEIGHT, scrolling=True)
+        st.iframe(to_html(text, name, toc=False), height=PREVIEW_HEIGHT)
     else:
         with st.container(height=PREVIEW_HEIGHT, key="ex_preview_box"):
             st.code(shown, language=LANG.get(suffix), line_numbers=False)

@@ -52,9 +52,7 @@ def _logging(app) -> None:
         col.download_button(label, render(reqs, fmt), file_name=f"{app.slug}-logging-requirements.{fmt}",
                             mime=mime, key=f"lr_download:{fmt}")  # fmt: skip
     with st.expander("The document", icon=":material/description:"):
-        import streamlit.components.v1 as components
-
-        components.html(render(reqs, "html"), height=520, scrolling=True)  # our own escaped document
+        st.iframe(render(reqs, "html"), height=520)  # our own escaped document, in a sandboxed frame
 
 
 def _package(app) -> None:

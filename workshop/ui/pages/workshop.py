@@ -81,27 +81,41 @@ def _set_section(iid: int, section_id: str, scroll: bool = False) -> None:
 
 SCROLL_TOP_JS = """<script>
 /* nonce %s: a new section starts at its top */
-const toTop = () => { const d = window.parent.document;
-  for (const sel of ['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]']) {
-    const el = d.querySelector(sel); if (el) { el.scrollTop = 0; } }
-  window.parent.scrollTo(0, 0); };
-const ae = window.parent.document.activeElement; if (ae && ae.blur) { ae.blur(); }  /* no focus pulling it back */
-toTop(); for (const ms of [60, 150, 300, 500, 800]) { setTimeout(toTop, ms); }
+(() => {
+  const d = document;
+  const toTop = () => {
+    for (const sel of ['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]']) {
+      const el = d.querySelector(sel); if (el) { el.scrollTop = 0; } }
+    window.scrollTo(0, 0); };
+  const ae = d.activeElement; if (ae && ae !== d.body && ae.blur) { ae.blur(); }  /* no focus pulling it back */
+  toTop();
+  /* again once the run that draws the section has ended (and a little after), however long it takes */
+  const idle = () => d.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]');
+  const t0 = Date.now();
+  const poll = setInterval(() => {
+    toTop();
+    if (idle() || Date.now() - t0 > 10000) {
+      clearInterval(poll);
+      for (const ms of [60, 150, 300, 500, 800]) { setTimeout(toTop, ms); }
+    }
+  }, 50);
+})();
 </script>"""
 
 
 def _scroll_to_top() -> None:
     """After "Next section" the new section starts at its top, not mid-page (Streamlit keeps
-    the scroll position across reruns). A zero-height same-origin frame scrolls its parent.
+    the scroll position across reruns). A small script in the page itself (``st.html``; it was
+    a zero-height frame, ``components.html``, deprecated and a new frame per switch) scrolls.
 
-    The frame is drawn on every run at the same place with the same content, so it runs
-    its script only when the counter changes: a run cut short by another event (the
-    autosave sending text) cannot swallow the scroll."""
+    It is drawn on every run at the same place with the same content, and Streamlit runs an
+    ``st.html`` script again only when its text changes: it runs when the counter changes, and
+    a run cut short by another event (the autosave sending text) cannot swallow the scroll.
+    Its box is hidden by the page's CSS (``uw-scroll-top``), so it takes no room."""
     n = st.session_state.get("scroll_to_top", 0)
     if n:
-        import streamlit.components.v1 as components
-
-        components.html(SCROLL_TOP_JS % n, height=0)
+        with st.container(key="uw-scroll-top"):
+            st.html(SCROLL_TOP_JS % n, unsafe_allow_javascript=True)
 
 
 def _prefill_criticality(q: Questionnaire, iid: int, app: Application, answers) -> bool:
@@ -307,10 +321,10 @@ def _interview(app: Application, q: Questionnaire, iid: int, resume: str | None,
         b1, _, b2 = st.columns([1, 2, 1])
         if idx > 0:
             b1.button("← " + q.sections[idx - 1].title, on_click=_set_section, args=(iid, section_ids[idx - 1], True),
-                      key="prev_section")  # fmt: skip
+                      key="prev_section", wrap=True)  # fmt: skip
         if idx < len(section_ids) - 1:
             b2.button(q.sections[idx + 1].title + " →", on_click=_set_section, args=(iid, section_ids[idx + 1], True),
-                      key="next_section", type="primary")  # fmt: skip
+                      key="next_section", type="primary", wrap=True)  # fmt: skip
         else:
             state.link("review", "Review the answers", ":material/checklist:", where=b2)
 
