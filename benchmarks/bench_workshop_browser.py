@@ -8,7 +8,9 @@ application and on a fresh interview, and reports median and 95th percentile of:
 * typed text -> saved: last keystroke until the autosave badge says "saved" (this includes
   the 600 ms pause the component waits for typing to stop; no target, shown for reference);
 * section switch: click a section until its heading is shown and the page is idle;
-* reload -> first question: reload until the first question prompt is visible.
+* reload -> first question: reload until the first question prompt is visible;
+* first answer -> saved, first visit of a section: the same actions the first time after a page
+  load (see ``WARMUP``), reported on their own rows, outside the targets' samples.
 
 Wall-clock times swing with whatever else runs on the machine, so each action's CPU time
 is reported too (from /proc, Linux): the app server's process ("server cpu ms", the
@@ -36,6 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.e2e import AppServer, browser_page, key_css, wait_for_app
 
+#: Rounds of each action done first and reported apart ("first answer", "first visit of a section"):
+#: the first time a page load draws a kind of widget, the browser loads and compiles its code (the
+#: table editor's on the first section with a table), once per page load, not once per answer. With
+#: 8 to 15 rounds the p95 is the slowest one or two samples, so counting that one-off cost would make
+#: the p95 a first-visit figure; it is shown on its own row instead, and the room meets it once.
+WARMUP = 1
 TARGETS = {"answer -> saved": 400.0, "section switch": 700.0}
 IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && !document.querySelector('[data-stale=\"true\"]')"
 
@@ -133,7 +141,7 @@ def measure(page, base: str, slug: str, iid: int, rounds: int, cpu: Cpu) -> dict
     page.goto(f"{base}/workshop?app={slug}&section=purpose")
     wait_for_app(page)
     box = page.locator(key_css(f"v:{iid}:purpose.internet_facing"))
-    for i in range(rounds):
+    for i in range(-WARMUP, rounds):
         page.wait_for_timeout(1050)  # the saved time has seconds: let it change
         before = _saved_text(page)
         label = "Yes" if i % 2 == 0 else "No"
@@ -142,11 +150,14 @@ def measure(page, base: str, slug: str, iid: int, rounds: int, cpu: Cpu) -> dict
         box.get_by_text(label, exact=True).click()
         page.wait_for_function("(b) => { const e = document.querySelector('.uw-saved'); "
                                "return e && e.innerText !== b; }", arg=before, polling=10)  # fmt: skip
-        out["answer -> saved"].append(time.perf_counter() - t0)
+        took = time.perf_counter() - t0
         page.wait_for_function(IDLE, polling=10)
         server_ms, browser_ms = cpu.stop()
-        out["answer -> saved: server cpu"].append(server_ms / 1000)
-        out["answer -> saved: browser cpu"].append(browser_ms / 1000)
+        key = "answer -> saved" if i >= 0 else "first answer -> saved"
+        out.setdefault(key, []).append(took)
+        if i >= 0:
+            out["answer -> saved: server cpu"].append(server_ms / 1000)
+            out["answer -> saved: browser cpu"].append(browser_ms / 1000)
     area = page.locator(key_css(f"v:{iid}:purpose.summary")).locator("textarea")
     for i in range(max(3, rounds // 3)):
         area.click()
@@ -158,18 +169,22 @@ def measure(page, base: str, slug: str, iid: int, rounds: int, cpu: Cpu) -> dict
         out["typed text -> saved"].append(time.perf_counter() - t0)
         page.wait_for_timeout(300)
     sections = [("users", "Users, roles and privileged accounts"), ("purpose", "Purpose and business context")]
-    for i in range(rounds):
-        sid, title = sections[i % 2]
+    for i in range(-WARMUP, rounds):
+        sid, title = sections[(i + WARMUP) % 2]  # the first is a section not drawn yet
         cpu.start()
         t0 = time.perf_counter()
         page.locator(key_css(f"nav_{sid}")).get_by_role("button").click()
         page.wait_for_function("(t) => { const h = document.querySelector('[data-testid=\"stMain\"] h2'); "
                                "return h && h.innerText.trim() === t; }", arg=title, polling=10)  # fmt: skip
         page.wait_for_function(IDLE, polling=10)
-        out["section switch"].append(time.perf_counter() - t0)
+        took = time.perf_counter() - t0
         server_ms, browser_ms = cpu.stop()
-        out["section switch: server cpu"].append(server_ms / 1000)
-        out["section switch: browser cpu"].append(browser_ms / 1000)
+        if i < 0:  # a section's first visit in this page load
+            out.setdefault("first visit of a section", []).append(took)
+        else:
+            out["section switch"].append(took)
+            out["section switch: server cpu"].append(server_ms / 1000)
+            out["section switch: browser cpu"].append(browser_ms / 1000)
         page.wait_for_timeout(200)
     for _ in range(max(3, rounds // 2)):
         t0 = time.perf_counter()
