@@ -86,7 +86,10 @@ const toTop = () => { const d = window.parent.document;
     const el = d.querySelector(sel); if (el) { el.scrollTop = 0; } }
   window.parent.scrollTo(0, 0); };
 const ae = window.parent.document.activeElement; if (ae && ae.blur) { ae.blur(); }  /* no focus pulling it back */
-toTop(); for (const ms of [60, 150, 300, 500, 800]) { setTimeout(toTop, ms); }
+toTop(); for (const ms of [60, 150, 300, 500]) { setTimeout(toTop, ms); }
+/* the last scroll is recorded on the page: a test waits for it before it clicks on (a click sent
+   between two of these scrolls can land on another question) */
+setTimeout(() => { toTop(); window.parent.document.body.dataset.uwScrolledToTop = "%s"; }, 800);
 </script>"""
 
 
@@ -101,7 +104,7 @@ def _scroll_to_top() -> None:
     if n:
         import streamlit.components.v1 as components
 
-        components.html(SCROLL_TOP_JS % n, height=0)
+        components.html(SCROLL_TOP_JS % (n, n), height=0)
 
 
 def _prefill_criticality(q: Questionnaire, iid: int, app: Application, answers) -> bool:
