@@ -145,10 +145,24 @@ LONG_RUN = 180_000
 
 def _centre(locator) -> None:
     """Scroll the page so ``locator`` is in the middle of the window, as a reader would before clicking it
-    (a click on an element out of view would scroll it in, and hide the scroll the app causes)."""
-    locator.evaluate("e => e.scrollIntoView({block: 'center'})")
+    (a click on an element out of view would scroll it in, and hide the scroll the app causes).
+
+    Done again, in the browser, until the element is in the window and has not moved for 10 frames:
+    a scroll made while an expander is still opening (slowly, on a loaded machine) is clamped by the
+    page's height at that moment and can leave the element below the window once it has opened."""
     locator.page.wait_for_function(
-        "(e) => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }",
+        """(e) => new Promise((done) => {
+            let last = null, same = 0;
+            const step = () => {
+                const r = e.getBoundingClientRect();
+                if (!(r.top >= 0 && r.bottom <= innerHeight)) { e.scrollIntoView({block: 'center'}); same = 0; }
+                else { same = last !== null && r.top === last ? same + 1 : 0; }
+                last = r.top;
+                if (same >= 10) done(true); else requestAnimationFrame(step);
+            };
+            e.scrollIntoView({block: 'center'});
+            requestAnimationFrame(step);
+        })""",
         arg=locator.element_handle(),
     )
     wait_for_scroll_to_settle(locator.page)
