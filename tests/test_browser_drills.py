@@ -25,7 +25,6 @@ def test_a_solo_drill_session_is_scored_and_recorded(demo_workspace: Path) -> No
     server = AppServer(demo_workspace).start()
     try:
         with browser_page() as page:
-            page.set_default_timeout(30_000)
             page.goto(f"{server.url}/drills?app={SLUG}")
             wait_for_app(page)
             page.get_by_role("heading", name="Drills").first.wait_for()

@@ -11,8 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.support.e2e import AppServer, browser_page, key_css, rerun, shot, wait_for_app, wait_until
+from tests.support.e2e import (
+    DEFAULT_TIMEOUT,
+    AppServer,
+    browser_page,
+    key_css,
+    next_section,
+    rerun,
+    shot,
+    wait_for_app,
+    wait_until,
+)
 from workshop.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,8 +38,7 @@ def stored(workspace: Path) -> dict:
 
 
 def go_to_section(page, title_start: str) -> None:
-    page.locator(key_css("section:1")).get_by_text(title_start, exact=False).first.click()
-    wait_for_app(page)
+    rerun(page, page.locator(key_css("section:1")).get_by_text(title_start, exact=False).first.click)
     page.get_by_role("heading", name=title_start).first.wait_for()
 
 
@@ -41,14 +51,11 @@ def test_answers_survive_sigkill_of_the_server(workspace: Path) -> None:
             page.get_by_role("button", name="Load the demo application").wait_for()
             shot(page, "01-applications-empty")
 
-            page.get_by_role("button", name="New application").click()
-            wait_for_app(page)
+            rerun(page, page.get_by_role("button", name="New application").click)
             page.locator(key_css("new_app:name")).locator("input").fill("Claims Portal")
             page.locator(key_css("new_app:owner")).locator("input").fill("Head of Claims")
-            page.get_by_role("button", name="Create application").click()
-            wait_for_app(page)
-            page.get_by_role("button", name="Open the workshop").click()
-            wait_for_app(page)
+            rerun(page, page.get_by_role("button", name="Create application").click)
+            rerun(page, page.get_by_role("button", name="Open the workshop").click)
             page.get_by_role("heading", name="Purpose and business context").wait_for()
 
             # Section 1: long text (saved when the field loses focus) and a choice.
@@ -62,8 +69,7 @@ def test_answers_survive_sigkill_of_the_server(workspace: Path) -> None:
             shot(page, "02-workshop-purpose")
 
             # Section 2: a number.
-            page.locator(key_css("next_section")).get_by_role("button").click()
-            wait_for_app(page)
+            next_section(page)
             users = page.locator(key_css("v:1:users.total_count")).locator("input")
             users.fill("1800")
             users.press("Enter")
@@ -91,11 +97,14 @@ def test_answers_survive_sigkill_of_the_server(workspace: Path) -> None:
             page.get_by_role("heading", name="Normal access times").first.wait_for()
             page.locator(key_css("v:1:access.countries")).get_by_text("GB").wait_for()
             go_to_section(page, "Purpose and business context")
-            assert page.locator(key_css("v:1:purpose.summary")).locator("textarea").input_value() == SUMMARY
+            # (expect waits for the section's run to draw the answer; a lost answer still fails)
+            summary = page.locator(key_css("v:1:purpose.summary")).locator("textarea")
+            expect(summary).to_have_value(SUMMARY, timeout=DEFAULT_TIMEOUT)
             yes = page.locator(key_css("v:1:purpose.internet_facing")).get_by_role("radio", name="Yes")
-            assert yes.get_attribute("aria-checked") == "true"
+            expect(yes).to_have_attribute("aria-checked", "true", timeout=DEFAULT_TIMEOUT)
             go_to_section(page, "Users, roles")
-            assert page.locator(key_css("v:1:users.total_count")).locator("input").input_value() == "1800"
+            users = page.locator(key_css("v:1:users.total_count")).locator("input")
+            expect(users).to_have_value("1800", timeout=DEFAULT_TIMEOUT)
             shot(page, "04-workshop-after-restart")
 
             page.goto(f"{server.url}/review?app=claims-portal")
@@ -120,9 +129,8 @@ def test_presenter_mode_in_the_browser(workspace: Path) -> None:
             wait_for_app(page)
             page.get_by_text("Why we ask").first.wait_for()
             shot(page, "06-workshop-demo")
-            page.get_by_text("Presenter mode").click()
-            wait_for_app(page)
-            assert page.get_by_text("Why we ask").count() == 0
+            rerun(page, page.get_by_text("Presenter mode").click)
+            expect(page.get_by_text("Why we ask")).to_have_count(0, timeout=DEFAULT_TIMEOUT)
             shot(page, "07-workshop-presenter")
 
             # The SOC manager's views: use cases, ATT&CK coverage and the portfolio.
@@ -163,7 +171,7 @@ def test_two_browser_sessions_on_one_interview(workspace: Path) -> None:
             a = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             b = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             for page in (a, b):
-                page.set_default_timeout(20_000)
+                page.set_default_timeout(DEFAULT_TIMEOUT)
                 page.goto(url)
                 wait_for_app(page)
             # Different questions from each screen: both saved.
@@ -188,8 +196,10 @@ def test_two_browser_sessions_on_one_interview(workspace: Path) -> None:
             shot(b, "11-stale-edit-warning")
             assert stored(workspace)["purpose.tech_stack"] == "Java 21"
             rerun(b, b.get_by_role("button", name="Load their answer").click)
-            expect(b.locator(key_css("v:1:purpose.tech_stack")).locator("input")).to_have_value("Java 21")
-            expect(b.get_by_text("since you opened it")).to_have_count(0)
+            expect(b.locator(key_css("v:1:purpose.tech_stack")).locator("input")).to_have_value(
+                "Java 21", timeout=DEFAULT_TIMEOUT
+            )
+            expect(b.get_by_text("since you opened it")).to_have_count(0, timeout=DEFAULT_TIMEOUT)
             shot(b, "12-their-answer-loaded")
             browser.close()
     finally:

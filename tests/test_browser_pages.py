@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.e2e import ARTIFACTS, CHROMIUM_ARGS, AppServer, chromium_path, wait_for_app
+from tests.support.e2e import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    DEFAULT_TIMEOUT,
+    AppServer,
+    chromium_path,
+    wait_for_app,
+    wait_for_scroll_to_settle,
+)
 from tests.support.requests_log import RequestLog
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -55,7 +63,7 @@ def test_pages_load_local_only_and_are_screenshotted(demo_workspace: Path, size:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
             try:
                 page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=zoom)
-                page.set_default_timeout(30_000)
+                page.set_default_timeout(DEFAULT_TIMEOUT)
                 log = RequestLog(page, server.url)
                 for name in PAGES:
                     page.goto(f"{server.url}/{name}?app=payroll-portal")
@@ -84,7 +92,9 @@ def test_use_case_rows_open_on_click_and_take_bulk_actions(demo_workspace: Path)
     """AppTest cannot click a table's rows: here a person clicks two rows of the Use cases table,
     the last one clicked opens below, and "Reject 2 selected" rejects exactly those two, with the
     reason typed beside the buttons in their history."""
-    from tests.support.e2e import browser_page, key_css, wait_until
+    from playwright.sync_api import expect
+
+    from tests.support.e2e import browser_page, key_css, rerun, wait_until
     from workshop.store import Store
 
     with Store.open(demo_workspace) as s:
@@ -97,20 +107,18 @@ def test_use_case_rows_open_on_click_and_take_bulk_actions(demo_workspace: Path)
             page.goto(f"{server.url}/usecases?app=payroll-portal")
             wait_for_app(page)
             table = page.locator(key_css("uc_table")).locator('[data-testid="stDataFrameResizable"]')
-            table.scroll_into_view_if_needed()
-            b = table.bounding_box()
             for i in (0, 1):  # the row markers (the tick boxes at the left of each row)
-                page.mouse.click(b["x"] + 18, b["y"] + 35 + 35 * i + 17)
-                wait_for_app(page)
+                table.scroll_into_view_if_needed()
+                wait_for_scroll_to_settle(page)
+                b = table.bounding_box()  # read again: the click goes to coordinates, where the table is now
+                rerun(page, lambda b=b, i=i: page.mouse.click(b["x"] + 18, b["y"] + 35 + 35 * i + 17))
             opened = page.locator(key_css("uc_select")).locator("input")
             wait_until(lambda: second.title in opened.input_value(), what="the last clicked use case opened")
-            assert page.get_by_role("button", name="Accept 2 selected").count() == 1
+            expect(page.get_by_role("button", name="Accept 2 selected")).to_have_count(1, timeout=DEFAULT_TIMEOUT)
             reason = page.locator(key_css("uc_bulk_reason")).locator("input")
             reason.fill("Owners run this check themselves")
-            reason.press("Tab")
-            wait_for_app(page)
-            page.locator(key_css("uc_bulk_reject")).get_by_role("button").click()
-            wait_for_app(page)
+            rerun(page, lambda: reason.press("Tab"))
+            rerun(page, page.locator(key_css("uc_bulk_reject")).get_by_role("button").click)
 
             def rejected() -> bool:
                 with Store.open(demo_workspace) as s:
@@ -137,12 +145,27 @@ LONG_RUN = 180_000
 
 def _centre(locator) -> None:
     """Scroll the page so ``locator`` is in the middle of the window, as a reader would before clicking it
-    (a click on an element out of view would scroll it in, and hide the scroll the app causes)."""
-    locator.evaluate("e => e.scrollIntoView({block: 'center'})")
+    (a click on an element out of view would scroll it in, and hide the scroll the app causes).
+
+    Done again, in the browser, until the element is in the window and has not moved for 10 frames:
+    a scroll made while an expander is still opening (slowly, on a loaded machine) is clamped by the
+    page's height at that moment and can leave the element below the window once it has opened."""
     locator.page.wait_for_function(
-        "(e) => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }",
+        """(e) => new Promise((done) => {
+            let last = null, same = 0;
+            const step = () => {
+                const r = e.getBoundingClientRect();
+                if (!(r.top >= 0 && r.bottom <= innerHeight)) { e.scrollIntoView({block: 'center'}); same = 0; }
+                else { same = last !== null && r.top === last ? same + 1 : 0; }
+                last = r.top;
+                if (same >= 10) done(true); else requestAnimationFrame(step);
+            };
+            e.scrollIntoView({block: 'center'});
+            requestAnimationFrame(step);
+        })""",
         arg=locator.element_handle(),
     )
+    wait_for_scroll_to_settle(locator.page)
 
 
 def _selected_tab(page) -> list[str]:
@@ -158,7 +181,7 @@ def _assert_place_kept(page, before: float, tab: str, what: str, control=None) -
     (the scroll grows by that height, 215 px for a two-line message in one CI run) or not. So the
     scroll may not go back up by more than 200 px, nor down by more than half the window; where the
     control just used is still drawn, it must be in the window, which is what the reader sees."""
-    after = page.evaluate(SCROLL_TOP)
+    after = wait_for_scroll_to_settle(page)  # the browser's scroll anchoring may still be moving it
     height = page.viewport_size["height"]
     assert before - 200 <= after <= before + height / 2, f"{what}: scrolled from {before} to {after}"
     assert _selected_tab(page) == [tab], f"{what}: tab {_selected_tab(page)} instead of {tab}"
@@ -193,7 +216,7 @@ def test_actions_keep_the_tab_and_the_scroll_position(demo_workspace: Path) -> N
             # Baselines: "Use ..." on the last threshold whose value still comes from an answer or a default.
             page.goto(f"{server.url}/baselines?app={slug}")
             wait_for_app(page, LONG_RUN)
-            rerun(page, page.get_by_role("tab", name="Thresholds").click)
+            rerun(page, page.get_by_role("tab", name="Thresholds").click, LONG_RUN)
             boxes = page.locator('[data-testid="stTabPanel"]:not([hidden]) [data-testid="stExpander"]')
             labels = [boxes.nth(i).locator("summary").inner_text() for i in range(boxes.count())]
             candidates = [
@@ -207,7 +230,7 @@ def test_actions_keep_the_tab_and_the_scroll_position(demo_workspace: Path) -> N
             _centre(use)
             before = page.evaluate(SCROLL_TOP)
             assert before > 300, before  # the action is far down the page
-            rerun(page, use.click)
+            rerun(page, use.click, LONG_RUN)
             box.get_by_text("(baseline").first.wait_for()  # the label now names where the value comes from
             _assert_place_kept(page, before, "Thresholds", "Baselines: Use a proposed threshold", use)
 
@@ -220,14 +243,14 @@ def test_actions_keep_the_tab_and_the_scroll_position(demo_workspace: Path) -> N
             _centre(tab)
             before = page.evaluate(SCROLL_TOP)
             assert before > 300, before
-            rerun(page, tab.click)
+            rerun(page, tab.click, LONG_RUN)
             _assert_place_kept(page, before, "Rule", "Use cases: switch to the Rule tab", tab)
 
             for button, expected in ((f"ucmovebtn:{tid}", "proposed"), (f"accept:{tid}", "accepted")):
                 control = page.locator(key_css(button)).get_by_role("button")
                 _centre(control)
                 before = page.evaluate(SCROLL_TOP)
-                rerun(page, control.click)
+                rerun(page, control.click, LONG_RUN)
                 wait_until(lambda e=expected: status(tid) == e, what=f"{tid} {expected}")
                 _assert_place_kept(page, before, "Rule", f"Use cases: {button}")
 

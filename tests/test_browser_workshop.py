@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.support.e2e import AppServer, browser_page, key_css, shot, wait_for_app, wait_until
+from tests.support.e2e import (
+    RUN_TIMEOUT,
+    AppServer,
+    browser_page,
+    key_css,
+    next_section,
+    rerun,
+    shot,
+    wait_for_app,
+    wait_for_scroll_to_settle,
+    wait_until,
+)
 from workshop.interview.model import Application
 from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE, load_questionnaires
 from workshop.store import Store
@@ -38,6 +49,10 @@ def heading(page) -> str:
     return page.locator('[data-testid="stMain"] h2').first.inner_text()
 
 
+#: The section's title, read in the browser (what :func:`heading` reads).
+HEADING_JS = "document.querySelector('[data-testid=\"stMain\"] h2')?.innerText"
+
+
 def picked(page, widget_key: str) -> str:
     box = page.locator(key_css(widget_key))
     inp = box.locator("input")
@@ -53,25 +68,19 @@ def test_application_switch_on_the_applications_page_does_not_loop(workspace: Pa
             page.goto(f"{server.url}/?app=claims")
             wait_for_app(page)
             page.locator(key_css("apps_page_select")).click()
-            page.get_by_role("option", name="Payroll (payroll)").click()
-            wait_for_app(page)
+            rerun(page, page.get_by_role("option", name="Payroll (payroll)").click)
             _url_names(page, "payroll")  # however long a loaded machine takes to get there
-            seen = set()
-            for _ in range(10):  # the URL must settle on the new slug and stay there (the loop flipped it)
-                page.wait_for_timeout(200)
-                seen.add(_slug_in(page.evaluate("() => location.href")))
+            _stays_on(page, "payroll")  # the loop flipped it back and forth
             shot(page, "workshop-app-switch")
-            assert seen == {"payroll"}, seen
-            assert picked(page, "sidebar_app") == "Payroll (payroll)"
+            wait_until(lambda: picked(page, "sidebar_app") == "Payroll (payroll)",
+                       what="the sidebar to show the application picked on the page")  # fmt: skip
             # and back again through the sidebar
             page.locator(key_css("sidebar_app")).click()
-            page.get_by_role("option", name="Claims (claims)").click()
-            wait_for_app(page)
+            rerun(page, page.get_by_role("option", name="Claims (claims)").click)
             _url_names(page, "claims")
-            page.wait_for_timeout(1000)
-            wait_for_app(page)
-            assert _slug_in(page.evaluate("() => location.href")) == "claims"
-            assert picked(page, "apps_page_select") == "Claims (claims)"
+            _stays_on(page, "claims")
+            wait_until(lambda: picked(page, "apps_page_select") == "Claims (claims)",
+                       what="the page's selector to show the application picked in the sidebar")  # fmt: skip
     finally:
         server.stop()
 
@@ -87,9 +96,30 @@ def _slug_in(url: str) -> str:
 def _url_names(page, slug: str) -> None:
     """Wait, in the browser, until the address names ``slug`` (read there: the Python side's
     ``page.url`` is only refreshed when Playwright is called)."""
-    page.wait_for_function(
-        "(slug) => new URLSearchParams(location.search).get('app') === slug", arg=slug, timeout=30_000
+    try:
+        page.wait_for_function(
+            "(slug) => new URLSearchParams(location.search).get('app') === slug", arg=slug, timeout=RUN_TIMEOUT
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"the address never named {slug}: {page.evaluate('() => location.href')}") from None
+
+
+def _stays_on(page, slug: str) -> None:
+    """Once the address names ``slug`` it stays there: every address it shows while the app finishes
+    its runs and for two seconds more (20 looks, 100 ms apart, in the browser) names ``slug``.
+    The app once flipped it between two applications for ever."""
+    wait_for_app(page)
+    seen = page.evaluate(
+        """async () => { const seen = new Set();
+            for (let i = 0; i < 20; i++) {
+                seen.add(new URLSearchParams(location.search).get('app'));
+                await new Promise((r) => setTimeout(r, 100));
+            }
+            return [...seen]; }"""
     )
+    wait_for_app(page)
+    seen.append(_slug_in(page.evaluate("() => location.href")))
+    assert set(seen) == {slug}, f"the address named {sorted(set(seen))} after the switch to {slug}"
 
 
 LONG = (
@@ -117,7 +147,7 @@ def test_typed_text_survives_sigkill_without_leaving_the_field(workspace: Path) 
             # state, not for a time, so a loaded machine cannot fail it)
             page.wait_for_function(
                 "() => document.querySelector('[data-testid=\"uwAutosave\"]')?.dataset.state === 'saved'",
-                timeout=30_000,
+                timeout=RUN_TIMEOUT,
             )
             assert area.evaluate("el => el === document.activeElement")
             assert area.input_value() == LONG  # nothing typed during a save was lost on the page
@@ -129,7 +159,7 @@ def test_typed_text_survives_sigkill_without_leaving_the_field(workspace: Path) 
             wait_for_app(page)
             shot(page, "workshop-autosave-after-restart")
             area = page.locator(key_css("v:1:purpose.summary")).locator("textarea")
-            wait_until(lambda: area.input_value() == LONG, timeout=10, what="the typed text on the page")
+            wait_until(lambda: area.input_value() == LONG, what="the typed text on the page after the restart")
     finally:
         server.stop()
 
@@ -266,7 +296,7 @@ def test_the_whole_default_questionnaire_as_a_facilitator(workspace: Path) -> No
                         pass  # pre-filled from the application's profile: checked at the end, left as it is
                     elif question.id == UNKNOWN_Q:
                         _open_flags(page, question.id)
-                        page.locator(key_css(f"unk:1:{question.id}")).locator("label").click()
+                        rerun(page, page.locator(key_css(f"unk:1:{question.id}")).locator("label").click)
                         wait_until(lambda qid=question.id: _flags(workspace, qid)[0], what="unknown saved")
                         _close_flags(page, question.id)
                     else:
@@ -274,11 +304,10 @@ def test_the_whole_default_questionnaire_as_a_facilitator(workspace: Path) -> No
                         if value is not None:
                             expected[question.id] = value
                             wait_until(lambda qid=question.id, v=value: stored(workspace).get(qid) == v,
-                                       timeout=45, what=f"{question.id} saved")  # fmt: skip
+                                       timeout=120, what=f"{question.id} saved")  # fmt: skip
                     if question.id == FOLLOW_Q:
                         _open_flags(page, question.id)
-                        page.locator(key_css(f"fu:1:{question.id}")).locator("label").click()
-                        wait_for_app(page)
+                        rerun(page, page.locator(key_css(f"fu:1:{question.id}")).locator("label").click)
                         who = page.locator(key_css(f"fuo:1:{question.id}")).locator("input")
                         who.fill("Priya (HR)")
                         who.press("Tab")
@@ -291,9 +320,13 @@ def test_the_whole_default_questionnaire_as_a_facilitator(workspace: Path) -> No
                 if section.id == "response":
                     shot(page, "workshop-whole-grid")
                 if n < len(q.sections) - 1:
-                    page.locator(key_css("next_section")).get_by_role("button").click()
-                    wait_for_app(page)
-                    try:  # the scroll to the top is done by the page's script once the section is drawn
+                    next_section(page)
+                    title = q.sections[n + 1].title
+                    try:
+                        page.wait_for_function(f"(t) => {HEADING_JS} === t", arg=title, timeout=RUN_TIMEOUT)
+                    except PlaywrightTimeout:
+                        raise AssertionError(f"Next section showed {heading(page)!r}, not {title!r}") from None
+                    try:  # the page's script has scrolled to the top (next_section waits for its last scroll)
                         page.wait_for_function(f"() => ({TOP}) < 50", timeout=15_000)
                     except PlaywrightTimeout:
                         raise AssertionError(f"Next section left the page scrolled to {page.evaluate(TOP)}") from None
@@ -366,7 +399,7 @@ def test_send_ahead_round_trip_through_the_page(workspace: Path, tmp_path: Path)
             area = page.locator(key_css("v:1:purpose.summary")).locator("textarea")
             # in place, without a reload: the questions the form changed are drawn from the store again
             wait_until(lambda: area.input_value() == "Filled in by the owners before the meeting.",
-                       timeout=10, what="the imported text on the page")  # fmt: skip
+                       what="the imported text on the page")  # fmt: skip
     finally:
         server.stop()
 
@@ -407,15 +440,22 @@ def test_summary_download_shows_every_answer_in_full(workspace: Path) -> None:
         server.stop()
 
 
-def _contacts_table(page, url: str) -> dict:
-    """Open the section with the contacts table; the table's box on the page."""
+def _contacts_table(page, url: str) -> None:
+    """Open the section with the contacts table."""
     page.goto(f"{url}/workshop?app=claims")
     wait_for_app(page)
-    page.locator(key_css("nav_response")).get_by_role("button").click()
-    wait_for_app(page)
+    rerun(page, page.locator(key_css("nav_response")).get_by_role("button").click)
+
+
+def _table_box(page) -> dict:
+    """The contacts table's box in the window, once the table is in view and the page has stopped
+    moving: the clicks on its cells go to coordinates, which must be where the table is drawn."""
     grid = page.locator(key_css(f"v:1:{GRID}")).locator('[data-testid="stDataFrameResizable"]')
     grid.scroll_into_view_if_needed()
-    return grid.bounding_box()
+    wait_for_scroll_to_settle(page)
+    box = grid.bounding_box()
+    assert box is not None, "the contacts table is not drawn"
+    return box
 
 
 def test_typing_at_once_into_the_empty_rows_of_a_table_loses_nothing(workspace: Path) -> None:
@@ -430,14 +470,15 @@ def test_typing_at_once_into_the_empty_rows_of_a_table_loses_nothing(workspace: 
     roles = ["App owner", "Database administrator", "Service desk"]
     try:
         with browser_page(1600, 900) as page:
-            b = _contacts_table(page, server.url)
+            _contacts_table(page, server.url)
             for i, role in enumerate(roles):
+                b = _table_box(page)  # read again: a row added or a line drawn above may move the table
                 page.mouse.click(b["x"] + 106, b["y"] + 35 + 35 * i + 17)
                 page.keyboard.type(role, delay=15)  # no pause after the click
-                page.keyboard.press("Enter")  # commits the cell: a rerun, waited for before the next row
-                wait_for_app(page)
+                # commits the cell: a rerun, waited for before the next row
+                rerun(page, lambda: page.keyboard.press("Enter"))
             want = [{"role": r, "name": None, "email": None, "phone": None, "hours": None} for r in roles]
-            wait_until(lambda: stored(workspace).get(GRID) == want, timeout=20,
+            wait_until(lambda: stored(workspace).get(GRID) == want,
                        what=f"the three rows saved as typed (store has {stored(workspace).get(GRID)})")  # fmt: skip
             shot(page, "workshop-grid-typed-at-once")
     finally:
@@ -452,16 +493,16 @@ def test_keys_reach_the_table_when_a_redraw_took_its_focus(workspace: Path) -> N
     server = AppServer(workspace).start()
     try:
         with browser_page(1600, 900) as page:
-            b = _contacts_table(page, server.url)
+            _contacts_table(page, server.url)
+            b = _table_box(page)
             page.mouse.click(b["x"] + 106, b["y"] + 35 + 17)
             page.wait_for_function("() => document.activeElement && document.activeElement.tagName !== 'BODY'")
             page.evaluate("() => document.activeElement.blur()")  # what the redraw did
             assert page.evaluate("() => document.activeElement.tagName") == "BODY"
             page.keyboard.type("Service desk manager", delay=15)
-            page.keyboard.press("Enter")
-            wait_for_app(page)
+            rerun(page, lambda: page.keyboard.press("Enter"))
             want = [{"role": "Service desk manager", "name": None, "email": None, "phone": None, "hours": None}]
-            wait_until(lambda: stored(workspace).get(GRID) == want, timeout=20,
+            wait_until(lambda: stored(workspace).get(GRID) == want,
                        what=f"the row saved as typed (store has {stored(workspace).get(GRID)})")  # fmt: skip
     finally:
         server.stop()

@@ -11,7 +11,6 @@ id_token's signature, issuer, audience and nonce) and lands in the app signed in
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -23,8 +22,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.support.e2e import ARTIFACTS, browser_page, free_port, wait_for_app
+from tests.support.e2e import (
+    ARTIFACTS,
+    DEFAULT_TIMEOUT,
+    RUN_TIMEOUT,
+    browser_page,
+    free_port,
+    server_env,
+    wait_for_app,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -139,8 +148,7 @@ def test_sign_in_through_a_local_oidc_provider(workspace: Path, tmp_path: Path) 
         )
         ARTIFACTS.mkdir(exist_ok=True)
         log_path = ARTIFACTS / f"oidc-server-{port}.log"
-        env = dict(os.environ, WORKSHOP_HOME=str(workspace), PYTHONUNBUFFERED="1")
-        env.pop("WORKSHOP_DB_URL", None)
+        env = server_env(workspace)
         cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
                "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--secrets.files", str(secrets_file)]  # fmt: skip
@@ -148,7 +156,7 @@ def test_sign_in_through_a_local_oidc_provider(workspace: Path, tmp_path: Path) 
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             app = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180  # a loaded 2-core CI machine
             while True:
                 assert proc.poll() is None, log_path.read_text()
                 try:
@@ -161,13 +169,19 @@ def test_sign_in_through_a_local_oidc_provider(workspace: Path, tmp_path: Path) 
                 time.sleep(0.25)
             with browser_page() as page:
                 page.goto(f"{app}/?app=claims")
-                page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
-                assert page.get_by_text("Sign in to continue").count() == 1  # the gate: nothing else shown
+                page.get_by_role("button", name="Sign in").wait_for(timeout=RUN_TIMEOUT)
+                # the gate: nothing else shown
+                expect(page.get_by_text("Sign in to continue")).to_have_count(1, timeout=DEFAULT_TIMEOUT)
                 page.get_by_role("button", name="Sign in").click()
-                page.wait_for_url(f"{app}/**", timeout=30_000)
-                wait_for_app(page)
+                # The page goes to the provider and comes back through /oauth2callback: wait for the code
+                # to be exchanged (the page's address is the app's before, during and after), then for the
+                # page it lands on.
+                wait_until(lambda: idp.token_requests >= 1, timeout=RUN_TIMEOUT / 1000,
+                           what="the app's server to exchange the sign-in code at the provider")  # fmt: skip
                 signed_in = page.get_by_text("Signed in as")
-                signed_in.wait_for(timeout=30_000)
+                signed_in.wait_for(timeout=RUN_TIMEOUT)
+                page.wait_for_url(f"{app}/**", timeout=RUN_TIMEOUT)
+                wait_for_app(page)
                 # the e-mail is shown through ui.text.md, which puts an invisible word joiner before "@"
                 assert signed_in.inner_text().replace("\u2060", "") == f"Signed in as {EMAIL}"
                 assert "_streamlit_user" in {c["name"] for c in page.context.cookies()}

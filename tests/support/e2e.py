@@ -70,6 +70,18 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {low}-{low + 999} for test worker {worker}")
 
 
+def server_env(workspace: Path) -> dict[str, str]:
+    """The environment of an app server started by a test.
+
+    Streamlit's file watcher is off: a source file changed while a test runs (a developer's
+    edit, a merge in the lead's checkout) would otherwise make the page offer "Rerun" in the
+    status area, and every wait for the app to be idle would time out."""
+    env = dict(os.environ, WORKSHOP_HOME=str(workspace), PYTHONUNBUFFERED="1")
+    env["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"
+    env.pop("WORKSHOP_DB_URL", None)
+    return env
+
+
 class AppServer:
     """``workshop ui`` in a child process, killable with SIGKILL and restartable."""
 
@@ -83,11 +95,19 @@ class AppServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> AppServer:
+    def start(self, timeout: float = 180) -> AppServer:
+        """Start the server and wait until it answers; ``timeout`` (s) allows a loaded 2-core CI machine.
+
+        It is ours that answers only once its log says it listens on the port: a server of
+        another test run on this machine (another checkout's, not this run's workers, which
+        take ports from separate blocks) could have taken the port after :func:`free_port`
+        found it free, and would answer the health check for a few seconds while ours fails
+        to bind and exits."""
         ARTIFACTS.mkdir(exist_ok=True)
-        env = dict(os.environ, WORKSHOP_HOME=str(self.workspace), PYTHONUNBUFFERED="1")
-        env.pop("WORKSHOP_DB_URL", None)
+        env = server_env(self.workspace)
         cmd = [sys.executable, "-m", "workshop", "ui", "--port", str(self.port), "--headless"]
+        start_of_log = self.log.stat().st_size if self.log.exists() else 0
+        listening = f"127.0.0.1:{self.port}".encode()
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -98,7 +118,10 @@ class AppServer:
                 contextlib.suppress(OSError),
                 urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r,
             ):
-                if r.status == 200:
+                with open(self.log, "rb") as log:
+                    log.seek(start_of_log)
+                    ours = b"URL: http://" + listening in log.read()
+                if r.status == 200 and ours:
                     return self
             time.sleep(0.25)
         raise RuntimeError(f"app server did not answer within {timeout}s; see {self.log}")
@@ -118,6 +141,14 @@ class AppServer:
                 self.kill()
 
 
+#: Playwright's wait for an element or an action (ms). Generous: on a 2-core CI machine running two
+#: browser tests and the unit tests at once a rerun of a page with the demo takes many seconds; a
+#: wait that is too long costs nothing when the app is right, one too short fails a right app.
+DEFAULT_TIMEOUT = 60_000
+#: Waits on a whole run of a page (a first load with the demo, a page switch) (ms).
+RUN_TIMEOUT = 120_000
+
+
 @contextlib.contextmanager
 def browser_page(width: int = 1400, height: int = 1000) -> Iterator:
     from playwright.sync_api import sync_playwright
@@ -126,19 +157,23 @@ def browser_page(width: int = 1400, height: int = 1000) -> Iterator:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
-            page.set_default_timeout(20_000)
+            page.set_default_timeout(DEFAULT_TIMEOUT)
             yield page
         finally:
             browser.close()
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 15, what: str = "condition") -> None:
+def wait_until(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
+    """Poll ``check`` (the store, or a widget through Playwright) until it holds; ``timeout`` in s.
+
+    For a state in the browser prefer ``page.wait_for_function`` or Playwright's ``expect``."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         if check():
             return
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def key_css(key: str) -> str:
@@ -159,19 +194,21 @@ _SCRIPT_STATE = "data-test-script-state"
 _IDLE = f'[data-testid="stApp"][{_SCRIPT_STATE}="notRunning"]'
 
 
-def wait_for_app(page, timeout: float = 30_000) -> None:
+def wait_for_app(page, timeout: float = RUN_TIMEOUT) -> None:
     """Wait until Streamlit has finished its current run and drawn the page.
 
     The running indicator (``stStatusWidget``) is not enough: Streamlit draws it only once a
     run has lasted 500 ms, so a shorter wait can return in the middle of a rerun and read a
     widget before the rerun's new value reaches the page. The app root's script state is set
-    for every run. A rerun asked for by a click starts a moment later, so this first gives it
-    that moment (as Streamlit's own ``wait_for_app_run`` does); :func:`rerun` instead watches
-    for the run to start, which does not depend on the moment being long enough. ``timeout``
-    (ms) is for runs known to be long (the rule tests), on a loaded machine.
+    for every run, but only once the server has answered: after a click it stays "notRunning"
+    until the run starts. This first gives a run that moment (as Streamlit's own
+    ``wait_for_app_run`` does), which is enough after a page load and not after a click on a
+    loaded machine: there, use :func:`rerun`, which watches for the run to start, and then
+    wait for the state the test checks. ``timeout`` (ms) allows a first load of a page with the
+    demo on a loaded machine.
     """
     page.wait_for_timeout(250)
-    page.wait_for_selector('[data-testid="stApp"]')
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)  # every page has a title
     page.wait_for_selector(_IDLE, timeout=timeout)
     page.wait_for_function(
@@ -179,13 +216,16 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     )
 
 
-def rerun(page, action: Callable[[], object], timeout: float = 30_000) -> None:
+def rerun(page, action: Callable[[], object], timeout: float = RUN_TIMEOUT) -> None:
     """Do ``action`` (a click or key press that makes Streamlit rerun) and wait for that rerun.
 
-    A watcher on the app root's script state is put in place before the action, so a run that
-    starts and ends between two polls is still seen; then this waits until a run has started
-    and the app is idle again.
+    The app is first let finish a run still going (its end would otherwise be taken for the
+    action's run). A watcher on the app root's script state is then put in place before the
+    action, so a run that starts and ends between two polls is still seen; then this waits
+    until a run has started and the app is idle again. ``action`` must make the app run: a
+    click that does not times out here, saying so.
     """
+    page.wait_for_selector(_IDLE, timeout=timeout)
     page.evaluate(
         """(attr) => {
             const app = document.querySelector('[data-testid="stApp"]');
@@ -200,6 +240,61 @@ def rerun(page, action: Callable[[], object], timeout: float = 30_000) -> None:
         }""",
         _SCRIPT_STATE,
     )
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     action()
-    page.wait_for_function("() => window.__uwRuns > 0", timeout=timeout)
+    try:
+        page.wait_for_function("() => window.__uwRuns > 0", timeout=timeout)
+    except PlaywrightTimeout as e:
+        raise AssertionError(f"no run of the app started within {timeout / 1000:.0f}s of the action") from e
     wait_for_app(page, timeout)
+
+
+def wait_for_scroll_to_settle(
+    page, scroller: str = '[data-testid="stMain"]', timeout: float = DEFAULT_TIMEOUT
+) -> float:
+    """The scroll position of ``scroller`` once it has stayed the same for 10 animation frames.
+
+    After a run the browser may still move the scroll (its scroll anchoring following content
+    drawn above, the page's own script, an expander's animation); a position read at once can be
+    one of those steps. Returns the settled position."""
+    page.wait_for_function(
+        """(sel) => new Promise((done) => {
+            const el = document.querySelector(sel);
+            let last = el.scrollTop, same = 0;
+            const step = () => {
+                const now = el.scrollTop;
+                same = now === last ? same + 1 : 0;
+                last = now;
+                if (same >= 10) done(true); else requestAnimationFrame(step);
+            };
+            requestAnimationFrame(step);
+        })""",
+        arg=scroller,
+        timeout=timeout,
+    )
+    return page.evaluate("(sel) => document.querySelector(sel).scrollTop", scroller)
+
+
+#: Set on the page's body by the workshop page's scroll-to-top script (``SCROLL_TOP_JS`` in
+#: workshop/ui/pages/workshop.py) once it has made its last scroll after "Next section".
+SCROLLED_TO_TOP = "() => document.body.dataset.uwScrolledToTop || ''"
+
+
+def next_section(page) -> None:
+    """Click the workshop page's "Next section" and wait until the new section's run is over and the
+    page's script has made its last scroll to the top.
+
+    The script scrolls again for up to 800 ms after it starts (and later on a loaded machine), and
+    blurs the field in focus when it starts: a click or key sent in the meantime could land on the
+    wrong question or in no field at all."""
+    before = page.evaluate(SCROLLED_TO_TOP)
+    rerun(page, page.locator(key_css("next_section")).get_by_role("button").click)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            f"(before) => ({SCROLLED_TO_TOP})() !== before", arg=before, timeout=RUN_TIMEOUT
+        )
+    except PlaywrightTimeout as e:
+        raise AssertionError("after Next section the page's script never scrolled to the top") from e

@@ -89,14 +89,17 @@ SCROLL_TOP_JS = """<script>
     window.scrollTo(0, 0); };
   const ae = d.activeElement; if (ae && ae !== d.body && ae.blur) { ae.blur(); }  /* no focus pulling it back */
   toTop();
-  /* again once the run that draws the section has ended (and a little after), however long it takes */
+  /* again once the run that draws the section has ended (and a little after), however long it takes;
+     the last scroll is recorded on the page: a test waits for it before it clicks on (a click sent
+     between two of these scrolls can land on another question) */
   const idle = () => d.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]');
   const t0 = Date.now();
   const poll = setInterval(() => {
     toTop();
     if (idle() || Date.now() - t0 > 10000) {
       clearInterval(poll);
-      for (const ms of [60, 150, 300, 500, 800]) { setTimeout(toTop, ms); }
+      for (const ms of [60, 150, 300, 500]) { setTimeout(toTop, ms); }
+      setTimeout(() => { toTop(); d.body.dataset.uwScrolledToTop = "%s"; }, 800);
     }
   }, 50);
 })();
@@ -115,7 +118,7 @@ def _scroll_to_top() -> None:
     n = st.session_state.get("scroll_to_top", 0)
     if n:
         with st.container(key="uw-scroll-top"):
-            st.html(SCROLL_TOP_JS % n, unsafe_allow_javascript=True)
+            st.html(SCROLL_TOP_JS % (n, n), unsafe_allow_javascript=True)
 
 
 def _prefill_criticality(q: Questionnaire, iid: int, app: Application, answers) -> bool:
