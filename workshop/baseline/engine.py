@@ -551,6 +551,13 @@ class _Engine:
         return table
 
     def _count_tables(self, entity_role: str, fail: str | None) -> CountTables:
+        """The count tables, grouped, coded and ordered in DuckDB (in parallel, out of Python's heap).
+
+        Labels become integer codes by a join of the grouped rows (not of the events)
+        with the distinct labels, and the role tables arrive in the order
+        :class:`~workshop.baseline.tables.RoleCounts` keeps: Python only takes the
+        columns (measured: hashing and sorting them in Python cost more than the joins).
+        """
         ent = _quote(entity_role)
         sums = ["count(*) AS n"]
         if fail is not None:
@@ -558,49 +565,64 @@ class _Engine:
         for vol in ("records", "bytes"):
             if vol in self.roles:
                 sums.append(f"coalesce(sum({_quote(vol)}), 0) AS {vol}")
-        t = self._arrow(f"SELECT {ent} AS ent, lus // {US_HOUR} AS h, {', '.join(sums)} FROM ev GROUP BY ALL")
-        hour_abs = t.column("h").to_numpy()
+        self.run(
+            f"CREATE TEMP TABLE eh AS SELECT {ent} AS ent, lus // {US_HOUR} AS h, {', '.join(sums)} FROM ev GROUP BY ALL"
+        )
+        ent_labels = self._codes("ent_codes", "eh", "ent")
+        t = self._arrow(
+            "SELECT coalesce(k.c, -1) AS ent, eh.* EXCLUDE (ent) FROM eh LEFT JOIN ent_codes k ON eh.ent = k.v"
+        )
+        self.run("DROP TABLE eh")
+        hour_abs = np.asarray(t.column("h").to_numpy(), dtype=np.int64)
         hour0 = int(hour_abs.min())
         rel = hour_abs - hour0
         nhours = int(rel.max()) + 1
-        ent_codes, ent_labels = _encode(t.column("ent"))
         day0 = hour0 // 24
-        ndays = (hour0 + nhours - 1) // 24 - day0 + 1
 
-        def ints(name: str) -> np.ndarray:
-            return np.asarray(t.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
+        def ints(table: pa.Table, name: str) -> np.ndarray:
+            return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
 
         tables = CountTables(
             hour0=hour0,
             nhours=nhours,
             ent_labels=ent_labels,
-            ent=ent_codes,
-            hour=rel.astype(np.int64),
-            events=ints("n"),
-            failures=ints("f") if fail is not None else None,
+            ent=ints(t, "ent"),
+            hour=rel,
+            events=ints(t, "n"),
+            failures=ints(t, "f") if fail is not None else None,
             records=t.column("records").to_numpy().astype(float) if "records" in self.roles else None,
             bytes=t.column("bytes").to_numpy().astype(float) if "bytes" in self.roles else None,
         )
         t = pa.table({})  # drop the Arrow copy: only the arrays above are kept (the peak is here)
-        lookup = pc.cast(pa.array(ent_labels, pa.string()), pa.string())
         for role in (r for r in ROLES_WITH_TABLES if r in self.roles and r != entity_role):
             f_sum = f", CAST(sum({fail}) AS BIGINT) AS f" if fail is not None else ""
-            rt = self._arrow(
-                f"SELECT {_quote(role)} AS v, {ent} AS ent, lus // {US_DAY} - {day0} AS d, count(*) AS n{f_sum} "
-                "FROM ev GROUP BY ALL"
+            self.run(
+                f"CREATE TEMP TABLE rt AS SELECT {_quote(role)} AS v, {ent} AS ent, lus // {US_DAY} - {day0} AS d, "
+                f"count(*) AS n{f_sum} FROM ev GROUP BY ALL"
             )
-            code, labels = _encode(rt.column("v"))
-            e = pc.fill_null(pc.index_in(rt.column("ent"), value_set=lookup), -1).to_numpy()
-            weights: dict[str, np.ndarray | None] = {
-                "events": np.asarray(rt.column("n").to_numpy(), dtype=np.int64)
-            }
-            if fail is not None:
-                weights["failures"] = np.asarray(rt.column("f").to_numpy(), dtype=np.int64)
-            tables.roles[role] = _role_counts(
-                labels, code, e.astype(np.int64), rt.column("d").to_numpy().astype(np.int64), len(ent_labels), ndays,
-                weights,
+            labels = self._codes("value_codes", "rt", "v")
+            # Missing values and entities are -1, so they sort first, as RoleCounts keeps them.
+            rt = self._arrow(
+                "SELECT coalesce(c.c, -1) AS code, coalesce(k.c, -1) AS ent, rt.* EXCLUDE (v, ent) FROM rt "
+                "LEFT JOIN value_codes c ON rt.v = c.v LEFT JOIN ent_codes k ON rt.ent = k.v ORDER BY code, ent, d"
+            )
+            self.run("DROP TABLE rt")
+            self.run("DROP TABLE value_codes")
+            tables.roles[role] = RoleCounts(
+                labels, ints(rt, "code"), ints(rt, "ent"), ints(rt, "d"), ints(rt, "n"),
+                ints(rt, "f") if fail is not None else None,
             )  # fmt: skip
+        self.run("DROP TABLE ent_codes")
         return tables
+
+    def _codes(self, name: str, table: str, column: str) -> np.ndarray:
+        """Number the distinct labels of ``table.column`` into table ``name`` (v, c); the labels in code order."""
+        self.run(
+            f"CREATE TEMP TABLE {name} AS SELECT v, CAST(row_number() OVER (ORDER BY v) - 1 AS BIGINT) AS c "
+            f"FROM (SELECT DISTINCT {column} AS v FROM {table} WHERE {column} IS NOT NULL)"
+        )
+        labels = self.con.sql(f"SELECT v FROM {name} ORDER BY c").to_arrow_table().column("v").to_pylist()
+        return np.asarray(labels, dtype=object)
 
     def _row_figures(
         self,
@@ -684,26 +706,6 @@ class _Engine:
                 sa.sources = srcs[: options.value_cap]
                 sa.sources_truncated = len(srcs) > options.value_cap
         return out
-
-
-def _role_counts(
-    labels: np.ndarray,
-    code: np.ndarray,
-    ent: np.ndarray,
-    day: np.ndarray,
-    n_entities: int,
-    n_days: int,
-    weights: Mapping[str, np.ndarray | None],
-) -> RoleCounts:
-    """A role table from rows DuckDB already grouped: only put in the order
-    :class:`~workshop.baseline.tables.RoleCounts` keeps (value, then entity, then day)."""
-    space = (len(labels) + 1) * (n_entities + 1) * max(n_days, 1)
-    if space >= 2**62:
-        order = np.lexsort((day, ent, code))
-    else:
-        order = np.argsort(((code + 1) * (n_entities + 1) + ent + 1) * n_days + day)
-    sums = {k: np.asarray(v)[order] for k, v in weights.items() if v is not None}
-    return RoleCounts(labels, code[order], ent[order], day[order], sums["events"], sums.get("failures"))
 
 
 def _native_time(plan: ReadPlan, default_tz: str, timestamp_format: str | None) -> bool | None:
@@ -942,16 +944,6 @@ def _numbers(arr: pa.ChunkedArray) -> pa.Array:
 
     scratch: list[str] = []
     return pa.array(_numeric(arr, "", "", scratch), pa.float64(), from_pandas=True)
-
-
-def _encode(values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes (-1 for missing) and the labels they index, from a text column."""
-    dictionary = pc.dictionary_encode(
-        values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    )
-    codes = pc.fill_null(dictionary.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    labels = np.asarray(dictionary.dictionary.to_pylist(), dtype=object)
-    return codes, labels
 
 
 def _distribution_of_counts(vals: np.ndarray, freq: np.ndarray) -> Distribution:
