@@ -285,9 +285,9 @@ def next_section(page) -> None:
     """Click the workshop page's "Next section" and wait until the new section's run is over and the
     page's script has made its last scroll to the top.
 
-    The script scrolls again for up to 800 ms after it starts (and later on a loaded machine), and
-    blurs the field in focus when it starts: a click or key sent in the meantime could land on the
-    wrong question or in no field at all."""
+    The script scrolls until the run drawing the section has ended and for 800 ms more, and blurs
+    the field in focus when it starts: a click or key sent in the meantime could land on the wrong
+    question or in no field at all."""
     before = page.evaluate(SCROLLED_TO_TOP)
     rerun(page, page.locator(key_css("next_section")).get_by_role("button").click)
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
