@@ -20,8 +20,12 @@ import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("WORKSHOP_SHARED", PROJECT_ROOT.parent / "shared"))
@@ -124,9 +128,42 @@ def pg_url() -> Iterator[str]:
     try:
         yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     finally:
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop_test_database(engine, name)
         engine.dispose()
+
+
+def _drop_test_database(engine: Engine, name: str) -> None:
+    """Drop a test's database without ``WITH (FORCE)``.
+
+    FORCE makes PostgreSQL check, before it terminates anything, that the caller may signal every
+    process on the database. An autovacuum worker that happens to be there (freshly written tables
+    invite one) belongs to no role, so for a role that is not a superuser FORCE fails with "must be a
+    member of the role whose process is being terminated" (a CI run failed so in teardown). Instead the
+    test's own left-over sessions are ended (the role may signal its own), and a plain DROP lets the
+    server stop an autovacuum worker itself; it is retried while a session is still closing.
+    """
+    import time
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + 30
+    while True:
+        with engine.connect() as conn:
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid() AND usename = current_user"
+                ),
+                {"name": name},
+            )
+            try:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                return
+            except OperationalError as exc:  # 55006: "is being accessed by other users"
+                if getattr(exc.orig, "sqlstate", None) != "55006" or time.monotonic() > deadline:
+                    raise
+        time.sleep(0.2)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
