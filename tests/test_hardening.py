@@ -111,6 +111,7 @@ def _open(page: str, slug: str | None = APP):
 
 
 def _uploads() -> set[str]:
+    """Upload copies in the temporary folder (a test calling this uses ``own_tempdir``)."""
     import tempfile
 
     return {p.name for p in Path(tempfile.gettempdir()).glob("workshop-sample-*")}
@@ -134,6 +135,7 @@ def test_baselines_page_has_no_server_path_box_unless_enabled(app_ws: Path, tmp_
     assert "root:" not in " ".join(e.value for e in at.error)
 
 
+@pytest.mark.usefixtures("own_tempdir")
 def test_an_uploaded_sample_is_deleted_whatever_happens(app_ws: Path, tmp_path: Path) -> None:
     before = _uploads()
     at = _open("workshop/ui/pages/baselines.py")
