@@ -191,14 +191,18 @@ def backend(request: pytest.FixtureRequest, workspace: Path, monkeypatch: pytest
     return request.param
 
 
-# Property tests explore at random on developers' machines; in CI they replay a fixed
-# sequence, so a run is reproducible and a new random find cannot block a landing.
-# No example has a deadline: a test asserts behaviour, never speed (benchmarks/ measure that).
+# Property tests explore at random on developers' machines; in CI (.ci/run sets CI) they replay
+# a fixed sequence, so a run is reproducible and a new random find cannot block a landing.
+# No example has a deadline and the "too slow" health check is off: both time the machine (a
+# loaded 2-core CI runner with Chromium beside it), and a test asserts behaviour, never speed
+# (benchmarks/ measure that).
 try:
+    from hypothesis import HealthCheck as _HealthCheck
     from hypothesis import settings as _hypothesis_settings
 
-    _hypothesis_settings.register_profile("workshop", deadline=None)
-    _hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+    _untimed = {"deadline": None, "suppress_health_check": [_HealthCheck.too_slow]}
+    _hypothesis_settings.register_profile("workshop", **_untimed)
+    _hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True, **_untimed)
     _hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "workshop")
 except ImportError:  # pragma: no cover - hypothesis is in requirements-dev.txt
     pass
