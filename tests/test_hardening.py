@@ -389,7 +389,7 @@ def test_all_changes_saved_is_not_shown_beside_a_save_error(workspace: Path) -> 
     with Store.open() as s:
         s.create_application(Application("claims", "Claims"))
         s.create_interview("claims", "all-types", "1")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["app"] = "claims"
     at.run()
     at.switch_page("workshop/ui/pages/workshop.py").run()
@@ -517,7 +517,7 @@ def test_stale_edit_warning_shows_the_other_answer_as_text(workspace: Path) -> N
         s.create_interview("claims", "all-types", "1")
 
     def screen() -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.query_params["app"] = "claims"
         at.run()
         at.switch_page("workshop/ui/pages/workshop.py").run()
