@@ -4,6 +4,7 @@
 - ``demo_workspace``: that folder holding a copy of the demo (built once per test process by
   ``create_demo``, then copied per test, since building it takes seconds).
 - ``store`` / ``demo_store``: the store of either workspace, open for the test.
+- ``own_tempdir``: a temporary folder (``tempfile.gettempdir()``) that no other test writes to.
 - ``open_page``: runs the app in Streamlit's AppTest on one page (see ``tests/support/apptest.py``).
 
 Code shared by several test modules lives in ``tests/support/``; no test module imports another.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +49,21 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WORKSHOP_HOME", str(ws))
     monkeypatch.delenv("WORKSHOP_DB_URL", raising=False)
     return ws
+
+
+@pytest.fixture
+def own_tempdir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder of this test's own as the temporary folder (``tempfile.gettempdir()``, ``TMPDIR``).
+
+    The system's temporary folder is shared by both xdist workers and by the browser tests' app
+    servers, which put their upload copies there too: a test that checks that no upload copy is
+    left behind must look where only its own code writes, or another test's copy, made or removed
+    meanwhile, fails it at random.
+    """
+    folder = tmp_path_factory.mktemp("tmp")
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
 
 
 @pytest.fixture
@@ -174,14 +191,18 @@ def backend(request: pytest.FixtureRequest, workspace: Path, monkeypatch: pytest
     return request.param
 
 
-# Property tests explore at random on developers' machines; in CI they replay a fixed
-# sequence, so a run is reproducible and a new random find cannot block a landing.
-# No example has a deadline: a test asserts behaviour, never speed (benchmarks/ measure that).
+# Property tests explore at random on developers' machines; in CI (.ci/run sets CI) they replay
+# a fixed sequence, so a run is reproducible and a new random find cannot block a landing.
+# No example has a deadline and the "too slow" health check is off: both time the machine (a
+# loaded 2-core CI runner with Chromium beside it), and a test asserts behaviour, never speed
+# (benchmarks/ measure that).
 try:
+    from hypothesis import HealthCheck as _HealthCheck
     from hypothesis import settings as _hypothesis_settings
 
-    _hypothesis_settings.register_profile("workshop", deadline=None)
-    _hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+    _untimed = {"deadline": None, "suppress_health_check": [_HealthCheck.too_slow]}
+    _hypothesis_settings.register_profile("workshop", **_untimed)
+    _hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True, **_untimed)
     _hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "workshop")
 except ImportError:  # pragma: no cover - hypothesis is in requirements-dev.txt
     pass

@@ -47,6 +47,7 @@ def _forbid(monkeypatch: pytest.MonkeyPatch, *targets: tuple[object, str]) -> No
 
 
 def _uploads() -> set[str]:
+    """Upload copies in the temporary folder (a test calling this uses ``own_tempdir``)."""
     return {p.name for p in Path(tempfile.gettempdir()).glob(UPLOAD_PREFIX + "*")}
 
 
@@ -312,6 +313,7 @@ def test_check_lines_names_the_line_across_chunks(tmp_path: Path, monkeypatch: p
 
 
 # -- gzip and ZIP: inflation streamed and counted -------------------------------------------
+@pytest.mark.usefixtures("own_tempdir")
 def test_a_gzip_bomb_stops_at_the_ratio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bomb = tmp_path / "bomb.csv.gz"
     bomb.write_bytes(gzip.compress(CSV.encode() + b"0" * 50_000_000, 9))
@@ -359,6 +361,7 @@ def test_zip_bombs_and_archives_of_many_files(tmp_path: Path, monkeypatch: pytes
         inspect_sample(many)
 
 
+@pytest.mark.usefixtures("own_tempdir")
 def test_a_compressed_sample_reads_as_its_content(tmp_path: Path) -> None:
     one = tmp_path / "one.zip"
     with zipfile.ZipFile(one, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -391,6 +394,7 @@ def app_ws(workspace: Path) -> Path:
     return workspace
 
 
+@pytest.mark.usefixtures("own_tempdir")
 def test_the_page_shows_a_refused_upload(
     app_ws: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

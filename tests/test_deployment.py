@@ -36,14 +36,14 @@ def test_workshop_ui_binds_to_localhost_unless_told() -> None:
 
 
 def test_no_secrets_means_no_login_screen(workspace: Path) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
     assert not at.exception
     assert at.title[0].value == "Applications"
 
 
 def test_configured_login_stops_anonymous_visitors(workspace: Path) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.secrets["auth"] = {
         "redirect_uri": "http://localhost:8501/oauth2callback",
         "cookie_secret": "x" * 32,

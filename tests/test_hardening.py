@@ -111,6 +111,7 @@ def _open(page: str, slug: str | None = APP):
 
 
 def _uploads() -> set[str]:
+    """Upload copies in the temporary folder (a test calling this uses ``own_tempdir``)."""
     import tempfile
 
     return {p.name for p in Path(tempfile.gettempdir()).glob("workshop-sample-*")}
@@ -134,6 +135,7 @@ def test_baselines_page_has_no_server_path_box_unless_enabled(app_ws: Path, tmp_
     assert "root:" not in " ".join(e.value for e in at.error)
 
 
+@pytest.mark.usefixtures("own_tempdir")
 def test_an_uploaded_sample_is_deleted_whatever_happens(app_ws: Path, tmp_path: Path) -> None:
     before = _uploads()
     at = _open("workshop/ui/pages/baselines.py")
@@ -387,7 +389,7 @@ def test_all_changes_saved_is_not_shown_beside_a_save_error(workspace: Path) -> 
     with Store.open() as s:
         s.create_application(Application("claims", "Claims"))
         s.create_interview("claims", "all-types", "1")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.query_params["app"] = "claims"
     at.run()
     at.switch_page("workshop/ui/pages/workshop.py").run()
@@ -515,7 +517,7 @@ def test_stale_edit_warning_shows_the_other_answer_as_text(workspace: Path) -> N
         s.create_interview("claims", "all-types", "1")
 
     def screen() -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
         at.query_params["app"] = "claims"
         at.run()
         at.switch_page("workshop/ui/pages/workshop.py").run()

@@ -125,7 +125,9 @@ def test_portfolio_page(demo, open_page) -> None:
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Applications"] == "2"
-    assert metrics["Reviews overdue"] == "1"  # the claims portal was never interviewed
+    # The claims portal was never interviewed; the page counts against today's date, so the demo's
+    # payroll workshop (2026-10-14, high: 365 days) is overdue too once CI runs after 2027-10-14.
+    assert metrics["Reviews overdue"] == str(1 + (dt.date.today() > dt.date(2027, 10, 14)))
     table = at.dataframe[0].value
     assert set(table["Application"]) == {"Payroll Portal", "Claims Portal"}
     assert list(table.loc[table["Application"] == "Claims Portal", "Last workshop"]) == ["never"]

@@ -35,7 +35,8 @@ def test_parallel_saves_all_land(workspace: Path, backend: str) -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=120)
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a save never finished"
     assert not errors, errors
     with Store.open() as s:
         answers = s.answers(iid)
@@ -65,7 +66,8 @@ def test_racing_first_saves_with_revisions_one_wins_others_told(workspace: Path,
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=120)
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a save never finished"
     assert sorted(outcomes) == ["saved"] + ["stale"] * 4
     with Store.open() as s:
         assert s.get_answer(iid, "q.race").revision == 1

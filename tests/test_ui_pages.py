@@ -24,7 +24,9 @@ REVIEW = "workshop/ui/pages/review.py"
 
 
 def app_test(slug: str | None = None, presenter: bool = False) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    # The timeout stops a hanging run; it is no speed claim (as in tests/support/apptest.py: a
+    # worker's first run imports the whole app, slowly on a loaded 2-core CI machine).
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     if slug:
         at.query_params["app"] = slug
     if presenter:

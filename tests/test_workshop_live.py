@@ -59,7 +59,7 @@ def app_ws(workspace: Path) -> Path:
 def _workshop(presenter: bool = False):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
     at.query_params["app"] = "claims"
     if presenter:
         at.query_params["presenter"] = "1"
@@ -249,7 +249,7 @@ def test_the_pdf_keeps_text_outside_latin1_readable_without_the_unicode_font() -
 def test_review_page_shows_the_summary_and_downloads(demo_ws: Path) -> None:
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=120)
     at.query_params["app"] = "payroll-portal"
     at.run()
     at.switch_page("workshop/ui/pages/review.py").run()

@@ -408,8 +408,16 @@ class Store(UseCaseStoreMixin, BaselineStoreMixin, RuleStoreMixin, DrillStoreMix
         )
 
     def answers(self, interview_id: int) -> dict[str, Answer]:
+        """The interview's answers by question id, in question-id order on every database.
+
+        Without ORDER BY, SQLite happens to return them in its unique index's order while
+        PostgreSQL's order follows its plan (a sequential scan after updates moves rows), which
+        changes with table statistics, so with the moment autovacuum last analysed the table.
+        """
         with self._read() as conn:
-            rows = conn.execute(select(answers).where(answers.c.interview_id == interview_id))
+            rows = conn.execute(
+                select(answers).where(answers.c.interview_id == interview_id).order_by(answers.c.question_id)
+            )
             return {r.question_id: self._answer(r) for r in rows}
 
     def get_answer(self, interview_id: int, question_id: str) -> Answer | None:
