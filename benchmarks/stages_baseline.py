@@ -73,7 +73,7 @@ def main() -> int:
     _timed(engine._Engine, "_row_figures", lambda *a, **k: "figures per row")
     _timed(engine, "profile_from_tables", lambda *a, **k: "derivation (Python)")
     _timed(engine._Engine, "run", _sql("sql"))
-    _timed(engine._Engine, "_arrow", _sql("sql to Arrow"))
+    _timed(engine._Engine, "_numpy", _sql("sql to NumPy"))
     for _ in range(args.runs):
         t0, c0 = time.perf_counter(), time.process_time()
         _sample, profile = engine.profile_file_streaming(args.file, entity=args.entity, size_limit=None)

@@ -12,11 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from workshop.baseline.derive import default_entity, profile_from_tables
 from workshop.baseline.figures import Distribution, ServiceAccount, Sessions
@@ -36,6 +35,9 @@ from workshop.baseline.tables import (
 )
 from workshop.core.errors import InputError
 from workshop.vocab import TimeWindow, check_timezone
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def build_profile(
@@ -218,6 +220,8 @@ def count_series(
     ``day`` (a ``YYYY-MM-DD`` string) or ``hour`` (a zoned timestamp); only
     windows with at least one event appear.
     """
+    import pandas as pd
+
     check_timezone(tz)
     df = sample.df
     roles = [r for r in sample.roles if r != "timestamp"]

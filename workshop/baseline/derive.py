@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
 from workshop.baseline.figures import (
     Breakdown,
@@ -34,6 +34,9 @@ from workshop.baseline.profile import ROLES_WITH_TABLES, Profile
 from workshop.baseline.tables import CountTables, RoleCounts, day_text, group_sum
 from workshop.core.errors import InputError
 from workshop.vocab import TimeWindow
+
+if TYPE_CHECKING:
+    pass
 
 
 class Deriver:
@@ -367,8 +370,18 @@ def profile_from_tables(
 
 
 def _hour_iso(abs_hour: int, zone: ZoneInfo) -> str:
-    """The local wall-clock hour as an ISO string with its offset."""
-    naive = datetime(1970, 1, 1) + pd.Timedelta(hours=abs_hour).to_pytimedelta()
+    """The local wall-clock hour as an ISO string with its offset.
+
+    A repeated hour (clocks going back) is the first, summer-time one. pandas
+    (slow to import) is asked only for an hour in a gap when clocks go forward, which
+    it moves forward (``nonexistent="shift_forward"``) in its own way.
+    """
+    naive = datetime(1970, 1, 1) + timedelta(hours=abs_hour)
+    local = naive.replace(tzinfo=zone)  # fold 0: the earlier of a repeated time
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive:
+        return local.isoformat()
+    import pandas as pd
+
     return str(pd.Timestamp(naive).tz_localize(zone, ambiguous=True, nonexistent="shift_forward").isoformat())
 
 

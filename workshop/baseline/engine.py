@@ -24,11 +24,10 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -49,6 +48,9 @@ from workshop.baseline.timestamps import TS_NS_UTC, parse_timestamps
 from workshop.core.errors import InputError, LoadError, Location, WorkshopError
 from workshop.core.fileio import UPLOAD_PREFIX
 from workshop.vocab import TimeWindow, check_timezone
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Called with (bytes read so far, bytes in all) while a file is read.
 Progress = Callable[[int, int], None]
@@ -546,9 +548,11 @@ class _Engine:
             return "0"
         return f'coalesce(CAST("outcome" IN ({", ".join(_literal(str(v)) for v in failing)}) AS BIGINT), 0)'
 
-    def _arrow(self, sql: str) -> pa.Table:
-        table: pa.Table = self.con.sql(sql).to_arrow_table().combine_chunks()
-        return table
+    def _numpy(self, sql: str) -> dict[str, np.ndarray]:
+        """A result's columns as NumPy arrays, straight from DuckDB: through Arrow, NumPy
+        conversions import pandas (half a second of start-up the command does not need)."""
+        columns: dict[str, np.ndarray] = self.con.sql(sql).fetchnumpy()
+        return columns
 
     def _count_tables(self, entity_role: str, fail: str | None) -> CountTables:
         """The count tables, grouped, coded and ordered in DuckDB (in parallel, out of Python's heap).
@@ -569,18 +573,18 @@ class _Engine:
             f"CREATE TEMP TABLE eh AS SELECT {ent} AS ent, lus // {US_HOUR} AS h, {', '.join(sums)} FROM ev GROUP BY ALL"
         )
         ent_labels = self._codes("ent_codes", "eh", "ent")
-        t = self._arrow(
+        t = self._numpy(
             "SELECT coalesce(k.c, -1) AS ent, eh.* EXCLUDE (ent) FROM eh LEFT JOIN ent_codes k ON eh.ent = k.v"
         )
         self.run("DROP TABLE eh")
-        hour_abs = np.asarray(t.column("h").to_numpy(), dtype=np.int64)
+        hour_abs = np.asarray(t["h"], dtype=np.int64)
         hour0 = int(hour_abs.min())
         rel = hour_abs - hour0
         nhours = int(rel.max()) + 1
         day0 = hour0 // 24
 
-        def ints(table: pa.Table, name: str) -> np.ndarray:
-            return np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
+        def ints(table: dict[str, np.ndarray], name: str) -> np.ndarray:
+            return np.asarray(table[name], dtype=np.int64)
 
         tables = CountTables(
             hour0=hour0,
@@ -590,10 +594,10 @@ class _Engine:
             hour=rel,
             events=ints(t, "n"),
             failures=ints(t, "f") if fail is not None else None,
-            records=t.column("records").to_numpy().astype(float) if "records" in self.roles else None,
-            bytes=t.column("bytes").to_numpy().astype(float) if "bytes" in self.roles else None,
+            records=np.asarray(t["records"], dtype=float) if "records" in self.roles else None,
+            bytes=np.asarray(t["bytes"], dtype=float) if "bytes" in self.roles else None,
         )
-        t = pa.table({})  # drop the Arrow copy: only the arrays above are kept (the peak is here)
+        del t  # drop the fetched copy: only the arrays above are kept (the peak is here)
         for role in (r for r in ROLES_WITH_TABLES if r in self.roles and r != entity_role):
             f_sum = f", CAST(sum({fail}) AS BIGINT) AS f" if fail is not None else ""
             self.run(
@@ -602,7 +606,7 @@ class _Engine:
             )
             labels = self._codes("value_codes", "rt", "v")
             # Missing values and entities are -1, so they sort first, as RoleCounts keeps them.
-            rt = self._arrow(
+            rt = self._numpy(
                 "SELECT coalesce(c.c, -1) AS code, coalesce(k.c, -1) AS ent, rt.* EXCLUDE (v, ent) FROM rt "
                 "LEFT JOIN value_codes c ON rt.v = c.v LEFT JOIN ent_codes k ON rt.ent = k.v ORDER BY code, ent, d"
             )
@@ -636,38 +640,36 @@ class _Engine:
         zone = ZoneInfo(tz)
         first, last = self.one("SELECT min(ts), max(ts) FROM ev")
         out: dict[str, Any] = {
-            "first": pd.Timestamp(first).tz_convert(zone).isoformat(),
-            "last": pd.Timestamp(last).tz_convert(zone).isoformat(),
+            "first": first.astimezone(zone).isoformat(),
+            "last": last.astimezone(zone).isoformat(),
             "volumes": {},
         }
         bus = "bus" if self.bh_tz != self.tz else "lus"
-        clock = self._arrow(
+        clock = self._numpy(
             f"SELECT ({bus} // {US_DAY} + 3) % 7 AS wd, ({bus} // {US_MINUTE}) % 1440 AS m, count(*) AS n "
             "FROM ev GROUP BY ALL"
         )
-        n = clock.column("n").to_numpy()
-        inside = business_hours.contains_local(clock.column("wd").to_numpy(), clock.column("m").to_numpy())
+        n = clock["n"]
+        inside = business_hours.contains_local(clock["wd"], clock["m"])
         out["out_of_hours_share"] = float(1.0 - int(n[inside].sum()) / int(n.sum()))
         for vol in ("records", "bytes"):
             if vol in self.roles:
-                h = self._arrow(
+                h = self._numpy(
                     f"SELECT {_quote(vol)} AS v, count(*) AS n FROM ev WHERE {_quote(vol)} IS NOT NULL GROUP BY ALL"
                 )
-                vals = np.asarray(h.column("v").to_numpy(), dtype=float)
-                freq = np.asarray(h.column("n").to_numpy(), dtype=np.int64)
+                vals = np.asarray(h["v"], dtype=float)
+                freq = np.asarray(h["n"], dtype=np.int64)
                 out["volumes"][vol] = (int(freq.sum()), _distribution_of_counts(vals, freq))
         if "session" in self.roles and entity_role != "session":
-            s = self._arrow(
+            s = self._numpy(
                 "SELECT count(*) AS n, epoch_us(max(ts)) - epoch_us(min(ts)) AS dur FROM ev "
                 'WHERE "session" IS NOT NULL GROUP BY "session"'
             )
-            if s.num_rows:
+            if len(s["n"]):
                 out["sessions"] = Sessions(
-                    count=s.num_rows,
-                    events_per_session=Distribution.of(np.asarray(s.column("n").to_numpy(), dtype=np.int64)),
-                    duration_seconds=Distribution.of(
-                        np.asarray(s.column("dur").to_numpy(), dtype=float) / 1e6
-                    ),
+                    count=len(s["n"]),
+                    events_per_session=Distribution.of(np.asarray(s["n"], dtype=np.int64)),
+                    duration_seconds=Distribution.of(np.asarray(s["dur"], dtype=float) / 1e6),
                 )
         if service_accounts:
             out["service_accounts"] = self._service_accounts(service_accounts, options)
@@ -678,9 +680,14 @@ class _Engine:
         if "user" not in self.roles:
             return out
         wanted = ", ".join(_literal(n) for n in names)
-        t = self._arrow(
-            f'SELECT "user" AS u, lus // {US_HOUR} AS h, count(*) AS n FROM ev WHERE "user" IN ({wanted}) GROUP BY ALL'
-        ).to_pandas()
+        t = (
+            self.con.sql(
+                f'SELECT "user" AS u, lus // {US_HOUR} AS h, count(*) AS n FROM ev WHERE "user" IN ({wanted}) GROUP BY ALL'
+            )
+            .to_arrow_table()
+            .combine_chunks()
+            .to_pandas()
+        )
         sources: dict[str, list[str]] = {}
         if "source_ip" in self.roles:
             for u, s in self.run(
@@ -718,7 +725,7 @@ def _native_time(plan: ReadPlan, default_tz: str, timestamp_format: str | None) 
         return None
     from workshop.baseline.readers.csvfile import _reader_time_type
 
-    kind = _reader_time_type(plan.head.frame[plan.mapping["timestamp"]])
+    kind = _reader_time_type(plan.head.column(plan.mapping["timestamp"]))
     if kind is None:
         return None
     return bool(kind == TS_NS_UTC)

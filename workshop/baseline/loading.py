@@ -17,10 +17,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -36,6 +35,9 @@ from workshop.baseline.sample import LoadedSample, SampleInspection
 from workshop.baseline.timestamps import parse_timestamps
 from workshop.core.errors import LoadError, Location
 from workshop.vocab import LogRole, check_timezone
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Rows read for the mapping proposal and the previews.
 HEAD_ROWS = 1000
@@ -99,7 +101,7 @@ def _inspect(
     return SampleInspection(
         format=fmt,
         columns=[str(c) for c in frame.columns],
-        proposal=reader(fmt, regex).proposal(frame),
+        proposal=reader(fmt, regex).proposal(head.data),
         examples=examples,
         delimiter=head.delimiter,
         size=original.stat().st_size,
@@ -159,11 +161,11 @@ def plan_read(
     """Detect the format, read the head and choose the mapping; refuse a mapping the file cannot meet."""
     fmt, head = read_head(p, fmt, size_limit, limits=limits, regex=regex)
     fmt_reader = reader(fmt, regex)
-    columns = [str(c) for c in head.frame.columns]
+    columns = head.columns
     if mapping is not None and exact_mapping:
         chosen = merge_mapping({}, mapping, exact=True)
     else:
-        chosen = merge_mapping(fmt_reader.proposal(head.frame).mapping, mapping)
+        chosen = merge_mapping(fmt_reader.proposal(head.data).mapping, mapping)
     missing = {
         role: col
         for role, col in chosen.items()
@@ -201,6 +203,8 @@ def time_text(table: pa.Table, parts: list[str]) -> pa.ChunkedArray:
 
 
 def _load(p: Path, options: ReadOptions, limits: SampleLimits) -> LoadedSample:
+    import pandas as pd
+
     default_tz = options.default_tz or "UTC"
     on_bad_rows = options.on_bad_rows
     timestamp_format = options.timestamp_format
@@ -328,6 +332,8 @@ def _bad_times(
 
 def _labels(arr: pa.ChunkedArray) -> pd.Categorical:
     """Any column to a categorical of strings (null stays missing)."""
+    import pandas as pd
+
     t = arr.type
     if pa.types.is_dictionary(t):
         if not pa.types.is_string(t.value_type):
@@ -362,6 +368,8 @@ def _labels(arr: pa.ChunkedArray) -> pd.Categorical:
 
 
 def _numeric(arr: pa.ChunkedArray, column: str, role: str, warnings: list[str]) -> np.ndarray:
+    import pandas as pd
+
     t = arr.type
     if pa.types.is_dictionary(t):
         arr = pc.cast(arr, t.value_type)

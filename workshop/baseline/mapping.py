@@ -14,17 +14,21 @@ It depends on no reader: readers ask it for proposals, and it asks
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
+import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from workshop.baseline.timestamps import parse_timestamp_strings_quick
 from workshop.core.errors import InputError
 from workshop.vocab import BASELINE_ROLES, LogRole
 from workshop.vocab import NUMERIC_ROLES as NUMERIC_ROLES  # the roles whose values are summed (volumes)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 #: Every role a column can play, in the order shown to people. Plain strings, not
 #: enum members: they become the keys of stored and exported mappings.
@@ -252,91 +256,190 @@ def _name_score(role: str, column: str) -> tuple[float, str]:
     return 0, ""
 
 
-def _sample(values: pd.Series, n: int = 200) -> pd.Series:
-    return values.dropna().head(n)
+@dataclass(frozen=True)
+class HeadColumn:
+    """A column of a head as the checks see it, whether the head is an Arrow table or a frame.
+
+    The profile's command reads a CSV head with pyarrow and must not import pandas
+    (half a second of start-up) just to look at a thousand rows, so the checks work
+    on plain values. ``kind`` is how pandas would type the column (``datetime``,
+    ``bool``, ``number``, ``text`` for object and string columns, ``other``), and
+    ``values`` hold what pandas would hold (None where missing; whole numbers of
+    a column with gaps become floats), so that a proposal is the same either way.
+    """
+
+    kind: str
+    values: list[Any]
+    zoned: bool = False
+
+    def sample(self, n: int = 200) -> list[Any]:
+        """The first ``n`` values present."""
+        out: list[Any] = []
+        for v in self.values:
+            if v is not None:
+                out.append(v)
+                if len(out) == n:
+                    break
+        return out
+
+    @property
+    def numeric(self) -> bool:
+        """pandas' ``is_numeric_dtype``: numbers and booleans."""
+        return self.kind in ("number", "bool")
 
 
-def _looks_like_ip(values: pd.Series) -> float:
-    sample = _sample(values)
-    if sample.empty:
+def head_columns(head: pa.Table | pd.DataFrame) -> list[Any]:
+    """The column keys of a head (an Arrow table or a frame)."""
+    import pyarrow as pa
+
+    return list(head.column_names) if isinstance(head, pa.Table) else list(head.columns)
+
+
+def head_column(head: pa.Table | pd.DataFrame, name: Any) -> HeadColumn:
+    """One column of a head as a :class:`HeadColumn` (pandas is used only for a frame)."""
+    import pyarrow as pa
+
+    if isinstance(head, pa.Table):
+        return _arrow_column(head.column(name))
+    return _frame_column(head[name])
+
+
+def _arrow_column(col: pa.ChunkedArray) -> HeadColumn:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.types as pt
+
+    t = col.type
+    gaps = col.null_count > 0
+    if pt.is_timestamp(t):
+        # As text: Arrow turns zoned instants into Python ones through pandas.
+        return HeadColumn("datetime", pc.cast(col, pa.string()).to_pylist(), zoned=t.tz is not None)
+    if pt.is_boolean(t):
+        return HeadColumn("text" if gaps else "bool", col.to_pylist())
+    if pt.is_integer(t):
+        values = col.to_pylist()
+        return HeadColumn("number", [None if v is None else float(v) for v in values] if gaps else values)
+    if pt.is_floating(t):
+        return HeadColumn("number", [None if v is None or v != v else v for v in col.to_pylist()])
+    if (
+        pt.is_null(t) or pt.is_string(t) or pt.is_large_string(t)
+        or pt.is_date(t) or pt.is_time(t)
+    ):  # fmt: skip
+        return HeadColumn("text", col.to_pylist())
+    return _frame_column(pa.chunked_array(col.chunks, t).to_pandas())  # a type CSV heads do not have
+
+
+def _frame_column(series: pd.Series) -> HeadColumn:
+    import pandas as pd
+
+    dtype = series.dtype
+    present = series.notna().tolist()
+    values = [v if ok else None for v, ok in zip(series.tolist(), present, strict=True)]
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return HeadColumn("datetime", values, zoned=isinstance(dtype, pd.DatetimeTZDtype))
+    if pd.api.types.is_bool_dtype(dtype):
+        return HeadColumn("bool", values)
+    if pd.api.types.is_numeric_dtype(dtype):
+        return HeadColumn("number", values)
+    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+        return HeadColumn("text", values)
+    return HeadColumn("other", values)
+
+
+_NUMBER_RE = re.compile(
+    r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)\s*", re.IGNORECASE | re.ASCII
+)
+
+
+def _number(text: str) -> float | None:
+    """``text`` as pandas' ``to_numeric(errors="coerce")`` reads it (None where it gives NaN)."""
+    if not _NUMBER_RE.fullmatch(text):
+        return None
+    value = float(text)
+    return None if math.isnan(value) else value
+
+
+def _looks_like_ip(values: HeadColumn) -> float:
+    sample = values.sample()
+    if not sample:
         return 0.0
     ok = 0
-    for v in sample.astype(str):
+    for v in sample:
         try:
-            ipaddress.ip_address(v.strip())
+            ipaddress.ip_address(str(v).strip())
             ok += 1
         except ValueError:
             pass
     return ok / len(sample)
 
 
-def _looks_like_time(values: pd.Series) -> float:
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+def _looks_like_time(values: HeadColumn) -> float:
+    if values.kind == "datetime":
         return 1.0
-    sample = _sample(values)
-    if sample.empty:
+    sample = values.sample()
+    if not sample:
         return 0.0
-    if pd.api.types.is_numeric_dtype(sample.dtype):
+    if values.numeric:
         # Epoch seconds / milliseconds between 2000 and 2100.
-        s = pd.to_numeric(sample, errors="coerce")
-        in_range = ((s > 9.4e8) & (s < 4.2e9)) | ((s > 9.4e11) & (s < 4.2e12))
-        return float(in_range.mean())
+        in_range = [bool((9.4e8 < s < 4.2e9) or (9.4e11 < s < 4.2e12)) for s in sample]
+        return sum(in_range) / len(in_range)
     return parse_timestamp_strings_quick([str(v) for v in sample])
 
 
-def _looks_numeric(values: pd.Series) -> float:
-    sample = _sample(values)
-    if sample.empty:
+def _looks_numeric(values: HeadColumn) -> float:
+    sample = values.sample()
+    if not sample:
         return 0.0
-    if pd.api.types.is_bool_dtype(sample.dtype):
+    if values.kind == "bool":
         return 0.0
-    if pd.api.types.is_numeric_dtype(sample.dtype):
+    if values.kind == "number":
         return 1.0
-    return float(pd.to_numeric(sample.astype(str).replace("-", "0"), errors="coerce").notna().mean())
+    numbers = [_number("0" if str(v) == "-" else str(v)) for v in sample]
+    return sum(n is not None for n in numbers) / len(numbers)
 
 
-def _looks_like_outcome(values: pd.Series) -> float:
-    sample = _sample(values)
-    if sample.empty:
+def _looks_like_outcome(values: HeadColumn) -> float:
+    sample = values.sample()
+    if not sample:
         return 0.0
-    if pd.api.types.is_bool_dtype(sample.dtype):
+    if values.kind == "bool":
         return 1.0
-    text = sample.astype(str).str.strip().str.lower()
-    words = text.isin(_OUTCOME_WORDS)
-    http = text.str.fullmatch(r"[1-5]\d\d")
-    return float((words | http).mean())
+    text = [str(v).strip().lower() for v in sample]
+    fits = [t in _OUTCOME_WORDS or re.fullmatch(r"[1-5]\d\d", t) is not None for t in text]
+    return sum(fits) / len(fits)
 
 
-def _looks_like_country(values: pd.Series) -> float:
-    sample = _sample(values)
-    if sample.empty or pd.api.types.is_numeric_dtype(sample.dtype):
+def _looks_like_country(values: HeadColumn) -> float:
+    sample = values.sample()
+    if not sample or values.numeric:
         return 0.0
-    return float(sample.astype(str).str.fullmatch(_COUNTRY_RE.pattern).mean())
+    return sum(_COUNTRY_RE.fullmatch(str(v)) is not None for v in sample) / len(sample)
 
 
-def _filled_share(values: pd.Series) -> float:
+def _filled_share(values: HeadColumn) -> float:
     """Share of the head's rows with a value (not missing, not blank, not "-")."""
-    if len(values) == 0:
+    if len(values.values) == 0:
         return 0.0
-    if pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype):
-        text = values.astype(str).str.strip()
-        return float((values.notna() & ~text.isin(["", "-", "nan", "None"])).mean())
-    return float(values.notna().mean())
+    if values.kind == "text":
+        blank = ("", "-", "nan", "None")
+        filled = sum(v is not None and str(v).strip() not in blank for v in values.values)
+    else:
+        filled = sum(v is not None for v in values.values)
+    return filled / len(values.values)
 
 
-def _plausible_amounts(values: pd.Series) -> bool:
+def _plausible_amounts(values: HeadColumn) -> bool:
     """Records and bytes are whole, non-negative amounts of a plausible size: an account
     number (``recipientAccountId``, 12 digits) is a number, not a count."""
-    sample = pd.to_numeric(
-        _sample(values).astype(str).str.strip().replace("-", None), errors="coerce"
-    ).dropna()
-    if sample.empty:
+    texts = [str(v).strip() for v in values.sample()]
+    sample = [n for n in (_number(t) for t in texts if t != "-") if n is not None]
+    if not sample:
         return True
-    whole = bool((sample == sample.round()).all())
-    return whole and bool((sample >= 0).all()) and float(sample.median()) < 1e9
+    whole = all(math.isinf(n) or n == round(n) for n in sample)
+    return whole and all(n >= 0 for n in sample) and float(statistics.median(sample)) < 1e9
 
 
-def _value_check(role: str, values: pd.Series) -> tuple[float, str]:
+def _value_check(role: str, values: HeadColumn) -> tuple[float, str]:
     """How well the values fit the role (0..1) and what was seen."""
     if role == "timestamp":
         share = _looks_like_time(values)
@@ -356,7 +459,7 @@ def _value_check(role: str, values: pd.Series) -> tuple[float, str]:
     return 1.0, ""
 
 
-def propose_mapping(head: pd.DataFrame) -> MappingProposal:
+def propose_mapping(head: pa.Table | pd.DataFrame) -> MappingProposal:
     """Propose a column for each role from the names and the first rows of ``head``.
 
     Each column is used for at most one role; roles are filled best match first.
@@ -365,12 +468,16 @@ def propose_mapping(head: pd.DataFrame) -> MappingProposal:
     """
     scored: list[tuple[float, str, str, str]] = []
     candidates: dict[str, list[tuple[float, str]]] = {role: [] for role in ROLES}
+    keys = head_columns(head)
+    seen_columns: dict[Any, HeadColumn] = {}
     for role in ROLES:
-        for column in head.columns:
+        for column in keys:
             score, why = _name_score(role, str(column))
             if score == 0 and role not in ("timestamp", "source_ip"):
                 continue  # only times and addresses are recognised by their values alone
-            values = head[column]
+            values = seen_columns.get(column)
+            if values is None:
+                values = seen_columns[column] = head_column(head, column)
             fit, seen = _value_check(role, values)
             if role == "timestamp" and score >= 4 and fit > 0:
                 # Named like a time stamp and holding some dates: propose it, so
@@ -440,18 +547,18 @@ def time_parts(column: str, columns: Iterable[str] = ()) -> list[str]:
     return [column]
 
 
-def _all_fullmatch(values: pd.Series, pattern: str) -> bool:
-    sample = _sample(values)
-    return not sample.empty and bool(sample.astype(str).str.fullmatch(pattern).all())
+def _all_fullmatch(values: HeadColumn, pattern: str) -> bool:
+    sample = values.sample()
+    return bool(sample) and all(re.fullmatch(pattern, str(v)) is not None for v in sample)
 
 
-def _join_date_and_time(head: pd.DataFrame, proposal: MappingProposal) -> None:
+def _join_date_and_time(head: pa.Table | pd.DataFrame, proposal: MappingProposal) -> None:
     """A date column alone would put every event at midnight: join it with a time column when there is one."""
     date_col = proposal.mapping.get("timestamp")
-    if date_col is None or not _all_fullmatch(head[date_col], _DATE_ONLY):
+    if date_col is None or not _all_fullmatch(head_column(head, date_col), _DATE_ONLY):
         return
-    for column in head.columns:
-        if column != date_col and _all_fullmatch(head[column], _TIME_ONLY):
+    for column in head_columns(head):
+        if column != date_col and _all_fullmatch(head_column(head, column), _TIME_ONLY):
             proposal.mapping["timestamp"] = f"{date_col}{TIME_JOIN}{column}"
             proposal.reasons["timestamp"] = f"date in '{date_col}' and time of day in '{column}', joined"
             return

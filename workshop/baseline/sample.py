@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from workshop.baseline.mapping import ROLES, MappingProposal
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass

@@ -29,10 +29,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from workshop.baseline.derive import profile_from_tables
@@ -52,6 +51,9 @@ from workshop.baseline.tables import NS_PER_HOUR, CountTables, RoleCounts, group
 from workshop.baseline.timestamps import parse_timestamps
 from workshop.core.errors import InputError, LoadError, Location
 from workshop.vocab import LogRole, TimeWindow, check_timezone, day_index
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SIEMS: tuple[str, ...] = ("splunk", "kql", "esql")
 SIEM_NAMES = {"splunk": "Splunk SPL", "kql": "Microsoft Sentinel KQL", "esql": "Elastic ES|QL"}
@@ -349,6 +351,8 @@ def read_siem_table(
     path: str | os.PathLike[str], size_limit: int | None = DEFAULT_SIZE_LIMIT
 ) -> pd.DataFrame:
     """A SIEM's CSV export, with clear errors for files that are not one."""
+    import pandas as pd
+
     p = Path(path)
     head = check_file(p, size_limit)
     limits = default_limits()
@@ -394,6 +398,8 @@ def _classify(frame: pd.DataFrame, source: str, entity_role: str) -> _Table:
 
 
 def _ints(series: pd.Series, column: str, source: str) -> np.ndarray:
+    import pandas as pd
+
     num = pd.to_numeric(series.replace("", "0"), errors="coerce")
     bad = num.isna()
     if bad.any():
@@ -404,6 +410,8 @@ def _ints(series: pd.Series, column: str, source: str) -> np.ndarray:
 
 
 def _local_hours(t: _Table, tz: str, default_tz: str) -> tuple[np.ndarray, bool]:
+    import pandas as pd
+
     f = t.frame
     if "time" in f.columns:
         ts, _w = parse_timestamps(pa.array(f["time"].replace("", None), pa.string()), default_tz)
@@ -455,6 +463,8 @@ def profile_from_siem_tables(
     ``entity_role`` names what the ``entity`` column holds. Time stamps without an
     offset are read in ``default_tz`` (KQL and ES|QL export UTC).
     """
+    import pandas as pd
+
     check_timezone(tz)
     check_timezone(default_tz)
     if entity_role not in ROLES or entity_role == "timestamp":

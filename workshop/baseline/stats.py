@@ -17,12 +17,14 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from workshop.core.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Scales the MAD to estimate a standard deviation for normal data.
 MAD_SCALE = 1.4826
@@ -32,6 +34,8 @@ DEFAULT_MIN_SAMPLES = 30
 
 
 def _values(values: Any) -> np.ndarray:
+    import pandas as pd
+
     if hasattr(values, "samples") and callable(values.samples):
         values = values.samples()  # a profile Distribution with its histogram
     arr: np.ndarray = np.asarray(values.to_numpy() if isinstance(values, pd.Series) else values, dtype=float)
@@ -127,6 +131,8 @@ class Backtest:
 
 def _day_keys(counts: pd.Series) -> pd.Index | None:
     """The calendar day of each observation, from a ``day`` or ``hour`` index level."""
+    import pandas as pd
+
     index = counts.index
     names = list(index.names) if isinstance(index, pd.MultiIndex) else [index.name]
     for name in ("day", "date"):
@@ -143,6 +149,8 @@ def _day_keys(counts: pd.Series) -> pd.Index | None:
 
 
 def _day_text(value: Any) -> str:
+    import pandas as pd
+
     if isinstance(value, pd.Timestamp):
         return str(value.date().isoformat())
     text = str(value)
@@ -157,6 +165,8 @@ def backtest(counts: Any, threshold: float, *, days: int | None = None) -> Backt
     returns; plain arrays work too, without the per-day split (pass ``days``;
     without it ``alerts_per_day`` equals ``alerts_total``).
     """
+    import pandas as pd
+
     if threshold is None or (isinstance(threshold, float) and math.isnan(threshold)):
         raise InputError("no threshold to back-test")
     by_day: dict[str, int] = {}
@@ -289,6 +299,8 @@ def propose_thresholds(
     days the sample spans, for alerts per day. Methods that cannot apply (too few
     observations for mean + k·stdev) come back with ``value=None`` and the reason.
     """
+    import pandas as pd
+
     values = _values(series)
     n = int(values.size)
     out: list[ThresholdProposal] = []

@@ -19,14 +19,16 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from workshop.core.errors import InputError
 from workshop.interview.facts import Q
 from workshop.vocab import WORKING_DAYS, TimeWindow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TIMEZONE = "Europe/London"
 SERVICE_ACCOUNTS: tuple[dict[str, Any], ...] = (
@@ -175,6 +177,8 @@ class _Builder:
         )
 
     def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         cols = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
         return pd.DataFrame(cols)
 
@@ -194,6 +198,8 @@ def generate_sample(
     ``start`` must be a Monday. Planted anomalies fall in weeks 2 to 4, so
     ``weeks`` is at least 4.
     """
+    import pandas as pd
+
     day0 = pd.Timestamp(start)
     if day0.day_of_week != 0:
         raise InputError(f"start {start} is not a Monday")
@@ -379,5 +385,7 @@ def generate_sample(
 
 
 def _iso(local: np.datetime64) -> str:
+    import pandas as pd
+
     ts = pd.Timestamp(local).tz_localize(TIMEZONE, ambiguous=False, nonexistent="shift_forward")
     return str(ts.isoformat())

@@ -14,13 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from workshop.baseline.options import ProfileOptions, classify_failures
 from workshop.baseline.profile import ROLES_WITH_TABLES
 from workshop.baseline.sample import LoadedSample
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NS_PER_MINUTE = 60_000_000_000
 NS_PER_HOUR = 60 * NS_PER_MINUTE
@@ -105,6 +108,8 @@ def group_index(keys: Sequence[np.ndarray], sizes: Sequence[int]) -> tuple[np.nd
     inverse: np.ndarray
     uniq: np.ndarray
     if space >= 2**62:
+        import pandas as pd
+
         frame = pd.DataFrame({f"k{i}": k for i, k in enumerate(keys)})
         inverse = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy(np.int64)
         first = frame.drop_duplicates()
@@ -120,6 +125,8 @@ def group_index(keys: Sequence[np.ndarray], sizes: Sequence[int]) -> tuple[np.nd
         lookup = np.cumsum(present, dtype=np.int64 if len(uniq) >= 2**31 else np.int32) - 1
         inverse = lookup[key]
     else:
+        import pandas as pd
+
         inverse, found = pd.factorize(key, sort=False)
         uniq = np.asarray(found, dtype=np.int64)
     comps: list[np.ndarray] = []
@@ -170,6 +177,8 @@ def local_ns(ts: pd.Series, tz: str) -> np.ndarray:
 
 def codes(values: pd.Series | pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
     """Category codes (-1 for missing) and the labels they index, as strings."""
+    import pandas as pd
+
     cat = values.array if isinstance(values, pd.Series) else values
     if not isinstance(cat, pd.Categorical):
         cat = pd.Categorical(cat)

@@ -11,12 +11,16 @@ syslog dates) are added here.
 
 from __future__ import annotations
 
+import array
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TS_NS_UTC = pa.timestamp("ns", tz="UTC")
 TS_NS = pa.timestamp("ns")
@@ -46,23 +50,41 @@ TIMESTAMP_FORMATS: tuple[str, ...] = (
 _OFFSET_RE = r"(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
 
 
+def text_array(values: Sequence[str]) -> pa.StringArray:
+    """Python strings as an Arrow array, built from its buffers: ``pa.array`` imports
+    pandas (to check for pandas objects), half a second the profile's command need not spend."""
+    data = bytearray()
+    offsets = array.array("i", [0])
+    for v in values:
+        data += v.encode("utf-8", "surrogatepass")
+        offsets.append(len(data))
+    if len(data) >= 2**31:
+        return pa.array(list(values), pa.string())  # beyond 32-bit offsets
+    return pa.StringArray.from_buffers(
+        len(values), pa.py_buffer(offsets.tobytes()), pa.py_buffer(bytes(data))
+    )
+
+
 def parse_timestamp_strings_quick(values: Sequence[str]) -> float:
     """Share of ``values`` that parse as time stamps (for mapping proposals)."""
     if not values:
         return 0.0
-    arr = pc.utf8_trim_whitespace(pa.array(list(values), pa.string()))
+    arr = pc.utf8_trim_whitespace(text_array(values))
     # Every supported layout has digits separated like a date or a time.
     datelike = pc.match_substring_regex(arr, r"\d{1,4}[-/.: ]\d{1,2}|\d{8}T?\d{6}")
     if (pc.mean(pc.cast(datelike, pa.int8())).as_py() or 0.0) < 0.5:
         return 0.0
-    ok = np.zeros(len(values), dtype=bool)
-    iso = pd.to_datetime(
-        pd.Series(arr.to_pandas(), dtype=object), format="ISO8601", errors="coerce", utc=True
-    )
-    ok |= iso.notna().to_numpy()
     # Bare numbers are not dates here (a "count" column would otherwise qualify);
-    # ISO 8601 needs a dash or a T between date parts.
-    ok &= np.array([("-" in v or "T" in v) for v in values])
+    # ISO 8601 needs a dash or a T between date parts. Without any, pandas (slow to
+    # import) need not parse them.
+    ok = np.array([("-" in v or "T" in v) for v in values])
+    if ok.any():
+        import pandas as pd
+
+        iso = pd.to_datetime(
+            pd.Series(arr.to_pandas(), dtype=object), format="ISO8601", errors="coerce", utc=True
+        )
+        ok &= iso.notna().to_numpy()
     if ok.mean() >= 0.8:
         return float(ok.mean())
     for fmt in TIMESTAMP_FORMATS:
@@ -86,6 +108,8 @@ def _assume_zone(naive: pa.Array | pa.ChunkedArray, zone: str) -> pa.Array | pa.
 
 def _epoch_to_utc(values: pa.Array | pa.ChunkedArray) -> pd.Series:
     """Epoch numbers to UTC, the unit told by magnitude (s, ms, µs or ns); whole numbers stay exact."""
+    import pandas as pd
+
     whole = pa.types.is_integer(values.type)
     num = pd.Series(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False))
     magnitude = num.abs().median()
@@ -108,6 +132,8 @@ def _epoch_to_utc(values: pa.Array | pa.ChunkedArray) -> pd.Series:
 
 
 def _to_series(arr: pa.Array | pa.ChunkedArray) -> pd.Series:
+    import pandas as pd
+
     s = arr.to_pandas() if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr]).to_pandas()
     return pd.Series(s).astype("datetime64[ns, UTC]").reset_index(drop=True)
 
@@ -200,6 +226,8 @@ def normalise_time_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chu
 
 def _parse_with_pandas(values: pa.Array | pa.ChunkedArray, fmt: str, default_tz: str) -> pd.Series:
     """A layout Arrow's strptime cannot read (``%f`` fractional seconds, ``%s`` epoch seconds)."""
+    import pandas as pd
+
     text = pd.Series(pa.chunked_array([values] if isinstance(values, pa.Array) else values.chunks).to_pandas(),
                      dtype=object)  # fmt: skip
     if fmt.strip() == "%s":
@@ -215,6 +243,8 @@ def _parse_slow(
     values: pa.Array | pa.ChunkedArray, default_tz: str, warnings: list[str]
 ) -> tuple[pd.Series, list[str]]:
     """Mixed or non-ISO time stamps: ISO with and without offsets, then known layouts."""
+    import pandas as pd
+
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     text = pc.utf8_trim_whitespace(values)

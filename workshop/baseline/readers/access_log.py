@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -24,6 +24,9 @@ from workshop.baseline.mapping import MappingProposal
 from workshop.baseline.readers.base import MAX_EXAMPLES, BadRows, Head, ReadRequest, ReadTable, line_chunks
 from workshop.baseline.timestamps import ACCESS_LOG_TIME_FORMAT
 from workshop.core.errors import LoadError, Location
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The access-log formats: ``combined`` adds the referer and the user agent to ``common``.
 ACCESS_LOG_FORMATS: tuple[str, ...] = ("combined", "common")

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from workshop.baseline.limits import SampleLimits
-from workshop.baseline.mapping import MappingProposal, propose_mapping
+from workshop.baseline.mapping import HeadColumn, MappingProposal, head_column, head_columns, propose_mapping
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: What to do with rows that cannot be read: refuse the file, or leave them out with a warning.
 BadRows = Literal["error", "skip"]
@@ -31,10 +34,29 @@ MAX_EXAMPLES = 5
 
 @dataclass(frozen=True)
 class Head:
-    """The first rows of a file as a frame, and how they were read (the CSV delimiter)."""
+    """The first rows of a file, and how they were read (the CSV delimiter).
 
-    frame: pd.DataFrame
+    ``data`` is an Arrow table (CSV) or a frame (formats parsed with pandas): the
+    profile's command proposes a mapping from a CSV head without importing pandas;
+    ``frame`` converts for the previews that want one.
+    """
+
+    data: pa.Table | pd.DataFrame
     delimiter: str | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in head_columns(self.data)]
+
+    def column(self, name: Any) -> HeadColumn:
+        return head_column(self.data, name)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        if isinstance(self.data, pa.Table):
+            frame: pd.DataFrame = self.data.to_pandas()
+            return frame
+        return self.data
 
 
 @dataclass(frozen=True)
@@ -96,8 +118,8 @@ class Reader(Protocol):
         a file beyond ``limits`` (columns, Parquet rows) is refused here, before any full read."""
         ...
 
-    def proposal(self, head: pd.DataFrame) -> MappingProposal:
-        """Which column plays which role, proposed from the head."""
+    def proposal(self, head: Any) -> MappingProposal:
+        """Which column plays which role, proposed from the head's data (a frame, or an Arrow table for CSV)."""
         ...
 
     def time_format(self, column: str) -> str | None:
@@ -115,7 +137,7 @@ class TabularReader:
     name = ""
     header_line: int | None = None
 
-    def proposal(self, head: pd.DataFrame) -> MappingProposal:
+    def proposal(self, head: pa.Table | pd.DataFrame) -> MappingProposal:
         return propose_mapping(head)
 
     def time_format(self, column: str) -> str | None:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from workshop.baseline.files import HEAD_BYTES, check_columns, find_invalid_utf8, head_text, header_columns
 from workshop.baseline.limits import SampleLimits
+from workshop.baseline.mapping import HeadColumn
 from workshop.baseline.readers.base import (
     MAX_EXAMPLES,
     BadRows,
@@ -55,7 +56,7 @@ class CsvReader(TabularReader):
     def read(self, path: Path, head: Head, request: ReadRequest, warnings: list[str]) -> ReadTable:
         assert head.delimiter is not None
         time_col = request.time_column
-        time_type = _reader_time_type(head.frame[time_col]) if request.typed_time else None
+        time_type = _reader_time_type(head.column(time_col)) if request.typed_time else None
         table, skipped = _read_csv(
             path,
             list(request.columns),
@@ -149,7 +150,7 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
         return best if counts[best] else ","
 
 
-def _csv_head(path: Path, text: str, delimiter: str, rows: int) -> pd.DataFrame:
+def _csv_head(path: Path, text: str, delimiter: str, rows: int) -> pa.Table:
     import pyarrow.csv as pcsv
 
     lines = text.splitlines(keepends=True)
@@ -171,8 +172,7 @@ def _csv_head(path: Path, text: str, delimiter: str, rows: int) -> pd.DataFrame:
         )
     if table.num_rows == 0:
         raise LoadError("no data rows after the header line", Location(str(path), 2))
-    frame: pd.DataFrame = table.to_pandas()
-    return frame
+    return table
 
 
 def _read_csv(
@@ -225,21 +225,19 @@ def _read_csv(
 _ISO_DATE_TIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
 
 
-def _reader_time_type(values: pd.Series) -> pa.DataType | None:
+def _reader_time_type(values: HeadColumn) -> pa.DataType | None:
     """The type the CSV reader can parse a time column as, judged from the head:
     ISO 8601 all with offsets (zoned) or all without (naive); else None (text)."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return TS_NS_UTC
-    if pd.api.types.is_datetime64_dtype(values.dtype):
-        return TS_NS
-    text = values.dropna().astype(str)
-    if text.empty or not (
-        pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)
-    ):
+    if values.kind == "datetime":
+        return TS_NS_UTC if values.zoned else TS_NS
+    text = [str(v) for v in values.values if v is not None]
+    if not text or values.kind != "text":
         return None
-    if text.str.fullmatch(_ISO_DATE_TIME + r"(?:Z|[+-]\d{2}:?\d{2})").all():
+    zoned = re.compile(_ISO_DATE_TIME + r"(?:Z|[+-]\d{2}:?\d{2})")
+    if all(zoned.fullmatch(t) for t in text):
         return TS_NS_UTC
-    if text.str.fullmatch(_ISO_DATE_TIME).all():
+    naive = re.compile(_ISO_DATE_TIME)
+    if all(naive.fullmatch(t) for t in text):
         return TS_NS
     return None
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from workshop.baseline.files import check_columns, find_invalid_utf8, head_text
@@ -31,6 +30,9 @@ from workshop.baseline.readers.base import (
 )
 from workshop.core import jsonsource
 from workshop.core.errors import LoadError, Location
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class JsonLinesReader(TabularReader):
@@ -100,6 +102,8 @@ def _json_objects(lines: Any, path: Path, max_depth: int, first_line: int) -> It
 
 
 def _jsonl_head(path: Path, text: str, rows: int, max_depth: int) -> pd.DataFrame:
+    import pandas as pd
+
     records: list[dict[str, Any]] = []
     for obj in _json_objects(text.splitlines(), path, max_depth, 1):
         records.append(obj)
@@ -142,6 +146,8 @@ def _jsonl_rows(fh: Any, path: Path, max_depth: int, first_line: int) -> pa.Tabl
 
 def records_table(records: list[dict[str, Any]]) -> pa.Table:
     """Objects to a table: nested fields as dotted columns, fields of mixed types as text."""
+    import pandas as pd
+
     frame = pd.json_normalize(records, sep=".")
     # Mixed types (a number here, a string there) become strings.
     for c in frame.columns:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from workshop.baseline.files import find_invalid_utf8, head_text
@@ -21,6 +20,9 @@ from workshop.baseline.limits import SampleLimits
 from workshop.baseline.mapping import MappingProposal, propose_mapping
 from workshop.baseline.readers.base import MAX_EXAMPLES, Head, ReadRequest, ReadTable, line_chunks
 from workshop.core.errors import LoadError, Location
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Rows:
@@ -70,6 +72,7 @@ class LineRecordsReader:
         return None
 
     def head(self, path: Path, head: bytes, rows: int, limits: SampleLimits) -> Head:
+
         lines = head_text(head).splitlines()[: rows * 2]
         parsed = self.parse(lines, 1, {})
         if not parsed.records:

@@ -14,12 +14,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 
 from workshop.baseline.limits import SampleLimits, count_text
 from workshop.baseline.readers.base import Head, ReadRequest, ReadTable, TabularReader, flatten
 from workshop.core.errors import LoadError, Location
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -98,6 +100,7 @@ def check_metadata(
 
 
 def _parquet_head(path: Path, rows: int, limits: SampleLimits) -> pd.DataFrame:
+
     pf = _open(path)
     check_metadata(path, pf, limits)
     try:

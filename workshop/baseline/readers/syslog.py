@@ -19,9 +19,9 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -30,6 +30,9 @@ from workshop.baseline.limits import SampleLimits
 from workshop.baseline.mapping import MappingProposal
 from workshop.baseline.readers.base import MAX_EXAMPLES, Head, ReadRequest, ReadTable, line_chunks
 from workshop.core.errors import LoadError, Location
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # <PRI>VERSION TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [SD] MSG
 RFC5424 = (

@@ -10,12 +10,13 @@ the mapping proposal joins them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from workshop.baseline.mapping import MappingProposal, propose_mapping
 from workshop.baseline.readers.lines import LineRecordsReader, Rows, parse_headed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: W3C field names and the role each plays by default.
 W3C_ROLES: dict[str, str] = {

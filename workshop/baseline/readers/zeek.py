@@ -9,12 +9,13 @@ originator (``id.orig_h``) is the source address.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from workshop.baseline.mapping import MappingProposal, propose_mapping
 from workshop.baseline.readers.lines import LineRecordsReader, Rows, parse_headed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Zeek fields and the role each plays by default (first present wins per role).
 ZEEK_ROLES: tuple[tuple[str, str], ...] = (
