@@ -9,12 +9,16 @@ For the demo and the fresh interview, in Debian's headless Chromium:
   of drawing) on an answer, a section switch and a whole-page run. A button placed directly in
   a column truncates its label and measures it whenever it is drawn anew (Next section did, on
   every switch); ``wrap=True`` stops that;
+* with ``--per-section``: every section of the demo in turn (each visited once first, then
+  measured ``--rounds`` times): the switch's wall time and Chrome's own script, style and layout
+  time for it (CDP ``Performance`` metrics), with what the section draws: which sections make a
+  slow switch, and whether it is their size or their filled answers;
 * with ``--cpu-profile``: Chrome's own sampling profiler (CDP ``Profiler``) over a few answers
   and switches, self time by script file and the React components' inclusive time. Under load
   the "(program)" line swells with time the browser waited for a core: compare runs made back
   to back only.
 
-    python benchmarks/profile_workshop_browser.py [--cpu-profile] [--rounds 4]
+    python benchmarks/profile_workshop_browser.py [--cpu-profile] [--per-section] [--rounds 4]
 """
 
 from __future__ import annotations
@@ -133,11 +137,73 @@ def _drive(page, base: str, name: str, slug: str, iid: int, rounds: int, cpu_pro
     cdp.detach()
 
 
+#: what a section draws, by kind (Streamlit test ids in the section's column)
+DRAWN = ("stElementContainer", "stHtml", "stPopover", "stButtonGroup", "stDataFrame", "stMarkdownContainer",
+         "stTextArea", "stTextInput", "stNumberInput")  # fmt: skip
+SECTIONS = """() => [...document.querySelectorAll('[class*="st-key-nav_"]')].map(e =>
+  [...e.classList].find(c => c.startsWith('st-key-nav_')).slice('st-key-nav_'.length))"""
+BODY_COUNT = """(kinds) => { const h = document.querySelector('[data-testid="stMain"] h2');
+  const col = h && h.closest('[data-testid="stColumn"]'); const c = {};
+  for (const k of kinds) c[k] = col ? col.querySelectorAll(`[data-testid="${k}"]`).length : 0;
+  return c; }"""
+
+
+def _per_section(page, base: str, slug: str, rounds: int) -> None:
+    """Each section's switch: median wall ms and Chrome's script/style/layout ms, and what it draws."""
+    import statistics
+    import time
+
+    from _common import table
+
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+
+    def metrics() -> dict[str, float]:
+        return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+    page.goto(f"{base}/workshop?app={slug}")
+    wait_for_app(page)
+    sections = page.evaluate(SECTIONS)
+    for sid in sections:  # every section once: the widgets' code is loaded, as in a workshop under way
+        _switch(page, sid)
+    samples: dict[str, list[dict[str, float]]] = {sid: [] for sid in sections}
+    drawn: dict[str, dict[str, int]] = {}
+    for _ in range(rounds):
+        for sid in sections:
+            before, t0 = metrics(), time.perf_counter()
+            page.locator(key_css(f"nav_{sid}")).get_by_role("button").click()
+            page.wait_for_timeout(100)  # the click's run has started
+            page.wait_for_function(IDLE, polling=10)
+            wall = (time.perf_counter() - t0) * 1000
+            page.wait_for_timeout(300)
+            after = metrics()
+            row = {k: (after[k] - before[k]) * 1000 for k in ("ScriptDuration", "RecalcStyleDuration",
+                                                            "LayoutDuration")}  # fmt: skip
+            row["wall"] = wall
+            samples[sid].append(row)
+            drawn[sid] = page.evaluate(BODY_COUNT, list(DRAWN))
+    cdp.detach()
+    rows = []
+    for sid in sections:
+        med = {k: statistics.median(r[k] for r in samples[sid]) for k in samples[sid][0]}
+        rows.append([sid, f"{med['wall']:.0f}", f"{med['ScriptDuration']:.0f}", f"{med['RecalcStyleDuration']:.0f}",
+                     f"{med['LayoutDuration']:.0f}", *(drawn[sid][k] for k in DRAWN)])  # fmt: skip
+    short = [k.removeprefix("st").replace("ElementContainer", "elements").replace("MarkdownContainer", "markdown")
+             for k in DRAWN]  # fmt: skip
+    print(f"== {slug}: switch to each section, median of {rounds} (wall includes a 100 ms wait)")
+    print(table(rows, ["section", "wall ms", "script ms", "style ms", "layout ms", *short]))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--cpu-profile", action="store_true", help="also run Chrome's sampling profiler")
+    ap.add_argument("--per-section", action="store_true", help="time a switch to each section of the demo")
     args = ap.parse_args()
+    if args.per_section:
+        with served() as (server, _ids), browser_page(1600, 900) as page:
+            _per_section(page, server.url, "payroll-portal", args.rounds)
+        return 0
     with served() as (server, ids), browser_page(1600, 900) as page:
         page.add_init_script(READS)
         for name, slug in (("demo", "payroll-portal"), ("fresh", "claims")):
