@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -34,9 +33,6 @@ from workshop.baseline.profile import ROLES_WITH_TABLES, Profile
 from workshop.baseline.tables import CountTables, RoleCounts, day_text, group_sum
 from workshop.core.errors import InputError
 from workshop.vocab import TimeWindow
-
-if TYPE_CHECKING:
-    pass
 
 
 class Deriver:
