@@ -108,6 +108,15 @@ def _descendants(root: int) -> list[int]:
     return out
 
 
+def _rss_mb(pid: int) -> float:
+    """Resident memory of one process, in MB (0 when it has gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+    except (OSError, StopIteration):
+        return 0.0
+
+
 class Cpu:
     """CPU ms spent by the server and by the browser between start() and stop()."""
 
@@ -200,19 +209,26 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--interviews", default="demo,fresh", help="which interviews to drive (demo, fresh)")
     args = ap.parse_args()
-    rows = []
+    rows, rss = [], []
     with served() as (server, ids), browser_page(1600, 900) as page:
         for name, slug in (("demo", "payroll-portal"), ("fresh", "claims")):
             if name not in args.interviews.split(","):
                 continue
             cpu = Cpu(server.proc.pid)
+            rss.append(_rss_mb(server.proc.pid))
             for metric, samples in measure(page, server.url, slug, ids[slug], args.rounds, cpu).items():
                 s = summary_ms(samples)
                 target = TARGETS.get(metric)
                 ratio = f"{s['p95'] / target:.2f}" if target else "-"
                 rows.append([name, metric, len(samples), f"{s['median']:.0f}", f"{s['p95']:.0f}",
                              f"{target:.0f}" if target else "-", ratio])  # fmt: skip
+        rss.append(_rss_mb(server.proc.pid))
     print(table(rows, ["interview", "measure", "n", "median ms", "p95 ms", "target p95 ms", "p95/target"]))
+    # the forced collection after every run is off (.streamlit/config.toml): memory must stay flat
+    print(
+        "server memory (RSS, MB) before each interview and at the end: "
+        + " -> ".join(f"{m:.0f}" for m in rss)
+    )
     return 0
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -23,6 +27,27 @@ def test_streamlit_config_is_safe_by_default() -> None:
     assert 0 < server["maxUploadSize"] <= 4096
     assert config["client"]["showErrorDetails"] == "none"  # no traceback in the page
     assert config["browser"]["gatherUsageStats"] is False
+
+
+def test_the_app_server_reads_the_project_config() -> None:
+    """The settings above reach Streamlit itself, as `workshop ui` starts it (from the project root).
+
+    The forced garbage collection after every run is off: it was most of the server's time per
+    answer and per section switch (issue 13). Streamlit is asked in a process of its own, so a
+    renamed option or a config file it cannot read fails here instead of being ignored."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    probe = (
+        "from streamlit import config; import json; "
+        "print(json.dumps({k: config.get_option(k) for k in "
+        "('runner.postScriptGC', 'server.address', 'client.showErrorDetails')}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120, check=True)  # fmt: skip
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {
+        "runner.postScriptGC": False,
+        "server.address": "127.0.0.1",
+        "client.showErrorDetails": "none",
+    }
 
 
 def test_workshop_ui_binds_to_localhost_unless_told() -> None:
