@@ -158,6 +158,7 @@ def browser_page(width: int = 1400, height: int = 1000) -> Iterator:
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.set_default_timeout(DEFAULT_TIMEOUT)
+            watch_runs(page)
             yield page
         finally:
             browser.close()
@@ -193,6 +194,41 @@ def shot(page, name: str) -> Path:
 _SCRIPT_STATE = "data-test-script-state"
 _IDLE = f'[data-testid="stApp"][{_SCRIPT_STATE}="notRunning"]'
 
+#: page -> script runs the server has reported finished on that page's websockets (see watch_runs)
+_RUNS_FINISHED: dict[int, list[int]] = {}
+
+
+def watch_runs(page) -> None:
+    """Count the runs the server says it has finished (``script_finished`` on the page's websocket).
+
+    Call before the page opens the app. The app root's script state (what :func:`rerun` watches
+    in the page) is drawn by React, which draws only the last of the states it is given at once:
+    when the server ends a short run (a table's cell saved) before a busy browser has handled its
+    start, the page goes from "notRunning" to "notRunning" and never shows "running", though the
+    run happened and was saved. The server's own message says so in every case."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    count = _RUNS_FINISHED.setdefault(id(page), [0])
+
+    def on_frame(payload: str | bytes) -> None:
+        if isinstance(payload, str):
+            return
+        msg = ForwardMsg()
+        try:
+            msg.ParseFromString(payload)
+        except Exception:  # not a message of Streamlit's: not a run's end
+            return
+        if msg.WhichOneof("type") == "script_finished":
+            count[0] += 1
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    page.on("close", lambda _page: _RUNS_FINISHED.pop(id(page), None))
+
+
+def _runs_finished(page) -> int | None:
+    count = _RUNS_FINISHED.get(id(page))
+    return count[0] if count else None
+
 
 def wait_for_app(page, timeout: float = RUN_TIMEOUT) -> None:
     """Wait until Streamlit has finished its current run and drawn the page.
@@ -221,8 +257,9 @@ def rerun(page, action: Callable[[], object], timeout: float = RUN_TIMEOUT) -> N
 
     The app is first let finish a run still going (its end would otherwise be taken for the
     action's run). A watcher on the app root's script state is then put in place before the
-    action, so a run that starts and ends between two polls is still seen; then this waits
-    until a run has started and the app is idle again. ``action`` must make the app run: a
+    action, so a run that starts and ends between two polls is still seen, and the server's
+    "run finished" messages are counted (:func:`watch_runs`), so a run the page never showed as
+    running is seen too; then this waits until a run has happened and the app is idle again. ``action`` must make the app run: a
     click that does not times out here, saying so.
     """
     page.wait_for_selector(_IDLE, timeout=timeout)
@@ -240,13 +277,16 @@ def rerun(page, action: Callable[[], object], timeout: float = RUN_TIMEOUT) -> N
         }""",
         _SCRIPT_STATE,
     )
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
+    finished = _runs_finished(page)
     action()
-    try:
-        page.wait_for_function("() => window.__uwRuns > 0", timeout=timeout)
-    except PlaywrightTimeout as e:
-        raise AssertionError(f"no run of the app started within {timeout / 1000:.0f}s of the action") from e
+    deadline = time.monotonic() + timeout / 1000
+    # a run seen in the page, or (a short run the page never showed as running) ended by the server
+    while not page.evaluate("() => window.__uwRuns > 0") and (
+        finished is None or (_runs_finished(page) or 0) <= finished
+    ):
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"no run of the app started within {timeout / 1000:.0f}s of the action")
+        page.wait_for_timeout(25)  # lets Playwright deliver the websocket's messages
     wait_for_app(page, timeout)
 
 
