@@ -172,14 +172,12 @@ GRID = "response.contacts"
 #: The contacts table is typed as a facilitator types it: three rows, a cell clicked and typed into
 #: at once, no waiting for saves (see :func:`_type_table`).
 GRID_ROWS = [("App owner", "Ann"), ("DBA", "Bob"), ("Service desk", "Cat")]
-#: The table's cell editor (a field in glide-data-grid's #portal) shows the text typed.
-EDITOR_SHOWS = """(text) => { const p = document.getElementById('portal');
-  const f = p && p.querySelector("textarea, input:not([type]), input[type='text']");
-  return !!f && f.value === text; }"""
-#: What the table's cell editor holds (None when no editor is open).
+#: What the table's cell editor (a field in glide-data-grid's #portal) holds (None when no editor is open).
 EDITOR_TEXT = """() => { const p = document.getElementById('portal');
   const f = p && p.querySelector("textarea, input:not([type]), input[type='text']");
   return f ? f.value : null; }"""
+#: The table's cell editor shows the text typed.
+EDITOR_SHOWS = f"(text) => ({EDITOR_TEXT})() === text"
 UNKNOWN_Q = "volume.daily_logins"
 FOLLOW_Q = "data.classification"
 
@@ -442,6 +440,11 @@ def _table_box(page) -> dict:
     return box
 
 
+def _slow_down(page, rate: int) -> None:
+    """Make the browser ``rate`` times slower (Chrome's CPU throttling), as a busy laptop is."""
+    page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": rate})
+
+
 def _type_table(page, rows: list[tuple[str, str]]) -> None:
     """Type ``rows`` (role, name) into the contacts table as a person does: click a cell and type at
     once (no pause for the click's redraw, the save of the cell before or the cell's editor), and click
@@ -478,7 +481,7 @@ def test_a_table_typed_at_once_on_a_slow_machine_keeps_every_key_in_order(worksp
     try:
         with browser_page(1600, 900) as page:
             _contacts_table(page, server.url)
-            page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": 4})
+            _slow_down(page, 4)
             _type_table(page, GRID_ROWS)
             page.mouse.click(5, 5)  # off the table: commits the last cell
             want = [{"role": r, "name": n, "email": None, "phone": None, "hours": None} for r, n in GRID_ROWS]
@@ -508,7 +511,7 @@ def test_typing_at_once_into_the_empty_rows_of_a_table_loses_nothing(workspace: 
         with browser_page(1600, 900) as page:
             _contacts_table(page, server.url)
             if slowdown > 1:
-                page.context.new_cdp_session(page).send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
+                _slow_down(page, slowdown)
             for i, role in enumerate(roles):
                 b = _table_box(page)  # read again: a row added or a line drawn above may move the table
                 page.mouse.click(b["x"] + 106, b["y"] + 35 + 35 * i + 17)

@@ -259,8 +259,8 @@ def rerun(page, action: Callable[[], object], timeout: float = RUN_TIMEOUT) -> N
     action's run). A watcher on the app root's script state is then put in place before the
     action, so a run that starts and ends between two polls is still seen, and the server's
     "run finished" messages are counted (:func:`watch_runs`), so a run the page never showed as
-    running is seen too; then this waits until a run has happened and the app is idle again. ``action`` must make the app run: a
-    click that does not times out here, saying so.
+    running is seen too; then this waits until a run has happened and the app is idle again.
+    ``action`` must make the app run: a click that does not times out here, saying so.
     """
     page.wait_for_selector(_IDLE, timeout=timeout)
     page.evaluate(
