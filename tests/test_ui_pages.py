@@ -282,8 +282,17 @@ def test_invalid_value_is_refused_with_a_message(ws: Path) -> None:
     assert "structured.countries" not in answers(ws)
 
 
+def _flag_keys(at: AppTest) -> set[str]:
+    return {w.key for w in [*at.checkbox, *at.text_input] if w.key and w.key.split(":", 1)[0] in FLAG_PARTS}
+
+
+FLAG_PARTS = ("unk", "fu", "fuo", "fun")
+
+
 def test_unknown_and_follow_up_flags_are_saved(ws: Path) -> None:
     at = open_workshop()
+    at.session_state["flags:1:basics.users"] = True  # the facilitator opens the question's popover
+    at.run()
     at.checkbox(key="unk:1:basics.users").check().run()
     at.checkbox(key="fu:1:basics.users").check().run()
     at.text_input(key="fuo:1:basics.users").input("Priya (HR)").run()
@@ -293,6 +302,29 @@ def test_unknown_and_follow_up_flags_are_saved(ws: Path) -> None:
     assert a.unknown and a.follow_up
     assert a.follow_up_owner == "Priya (HR)"
     assert a.follow_up_note == "Count from the licence report"
+
+
+def test_a_flags_popover_draws_its_fields_only_while_open_and_stays_open_as_its_flags_change(ws: Path) -> None:
+    """Closed, a popover's fields are not sent at all (they were, for every question on every
+    section switch). Its label shows the flags, so ticking one makes it a new widget: it must
+    stay open for the person still typing the follow-up owner."""
+    at = open_workshop()
+    no_errors(at)
+    assert _flag_keys(at) == set()
+    at.session_state["flags:1:basics.users"] = True
+    at.run()
+    assert _flag_keys(at) == {"unk:1:basics.users", "fu:1:basics.users"}
+    at.checkbox(key="fu:1:basics.users").check().run()
+    assert _flag_keys(at) == {f"{p}:1:basics.users" for p in FLAG_PARTS}
+    at.text_input(key="fuo:1:basics.users").input("Priya (HR)").run()
+    assert _flag_keys(at) == {f"{p}:1:basics.users" for p in FLAG_PARTS}
+    assert answers(ws)["basics.users"].follow_up_owner == "Priya (HR)"
+    at.session_state["flags:1:basics.users"] = False  # closed: a click outside it
+    at.run()
+    no_errors(at)
+    assert _flag_keys(at) == set()
+    # closed, the flags come from the store: the label still says who follows up
+    assert "Follow up: Priya (HR)" in [b.proto.popover.label for b in at.get("popover")]
 
 
 def test_presenter_mode_hides_facilitator_notes(ws: Path) -> None:
