@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import math
 from collections.abc import Callable
 from typing import Any, Literal
@@ -21,6 +22,7 @@ import streamlit as st
 from workshop.core.errors import AnswerError, StaleEditError, WorkshopError
 from workshop.core.render import markdown_fragment
 from workshop.interview.model import Answer
+from workshop.interview.summary import html_table, table_of
 from workshop.questionnaire import Question, Questionnaire
 from workshop.questionnaire.grid import check_rows, with_blank_rows
 from workshop.questionnaire.values import common_timezones
@@ -306,7 +308,10 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
         # the value in the store as this run read it; a save updates it (the table's own reruns
         # compare with it instead of reading the store again)
         st.session_state[key(iid, question.id, "stored")] = answer.value if answer else None
-        _list_editor(q, iid, question, answer, who)
+        if _editing(iid, question, answer):
+            _list_editor(q, iid, question, answer, who)
+        else:
+            _filled_table(iid, question, answer.value if answer else [])
     error = _errors().get(question.id)
     if error:
         st.error(md(error), icon=":material/warning:")  # carries another person's answer: shown as text
@@ -330,6 +335,41 @@ def _time_window(q: Questionnaire, iid: int, question: Question, who: str) -> No
     if st.session_state.get(tz_key) not in zones:
         st.session_state[tz_key] = "UTC"
     c3.selectbox("Time zone", zones, key=tz_key, **cb)
+
+
+def _editing(iid: int, question: Question, answer: Answer | None) -> bool:
+    """Whether a table answer is drawn as its editor, or as a table to read with an Edit button.
+
+    The editor is the heaviest element on the page: each one took the browser about 190 ms of
+    CPU to draw, and a section switch draws every table of the section (three in Service
+    accounts). A table that already has rows when the section opens is shown as a plain table,
+    which also reads in full (the editor cuts long cells); one click opens the editor. An empty
+    table, or one with a draft row, opens as the editor, ready to type. The choice is made once
+    per visit of the section (``fold_tables`` forgets it when the section changes), never while
+    someone types: the first saved row does not fold the editor under their hands."""
+    k = key(iid, question.id, "edit")
+    if k not in st.session_state:
+        draft = st.session_state.get(key(iid, question.id, "draft"))
+        st.session_state[k] = bool(draft) or not (answer and answer.value)
+    return bool(st.session_state[k])
+
+
+def fold_tables(iid: int) -> None:
+    """Forget which tables were opened for editing: the next section decides again (``_editing``)."""
+    for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"edit:{iid}:")]:
+        del st.session_state[k]
+
+
+def _open_editor(iid: int, qid: str) -> None:
+    st.session_state[key(iid, qid, "edit")] = True
+
+
+def _filled_table(iid: int, question: Question, rows: list[dict[str, Any]]) -> None:
+    table = html_table(table_of(question, rows), "uw-table")  # every cell escaped there
+    st.html(f'<div class="uw-table-box" data-question="{html.escape(question.id)}">{table}</div>')
+    n = len(rows)
+    st.button(f"Edit the table ({n} row{'s' if n != 1 else ''})", key=key(iid, question.id, "edit_table"),
+              icon=":material/edit:", on_click=_open_editor, args=(iid, question.id))  # fmt: skip
 
 
 def _labeller(names: dict[str, str]) -> Callable[[Any], str]:
