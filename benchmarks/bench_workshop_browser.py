@@ -7,7 +7,11 @@ application and on a fresh interview, and reports median and 95th percentile of:
   "All changes saved" time (the save, the rerun and the redraw, as the room sees it);
 * typed text -> saved: last keystroke until the autosave badge says "saved" (this includes
   the 600 ms pause the component waits for typing to stop; no target, shown for reference);
-* section switch: click a section until its heading is shown and the page is idle;
+* section switch: click a section until its heading is shown and the page is idle, back and forth
+  between Purpose and Users (two of the lighter sections: comparable with earlier figures);
+* section switch, every section: the same, to each section in turn, and below it each section's
+  own figures (``to logging``): a section with more to draw (two tables, a long multi-select)
+  takes longer, and the target holds for every section the room opens;
 * reload -> first question: reload until the first question prompt is visible;
 * first answer -> saved, first visit of a section: the same actions the first time after a page
   load (see ``WARMUP``), reported on their own rows, outside the targets' samples.
@@ -44,7 +48,7 @@ from tests.support.e2e import AppServer, browser_page, key_css, wait_for_app
 #: 8 to 15 rounds the p95 is the slowest one or two samples, so counting that one-off cost would make
 #: the p95 a first-visit figure; it is shown on its own row instead, and the room meets it once.
 WARMUP = 1
-TARGETS = {"answer -> saved": 400.0, "section switch": 700.0}
+TARGETS = {"answer -> saved": 400.0, "section switch": 700.0, "section switch, every section": 700.0}
 IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && !document.querySelector('[data-stale=\"true\"]')"
 
 
@@ -136,6 +140,21 @@ class Cpu:
         return _cpu_ms(self.server_pid) - self.s0, sum(_cpu_ms(p) for p in self.pids) - self.b0
 
 
+def _switch(page, sid: str, title: str) -> None:
+    """Click a section in the Sections list; return once its heading shows and the page is idle."""
+    page.locator(key_css(f"nav_{sid}")).get_by_role("button").click()
+    page.wait_for_function("(t) => { const h = document.querySelector('[data-testid=\"stMain\"] h2'); "
+                           "return h && h.innerText.trim() === t; }", arg=title, polling=10)  # fmt: skip
+    page.wait_for_function(IDLE, polling=10)
+
+
+def _section_titles() -> dict[str, str]:
+    """Section id -> title, in order, of the questionnaire both interviews use."""
+    from workshop.services.catalogues import DEFAULT_QUESTIONNAIRE, load_questionnaires
+
+    return {sec.id: sec.title for sec in load_questionnaires().get(DEFAULT_QUESTIONNAIRE).sections}
+
+
 def _saved_text(page) -> str:
     loc = page.locator(".uw-saved")
     return loc.inner_text() if loc.count() else ""
@@ -182,10 +201,7 @@ def measure(page, base: str, slug: str, iid: int, rounds: int, cpu: Cpu) -> dict
         sid, title = sections[(i + WARMUP) % 2]  # the first is a section not drawn yet
         cpu.start()
         t0 = time.perf_counter()
-        page.locator(key_css(f"nav_{sid}")).get_by_role("button").click()
-        page.wait_for_function("(t) => { const h = document.querySelector('[data-testid=\"stMain\"] h2'); "
-                               "return h && h.innerText.trim() === t; }", arg=title, polling=10)  # fmt: skip
-        page.wait_for_function(IDLE, polling=10)
+        _switch(page, sid, title)
         took = time.perf_counter() - t0
         server_ms, browser_ms = cpu.stop()
         if i < 0:  # a section's first visit in this page load
@@ -195,6 +211,20 @@ def measure(page, base: str, slug: str, iid: int, rounds: int, cpu: Cpu) -> dict
             out["section switch: server cpu"].append(server_ms / 1000)
             out["section switch: browser cpu"].append(browser_ms / 1000)
         page.wait_for_timeout(200)
+    # every section in turn, in the questionnaire's order: the two above are among the lighter ones
+    titles = _section_titles()
+    every: dict[str, list[float]] = {sid: [] for sid in titles}
+    order = list(titles)[1:] + list(titles)[:1]  # the page shows purpose: start with the next one
+    for i in range(-1, max(3, rounds // 3)):
+        for sid in order:
+            t0 = time.perf_counter()
+            _switch(page, sid, titles[sid])
+            if i >= 0:  # the first pass is every section's first visit in this page load
+                every[sid].append(time.perf_counter() - t0)
+            page.wait_for_timeout(200)
+    out["section switch, every section"] = [t for samples in every.values() for t in samples]
+    for sid, samples in every.items():
+        out[f"  to {sid}"] = samples
     for _ in range(max(3, rounds // 2)):
         t0 = time.perf_counter()
         page.reload()

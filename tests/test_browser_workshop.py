@@ -547,3 +547,44 @@ def test_keys_reach_the_table_when_a_redraw_took_its_focus(workspace: Path) -> N
                        what=f"the row saved as typed (store has {stored(workspace).get(GRID)})")  # fmt: skip
     finally:
         server.stop()
+
+
+def test_a_filled_table_reads_in_full_and_opens_its_editor_to_add_a_row(workspace: Path) -> None:
+    """A table with rows is drawn as a table to read, each cell in full (the editor cuts long cells
+    and hides the columns that do not fit); "Edit the table" opens the editor in place, where a
+    row typed at once is saved next to the one already there."""
+    from workshop.services.interview import answer_question
+
+    make_app(workspace)
+    long_hours = "Weekdays 08:00-18:00, and the on-call phone out of hours (ask the service desk first)"
+    first = {"role": "App owner", "name": "Ann <Ops>", "email": None, "phone": None, "hours": long_hours}
+    with Store.open(workspace) as s:
+        q = load_questionnaires(workspace).get(DEFAULT_QUESTIONNAIRE)
+        answer_question(s, q, 1, GRID, [first])
+    server = AppServer(workspace).start()
+    try:
+        with browser_page(1600, 900) as page:
+            _contacts_table(page, server.url)
+            box = page.locator(key_css(f"qbox_{GRID.replace('.', '_')}"))
+            read = box.locator(f'[data-question="{GRID}"] table')
+            read.scroll_into_view_if_needed()
+            cells = read.locator("tbody td").all_inner_texts()
+            assert cells[:2] == ["App owner", "Ann <Ops>"] and long_hours in cells, cells
+            assert read.locator("td").first.bounding_box()["width"] > 60, "the cells are drawn, not squeezed"
+            assert page.locator(key_css(f"v:1:{GRID}")).count() == 0, "no editor until it is asked for"
+            shot(page, "workshop-table-to-read")
+            rerun(page, box.get_by_role("button", name="Edit the table (1 row)").click)
+            b = _table_box(page)
+            page.mouse.click(b["x"] + 106, b["y"] + 35 + 35 * 1 + 17)  # the second row: the first empty one
+            page.keyboard.type("Service desk", delay=15)
+            # Tab: the next cell to the right (the columns are as wide as the first row made them)
+            rerun(page, lambda: page.keyboard.press("Tab"))
+            page.keyboard.type("Sam", delay=15)
+            rerun(page, lambda: page.keyboard.press("Enter"))
+            want = [first, {"role": "Service desk", "name": "Sam", "email": None, "phone": None, "hours": None}]
+            wait_until(lambda: stored(workspace).get(GRID) == want,
+                       what=f"the new row saved after the first (store has {stored(workspace).get(GRID)})")  # fmt: skip
+            assert page.locator(key_css(f"v:1:{GRID}")).count() == 1, "the editor stays open after a save"
+            shot(page, "workshop-table-edited")
+    finally:
+        server.stop()

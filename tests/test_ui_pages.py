@@ -209,6 +209,45 @@ def test_list_question_saves_rows(ws: Path) -> None:
     ]
 
 
+def _has_editor(at: AppTest, qid: str) -> bool:
+    return any(e.key == f"v:1:{qid}" for e in at.data_editor)
+
+
+def test_a_filled_table_opens_to_read_and_its_editor_opens_on_a_click(ws: Path) -> None:
+    """A table with rows shows them to read (in full, with labels, escaped) and an Edit button:
+    its editor, the heaviest element a section switch draws, is drawn when asked for. An empty
+    table opens as its editor, which stays one after its first row is saved (it must not fold
+    under the hands of someone typing); the next visit of the section shows the rows to read."""
+    with Store.open(ws) as s:
+        s.set_current_section(1, "structured")
+    at = open_workshop()
+    assert _has_editor(at, "structured.roles") and _read_table(at, "structured.roles") is None
+    at.session_state["v:1:structured.roles"] = {
+        "edited_rows": {}, "added_rows": [{"name": "<b>Clerk</b>", "count": 12, "privileged": True}],
+        "deleted_rows": [],
+    }  # fmt: skip
+    at.run()
+    no_errors(at)
+    assert answers(ws)["structured.roles"].value == [{"name": "<b>Clerk</b>", "count": 12, "privileged": True}]
+    assert _has_editor(at, "structured.roles") and _read_table(at, "structured.roles") is None
+    goto_section(at, "basics")
+    goto_section(at, "structured")
+    assert not _has_editor(at, "structured.roles")
+    assert _read_table(at, "structured.roles") == [["<b>Clerk</b>", "12", "yes"]]
+    body = next(h.proto.body for h in at.get("html") if 'data-question="structured.roles"' in h.proto.body)
+    assert "&lt;b&gt;Clerk&lt;/b&gt;" in body and "<b>" not in body  # what was typed is text, not markup
+    assert "<th>Role</th><th>People</th><th>Privileged</th>" in body
+    at.button(key="edit_table:1:structured.roles").click().run()
+    no_errors(at)
+    assert _has_editor(at, "structured.roles") and _read_table(at, "structured.roles") is None
+    at.session_state["v:1:structured.roles"] = {
+        "edited_rows": {0: {"count": 14}}, "added_rows": [], "deleted_rows": [],
+    }  # fmt: skip
+    at.run()
+    no_errors(at)
+    assert answers(ws)["structured.roles"].value == [{"name": "<b>Clerk</b>", "count": 14, "privileged": True}]
+
+
 def test_empty_table_cells_show_nothing_not_none(ws: Path) -> None:
     """A cell left empty (a row without a count) is shown empty in the table, not as "None"
     (Streamlit's table draws a missing value as the text "None" unless told otherwise)."""
@@ -221,9 +260,25 @@ def test_empty_table_cells_show_nothing_not_none(ws: Path) -> None:
         answer_question(s, q, 1, "structured.roles", [{"name": "Clerk", "count": None, "privileged": None}])
     at = open_workshop()
     no_errors(at)
+    cells = _read_table(at, "structured.roles")
+    assert cells == [["Clerk", "", ""]], cells  # the table to read: empty cells empty, too
+    at.button(key="edit_table:1:structured.roles").click().run()
     editor = at.data_editor(key="v:1:structured.roles")
     assert editor.proto.HasField("placeholder") and editor.proto.placeholder == "", editor.proto.placeholder
     assert answers(ws)["structured.roles"].value[0]["count"] is None  # drawn, nothing changed
+
+
+def _read_table(at: AppTest, qid: str) -> list[list[str]] | None:
+    """The cells of the table to read drawn for a question (None when it is drawn as its editor)."""
+    import re
+    from html import unescape
+
+    for h in at.get("html"):
+        body = h.proto.body
+        if f'data-question="{qid}"' in body:
+            rows = re.findall(r"<tr>(.*?)</tr>", body.split("<tbody>", 1)[1])
+            return [[unescape(c) for c in re.findall(r"<td>(.*?)</td>", r)] for r in rows]
+    return None
 
 
 def test_review_tables_show_empty_values_as_empty(ws: Path) -> None:
@@ -282,8 +337,17 @@ def test_invalid_value_is_refused_with_a_message(ws: Path) -> None:
     assert "structured.countries" not in answers(ws)
 
 
+def _flag_keys(at: AppTest) -> set[str]:
+    return {w.key for w in [*at.checkbox, *at.text_input] if w.key and w.key.split(":", 1)[0] in FLAG_PARTS}
+
+
+FLAG_PARTS = ("unk", "fu", "fuo", "fun")
+
+
 def test_unknown_and_follow_up_flags_are_saved(ws: Path) -> None:
     at = open_workshop()
+    at.session_state["flags:1:basics.users"] = True  # the facilitator opens the question's popover
+    at.run()
     at.checkbox(key="unk:1:basics.users").check().run()
     at.checkbox(key="fu:1:basics.users").check().run()
     at.text_input(key="fuo:1:basics.users").input("Priya (HR)").run()
@@ -293,6 +357,29 @@ def test_unknown_and_follow_up_flags_are_saved(ws: Path) -> None:
     assert a.unknown and a.follow_up
     assert a.follow_up_owner == "Priya (HR)"
     assert a.follow_up_note == "Count from the licence report"
+
+
+def test_a_flags_popover_draws_its_fields_only_while_open_and_stays_open_as_its_flags_change(ws: Path) -> None:
+    """Closed, a popover's fields are not sent at all (they were, for every question on every
+    section switch). Its label shows the flags, so ticking one makes it a new widget: it must
+    stay open for the person still typing the follow-up owner."""
+    at = open_workshop()
+    no_errors(at)
+    assert _flag_keys(at) == set()
+    at.session_state["flags:1:basics.users"] = True
+    at.run()
+    assert _flag_keys(at) == {"unk:1:basics.users", "fu:1:basics.users"}
+    at.checkbox(key="fu:1:basics.users").check().run()
+    assert _flag_keys(at) == {f"{p}:1:basics.users" for p in FLAG_PARTS}
+    at.text_input(key="fuo:1:basics.users").input("Priya (HR)").run()
+    assert _flag_keys(at) == {f"{p}:1:basics.users" for p in FLAG_PARTS}
+    assert answers(ws)["basics.users"].follow_up_owner == "Priya (HR)"
+    at.session_state["flags:1:basics.users"] = False  # closed: a click outside it
+    at.run()
+    no_errors(at)
+    assert _flag_keys(at) == set()
+    # closed, the flags come from the store: the label still says who follows up
+    assert "Follow up: Priya (HR)" in [b.proto.popover.label for b in at.get("popover")]
 
 
 def test_presenter_mode_hides_facilitator_notes(ws: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -86,6 +86,12 @@ def _cell(question: Question, column_id: str, value: Any) -> str:
     return str(value)
 
 
+def table_of(question: Question, rows: Sequence[Mapping[str, Any]]) -> Table:
+    """A table answer as people read it: column labels, choice labels, empty cells empty."""
+    headers = [c.label for c in question.columns]
+    return Table(headers, [[_cell(question, c.id, row.get(c.id)) for c in question.columns] for row in rows])
+
+
 def _item(question: Question, answer: Answer | None) -> Item:
     if answer is None:
         return Item(question.id, question.prompt)
@@ -94,9 +100,7 @@ def _item(question: Question, answer: Answer | None) -> Item:
     if answer.unknown or is_empty(answer.value):
         return flagged
     if question.type == "list":
-        headers = [c.label for c in question.columns]
-        rows = [[_cell(question, c.id, row.get(c.id)) for c in question.columns] for row in answer.value]
-        return replace(flagged, table=Table(headers, rows))
+        return replace(flagged, table=table_of(question, answer.value))
     return replace(flagged, text=format_value(question, answer.value))
 
 
@@ -256,7 +260,7 @@ def _h(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _html_table(table: Table, css: str = "") -> str:
+def html_table(table: Table, css: str = "") -> str:
     head = "".join(f"<th>{_h(h)}</th>" for h in table.headers)
     body = "".join("<tr>" + "".join(f"<td>{_h(c)}</td>" for c in row) + "</tr>" for row in table.rows)
     cls = f' class="{css}"' if css else ""
@@ -287,7 +291,7 @@ def to_html(summary: Summary) -> str:
                 f'<div class="q" id="q-{_h(item.question_id)}"><div class="prompt">{_h(item.prompt)}</div>'
             )
             if item.table:
-                out.append(_html_table(item.table))
+                out.append(html_table(item.table))
             elif item.text:
                 out.append(f'<div class="answer">{_h(item.text)}</div>')
             elif item.unknown:
@@ -315,6 +319,6 @@ def to_html(summary: Summary) -> str:
     sign = Table(
         ["Name", "Role", "Signature", "Date"], [[n, "", "", ""] for n in s.signatories] + [["", "", "", ""]]
     )
-    out.append("<section><h2>Sign-off</h2>" + _html_table(sign, "signoff") + "</section>")
+    out.append("<section><h2>Sign-off</h2>" + html_table(sign, "signoff") + "</section>")
     out.append("</body></html>")
     return "\n".join(out)

@@ -58,6 +58,11 @@ div.stVerticalBlock[class*="st-key-qbox_"] > .stElementContainer:has(.uw-notes:n
 /* Tables show whole cells: a long identifier (employee.bank_details.update) may break, so a narrow
    screen squeezes no column out of view. */
 [data-testid="stTable"] :is(td, th) p { overflow-wrap: anywhere !important; }
+/* a filled table answer, shown to read until its editor is opened */
+.uw-table { border-collapse: collapse; width: 100%; font-size: .95rem; margin: .2rem 0 .4rem 0; }
+.uw-table :is(th, td) { border: 1px solid #d5dae3; padding: .3rem .55rem; text-align: left;
+  vertical-align: top; overflow-wrap: anywhere; }
+.uw-table th { background: #f4f7fc; font-weight: 600; }
 </style>
 """
 
@@ -69,8 +74,8 @@ PRESENTER_CSS = """
 [data-testid="stMain"] h1 { font-size: 2.9rem !important; }
 [data-testid="stMain"] h2 { font-size: 2.2rem !important; }
 [data-testid="stMain"] .uw-prompt { font-size: 1.6rem !important; }
-[data-testid="stMain"] .uw-unit, [data-testid="stMain"] .uw-notes p, [data-testid="stMain"] .uw-notes li
-  { font-size: 1.15rem !important; }
+[data-testid="stMain"] .uw-unit, [data-testid="stMain"] .uw-notes p, [data-testid="stMain"] .uw-notes li,
+[data-testid="stMain"] .uw-table { font-size: 1.15rem !important; }
 [data-testid="stMain"] [data-testid="stDataFrame"] { zoom: 1.3; }
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none !important; }
 </style>

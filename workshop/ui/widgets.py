@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import math
 from collections.abc import Callable
 from typing import Any, Literal
@@ -21,6 +22,7 @@ import streamlit as st
 from workshop.core.errors import AnswerError, StaleEditError, WorkshopError
 from workshop.core.render import markdown_fragment
 from workshop.interview.model import Answer
+from workshop.interview.summary import html_table, table_of
 from workshop.questionnaire import Question, Questionnaire
 from workshop.questionnaire.grid import check_rows, with_blank_rows
 from workshop.questionnaire.values import common_timezones
@@ -183,6 +185,9 @@ def _on_flag(q: Questionnaire, iid: int, qid: str, who: str) -> None:
         k = key(iid, qid, part)
         return cast(ss.get(k)) if k in ss else None  # None: not held here, leave the stored flag (see _on_value)
 
+    # the popover's label shows the flags, so a flag changed makes it a new widget, closed by
+    # default: it stays open for the person still working in it
+    ss[key(iid, qid, "flags")] = True
     save(
         q, iid, qid, who,
         unknown=held("unk", bool),
@@ -303,7 +308,10 @@ def draw(q: Questionnaire, iid: int, question: Question, answer: Answer | None, 
         # the value in the store as this run read it; a save updates it (the table's own reruns
         # compare with it instead of reading the store again)
         st.session_state[key(iid, question.id, "stored")] = answer.value if answer else None
-        _list_editor(q, iid, question, answer, who)
+        if _editing(iid, question, answer):
+            _list_editor(q, iid, question, answer, who)
+        else:
+            _filled_table(iid, question, answer.value if answer else [])
     error = _errors().get(question.id)
     if error:
         st.error(md(error), icon=":material/warning:")  # carries another person's answer: shown as text
@@ -327,6 +335,41 @@ def _time_window(q: Questionnaire, iid: int, question: Question, who: str) -> No
     if st.session_state.get(tz_key) not in zones:
         st.session_state[tz_key] = "UTC"
     c3.selectbox("Time zone", zones, key=tz_key, **cb)
+
+
+def _editing(iid: int, question: Question, answer: Answer | None) -> bool:
+    """Whether a table answer is drawn as its editor, or as a table to read with an Edit button.
+
+    The editor is the heaviest element on the page: each one took the browser about 190 ms of
+    CPU to draw, and a section switch draws every table of the section (three in Service
+    accounts). A table that already has rows when the section opens is shown as a plain table,
+    which also reads in full (the editor cuts long cells); one click opens the editor. An empty
+    table, or one with a draft row, opens as the editor, ready to type. The choice is made once
+    per visit of the section (``fold_tables`` forgets it when the section changes), never while
+    someone types: the first saved row does not fold the editor under their hands."""
+    k = key(iid, question.id, "edit")
+    if k not in st.session_state:
+        draft = st.session_state.get(key(iid, question.id, "draft"))
+        st.session_state[k] = bool(draft) or not (answer and answer.value)
+    return bool(st.session_state[k])
+
+
+def fold_tables(iid: int) -> None:
+    """Forget which tables were opened for editing: the next section decides again (``_editing``)."""
+    for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"edit:{iid}:")]:
+        del st.session_state[k]
+
+
+def _open_editor(iid: int, qid: str) -> None:
+    st.session_state[key(iid, qid, "edit")] = True
+
+
+def _filled_table(iid: int, question: Question, rows: list[dict[str, Any]]) -> None:
+    table = html_table(table_of(question, rows), "uw-table")  # every cell escaped there
+    st.html(f'<div class="uw-table-box" data-question="{html.escape(question.id)}">{table}</div>')
+    n = len(rows)
+    st.button(f"Edit the table ({n} row{'s' if n != 1 else ''})", key=key(iid, question.id, "edit_table"),
+              icon=":material/edit:", on_click=_open_editor, args=(iid, question.id))  # fmt: skip
 
 
 def _labeller(names: dict[str, str]) -> Callable[[Any], str]:
@@ -429,11 +472,13 @@ def _flags(q: Questionnaire, iid: int, question: Question, who: str) -> None:
 
     They used to be two checkboxes in two columns (and two more fields once "Follow up" was
     ticked) under every question, and drawing them was a large part of what the browser did
-    on each section switch. A popover's content is only put on the page while it is open, so a
-    section now costs one button per question for them; the widgets and their keys
-    (``unk:``/``fu:``/``fuo:``/``fun:``) are the same as before. The button's label shows the
-    flags a question carries, so nothing is hidden by closing it. No tooltip: one shown on hover
-    covered the question below the button."""
+    on each section switch. The popover tracks whether it is open (``on_change="rerun"``) and its
+    content is drawn only while it is: a closed popover's checkboxes were still sent and kept by
+    the browser, two elements per question on every switch (about 7 % of the browser's work on
+    one). Opening it costs a short run of the questions. The widgets and their keys
+    (``unk:``/``fu:``/``fuo:``/``fun:``) are the same as before; closed, they are seeded from the
+    store (see ``_seed``). The button's label shows the flags a question carries, so nothing is
+    hidden by closing it. No tooltip: one shown on hover covered the question below the button."""
     cb: dict[str, Any] = dict(
         on_change=state.safe_callback("saving a flag")(_on_flag), args=(q, iid, question.id, who)
     )
@@ -443,7 +488,9 @@ def _flags(q: Questionnaire, iid: int, question: Question, who: str) -> None:
     flagged = unknown or follow_up
     with st.popover(label, key=key(iid, question.id, "flags"),
                     icon=":material/flag:" if flagged else ":material/help_outline:",
-                    type="secondary" if flagged else "tertiary"):  # fmt: skip
+                    type="secondary" if flagged else "tertiary", on_change="rerun") as flags:  # fmt: skip
+        if not flags.open:
+            return
         st.checkbox("Owners don't know", key=key(iid, question.id, "unk"), **cb)
         st.checkbox("Follow up", key=key(iid, question.id, "fu"), **cb)
         if follow_up:

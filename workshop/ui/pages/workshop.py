@@ -74,6 +74,7 @@ def _section_key(iid: int) -> str:
 def _set_section(iid: int, section_id: str, scroll: bool = False) -> None:
     st.session_state[_section_key(iid)] = section_id
     st.query_params["section"] = section_id
+    widgets.fold_tables(iid)
     if scroll:
         st.session_state["scroll_to_top"] = st.session_state.get("scroll_to_top", 0) + 1
     interviews.set_current_section(state.store(), iid, section_id)
