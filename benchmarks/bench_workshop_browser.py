@@ -219,7 +219,7 @@ def measure(page, base: str, slug: str, iid: int, rounds: int, cpu: Cpu) -> dict
         for sid in order:
             t0 = time.perf_counter()
             _switch(page, sid, titles[sid])
-            if i >= 0:  # the first pass is every section's first visit in this page load
+            if i >= 0:  # the first pass warms up: for most sections, their first visit in this page load
                 every[sid].append(time.perf_counter() - t0)
             page.wait_for_timeout(200)
     out["section switch, every section"] = [t for samples in every.values() for t in samples]

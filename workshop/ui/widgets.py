@@ -356,7 +356,8 @@ def _editing(iid: int, question: Question, answer: Answer | None) -> bool:
 
 def fold_tables(iid: int) -> None:
     """Forget which tables were opened for editing: the next section decides again (``_editing``)."""
-    for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(f"edit:{iid}:")]:
+    prefix = key(iid, "", "edit")  # the keys _editing sets for this interview, whatever the question
+    for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
         del st.session_state[k]
 
 
